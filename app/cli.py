@@ -1,0 +1,143 @@
+"""The `wuye` command: init, seed, serve, export, sql. Every command takes --db."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from app.db import ROOT, DatabaseBusy, database_url, open_database
+from app.permissions import cli_actor
+
+STREAMLIT_CONFIG = ROOT / "streamlit_config" / "config.toml"
+ENTRY = ROOT / "app" / "streamlit_app.py"
+
+
+def _open(args, migrate: bool = True, read_only: bool = False):
+    return open_database(args.db, migrate=migrate, read_only=read_only)
+
+
+def cmd_init(args) -> int:
+    from app.settings import ensure_defaults
+
+    db = _open(args, migrate=False)
+    applied = db.migrate()
+    added = ensure_defaults(db, cli_actor())
+    print(f"数据库 {db.url} 已就绪：应用迁移 {len(applied)} 项，补充参数 {added} 项。")
+    return 0
+
+
+def cmd_seed(args) -> int:
+    if not args.demo:
+        print("请指定 --demo（生成演示用的小区数据）", file=sys.stderr)
+        return 2
+    from app.settings import ensure_defaults
+    from seed.demo import seed_demo
+
+    db = _open(args)
+    ensure_defaults(db, cli_actor())
+    counts = seed_demo(db, cli_actor().via("任务"))
+    if not counts:
+        print("数据库里已有小区数据，未重复生成演示数据。")
+        return 0
+    print("演示数据已生成：" + "，".join(f"{k} {v} 行" for k, v in counts.items()))
+    return 0
+
+
+def streamlit_flags() -> list[str]:
+    """The settings in streamlit_config/config.toml as `--section.key value` flags."""
+    with open(STREAMLIT_CONFIG, "rb") as fh:
+        config = tomllib.load(fh)
+    flags = []
+    for section, values in config.items():
+        for key, value in values.items():
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            flags += [f"--{section}.{key}", text]
+    return flags
+
+
+def cmd_serve(args) -> int:
+    url = database_url(args.db)
+    if args.demo and not url.startswith("postgres") and not Path(url).exists():
+        args.demo = True
+        if cmd_init(args) or cmd_seed(args):
+            return 1
+    else:
+        _open(args).close()  # migrate now, so a busy or broken database is said here
+    env = {**os.environ, "WUYE_DB": url}
+    flags = streamlit_flags() + ["--server.port", str(args.port), "--server.address", args.address]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ENTRY), *flags]
+    print(f"wuye 正在 http://{args.address}:{args.port} 运行（数据库 {url}），按 Ctrl+C 停止。")
+    return subprocess.call(cmd, env=env)
+
+
+def cmd_export(args) -> int:
+    from app import excel
+
+    db = _open(args)
+    out = Path(args.out)
+    rows = excel.export_named(db, cli_actor(), args.name, out)
+    print(f"已导出 {rows} 行到 {out}")
+    return 0
+
+
+def cmd_sql(args) -> int:
+    from app.sql_console import ReadOnlyViolation, run_read_only
+
+    url = database_url(args.db)
+    db = _open(args, migrate=False, read_only=Path(url).exists())
+    try:
+        columns, rows = run_read_only(db, args.query)
+    except ReadOnlyViolation as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wuye", description="物业台账 wuye")
+    parser.add_argument("--db", help="DuckDB 文件路径（默认 data/wuye.duckdb，或环境变量 WUYE_DB）")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--db", default=argparse.SUPPRESS, help="数据库（同上）")
+        p.set_defaults(fn=fn)
+        return p
+
+    add("init", cmd_init, "创建数据库或迁移到最新结构")
+    p = add("seed", cmd_seed, "生成数据")
+    p.add_argument("--demo", action="store_true", help="生成演示小区数据（确定性）")
+    p = add("serve", cmd_serve, "启动网页应用")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1")
+    p.add_argument("--demo", action="store_true", help="数据库不存在时先生成演示数据")
+    p = add("export", cmd_export, "把台账或视图导出为 Excel/CSV（按文件后缀）")
+    p.add_argument("name", help="台账或视图名，例如 households、v_community_overview")
+    p.add_argument("--out", required=True, help="输出文件 .xlsx 或 .csv")
+    p = add("sql", cmd_sql, "执行只读 SQL，输出带表头的 CSV")
+    p.add_argument("query")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except DatabaseBusy as err:
+        print(str(err), file=sys.stderr)
+        return 3
+    except KeyError as err:
+        print(str(err).strip("'\""), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Reading registers: labels of rows, a page of a register, and reference resolution.
+
+SQL text is assembled only from identifiers of register definitions (quoted by `q`);
+every value is a parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from app import registers
+from app.db import Database, q
+from app.permissions import Actor, mask_value, require, sees_personal_data
+from app.registers.model import TEXT_TYPES, Register
+
+LABEL_SEPARATOR = "/"
+
+
+def label_sql(reg: Register, alias: str, depth: int = 0) -> str:
+    """SQL for the human label of a row: its display fields, refs expanded, joined by '/'."""
+    if not reg.display:
+        return "CAST(" + alias + ".id AS VARCHAR)"
+    parts = []
+    for col in reg.display:
+        f = reg.field(col)
+        if f.type == "ref":
+            inner = f"r{depth + 1}"
+            ref = registers.get(f.ref)
+            parts.append(
+                "(SELECT " + label_sql(ref, inner, depth + 1) + " FROM " + q(ref.name) + " "
+                + inner + " WHERE " + inner + ".id = " + alias + "." + q(col) + ")"
+            )
+        else:
+            parts.append("CAST(" + alias + "." + q(col) + " AS VARCHAR)")
+    return "concat_ws('" + LABEL_SEPARATOR + "', " + ", ".join(parts) + ")"
+
+
+def community_filter_sql(reg: Register, alias: str, actor: Actor) -> tuple[str, list]:
+    """A WHERE fragment limiting rows to the actor's communities (empty when unlimited)."""
+    if actor.communities is None or reg.community is None:
+        return "", []
+    ids = list(actor.communities)
+    col = reg.community
+    f = reg.field(col)
+    if f.type == "ref" and f.ref != "communities":
+        parent = registers.get(f.ref)
+        sub, params = community_filter_sql(parent, "p", actor)
+        return (
+            " AND " + alias + "." + q(col) + " IN (SELECT p.id FROM " + q(parent.name) + " p WHERE TRUE" + sub + ")",
+            params,
+        )
+    return " AND " + alias + "." + q(col) + " IN (SELECT unnest(?))", [ids]
+
+
+def options(db: Database, reg: Register, actor: Actor, limit: int = 5000) -> dict[int, str]:
+    """id -> label of every live row (for select boxes); empty when there are too many."""
+    where, params = community_filter_sql(reg, "t", actor)
+    sql = (
+        "SELECT t.id, " + label_sql(reg, "t") + " FROM " + q(reg.name) + " t "
+        "WHERE t.deleted_at IS NULL" + where + " ORDER BY 2 LIMIT ?"
+    )
+    rows = db.rows(sql, [*params, limit + 1])
+    return {} if len(rows) > limit else dict(rows)
+
+
+def labels_for(db: Database, reg: Register, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    sql = (
+        "SELECT t.id, " + label_sql(reg, "t") + " FROM " + q(reg.name) + " t "
+        "WHERE t.id IN (SELECT unnest(?))"
+    )
+    return dict(db.rows(sql, [sorted(set(ids))]))
+
+
+def resolve_labels(db, reg: Register, texts: list[str], cur=None) -> dict[str, list[tuple[int, str, Any]]]:
+    """Candidates per text: rows whose label equals it or ends with '/<text>'.
+
+    Returns text -> [(id, label, community_id or None)], so '3-2-1201' finds the household
+    in whatever community has it, and the caller decides when that is ambiguous.
+    """
+    if not texts:
+        return {}
+    community = "t." + q("community_id") if reg.has_field("community_id") else "NULL"
+    sql = (
+        "WITH labels AS (SELECT t.id, " + label_sql(reg, "t") + " AS label, " + community
+        + " AS community_id FROM " + q(reg.name) + " t WHERE t.deleted_at IS NULL), "
+        "wanted AS (SELECT unnest(?) AS text) "
+        "SELECT w.text, l.id, l.label, l.community_id FROM wanted w JOIN labels l "
+        "ON l.label = w.text OR ends_with(l.label, '" + LABEL_SEPARATOR + "' || w.text)"
+    )
+    runner = cur if cur is not None else db.cursor()
+    found: dict[str, list] = {t: [] for t in texts}
+    for text, id_, label, cid in runner.execute(sql, [sorted(set(texts))]).fetchall():
+        found[text].append((id_, label, cid))
+    return found
+
+
+# -- a page of a register -----------------------------------------------------------------
+@dataclass
+class PageRequest:
+    search: str = ""
+    filters: dict[str, Any] = field(default_factory=dict)  # column -> value, list or (lo, hi)
+    sort: str | None = None
+    descending: bool = False
+    page: int = 1
+    page_size: int = 50
+    include_deleted: bool = False
+
+
+def where_clause(reg: Register, req: PageRequest, actor: Actor) -> tuple[str, list]:
+    clauses = ["t.deleted_at IS NULL"] if not req.include_deleted else ["TRUE"]
+    params: list[Any] = []
+    scope, scope_params = community_filter_sql(reg, "t", actor)
+    if scope:
+        clauses.append(scope.removeprefix(" AND "))
+        params += scope_params
+    if req.search.strip():
+        words = []
+        for f in reg.fields:
+            if f.type in TEXT_TYPES and not (f.is_personal and not sees_personal_data(actor)):
+                words.append("t." + q(f.name) + " ILIKE ?")
+            elif f.type == "ref":
+                ref = registers.get(f.ref)
+                words.append(
+                    "t." + q(f.name) + " IN (SELECT s.id FROM " + q(ref.name) + " s WHERE "
+                    + label_sql(ref, "s", 5) + " ILIKE ?)"
+                )
+        if words:
+            clauses.append("(" + " OR ".join(words) + ")")
+            params += ["%" + req.search.strip() + "%"] * len(words)
+    for col, value in req.filters.items():
+        f = reg.field(col)
+        target = "t." + q(col)
+        if value is None or value == [] or value == "":
+            continue
+        if isinstance(value, (list, tuple, set)) and f.type in ("enum", "ref", "boolean", "text"):
+            clauses.append(target + " IN (SELECT unnest(?))")
+            params.append(list(value))
+        elif isinstance(value, tuple) or (isinstance(value, list) and len(value) == 2):
+            lo, hi = value
+            if lo is not None:
+                clauses.append(target + " >= ?")
+                params.append(lo)
+            if hi is not None:
+                clauses.append(target + " <= ?")
+                params.append(hi)
+        elif f.type in TEXT_TYPES:
+            clauses.append(target + " ILIKE ?")
+            params.append("%" + str(value) + "%")
+        else:
+            clauses.append(target + " = ?")
+            params.append(value)
+    return " WHERE " + " AND ".join(clauses), params
+
+
+def order_clause(reg: Register, req: PageRequest) -> str:
+    if req.sort and (req.sort == "id" or reg.has_field(req.sort) or req.sort in reg.columns):
+        direction = " DESC" if req.descending else " ASC"
+        return " ORDER BY t." + q(req.sort) + direction + " NULLS LAST, t.id" + direction
+    return " ORDER BY " + ", ".join("t." + q(c) for c in reg.order_by) + ", t.id"
+
+
+def count_rows(db: Database, reg: Register, req: PageRequest, actor: Actor) -> int:
+    where, params = where_clause(reg, req, actor)
+    return db.scalar("SELECT count(*) FROM " + q(reg.name) + " t" + where, params)
+
+
+def fetch_page(db: Database, actor: Actor, reg: Register, req: PageRequest) -> tuple[pd.DataFrame, int]:
+    """One page of rows in the database's order; personal data masked for the actor."""
+    require(actor, reg.name, "view", reg.label)
+    where, params = where_clause(reg, req, actor)
+    total = db.scalar("SELECT count(*) FROM " + q(reg.name) + " t" + where, params)
+    sql = (
+        "SELECT t.* FROM " + q(reg.name) + " t" + where + order_clause(reg, req)
+        + " LIMIT ? OFFSET ?"
+    )
+    frame = db.query(sql, [*params, req.page_size, (max(req.page, 1) - 1) * req.page_size])
+    return mask_frame(reg, frame, actor), total
+
+
+def mask_frame(reg: Register, frame: pd.DataFrame, actor: Actor) -> pd.DataFrame:
+    if sees_personal_data(actor):
+        return frame
+    frame = frame.copy()
+    for f in reg.fields:
+        if f.is_personal and f.name in frame:
+            frame[f.name] = [mask_value(f.type, v) for v in frame[f.name]]
+    return frame
+
+
+def register_counts(db: Database, actor: Actor, names: list[str]) -> dict[str, int]:
+    out = {}
+    for name in names:
+        reg = registers.get(name)
+        out[name] = count_rows(db, reg, PageRequest(), actor)
+    return out
+
+
+def today(db: Database) -> date:
+    return db.now().date()

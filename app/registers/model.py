@@ -1,0 +1,173 @@
+"""A register declared as data: fields with types, labels and checks.
+
+Everything else (DDL, grid columns, validation, Excel headers, masking) is derived from it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+# Field type -> SQL type. Money and measures are DECIMAL, never floating point.
+SQL_TYPES: dict[str, str] = {
+    "text": "VARCHAR",
+    "integer": "BIGINT",
+    "money": "DECIMAL(12,2)",
+    "price": "DECIMAL(10,4)",
+    "area": "DECIMAL(10,2)",
+    "quantity": "DECIMAL(12,3)",
+    "rate": "DECIMAL(10,6)",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+    "enum": "VARCHAR",
+    "ref": "BIGINT",
+    "phone": "VARCHAR",
+    "id_number": "VARCHAR",
+}
+DECIMALS = {"money": (12, 2), "price": (10, 4), "area": (10, 2), "quantity": (12, 3), "rate": (10, 6)}
+TEXT_TYPES = {"text", "enum", "phone", "id_number"}
+PERSONAL_TYPES = {"phone", "id_number"}
+
+# Columns every register table has, in this order after `id`.
+SYSTEM_COLUMNS = ("created_at", "updated_at", "row_version", "deleted_at")
+SYSTEM_LABELS = {
+    "id": "编号",
+    "created_at": "创建时间",
+    "updated_at": "修改时间",
+    "row_version": "版本",
+    "deleted_at": "删除时间",
+}
+
+
+class DefinitionError(ValueError):
+    """A register definition that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: str
+    required: bool = False
+    values: tuple[str, ...] = ()
+    ref: str | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    pattern_hint: str | None = None
+    help: str | None = None
+    editable: bool = True
+    default: Any = None
+    mask: bool | None = None
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+    @property
+    def scale(self) -> int | None:
+        return DECIMALS[self.type][1] if self.type in DECIMALS else None
+
+    @property
+    def precision(self) -> int | None:
+        return DECIMALS[self.type][0] if self.type in DECIMALS else None
+
+    @property
+    def is_personal(self) -> bool:
+        return self.mask if self.mask is not None else self.type in PERSONAL_TYPES
+
+
+@dataclass(frozen=True)
+class Register:
+    name: str
+    label: str
+    area: str
+    fields: tuple[Field, ...]
+    description: str = ""
+    display: tuple[str, ...] = ()
+    order_by: tuple[str, ...] = ("id",)
+    unique: tuple[tuple[str, ...], ...] = ()
+    community: str | None = None
+    immutable: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name}")
+
+    def has_field(self, name: str) -> bool:
+        return any(f.name == name for f in self.fields)
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column of the table, system columns included."""
+        return ["id", *(f.name for f in self.fields), *SYSTEM_COLUMNS]
+
+    def label_of(self, column: str) -> str:
+        if column in SYSTEM_LABELS:
+            return SYSTEM_LABELS[column]
+        return self.field(column).label
+
+    def refs(self) -> list[Field]:
+        return [f for f in self.fields if f.type == "ref"]
+
+
+def _field_from(data: dict, register: str) -> Field:
+    unknown = set(data) - set(Field.__dataclass_fields__)
+    if unknown:
+        raise DefinitionError(f"{register}.{data.get('name')}: unknown keys {sorted(unknown)}")
+    f = Field(**{**data, "values": tuple(data.get("values", ()))})
+    if f.type not in SQL_TYPES:
+        raise DefinitionError(f"{register}.{f.name}: unknown type {f.type!r}")
+    if f.type == "enum" and not f.values:
+        raise DefinitionError(f"{register}.{f.name}: an enum needs values")
+    if f.type == "ref" and not f.ref:
+        raise DefinitionError(f"{register}.{f.name}: a ref needs the register it refers to")
+    if not IDENTIFIER.fullmatch(f.name):
+        raise DefinitionError(f"{register}.{f.name}: names are lower-case letters, digits and _")
+    if f.name in SYSTEM_LABELS:
+        raise DefinitionError(f"{register}.{f.name}: reserved column name")
+    return f
+
+
+def register_from_dict(data: dict) -> Register:
+    data = dict(data)
+    name = data.pop("name")
+    if not IDENTIFIER.fullmatch(name):
+        raise DefinitionError(f"{name!r}: names are lower-case letters, digits and _")
+    fields = tuple(_field_from(f, name) for f in data.pop("fields"))
+    known = set(Register.__dataclass_fields__) - {"name", "fields", "extra"}
+    extra = {k: data.pop(k) for k in list(data) if k not in known}
+    reg = Register(
+        name=name,
+        fields=fields,
+        label=data.pop("label"),
+        area=data.pop("area"),
+        description=data.pop("description", ""),
+        display=tuple(data.pop("display", ())),
+        order_by=tuple(data.pop("order_by", ("id",))),
+        unique=tuple(tuple(u) for u in data.pop("unique", ())),
+        community=data.pop("community", None),
+        immutable=data.pop("immutable", False),
+        extra=extra,
+    )
+    names = [f.name for f in fields]
+    if len(set(names)) != len(names):
+        raise DefinitionError(f"{name}: duplicate field names")
+    for col in (*reg.display, *reg.order_by, *(c for u in reg.unique for c in u)):
+        if col != "id" and col not in names:
+            raise DefinitionError(f"{name}: {col!r} is not a field")
+    return reg
+
+
+def load_definition(path: Path) -> Register:
+    with open(path, "rb") as fh:
+        return register_from_dict(tomllib.load(fh))

@@ -1,0 +1,30 @@
+"""Rule parameters: defaults from REGULATIONS.md, stored in the `settings` register."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from app.changes import RowChange, apply_changes
+from app.db import Database
+from app.permissions import Actor
+
+DEFAULTS_FILE = Path(__file__).parent / "settings_defaults.toml"
+
+
+def defaults() -> list[dict]:
+    with open(DEFAULTS_FILE, "rb") as fh:
+        return tomllib.load(fh)["setting"]
+
+
+def ensure_defaults(db: Database, actor: Actor) -> int:
+    """Add every default parameter that is missing (never overwrites an office's value)."""
+    have = {r[0] for r in db.rows("SELECT key FROM settings WHERE community_id IS NULL AND deleted_at IS NULL")}
+    missing = [RowChange("insert", values=d) for d in defaults() if d["key"] not in have]
+    if missing:
+        apply_changes(db, actor.via("任务"), "settings", missing)
+    return len(missing)
+
+
+def value(db: Database, key: str, community_id: int | None = None) -> str | None:
+    return db.scalar("SELECT setting_text(?, ?)", [key, community_id])
