@@ -11,6 +11,20 @@ from app.permissions import Actor
 
 DEFAULTS_FILE = Path(__file__).parent / "settings_defaults.toml"
 
+# Key prefix -> the tab it appears on in the settings page.
+PARAMETER_GROUPS = {
+    "office": "系统",
+    "fee": "收费",
+    "repair": "维修",
+    "complaint": "投诉",
+    "fire": "消防",
+    "asset": "设备",
+    "contract": "合同",
+    "parking": "停车",
+    "vacant": "空置房",
+    "survey": "调查",
+}
+
 
 def defaults() -> list[dict]:
     with open(DEFAULTS_FILE, "rb") as fh:

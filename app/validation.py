@@ -84,6 +84,10 @@ def parse_timestamp(value: Any) -> datetime:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if isinstance(value, str):
+        try:  # what the grid sends: ISO 8601, possibly with a zone or fractions
+            return parse_timestamp(datetime.fromisoformat(value.strip()))
+        except ValueError:
+            pass
         text = value.strip().replace("/", "-").replace("T", " ")
         for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,23 +10,39 @@ from app.registers.model import Field, Register, load_definition
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 
-__all__ = ["Field", "Register", "catalog", "get", "AREA_ORDER"]
+__all__ = ["Field", "Register", "catalog", "get", "by_area", "area_slug", "AREAS"]
 
-# The order areas appear in navigation; areas not listed come after, alphabetically.
-AREA_ORDER = [
-    "小区与房屋",
-    "人员与组织",
-    "收费管理",
-    "维修与投诉",
-    "检查与整改",
-    "设备与消防",
-    "合同与工程",
-    "档案与公文",
-    "采购与库存",
-    "装修与停车",
-    "调查与文化",
-    "系统",
-]
+# Areas in navigation order, with the URL slug of each area's overview page.
+AREAS = {
+    "小区与房屋": "estate",
+    "人员与组织": "people",
+    "收费管理": "fees",
+    "维修与投诉": "service",
+    "检查与整改": "inspection",
+    "设备与消防": "facilities",
+    "合同与工程": "contracts",
+    "档案与公文": "archives",
+    "采购与库存": "stock",
+    "装修与停车": "decoration",
+    "调查与文化": "community",
+    "系统": "system",
+}
+AREA_ORDER = list(AREAS)
+
+
+def by_area() -> dict[str, list[Register]]:
+    """Registers grouped by area, areas in navigation order, registers by position."""
+    groups: dict[str, list[Register]] = {}
+    for reg in catalog().values():
+        groups.setdefault(reg.area, []).append(reg)
+    for regs in groups.values():
+        regs.sort(key=lambda r: (r.position, r.name))
+    order = {a: i for i, a in enumerate(AREA_ORDER)}
+    return dict(sorted(groups.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+def area_slug(area: str) -> str:
+    return AREAS.get(area) or "area-" + hashlib.sha1(area.encode()).hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)

@@ -95,6 +95,7 @@ class Register:
     unique: tuple[tuple[str, ...], ...] = ()
     community: str | None = None
     immutable: bool = False
+    position: int = 100  # order within its area in navigation
     extra: dict = field(default_factory=dict)
 
     def field(self, name: str) -> Field:
@@ -157,6 +158,7 @@ def register_from_dict(data: dict) -> Register:
         unique=tuple(tuple(u) for u in data.pop("unique", ())),
         community=data.pop("community", None),
         immutable=data.pop("immutable", False),
+        position=data.pop("position", 100),
         extra=extra,
     )
     names = [f.name for f in fields]

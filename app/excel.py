@@ -1,0 +1,435 @@
+"""Export of registers and rule views to Excel (.xlsx) or CSV, streamed and audited.
+
+Rows come from a DuckDB cursor in batches (`fetchmany`) and go straight into xlsxwriter in
+`constant_memory` mode, so a 200k-row register exports in bounded memory. Every cell is
+written with an explicit type: text is always `write_string` (leading zeros survive and
+`=1+1` stays text), numbers are numbers with a format, dates are Excel dates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import re
+import unicodedata
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator, Sequence
+
+import xlsxwriter
+
+from app import registers, views
+from app.changes import write_audit
+from app.db import Database, q
+from app.permissions import Actor, mask_value, require, sees_personal_data
+from app.queries import PageRequest, label_sql, labels_for, order_clause, where_clause
+from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Register
+
+BATCH_ROWS = 5000
+SAMPLE_ROWS = 1000  # rows looked at to size columns
+MIN_WIDTH, MAX_WIDTH = 6, 50
+EXPORT_ACTION = "导出"
+
+# Cell number formats by column kind; kinds without one are written as General.
+NUMBER_FORMATS = {
+    "integer": "0",
+    "money": "#,##0.00",
+    "area": "#,##0.00",
+    "price": "#,##0.00##",
+    "rate": "0.0%",
+    "date": "yyyy-mm-dd",
+    "timestamp": "yyyy-mm-dd hh:mm",
+}
+STRING_KINDS = TEXT_TYPES | {"ref"}
+NUMBER_KINDS = {"integer", "money", "area", "price", "quantity", "rate", "number", "decimal"}
+# A text beginning with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class UnknownExport(KeyError):
+    """No register or view of that name; str() is the plain Chinese message."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    name: str
+    label: str
+    kind: str  # a register field type, or number / decimal / any for view columns
+    mask: str | None = None  # mask_value kind, when the actor may not see this column
+    number_format: str | None = None
+
+
+# -- public API ---------------------------------------------------------------------------
+def export_register(db: Database, actor: Actor, register_name: str, out: str | Path | IO[bytes],
+                    request: PageRequest | None = None) -> int:
+    """Every row of the register under the request's filter and sort (all pages); rows written."""
+    return _export_register(db, actor, register_name, out, request or PageRequest(), _target_name(out))
+
+
+def register_xlsx_bytes(db: Database, actor: Actor, register_name: str,
+                        request: PageRequest | None = None) -> bytes:
+    """The register as an .xlsx file in memory, for a download button."""
+    reg = registers.get(register_name)
+    buffer = io.BytesIO()
+    _export_register(db, actor, register_name, buffer, request or PageRequest(), f"{reg.label}.xlsx")
+    return buffer.getvalue()
+
+
+def export_view(db: Database, actor: Actor, view_name: str, out: str | Path | IO[bytes]) -> int:
+    """Every row of a rule view the actor may see, with the view's Chinese labels; rows written."""
+    info = views.view_info(view_name)
+    require(actor, view_name, "export", info.title)
+    sql, params = views.view_query(db, actor, view_name)
+    personal = {} if sees_personal_data(actor) else views.personal_columns()
+    with _reading_cursor(db) as cur:
+        cur.execute(sql, params)
+        columns = [
+            _view_column(name, str(type_), info.label_of(name), personal.get(name))
+            for name, type_, *_ in cur.description
+        ]
+        count = _write(out, info.title, columns, cur)
+    _audit(db, actor, view_name, count, _target_name(out), "")
+    return count
+
+
+def export_named(db: Database, actor: Actor, name: str, out: str | Path | IO[bytes]) -> int:
+    """Export a register or a rule view by its name."""
+    if name in registers.catalog():
+        return export_register(db, actor, name, out)
+    if views.is_view(name):
+        return export_view(db, actor, name, out)
+    raise UnknownExport(f"没有名为 {name} 的台账或视图")
+
+
+# -- registers ----------------------------------------------------------------------------
+def _export_register(db: Database, actor: Actor, name: str, out, request: PageRequest,
+                     target_name: str) -> int:
+    reg = registers.get(name)
+    require(actor, reg.name, "export", reg.label)
+    columns, select = register_columns(reg, actor, request.include_deleted)
+    where, params = where_clause(reg, request, actor)
+    sql = "SELECT " + ", ".join(select) + " FROM " + q(reg.name) + " t" + where + order_clause(reg, request)
+    with _reading_cursor(db) as cur:
+        cur.execute(sql, params)
+        count = _write(out, reg.label, columns, cur)
+    _audit(db, actor, reg.name, count, target_name, describe_request(db, reg, request))
+    return count
+
+
+def register_columns(reg: Register, actor: Actor, include_deleted: bool = False
+                     ) -> tuple[list[ExportColumn], list[str]]:
+    """The exported columns (id first, then the fields) and their SELECT expressions."""
+    hide = not sees_personal_data(actor)
+    columns = [ExportColumn("id", SYSTEM_LABELS["id"], "integer", number_format=NUMBER_FORMATS["integer"])]
+    select = ["t.id"]
+    for f in reg.fields:
+        if f.type == "ref":
+            ref = registers.get(f.ref)
+            # A reference is exported as the label of the row it names (阳光花园/3-2-1201),
+            # or its bare id when that row is gone, so nothing is lost on re-import.
+            select.append(
+                "coalesce((SELECT " + label_sql(ref, "x", 0) + " FROM " + q(ref.name)
+                + " x WHERE x.id = t." + q(f.name) + "), CAST(t." + q(f.name) + " AS VARCHAR))"
+            )
+        else:
+            select.append("t." + q(f.name))
+        masked = f.is_personal and hide
+        kind = "text" if masked else f.type
+        columns.append(ExportColumn(f.name, f.label, kind, f.type if masked else None,
+                                    NUMBER_FORMATS.get(kind)))
+    if include_deleted:
+        columns.append(ExportColumn("deleted_at", SYSTEM_LABELS["deleted_at"], "timestamp",
+                                    number_format=NUMBER_FORMATS["timestamp"]))
+        select.append("t.deleted_at")
+    return columns, select
+
+
+def describe_request(db: Database, reg: Register, request: PageRequest) -> str:
+    """The filter of an export in words, for the audit note; empty when unfiltered."""
+    parts = []
+    if request.search.strip():
+        parts.append(f"搜索「{request.search.strip()}」")
+    for col, value in request.filters.items():
+        if value is None or value == [] or value == "":
+            continue
+        f = reg.field(col)
+        if isinstance(value, (list, tuple, set)) and f.type in ("enum", "ref", "boolean", "text"):
+            shown = [_filter_value(db, f, v) for v in value]
+            parts.append(f"{f.label}∈{{{'、'.join(shown)}}}")
+        elif isinstance(value, tuple) or (isinstance(value, list) and len(value) == 2):
+            lo, hi = value
+            lo_text = "" if lo is None else _filter_value(db, f, lo)
+            hi_text = "" if hi is None else _filter_value(db, f, hi)
+            parts.append(f"{f.label} {lo_text}～{hi_text}")
+        elif f.type in TEXT_TYPES:
+            parts.append(f"{f.label}含「{value}」")
+        else:
+            parts.append(f"{f.label}={_filter_value(db, f, value)}")
+    if request.include_deleted:
+        parts.append("含已删除")
+    return "; ".join(parts)
+
+
+def _filter_value(db: Database, f, value: Any) -> str:
+    if f.type == "ref":
+        try:
+            return labels_for(db, registers.get(f.ref), [int(value)]).get(int(value), str(value))
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+# -- views --------------------------------------------------------------------------------
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT", "UHUGEINT"}
+_RATE_NAME = re.compile(r"(^|_)(rate|ratio)$")
+
+
+def _view_column(name: str, sql_type: str, label: str, mask: str | None) -> ExportColumn:
+    """How a view column is written, from its DuckDB type (and `_rate` names: fractions)."""
+    t = sql_type.upper()
+    kind, fmt = "any", None
+    if mask:
+        kind = "text"
+    elif t == "VARCHAR":
+        kind = "text"
+    elif t == "BOOLEAN":
+        kind = "boolean"
+    elif t == "DATE":
+        kind = "date"
+    elif t.startswith("TIMESTAMP"):
+        kind = "timestamp"
+    elif t in _INTEGER_TYPES:
+        kind = "integer"
+    elif _RATE_NAME.search(name) and (t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL")):
+        kind = "rate"
+    elif m := _DECIMAL.fullmatch(t):
+        scale = int(m[2])
+        kind = "decimal"
+        fmt = "#,##0" + ("." + "0" * scale if scale else "")
+    elif t in ("DOUBLE", "FLOAT", "REAL"):
+        kind = "number"
+    return ExportColumn(name, label, kind, mask, fmt or NUMBER_FORMATS.get(kind))
+
+
+# -- writing ------------------------------------------------------------------------------
+@contextmanager
+def _reading_cursor(db: Database) -> Iterator[Any]:
+    """A cursor of its own, so streaming is not disturbed by other queries meanwhile."""
+    cur = db.cursor().cursor()
+    try:
+        cur.execute("SET TimeZone = '" + db.timezone + "'")
+        yield cur
+    finally:
+        cur.close()
+
+
+def _target_name(out) -> str:
+    if isinstance(out, (str, os.PathLike)):
+        return Path(out).name
+    return Path(str(getattr(out, "name", "") or "下载文件.xlsx")).name
+
+
+def _write(out, sheet_title: str, columns: list[ExportColumn], cur) -> int:
+    """Write the cursor's rows to a path (suffix picks xlsx or csv) or a binary file object."""
+    if not isinstance(out, (str, os.PathLike)):
+        return _write_xlsx(out, sheet_title, columns, cur)
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ValueError(f"只能导出为 .xlsx 或 .csv 文件：{path.name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside the target and rename, so a failed export leaves no half-written file.
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        if suffix == ".csv":
+            count = _write_csv(partial, columns, cur)
+        else:
+            count = _write_xlsx(str(partial), sheet_title, columns, cur)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
+
+
+def _batches(cur) -> Iterator[list[tuple]]:
+    while batch := cur.fetchmany(BATCH_ROWS):
+        yield batch
+
+
+def _write_xlsx(target, sheet_title: str, columns: list[ExportColumn], cur) -> int:
+    wb = xlsxwriter.Workbook(target, {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "remove_timezone": True,
+    })
+    try:
+        ws = wb.add_worksheet(_sheet_name(sheet_title))
+        header = wb.add_format({"bold": True, "bg_color": "#EDEDED", "bottom": 1, "valign": "vcenter"})
+        formats = {c.number_format: wb.add_format({"num_format": c.number_format})
+                   for c in columns if c.number_format}
+        for c, col in enumerate(columns):
+            ws.write_string(0, c, col.label, header)
+        ws.freeze_panes(1, 0)
+        writers = [_xlsx_writer(ws, col, formats.get(col.number_format)) for col in columns]
+        widths = [display_width(col.label) for col in columns]
+        row = 0
+        sampled = 0
+        for batch in _batches(cur):
+            for values in batch:
+                row += 1
+                for c, value in enumerate(values):
+                    if value is not None:
+                        writers[c](row, c, value)
+            if sampled < SAMPLE_ROWS:
+                sample = batch[: SAMPLE_ROWS - sampled]
+                sampled += len(sample)
+                _widen(widths, columns, sample)
+        for c, width in enumerate(widths):
+            ws.set_column(c, c, min(max(width + 2, MIN_WIDTH), MAX_WIDTH))
+        ws.autofilter(0, 0, row, len(columns) - 1)
+    except BaseException:
+        try:
+            wb.close()  # removes its temporary files
+        except Exception:
+            pass
+        raise
+    wb.close()
+    return row
+
+
+def _xlsx_writer(ws, col: ExportColumn, fmt) -> Callable[[int, int, Any], Any]:
+    kind, mask = col.kind, col.mask
+
+    if kind in STRING_KINDS:
+        if mask:
+            return lambda r, c, v: ws.write_string(r, c, mask_value(mask, str(v)) or "")
+        return lambda r, c, v: ws.write_string(r, c, v if isinstance(v, str) else str(v))
+    if kind == "boolean":
+        return lambda r, c, v: ws.write_string(r, c, "是" if v else "否")
+    if kind in ("date", "timestamp"):
+        return lambda r, c, v: ws.write_datetime(r, c, v, fmt)
+    if kind in NUMBER_KINDS:
+        def number(r: int, c: int, v: Any) -> None:
+            x = float(v)
+            if math.isfinite(x):
+                ws.write_number(r, c, x, fmt)
+        return number
+    return lambda r, c, v: _write_any(ws, r, c, v)
+
+
+def _write_any(ws, r: int, c: int, v: Any) -> None:
+    """A cell of a type the column did not announce (unusual view columns)."""
+    if isinstance(v, bool):
+        ws.write_string(r, c, "是" if v else "否")
+    elif isinstance(v, (int, float, Decimal)):
+        x = float(v)
+        if math.isfinite(x):
+            ws.write_number(r, c, x)
+    else:
+        ws.write_string(r, c, str(v))
+
+
+def _write_csv(path: Path, columns: list[ExportColumn], cur) -> int:
+    """UTF-8 with BOM (Excel reads the Chinese right); formula-like text quoted with '."""
+    cells = [_csv_cell(col) for col in columns]
+    count = 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([col.label for col in columns])
+        for batch in _batches(cur):
+            writer.writerows(
+                ["" if v is None else cells[c](v) for c, v in enumerate(values)] for values in batch
+            )
+            count += len(batch)
+    return count
+
+
+def _csv_cell(col: ExportColumn) -> Callable[[Any], str]:
+    kind, mask = col.kind, col.mask
+    if kind in STRING_KINDS:
+        if mask:
+            return lambda v: defuse(mask_value(mask, str(v)) or "")
+        return lambda v: defuse(str(v))
+    return _csv_any
+
+
+def _csv_any(v: Any) -> str:
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else ""
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, int):
+        return str(v)
+    return defuse(str(v))
+
+
+def defuse(text: str) -> str:
+    """Text a spreadsheet would run as a formula gets a leading ' (CSV has no cell types)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+# -- sizes and names ----------------------------------------------------------------------
+def display_width(text: str) -> int:
+    """Width in Latin characters: CJK and other wide characters count double."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _shown(col: ExportColumn, v: Any) -> str:
+    """Roughly the text Excel will show for a value, to size its column."""
+    if col.mask:
+        return mask_value(col.mask, str(v)) or ""
+    if col.kind == "date":
+        return "0000-00-00"
+    if col.kind == "timestamp":
+        return "0000-00-00 00:00"
+    if isinstance(v, bool):
+        return "是"
+    if col.kind == "rate" and isinstance(v, (int, float, Decimal)):
+        return f"{float(v) * 100:.1f}%"
+    fmt = col.number_format or ""
+    if fmt.startswith("#,##0") and isinstance(v, (int, float, Decimal)):
+        decimals = len(fmt.partition(".")[2])
+        return f"{float(v):,.{decimals}f}"
+    return str(v)
+
+
+def _widen(widths: list[int], columns: Sequence[ExportColumn], rows: Sequence[tuple]) -> None:
+    for c, col in enumerate(columns):
+        longest = max((display_width(_shown(col, r[c])) for r in rows if r[c] is not None), default=0)
+        widths[c] = max(widths[c], longest)
+
+
+def _sheet_name(title: str) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", "_", title)[:31] or "Sheet1"
+
+
+# -- audit --------------------------------------------------------------------------------
+def _audit(db: Database, actor: Actor, name: str, count: int, target: str, filters: str) -> None:
+    note = f"导出 {count} 行到 {target}"
+    if filters:
+        note += f" (筛选: {filters})"
+    with db.transaction() as cur:
+        write_audit(db, cur, actor, name, uuid.uuid4().hex, [(None, EXPORT_ACTION, None, None)],
+                    note=note)
