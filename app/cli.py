@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -71,8 +70,9 @@ def cmd_serve(args) -> int:
     env = {**os.environ, "WUYE_DB": url}
     flags = streamlit_flags() + ["--server.port", str(args.port), "--server.address", args.address]
     cmd = [sys.executable, "-m", "streamlit", "run", str(ENTRY), *flags]
-    print(f"wuye 正在 http://{args.address}:{args.port} 运行（数据库 {url}），按 Ctrl+C 停止。")
-    return subprocess.call(cmd, env=env)
+    print(f"wuye 正在 http://{args.address}:{args.port} 运行（数据库 {url}），按 Ctrl+C 停止。",
+          flush=True)
+    os.execve(sys.executable, cmd, env)  # become the server: signals reach it directly
 
 
 def cmd_export(args) -> int:

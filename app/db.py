@@ -1,7 +1,9 @@
 """Storage: the one place that opens the database, migrates it and runs SQL.
 
 Reads run on a cursor per thread; writes go through one serialized writer, each in a
-transaction. Nothing else opens connections.
+transaction. Nothing else opens connections. Two backends behind one class: a DuckDB file
+(the default), or a PostgreSQL database attached through DuckDB's postgres extension
+(`app.postgres`), where DuckDB still runs every query and rule view.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Iterator, Sequence
 import duckdb
 import pandas as pd
 
-from app import registers
+from app import postgres, registers
 from app.registers.model import Register
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +32,14 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 class DatabaseBusy(RuntimeError):
     """Another process holds the DuckDB file."""
+
+
+class DatabaseUnavailable(DatabaseBusy):
+    """The PostgreSQL server cannot be reached (a DatabaseBusy, so callers say it plainly)."""
+
+
+class StatementFailedInTransaction(RuntimeError):
+    """A statement failed inside a transaction and its caller went on: all was rolled back."""
 
 
 def q(identifier: str) -> str:
@@ -62,35 +72,69 @@ def _busy_message(path: str, err: Exception) -> str:
     )
 
 
+def _unreachable_message(url: str, err: Exception) -> str:
+    text = str(err).strip()
+    first = text.splitlines()[0] if text else type(err).__name__
+    return (
+        f"无法连接 PostgreSQL 数据库 {postgres.redacted(url)}：{first}。"
+        "请确认数据库服务已启动、地址、端口、用户名和密码正确，且该数据库已创建（createdb）。"
+    )
+
+
 class Database:
-    """One DuckDB database (a file or :memory:)."""
+    """One database: a DuckDB file (or :memory:), or a PostgreSQL URL attached as `pg`."""
 
     def __init__(self, url: str = DEFAULT_DB, read_only: bool = False):
         self.url = url
         self.read_only = read_only
+        self.is_postgres = postgres.is_postgres_url(url)
+        self.backend = "postgres" if self.is_postgres else "duckdb"
         self._write_lock = threading.RLock()
         self._local = threading.local()
-        if url != ":memory:":
-            Path(url).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(url, read_only=read_only)
-        except duckdb.IOException as err:
-            if "lock" in str(err).lower():
-                raise DatabaseBusy(_busy_message(url, err)) from None
-            raise
+        if self.is_postgres:
+            self._con = duckdb.connect(":memory:")
+            try:
+                postgres.attach(self._con, url, read_only=read_only)
+            except duckdb.Error as err:
+                self._con.close()
+                raise DatabaseUnavailable(_unreachable_message(url, err)) from None
+        else:
+            if url != ":memory:":
+                Path(url).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._con = duckdb.connect(url, read_only=read_only)
+            except duckdb.IOException as err:
+                if "lock" in str(err).lower():
+                    raise DatabaseBusy(_busy_message(url, err)) from None
+                raise
         self.timezone = DEFAULT_TIMEZONE
         self._apply_timezone()
+
+    def __repr__(self) -> str:
+        return f"Database({postgres.redacted(self.url)!r})"
 
     # -- connections -------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cur", None)
         if cur is None:
             cur = self._local.cur = self._con.cursor()
+            if self.is_postgres:
+                postgres.prepare(cur)
             cur.execute("SET TimeZone = '" + self.timezone + "'")
         return cur
 
     def close(self) -> None:
+        if self.is_postgres:
+            for alias in (postgres.ALIAS, postgres.ADMIN_ALIAS):
+                try:  # ends the extension's pooled PostgreSQL sessions now
+                    self._con.execute("DETACH DATABASE IF EXISTS " + alias)
+                except duckdb.Error:
+                    pass
         self._con.close()
+
+    def is_retryable(self, err: BaseException) -> bool:
+        """A concurrency failure (PostgreSQL only) after which the whole save may run again."""
+        return self.is_postgres and postgres.is_retryable(err)
 
     def _apply_timezone(self) -> None:
         tz = DEFAULT_TIMEZONE
@@ -123,6 +167,8 @@ class Database:
         return row[0] if row else None
 
     def table_exists(self, name: str) -> bool:
+        if self.is_postgres:  # asked natively: DuckDB caches the attached schema
+            return name in {t for t, _ in self._pg_columns()}
         return bool(
             self._con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'",
@@ -131,6 +177,8 @@ class Database:
         )
 
     def columns_of(self, name: str) -> list[str]:
+        if self.is_postgres:
+            return [c for t, c in self._pg_columns() if t == name]
         return [
             r[0]
             for r in self._con.execute(
@@ -140,28 +188,70 @@ class Database:
             ).fetchall()
         ]
 
+    def _pg_columns(self, cur: duckdb.DuckDBPyConnection | None = None,
+                    alias: str = postgres.ALIAS) -> list[tuple[str, str]]:
+        """(table, column) of every table in PostgreSQL's public schema, in column order."""
+        return postgres.rows(
+            cur or self._con.cursor(),
+            "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t USING (table_schema, table_name) "
+            "WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' "
+            "ORDER BY c.table_name, c.ordinal_position",
+            alias,
+        )
+
     # -- writing -----------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One write transaction at a time; any error rolls everything back."""
+        """One write transaction at a time; any error rolls everything back.
+
+        After a failed statement an attached PostgreSQL transaction is void, yet a later
+        COMMIT reports success; so a caller that catches such an error and goes on gets an
+        exception at the end rather than a silent rollback.
+        """
         with self._write_lock:
             cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
+            guarded = _GuardedCursor(cur)
             try:
-                yield cur
+                yield guarded  # type: ignore[misc]
+                if guarded.failure is not None:
+                    raise StatementFailedInTransaction(
+                        f"事务中有语句失败，整个事务已回滚：{guarded.failure}"
+                    ) from guarded.failure
+                cur.execute("COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # a failed COMMIT has already ended the transaction
                 raise
-            cur.execute("COMMIT")
 
     def allocate_ids(self, cur: duckdb.DuckDBPyConnection, table: str, n: int) -> list[int]:
         """The next n free ids of a table, inside the caller's transaction."""
+        if self.is_postgres:
+            return postgres.next_ids(cur, table, n)
         top = cur.execute("SELECT coalesce(max(id), 0) FROM " + q(table)).fetchone()[0]
         return list(range(top + 1, top + 1 + n))
+
+    def sync_sequences(self) -> None:
+        """Move PostgreSQL id sequences past ids written explicitly (a bulk copy); DuckDB: no-op."""
+        if self.is_postgres:
+            with self._write_lock:
+                postgres.execute(self.cursor(), postgres.SYNC_SEQUENCES)
 
     # -- schema ------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply migrations, create or extend register tables, (re)create rule views."""
+        if self.is_postgres:
+            applied = self._migrate_postgres()
+        else:
+            applied = self._migrate_duckdb()
+        self._apply_timezone()
+        self.create_views()
+        return applied
+
+    def _migrate_duckdb(self) -> list[str]:
         applied: list[str] = []
         with self.transaction() as cur:
             cur.execute(
@@ -177,8 +267,6 @@ class Database:
                 applied.append(path.stem)
             for reg in registers.creation_order():
                 applied += self._sync_table(cur, reg, done)
-        self._apply_timezone()
-        self.create_views()
         return applied
 
     def _record(self, cur: duckdb.DuckDBPyConnection, version: str, content: bytes) -> None:
@@ -204,8 +292,93 @@ class Database:
                 added.append(f"{version}.{f.name}")
         return added
 
+    def _migrate_postgres(self) -> list[str]:
+        """The same steps in native PostgreSQL SQL: one process at a time, all or nothing."""
+        applied: list[str] = []
+        admin = postgres.ADMIN_ALIAS
+
+        def run(sql: str) -> None:
+            postgres.execute(cur, sql, admin)
+
+        def record(version: str, content: bytes) -> None:
+            # Bookkeeping of our own names and hashes: literals, as in DDL.
+            values = (version, self.now().isoformat(sep=" "), hashlib.sha256(content).hexdigest())
+            run(
+                "INSERT INTO schema_migrations (version, applied_at, checksum) VALUES ("
+                + ", ".join(postgres.literal(v) for v in values) + ")"
+            )
+
+        with self._write_lock:
+            cur = self._con.cursor()
+            postgres.prepare(cur)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                run(f"SELECT pg_advisory_xact_lock({postgres.MIGRATION_LOCK})")
+                run(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    "version text PRIMARY KEY, applied_at timestamp, checksum text)"
+                )
+                done = {r[0] for r in postgres.rows(cur, "SELECT version FROM schema_migrations", admin)}
+                for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+                    if path.stem in done:
+                        continue
+                    sql = postgres.migration_sql(path)
+                    run(sql)
+                    record(path.stem, sql.encode())
+                    applied.append(path.stem)
+                columns = self._pg_columns(cur, admin)
+                tables = {t for t, _ in columns}
+                for reg in registers.creation_order():
+                    version = f"register:{reg.name}"
+                    if reg.name not in tables:
+                        ddl = postgres.create_table_sql(reg)
+                        run(ddl)
+                        if version not in done:
+                            record(version, ddl.encode())
+                        applied.append(version)
+                    else:
+                        have = {c for t, c in columns if t == reg.name}
+                        for f in reg.fields:
+                            if f.name not in have:
+                                ddl = "ALTER TABLE " + q(reg.name) + " ADD COLUMN " + postgres.column_sql(f)
+                                run(ddl)
+                                record(f"{version}.{f.name}", ddl.encode())
+                                applied.append(f"{version}.{f.name}")
+                    for ddl in postgres.index_sql(reg):
+                        run(ddl)
+                run(postgres.SYNC_SEQUENCES)
+                run(postgres.SET_TIMEZONE.format(tz=postgres.literal(self._office_timezone(cur))))
+                cur.execute("COMMIT")
+            except BaseException:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise
+            finally:
+                cur.execute("CALL pg_clear_cache()")  # DuckDB caches the attached schema
+                cur.close()
+        return applied
+
+    def _office_timezone(self, cur: duckdb.DuckDBPyConnection) -> str:
+        try:
+            found = postgres.rows(
+                cur,
+                "SELECT value FROM settings WHERE key = 'office.timezone' "
+                "AND community_id IS NULL AND deleted_at IS NULL",
+                postgres.ADMIN_ALIAS,
+            )
+        except duckdb.Error:  # no settings table yet
+            return DEFAULT_TIMEZONE
+        tz = found[0][0] if found else None
+        return tz if tz in zoneinfo.available_timezones() else DEFAULT_TIMEZONE
+
     def create_views(self) -> None:
-        """Functions first, then every rule view; a view that needs another comes after it."""
+        """Functions first, then every rule view; a view that needs another comes after it.
+
+        On PostgreSQL they live in this process's DuckDB memory catalog, over the attached
+        tables (the search path finds them), so the same SQL runs on both backends.
+        """
         cur = self.cursor()
         for path in sorted((SQL_DIR / "functions").glob("*.sql")):
             cur.execute(path.read_text(encoding="utf-8"))
@@ -221,6 +394,31 @@ class Database:
             if len(failed) == len(pending):
                 raise RuntimeError(f"rule views cannot be created: {last_error}")
             pending = failed
+
+
+class _GuardedCursor:
+    """A transaction's cursor that remembers a failed statement (see `Database.transaction`)."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection):
+        self._cur = cur
+        self.failure: BaseException | None = None
+
+    def execute(self, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._cur.execute(*args, **kwargs)
+        except duckdb.Error as err:
+            self.failure = self.failure or err
+            raise
+
+    def executemany(self, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._cur.executemany(*args, **kwargs)
+        except duckdb.Error as err:
+            self.failure = self.failure or err
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
 
 
 def column_sql(f: registers.Field) -> str:
@@ -251,9 +449,8 @@ def create_table_sql(reg: Register) -> str:
 
 
 def open_database(url: str | None = None, migrate: bool = True, read_only: bool = False) -> Database:
+    """The database at a DuckDB path or a postgresql:// URL (default: --db, WUYE_DB, data/)."""
     url = database_url(url)
-    if url.startswith(("postgresql://", "postgres://")):
-        raise NotImplementedError("PostgreSQL 后端尚未接入")
     db = Database(url, read_only=read_only)
     if migrate and not read_only:
         db.migrate()

@@ -15,12 +15,13 @@ import os
 import re
 import unicodedata
 import uuid
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Sequence
+from typing import IO, Any
 
 import xlsxwriter
 
@@ -201,9 +202,7 @@ def _view_column(name: str, sql_type: str, label: str, mask: str | None) -> Expo
     """How a view column is written, from its DuckDB type (and `_rate` names: fractions)."""
     t = sql_type.upper()
     kind, fmt = "any", None
-    if mask:
-        kind = "text"
-    elif t == "VARCHAR":
+    if mask or t == "VARCHAR":
         kind = "text"
     elif t == "BOOLEAN":
         kind = "boolean"
@@ -303,10 +302,8 @@ def _write_xlsx(target, sheet_title: str, columns: list[ExportColumn], cur) -> i
             ws.set_column(c, c, min(max(width + 2, MIN_WIDTH), MAX_WIDTH))
         ws.autofilter(0, 0, row, len(columns) - 1)
     except BaseException:
-        try:
-            wb.close()  # removes its temporary files
-        except Exception:
-            pass
+        with suppress(Exception):
+            wb.close()  # removes its temporary files; the first error is the one to report
         raise
     wb.close()
     return row

@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from app.changes import RowChange, apply_changes
 from app.db import Database
@@ -140,14 +141,15 @@ def generate_households(rng: random.Random, n: int, community_ids: Sequence[int]
     in turn when `building_ids` is given.
     """
     rnd = rng.random
+    ranges = {"住宅": (55, 180), "商铺": (35, 160), "车库": (12, 35)}
     sizes = {usage: [Decimal(c).scaleb(-2) for c in range(low * 100, high * 100 + 1)]
-             for usage, (low, high) in (("住宅", (55, 180)), ("商铺", (35, 160)), ("车库", (12, 35)))}
+             for usage, (low, high) in ranges.items()}
     statuses = {}
     for usage, (names, weights) in (("住宅", RESIDENT_STATUS), ("商铺", SHOP_STATUS),
                                     ("车库", GARAGE_STATUS)):
         total, cum = sum(weights), 0
         statuses[usage] = []
-        for name, w in zip(names, weights):
+        for name, w in zip(names, weights, strict=True):
             cum += w
             statuses[usage].append((cum / total, name))
     delivered = {cid: date(2008 + cid % 12, 1 + cid % 12, 1).toordinal() for cid in community_ids}
@@ -285,6 +287,9 @@ POSTS = [
 ]
 
 
+TURNOVER = ("保安员", "保洁员", "客服专员")  # posts where some have already left
+
+
 def plan_staff(rng: random.Random, people: People, plans: list[CommunityPlan]) -> list[dict]:
     """Staff rows with department and community as indexes (None: head office); unique names."""
     names: set[str] = set()
@@ -309,8 +314,7 @@ def plan_staff(rng: random.Random, people: People, plans: list[CommunityPlan]) -
                 "id_number": p.id_number,
                 "education": rng.choices(EDUCATION, SCHOOLING[schooling])[0],
                 "hired_on": _days(rng, max(start, date(p.born.year + 18, 9, 1)), 10 * 365),
-                "status": "离职" if position in ("保安员", "保洁员", "客服专员") and rng.random() < 0.2
-                else "在职",
+                "status": "离职" if position in TURNOVER and rng.random() < 0.2 else "在职",
             })
     return out
 
@@ -338,7 +342,8 @@ def seed_core(db: Database, actor: Actor) -> dict[str, int]:
     households: list[tuple[int, int | None, dict]] = []  # (community index, building index, row)
     for ci, plan in enumerate(plans):
         households += [(ci, bi, row) for bi, row in plan_households(rng, plan)]
-    occupants = [(hi, plan_occupants(rng, people, row)) for hi, (_, _, row) in enumerate(households)]
+    occupants = [(hi, plan_occupants(rng, people, row))
+                 for hi, (_, _, row) in enumerate(households)]
     staff = plan_staff(rng, people, plans)
 
     community_rows = []
@@ -368,13 +373,15 @@ def seed_core(db: Database, actor: Actor) -> dict[str, int]:
         row["community_id"] = community_ids[ci]
         row["building_id"] = building_ids[building_of[ci, bi]] if bi is not None else None
     household_ids = _insert(db, actor, "households", [row for _, _, row in households])
-    owner_rows = [{"household_id": household_ids[hi], **o} for hi, group in occupants for o in group]
+    owner_rows = [{"household_id": household_ids[hi], **o}
+                  for hi, group in occupants for o in group]
     _insert(db, actor, "owners", owner_rows)
     department_ids = _insert(db, actor, "departments",
                              [{"name": n, "duties": d, "phone": p} for n, d, p in DEPARTMENTS])
     for s in staff:
         s["department_id"] = department_ids[s["department_id"]]
-        s["community_id"] = community_ids[s["community_id"]] if s["community_id"] is not None else None
+        if s["community_id"] is not None:
+            s["community_id"] = community_ids[s["community_id"]]
     _insert(db, actor, "staff", staff)
     return {
         "communities": len(community_rows), "buildings": len(building_rows),

@@ -20,7 +20,9 @@ SURNAMES = (
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官")
 SURNAME_WEIGHTS = tuple(1.0 / (10 + i) for i in range(len(SURNAMES)))
 
-MALE_CHARS = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欣建国志海峰晨亮成东文博毅瑞卫兵"
+MALE_CHARS = (
+    "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欣建国志海峰晨亮成东文博毅瑞卫兵"
+)
 FEMALE_CHARS = "芳娜敏静丽艳娟霞秀玲燕红桂英莉萍婷雪慧琳倩晶颖洁琴云兰梅凤丹瑶怡佳蕾欣悦露雯月"
 
 # 行政区划代码 (GB/T 2260) of districts that exist; mostly Hangzhou, where the demo 小区 are,
@@ -42,7 +44,7 @@ MOBILE_PREFIXES = (
 
 def id_check_char(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits of a 身份证号."""
-    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
 
 
 def id_number(rng: random.Random, born: date, male: bool, area: str | None = None) -> str:

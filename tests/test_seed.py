@@ -91,7 +91,8 @@ def test_every_lived_in_household_has_one_primary_owner(db, actor):
 
 def test_id_numbers_and_phones_are_valid_and_plausible(db, actor):
     seed_demo(db, actor)
-    people = db.rows("SELECT id_number, phone FROM owners UNION ALL SELECT id_number, phone FROM staff")
+    people = db.rows(
+        "SELECT id_number, phone FROM owners UNION ALL SELECT id_number, phone FROM staff")
     ids = [i for i, _ in people if i is not None]
     phones = [p for _, p in people if p is not None]
     assert len(ids) > 3000 and len(phones) > 3000
@@ -111,12 +112,14 @@ def test_check_character_follows_gb_11643():
 def test_staff_names_are_unique_and_posts_fit_departments(db, actor):
     seed_demo(db, actor)
     assert db.scalar("SELECT count(DISTINCT name) FROM staff") == count(db, "staff")
-    posts = db.rows("SELECT d.name, s.position FROM staff s JOIN departments d ON d.id = s.department_id")
-    assert ("财务部", "出纳") in posts and ("工程部", "电工") in posts and ("保安部", "保安员") in posts
+    posts = db.rows(
+        "SELECT d.name, s.position FROM staff s JOIN departments d ON d.id = s.department_id")
+    assert {("财务部", "出纳"), ("工程部", "电工"), ("保安部", "保安员")} <= set(posts)
     assert not any(dept == "保安部" and "保洁" in pos for dept, pos in posts)
     statuses = dict(db.rows("SELECT status, count(*) FROM staff GROUP BY status"))
     assert statuses["在职"] > 5 * statuses.get("离职", 0)
-    assert db.scalar("SELECT count(*) FROM staff WHERE community_id IS NOT NULL") > count(db, "staff") / 2
+    in_community = db.scalar("SELECT count(*) FROM staff WHERE community_id IS NOT NULL")
+    assert in_community > count(db, "staff") / 2
     assert db.scalar("SELECT count(*) FROM departments WHERE duties IS NULL") == 0
 
 
@@ -158,11 +161,11 @@ def test_audit_log_has_one_insert_per_seeded_row(db, actor):
 
 
 PROBE = """
-import seed
+import sys
+
 
 def seed(db, actor):
-    seed_pkg = __import__("seed")
-    seed_pkg.probe_calls.append((__name__, db.scalar("SELECT count(*) FROM households")))
+    sys.modules["seed"].probe_calls.append((__name__, db.scalar("SELECT count(*) FROM households")))
     return {RESULT}
 """
 

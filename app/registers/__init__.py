@@ -42,7 +42,8 @@ def by_area() -> dict[str, list[Register]]:
 
 
 def area_slug(area: str) -> str:
-    return AREAS.get(area) or "area-" + hashlib.sha1(area.encode()).hexdigest()[:8]
+    """URL path of an area's overview page; prefixed so it never equals a register's name."""
+    return "area-" + (AREAS.get(area) or hashlib.sha1(area.encode()).hexdigest()[:8])
 
 
 @lru_cache(maxsize=1)

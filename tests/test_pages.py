@@ -1,0 +1,107 @@
+"""Every page renders without an exception (AppTest), and the grid's Save goes through the save path."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import registers
+from app.changes import RowChange, apply_changes
+from app.ui.session import CURRENT_PAGE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def app_db(db, actor, monkeypatch):
+    """A small estate in a DuckDB file the pages open through WUYE_DB."""
+    apply_changes(db, actor, "communities", [RowChange("insert", values={"name": "阳光花园"})])
+    apply_changes(db, actor, "households", [
+        RowChange("insert", values={"community_id": 1, "code": f"1-1-{n}01", "area": "89.50", "status": "已入住"})
+        for n in range(1, 8)
+    ])
+    url = db.url
+    db.close()
+    monkeypatch.setenv("WUYE_DB", url)
+    from app.ui import session
+
+    session._database.clear()
+    yield url
+    session._database.clear()
+
+
+def page(path: str, current: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
+    if current is not None:
+        at.session_state[CURRENT_PAGE] = current
+    return at.run()
+
+
+def test_home_page_through_the_router(app_db):
+    at = page("app/streamlit_app.py")
+    assert not at.exception
+    assert at.title[0].value == "物业台账"
+    assert [m.value for m in at.metric][:2] == ["0", "7"]  # buildings, households
+
+
+@pytest.mark.parametrize("name", sorted(registers.catalog()))
+def test_every_register_page_renders(app_db, name):
+    at = page("pages/register.py", name)
+    assert not at.exception, at.exception
+    assert at.title[0].value == registers.get(name).label
+
+
+@pytest.mark.parametrize("area", list(registers.by_area()))
+def test_every_area_page_renders(app_db, area):
+    at = page("pages/area.py", registers.area_slug(area))
+    assert not at.exception, at.exception
+    assert at.title[0].value == area
+
+
+def test_settings_page_lists_parameters_with_their_source(app_db):
+    at = page("pages/settings.py")
+    assert not at.exception
+    assert [t.label for t in at.tabs][:3] == ["系统", "收费", "维修"]
+
+
+def save_edits(at: AppTest, grid_key: str, diff: dict) -> AppTest:
+    editor = at.session_state[f"{grid_key}-current-editor"]
+    at.session_state[editor] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **diff}
+    return at.button(key=f"{grid_key}-save").click().run()
+
+
+def test_grid_save_writes_and_audits(app_db):
+    at = page("pages/register.py", "households")
+    at = save_edits(at, "grid-households", {"edited_rows": {0: {"area": 95.25, "note": "东边套"}}})
+    assert not at.exception
+    assert "已保存：修改 1 行" in at.success[0].value
+    from app.db import open_database
+    from app.ui import session
+
+    session._database.clear()  # release the file
+    db = open_database(app_db)
+    assert db.rows("SELECT area, note FROM households WHERE code = '1-1-101'")[0] == (
+        __import__("decimal").Decimal("95.25"), "东边套")
+    assert db.scalar("SELECT count(*) FROM audit_log WHERE register='households' AND action='修改'") == 1
+    db.close()
+
+
+def test_grid_invalid_edit_shows_errors_and_writes_nothing(app_db):
+    at = page("pages/register.py", "households")
+    at = save_edits(at, "grid-households", {
+        "edited_rows": {1: {"code": "1/1/201"}},
+        "added_rows": [{"community_id": "阳光花园", "code": "9-9-901", "area": -1}],
+    })
+    assert not at.exception
+    assert "校验未通过" in at.error[0].value
+    problems = at.dataframe[-1].value  # the first one is the grid itself
+    assert list(problems["行"]) == ["第 2 行（编号 2）", "新增第 1 行"]
+    assert list(problems["列"]) == ["房号", "建筑面积(㎡)"]
+    from app.db import open_database
+    from app.ui import session
+
+    session._database.clear()
+    db = open_database(app_db)
+    assert db.scalar("SELECT count(*) FROM households") == 7
+    assert db.scalar("SELECT code FROM households WHERE id = 2") == "1-1-201"
+    db.close()
