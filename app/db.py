@@ -327,6 +327,7 @@ class Database:
                     record(path.stem, sql.encode())
                     applied.append(path.stem)
                 columns = self._pg_columns(cur, admin)
+                upkeep: list[str] = []
                 tables = {t for t, _ in columns}
                 for reg in registers.creation_order():
                     version = f"register:{reg.name}"
@@ -344,10 +345,12 @@ class Database:
                                 run(ddl)
                                 record(f"{version}.{f.name}", ddl.encode())
                                 applied.append(f"{version}.{f.name}")
-                    for ddl in postgres.index_sql(reg):
-                        run(ddl)
-                run(postgres.SYNC_SEQUENCES)
-                run(postgres.SET_TIMEZONE.format(tz=postgres.literal(self._office_timezone(cur))))
+                    upkeep += postgres.index_sql(reg)
+                upkeep += [
+                    postgres.SYNC_SEQUENCES,
+                    postgres.SET_TIMEZONE.format(tz=postgres.literal(self._office_timezone(cur))),
+                ]
+                run(";\n".join(upkeep))  # idempotent; one round trip
                 cur.execute("COMMIT")
             except BaseException:
                 try:

@@ -203,3 +203,28 @@ def register_counts(db: Database, actor: Actor, names: list[str]) -> dict[str, i
 
 def today(db: Database) -> date:
     return db.now().date()
+
+
+def fetch_row(db: Database, actor: Actor, reg: Register, row_id: int) -> dict | None:
+    """One live row as {label: shown value}: refs as labels, personal data masked."""
+    require(actor, reg.name, "view", reg.label)
+    scope, params = community_filter_sql(reg, "t", actor)
+    frame = db.query(
+        "SELECT t.* FROM " + q(reg.name) + " t WHERE t.id = ? AND t.deleted_at IS NULL" + scope,
+        [row_id, *params],
+    )
+    if frame.empty:
+        return None
+    row = mask_frame(reg, frame, actor).iloc[0]
+    shown: dict[str, Any] = {"编号": int(row["id"])}
+    for f in reg.fields:
+        value = row[f.name]
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            value = ""
+        elif f.type == "ref":
+            value = labels_for(db, registers.get(f.ref), [int(value)]).get(int(value), value)
+        elif f.type == "boolean":
+            value = "是" if value else "否"
+        shown[f.label] = str(value)
+    shown["修改时间"] = f"{row['updated_at']:%Y-%m-%d %H:%M}"
+    return shown

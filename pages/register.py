@@ -3,11 +3,31 @@
 import streamlit as st
 
 from app import registers
+from app.audit import history
 from app.ui import session
 from app.ui.grid import register_grid
+from app.ui.record import record_panel
 
+db, actor = session.db(), session.actor()
 reg = registers.get(session.current_page())
 st.title(reg.label)
 if reg.description:
     st.caption(reg.description)
-register_grid(session.db(), session.actor(), reg)
+page_rows = register_grid(db, actor, reg)
+
+st.divider()
+wanted = st.query_params.get("id")
+choices = [None, *page_rows]
+if wanted and wanted.isdigit() and int(wanted) not in choices:
+    choices.append(int(wanted))
+picked = st.selectbox(
+    "查看一条记录（详情、修改记录、附件）", choices,
+    index=choices.index(int(wanted)) if wanted and wanted.isdigit() else 0,
+    format_func=lambda rid: "请选择…" if rid is None else f"编号 {rid}：{page_rows.get(rid, '')}",
+    key=f"record-{reg.name}",
+)
+if picked is not None:
+    record_panel(db, actor, reg, picked)
+
+with st.expander("本台账最近的修改"):
+    st.dataframe(history(db, actor, reg.name, limit=50), hide_index=True, width="stretch")

@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,14 +33,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def browser_available() -> bool:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return False
-    return Path(CHROMIUM).exists()
 
 
 @dataclass
@@ -124,31 +118,89 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
+# -- pages --------------------------------------------------------------------------------------
+def wait_app_idle(page, timeout: float = 20_000) -> None:
+    """Wait until Streamlit has finished the script run (no status widget, no stale elements)."""
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                 && !document.querySelector('[data-stale="true"]')""",
+        timeout=timeout,
+    )
+
+
+def exceptions(page) -> list[str]:
+    """Texts of the error boxes Streamlit shows for an uncaught exception."""
+    return page.get_by_test_id("stException").all_inner_texts()
+
+
+def full_page_screenshot(page, path: Path, max_height: int = 6000) -> None:
+    """Streamlit scrolls inside stMain: grow the viewport to the content, then shoot."""
+    height = page.evaluate(
+        """() => Math.max(...['stMain', 'stSidebarContent'].map(id => {
+                 const el = document.querySelector(`[data-testid="${id}"]`);
+                 return el ? el.scrollHeight : 0; }))"""
+    )
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": min(max(int(height), 600), max_height)})
+    page.wait_for_timeout(700)  # relayout; Glide redraws its canvas
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+
 # -- the Glide grid ----------------------------------------------------------------------------
+# The grid is a canvas; Glide mirrors it in an accessibility table: headers are
+# th[aria-colindex], cells td[data-testid=glide-cell-<col>-<row>] (not "visible" to Playwright).
+ROW_HEIGHT = 35
+
+
 def grid(page, n: int = 0):
     return page.get_by_test_id("stDataFrameResizable").nth(n)
 
 
 def cell(page, col: int, row: int, n: int = 0):
-    """The accessibility mirror of one grid cell; col counts from 0 (the first shown column)."""
     return grid(page, n).get_by_test_id(f"glide-cell-{col}-{row}")
 
 
-def wait_app_idle(page, timeout: float = 15_000) -> None:
-    """Wait until Streamlit has no script run in progress (the status widget is gone)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
-    )
+def wait_grid(page, n: int = 0, timeout: float = 20_000) -> None:
+    """Wait until the grid has drawn its first data row."""
+    cell(page, 1, 0, n).wait_for(state="attached", timeout=timeout)
+
+
+def column(page, label: str, n: int = 0) -> int:
+    """The column index (as in glide-cell-<col>-…) of the column headed `label`."""
+    headers = grid(page, n).locator('th[role="columnheader"]')
+    for i in range(headers.count()):
+        th = headers.nth(i)
+        if (th.text_content() or "").strip() == label:
+            return int(th.get_attribute("aria-colindex"))
+    raise LookupError(f"no column {label!r}")
+
+
+def cell_text(page, col: int, row: int, n: int = 0) -> str:
+    return (cell(page, col, row, n).text_content() or "").strip()
+
+
+def select_cell(page, col: int, row: int, n: int = 0) -> None:
+    """Select a cell with the mouse on the first column of its row, then arrow keys."""
+    box = grid(page, n).bounding_box()
+    first = cell(page, 1, row, n)
+    page.mouse.click(box["x"] + 60, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
+    first.and_(page.locator('[aria-selected="true"]')).wait_for(state="attached", timeout=5_000)
+    for _ in range(col - 1):
+        page.keyboard.press("ArrowRight")
+    selected = cell(page, col, row, n).and_(page.locator('[aria-selected="true"]'))
+    selected.wait_for(state="attached", timeout=5_000)
 
 
 def edit_cell(page, col: int, row: int, text: str, n: int = 0) -> None:
-    """Double-click a cell, type the new text into Glide's overlay editor, press Enter."""
-    target = cell(page, col, row, n)
-    target.scroll_into_view_if_needed()
-    box = grid(page, n).bounding_box()
-    target.dblclick() if target.is_visible() else None
+    """Type `text` into a cell through Glide's overlay editor; wait until the grid shows it."""
+    select_cell(page, col, row, n)
+    page.keyboard.press("Enter")
     editor = page.locator(GLIDE_EDITOR).first
     editor.wait_for(state="visible", timeout=5_000)
     editor.fill(text)
     editor.press("Enter")
-    del box
+    editor.wait_for(state="hidden", timeout=5_000)
+    expect(cell(page, col, row, n)).to_contain_text(text, timeout=5_000)
+    page.wait_for_timeout(500)  # let the edit reach Streamlit before anything reruns the app

@@ -1,7 +1,19 @@
-"""Shared fixtures: a real DuckDB file per test, migrated, with the default settings."""
+"""Shared fixtures: a fresh migrated database per test, with the default settings, on each backend.
+
+Every test that uses `db` runs twice: on a DuckDB file (`[duckdb]`) and on PostgreSQL
+(`[postgres]`): a private cluster started once per session on 127.0.0.1 and a free port,
+each test getting its own database copied from a migrated template. `--backend duckdb`
+(or `WUYE_TEST_BACKENDS=duckdb`) runs one backend only.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,14 +22,130 @@ from app.db import Database, open_database
 from app.permissions import Actor
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+BACKENDS = ("duckdb", "postgres")
+PG_BIN = Path(os.environ.get("WUYE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+TEMPLATE = "wuye_template"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend", action="append", choices=BACKENDS,
+        help="run tests using `db` on this backend only (repeatable; default: both)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("backend") or [
+            b for b in os.environ.get("WUYE_TEST_BACKENDS", ",".join(BACKENDS)).split(",") if b
+        ]
+        metafunc.parametrize("backend", chosen)
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster owned by this test session."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="wuye-pg-"))
+        self.data = self.dir / "data"
+        self.port = 0
+        self._names = itertools.count(1)
+        # initdb refuses to run as root: run the server as the `postgres` user then.
+        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self._as:
+            shutil.chown(self.dir, "postgres")
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self._as, str(PG_BIN / tool), *args], check=True, capture_output=True,
+                       text=True, cwd=self.dir)
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                  "-E", "UTF8", "--locale=C.UTF-8")
+        for _ in range(3):
+            self.port = _free_port()
+            options = (
+                f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=300 "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            )
+            try:
+                self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l",
+                          str(self.dir / "server.log"), "-w", "start")
+                return
+            except subprocess.CalledProcessError:
+                continue  # the port was taken meanwhile
+        raise RuntimeError("PostgreSQL did not start: " + (self.dir / "server.log").read_text())
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, name: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def createdb(self, name: str, template: str | None = None) -> str:
+        args = ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+        self._run("createdb", *args, *(["-T", template] if template else []), name)
+        return self.url(name)
+
+    def dropdb(self, name: str) -> None:
+        self._run("dropdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                  "--force", "--if-exists", name)
+
+    def fresh_database(self) -> str:
+        """A new database, copied from the migrated template with default settings."""
+        return self.createdb(f"test_{next(self._names)}", TEMPLATE)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _with_defaults(url: str) -> Database:
+    from app.settings import ensure_defaults
+
+    database = open_database(url)
+    ensure_defaults(database, Actor("测试", source="任务"))
+    return database
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> PostgresCluster:
+    """The session's PostgreSQL cluster, with the migrated template database."""
+    if not (PG_BIN / "initdb").exists():
+        reason = (f"PostgreSQL binaries not found in {PG_BIN} "
+                  "(apt-get install postgresql, or set WUYE_PG_BIN)")
+        if os.environ.get("CI"):
+            pytest.fail(reason + ": CI must test the PostgreSQL backend")
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    cluster.start()
+    try:
+        _with_defaults(cluster.createdb(TEMPLATE)).close()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture
-def db(tmp_path) -> Database:
-    from app.settings import ensure_defaults
+def db_url(backend: str, tmp_path, request) -> str:
+    """Where a fresh database lives: a new DuckDB file, or a new PostgreSQL database."""
+    if backend == "duckdb":
+        yield str(tmp_path / "wuye.duckdb")
+        return
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    url = cluster.fresh_database()
+    yield url
+    cluster.dropdb(url.rsplit("/", 1)[1])
 
-    database = open_database(str(tmp_path / "wuye.duckdb"))
-    ensure_defaults(database, Actor("测试", source="任务"))
+
+@pytest.fixture
+def db(db_url: str) -> Database:
+    database = _with_defaults(db_url)
     yield database
     database.close()
 

@@ -94,7 +94,7 @@ def test_grid_invalid_edit_shows_errors_and_writes_nothing(app_db):
     })
     assert not at.exception
     assert "校验未通过" in at.error[0].value
-    problems = at.dataframe[-1].value  # the first one is the grid itself
+    problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
     assert list(problems["行"]) == ["第 2 行（编号 2）", "新增第 1 行"]
     assert list(problems["列"]) == ["房号", "建筑面积(㎡)"]
     from app.db import open_database

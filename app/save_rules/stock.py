@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
 from decimal import Decimal
 
 from app import registers
@@ -49,22 +48,24 @@ def movement_quantities(ctx: SaveContext) -> None:
 
 @save_rule("stock_movements")
 def stock_never_negative(ctx: SaveContext) -> None:
-    """No movement may leave an item's balance below zero at its moment or at any later one.
+    """No movement may leave an item's balance below zero, at its moment or at any later one.
 
-    Existing movements and the whole change set are replayed in time order (at the same moment
+    Existing movements and the change set are replayed in time order (at the same moment,
     additions before withdrawals), so an outbound may use an inbound of the same change set.
+    A dip is the change set's fault only where it is lower than without the change set.
     """
-    incoming: dict[int, list[tuple[datetime, Decimal, int, object]]] = defaultdict(list)
+    incoming: dict[int, list[tuple]] = defaultdict(list)
     for i, c, new, _ in ctx.rows:
-        delta = signed_qty(new.get("direction"), new.get("qty"))
+        direction = new.get("direction")
+        delta = signed_qty(direction, new.get("qty"))
         item, moved_at = new.get("stock_item_id"), new.get("moved_at")
         if c.action == "delete" or delta is None or not isinstance(item, int) or moved_at is None:
             continue
-        incoming[item].append((moved_at, delta, i, c))
+        incoming[item].append((moved_at, delta < 0, 1, i, delta, direction, c))
     if not incoming:
         return
     touched = [c.row_id for _, c, _, _ in ctx.rows if c.action != "insert" and c.row_id is not None]
-    events: dict[int, list[tuple]] = defaultdict(list)
+    timelines: dict[int, list[tuple]] = defaultdict(list)
     for item, moved_at, direction, qty in ctx.cur.execute(
         "SELECT stock_item_id, moved_at, direction, qty FROM stock_movements "
         "WHERE deleted_at IS NULL AND stock_item_id IN (SELECT unnest(?)) AND id NOT IN (SELECT unnest(?))",
@@ -72,84 +73,70 @@ def stock_never_negative(ctx: SaveContext) -> None:
     ).fetchall():
         delta = signed_qty(direction, qty)
         if delta is not None:
-            events[item].append((moved_at, delta < 0, 0, -1, delta, None))
-    for item, moves in incoming.items():
-        for moved_at, delta, i, c in moves:
-            events[item].append((moved_at, delta < 0, 1, i, delta, c))
+            timelines[item].append((moved_at, delta < 0, 0, -1, delta, direction, None))
     names = dict(ctx.cur.execute(
         "SELECT id, name FROM stock_items WHERE id IN (SELECT unnest(?))", [sorted(incoming)]
     ).fetchall())
-    for item, timeline in events.items():
-        timeline.sort(key=lambda e: e[:4])
-        balance = ZERO
-        for n, (moved_at, _, _, i, delta, c) in enumerate(timeline):
-            before, balance = balance, balance + delta
-            if balance >= 0 or delta >= 0:
+    for item, moves in incoming.items():
+        timeline = sorted(timelines[item] + moves, key=lambda e: e[:4])
+        balance = base = ZERO
+        for n, (moved_at, _, is_new, i, delta, direction, c) in enumerate(timeline):
+            before = balance
+            balance += delta
+            base += 0 if is_new else delta
+            if delta >= 0 or balance >= 0 or balance >= base:
                 continue
             name = names.get(item, f"编号 {item}")
-            what = f"出库 {show_qty(-delta)}" if c is None or _direction(ctx, i) == "出库" \
-                else f"盘点调整 {show_qty(delta)}"
-            if c is not None:
+            what = f"出库 {show_qty(-delta)}" if direction == "出库" else f"盘点调整 {show_qty(delta)}"
+            if is_new:
                 when = "" if n == len(timeline) - 1 else f"{moved_at:%Y-%m-%d %H:%M} 时"
-                ctx.problem(i, c, "qty",
-                            f"「{name}」{when}库存 {show_qty(before)}，{what} 后为 {show_qty(balance)}，不能为负")
+                message = f"「{name}」{when}库存 {show_qty(before)}，{what} 后为 {show_qty(balance)}，不能为负"
             else:
-                # An earlier movement of this change set takes what a later one already used.
-                i, c = next((m[2], m[3]) for m in sorted(incoming[item], key=lambda m: m[0], reverse=True)
-                            if m[0] <= moved_at and m[1] < 0)
-                ctx.problem(i, c, "qty",
-                            f"「{name}」加上此笔后，{moved_at:%Y-%m-%d %H:%M} 的{what} 会使库存为 "
-                            f"{show_qty(balance)}，不能为负")
+                # A withdrawal of this change set, dated earlier, takes what a later one used.
+                earlier = [m for m in moves if m[1] and m[0] <= moved_at] or moves
+                _, _, _, i, _, _, c = max(earlier, key=lambda m: m[:4])
+                message = (f"「{name}」加上此笔后，{moved_at:%Y-%m-%d %H:%M} 的{what} "
+                           f"会使库存为 {show_qty(balance)}，不能为负")
+            ctx.problem(i, c, "qty", message)
             break
 
 
-def _direction(ctx: SaveContext, index: int) -> str | None:
-    return next(new.get("direction") for i, _, new, _ in ctx.rows if i == index)
-
-
-TRANSITIONS = {
-    "待审批": {"待审批", "已批准", "已驳回"},
-    "已批准": {"已批准", "已驳回", "已入库", "待审批"},
-    "已驳回": {"已驳回", "待审批"},
-    "已入库": {"已入库"},
-}
 FROZEN_WHEN_RECEIVED = ("stock_item_id", "qty", "unit_price", "est_price", "received_at")
 
 
 @save_rule("purchase_requests")
 def purchase_request_workflow(ctx: SaveContext) -> None:
-    """待审批 → 已批准/已驳回 → (已批准) 已入库; the approver decides and is not the requester."""
+    """待审批 → 已批准/已驳回 by an approver other than the requester; only 已批准 → 已入库."""
     receiving = []
     for i, c, new, old in ctx.rows:
+        before = old.get("status") if old else None
         if c.action == "delete":
-            if old and old.get("status") == "已入库":
+            if before == "已入库":
                 ctx.problem(i, c, None, "已入库的采购申请不能删除，如有差错请在出入库中做盘点调整")
             continue
         status = new.get("status")
-        before = old.get("status") if old else None
-        if before is None and status == "已入库" or before and status not in TRANSITIONS.get(before, {status}):
-            if status == "已入库":
-                ctx.problem(i, c, "status", f"只有已批准的申请才能入库（当前为{before or '新申请'}），请先审批")
-            else:
-                ctx.problem(i, c, "status", f"已入库的申请不能改为{status}")
-            continue
         if before == "已入库":
+            if status != "已入库":
+                ctx.problem(i, c, "status", f"已入库的申请不能改为{status}")
             frozen = [col for col in FROZEN_WHEN_RECEIVED if col in c.values and new.get(col) != old.get(col)]
             if frozen:
                 ctx.problem(i, c, frozen[0], "申请已入库，不能再改；如有差错请在出入库中做盘点调整")
             continue
-        if status in ("已批准", "已驳回"):
+        if status == "已入库" and before != "已批准":
+            ctx.problem(i, c, "status", f"只有已批准的申请才能入库（当前为{before or '新申请'}），请先审批")
+            continue
+        if status in ("已批准", "已驳回", "已入库"):
             approver = new.get("approved_by_id")
             if approver is None:
                 ctx.problem(i, c, "approved_by_id", f"{status}须填写审批人")
             elif approver == new.get("requested_by_id"):
                 ctx.problem(i, c, "approved_by_id", "审批人不能是申请人本人")
-        if status == "已入库" and before == "已批准":
+        if status == "已入库":
             price = new.get("unit_price") if new.get("unit_price") is not None else new.get("est_price")
             if price is None:
                 ctx.problem(i, c, "unit_price", "入库须填写实际单价或预计单价")
-                continue
-            receiving.append((c.row_id, new, price))
+            else:
+                receiving.append((c.row_id, new, price))
     if receiving and not ctx.problems:
         _receive(ctx, receiving)
 
@@ -170,7 +157,6 @@ def _receive(ctx: SaveContext, receiving: list[tuple[int, dict, Decimal]]) -> No
             "qty": request["qty"],
             "unit_price": price,
             "purchase_request_id": request_id,
-            "handler_id": request.get("requested_by_id"),
             "note": f"采购申请 {request_id} 入库",
             "created_at": now,
             "updated_at": now,

@@ -35,6 +35,7 @@ class Snapshot:
     frame: pd.DataFrame
     ids: list[int]
     versions: list[int]
+    labels: list[str]
 
 
 def column_config(reg: Register, ref_options: dict[str, dict[int, str]], actor: Actor) -> dict:
@@ -178,8 +179,11 @@ def show_problems(err: SaveRejected) -> None:
 
 
 def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: dict | None = None,
-                  key: str | None = None) -> None:
-    """Render one register as a paged, editable grid with save and export."""
+                  key: str | None = None) -> dict[int, str]:
+    """Render one register as a paged, editable grid with save and export.
+
+    Returns id -> label of the rows on the page shown, for pickers below the grid.
+    """
     key = key or f"grid-{reg.name}"
     version_key = f"{key}-version"
     st.session_state.setdefault(version_key, 0)
@@ -214,10 +218,12 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
         for old in [k for k in st.session_state if str(k).startswith(f"{key}-editor-")]:
             del st.session_state[old]  # earlier pages' snapshots and diffs
         frame, _ = fetch_page(db, actor, reg, req)
+        labels = labels_for(db, reg, [int(v) for v in frame["id"]])
         st.session_state[snap_key] = Snapshot(
             frame=display_frame(db, reg, frame, ref_options),
             ids=[int(v) for v in frame["id"]],
             versions=[int(v) for v in frame["row_version"]],
+            labels=[labels.get(int(v), "") for v in frame["id"]],
         )
     snap: Snapshot = st.session_state[snap_key]
     st.session_state[f"{key}-current-editor"] = editor_key  # lets tests address the editor
@@ -253,20 +259,25 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
     if done_key in st.session_state:
         st.success(st.session_state.pop(done_key))
     if saved:
-        changes = changes_from_editor(reg, snap, st.session_state.get(editor_key, {}))
-        if not changes:
-            st.info("没有需要保存的修改。")
-            return
-        try:
-            result = apply_changes(db, actor, reg.name, changes)
-        except SaveRejected as err:
-            show_problems(err)
-            return
-        except PermissionDenied as err:
-            st.error(str(err))
-            return
-        st.session_state[done_key] = f"已保存：{result.summary}。"
-        st.session_state[version_key] += 1
-        st.session_state.pop(snap_key, None)
-        st.rerun()
+        _save(db, actor, reg, snap, st.session_state.get(editor_key, {}), done_key, version_key)
+    return dict(zip(snap.ids, snap.labels))
+
+
+def _save(db: Database, actor: Actor, reg: Register, snap: Snapshot, diff: dict,
+          done_key: str, version_key: str) -> None:
+    changes = changes_from_editor(reg, snap, diff)
+    if not changes:
+        st.info("没有需要保存的修改。")
+        return
+    try:
+        result = apply_changes(db, actor, reg.name, changes)
+    except SaveRejected as err:
+        show_problems(err)
+        return
+    except PermissionDenied as err:
+        st.error(str(err))
+        return
+    st.session_state[done_key] = f"已保存：{result.summary}。"
+    st.session_state[version_key] += 1
+    st.rerun()
 

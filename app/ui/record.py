@@ -1,0 +1,41 @@
+"""One row of a register: its fields, its change history and its attachments."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import registers
+from app.audit import history
+from app.db import Database
+from app.permissions import Actor
+from app.queries import fetch_row
+from app.registers.model import Register
+
+
+def record_panel(db: Database, actor: Actor, reg: Register, row_id: int) -> None:
+    row = fetch_row(db, actor, reg, row_id)
+    if row is None:
+        st.warning(f"{reg.label}中没有编号为 {row_id} 的记录（可能已删除或不在您的小区范围内）。")
+        return
+    has_files = "attachments" in registers.catalog() and reg.name != "attachments" and _attachments_ui()
+    tabs = st.tabs(["详情", "修改记录", "附件"] if has_files
+                   else ["详情", "修改记录"])
+    with tabs[0]:
+        st.dataframe(pd.DataFrame({"字段": list(row), "内容": list(row.values())}),
+                     hide_index=True, width="stretch")
+    with tabs[1]:
+        st.dataframe(history(db, actor, reg.name, row_id), hide_index=True, width="stretch")
+    if len(tabs) > 2:
+        with tabs[2]:
+            from app.ui.attachments import attachments_panel
+
+            attachments_panel(db, actor, reg, row_id)
+
+
+def _attachments_ui() -> bool:
+    try:
+        import app.ui.attachments  # noqa: F401
+    except ImportError:
+        return False
+    return True
