@@ -7,6 +7,8 @@ row-version checks -> one audit row per changed row. Any problem: nothing is wri
 from __future__ import annotations
 
 import json
+import random
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -118,8 +120,30 @@ def save_rule(register: str) -> Callable[[SaveRule], SaveRule]:
     return add
 
 
+SAVE_ATTEMPTS = 5
+
+
 def apply_changes(db: Database, actor: Actor, register: str, changes: list[RowChange]) -> SaveResult:
-    """Validate and write a change set to one register, all or nothing."""
+    """Validate and write a change set to one register, all or nothing.
+
+    On PostgreSQL a save that collides with another process's save (a serialization
+    failure, or both taking the same new id) is run again as a whole, re-reading rows.
+    """
+    given_ids = [c.row_id for c in changes]  # a failed attempt assigned ids to inserts
+    for attempt in range(SAVE_ATTEMPTS):
+        try:
+            return _apply_changes_once(db, actor, register, changes)
+        except Exception as err:
+            if not db.is_retryable(err):
+                raise
+            for c, row_id in zip(changes, given_ids):
+                c.row_id = row_id
+            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
+    label = registers.get(register).label
+    raise ConflictError([Problem(label, "", "多人正在同时修改这些数据，多次重试仍未保存，请稍后再保存")])
+
+
+def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list[RowChange]) -> SaveResult:
     import app.save_rules  # noqa: F401  (registers the domain rules)
 
     reg = registers.get(register)
@@ -139,9 +163,9 @@ def apply_changes(db: Database, actor: Actor, register: str, changes: list[RowCh
         rows = []
         for i, (c, values) in enumerate(zip(changes, converted)):
             before = old.get(c.row_id) if c.action != "insert" else None
-            if c.action == "insert":
+            if c.action == "insert":  # a blank cell takes the field's default
                 new = {f.name: f.default for f in reg.fields if f.default is not None}
-                new.update(values)
+                new.update({k: v for k, v in values.items() if v is not None or k not in new})
             elif c.action == "update":
                 new = {**before, **values}
             else:
@@ -353,14 +377,31 @@ def _check_unique(ctx: SaveContext) -> None:
             ctx.problem(i, c, cols[-1], f"「{shown}」已存在（{label}须唯一）")
 
 
+def _community_of(cur, reg: Register, row: dict) -> int | None:
+    """The community a row belongs to, directly or through its parent row (owners -> households)."""
+    col = reg.community
+    value = row.get(col) if col else None
+    if value is None or not isinstance(value, int):
+        return None
+    target = reg.field(col).ref if reg.field(col).type == "ref" else None
+    if col == "community_id" or target == "communities":
+        return value
+    parent = registers.get(target)
+    found = cur.execute("SELECT * FROM " + q(parent.name) + " WHERE id = ?", [value])
+    names = [d[0] for d in found.description]
+    got = found.fetchone()
+    return _community_of(cur, parent, dict(zip(names, got))) if got else None
+
+
 def _check_scope(ctx: SaveContext) -> None:
     allowed = ctx.actor.communities
-    if allowed is None or ctx.register.community != "community_id":
+    if allowed is None or ctx.register.community is None:
         return
     for i, c, new, old in ctx.rows:
         for row in (new, old):
-            if row and row.get("community_id") is not None and row["community_id"] not in allowed:
-                ctx.problem(i, c, "community_id", "不在您可管理的小区范围内")
+            community = _community_of(ctx.cur, ctx.register, row) if row else None
+            if community is not None and community not in allowed:
+                ctx.problem(i, c, ctx.register.community, "不在您可管理的小区范围内")
                 break
 
 

@@ -43,7 +43,10 @@ def cmd_seed(args) -> int:
     if not counts:
         print("数据库里已有小区数据，未重复生成演示数据。")
         return 0
-    print("演示数据已生成：" + "，".join(f"{k} {v} 行" for k, v in counts.items()))
+    from app import registers
+
+    names = {r.name: r.label for r in registers.catalog().values()}
+    print("演示数据已生成：" + "，".join(f"{names.get(k, k)} {v:,} 行" for k, v in counts.items()))
     return 0
 
 

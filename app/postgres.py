@@ -84,7 +84,11 @@ def rows(cur: duckdb.DuckDBPyConnection, sql: str, alias: str = ALIAS) -> list[t
 
 def is_retryable(err: BaseException) -> bool:
     """A concurrency failure after which running the whole transaction again may succeed."""
-    return isinstance(err, duckdb.Error) and any(text in str(err) for text in RETRYABLE)
+    while err is not None:
+        if isinstance(err, duckdb.Error) and any(text in str(err) for text in RETRYABLE):
+            return True
+        err = err.__cause__
+    return False
 
 
 # -- native DDL ---------------------------------------------------------------------------

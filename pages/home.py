@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from app.ui import nav, session
-from app.views import read_view, view_names
+from app.todo import todo_list
+from app.views import read_view
 
 db, actor = session.db(), session.actor()
 st.title("物业台账")
@@ -50,13 +51,27 @@ chart = (
 )
 st.altair_chart(chart, width="stretch")
 
-if "v_todo" in view_names():
+todo = todo_list(db, actor)
+if todo is not None:
     st.subheader("今日待办")
-    todo = read_view(db, actor, "v_todo")
     if todo.empty:
         st.success("没有到期或逾期事项。")
     else:
-        st.dataframe(todo, hide_index=True, width="stretch")
+        counts = todo["severity"].value_counts()
+        c = st.columns(3)
+        for col, level in zip(c, ["高", "中", "低"]):
+            col.metric(f"紧急程度：{level}", int(counts.get(level, 0)))
+        st.dataframe(
+            todo[["severity", "community", "area", "item", "due_on", "days_overdue", "register", "link"]],
+            hide_index=True, width="stretch", height=420,
+            column_config={
+                "severity": "紧急", "community": "小区", "area": "业务范围", "item": "事项",
+                "due_on": st.column_config.DateColumn("到期日", format="YYYY-MM-DD"),
+                "days_overdue": st.column_config.NumberColumn("逾期天数", format="%d"),
+                "register": "台账",
+                "link": st.column_config.LinkColumn("打开", display_text="查看记录"),
+            },
+        )
 
 st.subheader("常用台账")
 links = st.columns(4)

@@ -105,3 +105,17 @@ def test_grid_invalid_edit_shows_errors_and_writes_nothing(app_db):
     assert db.scalar("SELECT count(*) FROM households") == 7
     assert db.scalar("SELECT code FROM households WHERE id = 2") == "1-1-201"
     db.close()
+
+
+def test_record_panel_shows_fields_and_history(app_db):
+    at = AppTest.from_file(str(ROOT / "pages/register.py"), default_timeout=60)
+    at.session_state[CURRENT_PAGE] = "households"
+    at.query_params["id"] = "3"
+    at.run()
+    assert not at.exception
+    details = next(d.value for d in at.dataframe if "字段" in d.value.columns)
+    shown = dict(zip(details["字段"], details["内容"]))
+    assert shown["房号"] == "1-1-301" and shown["小区"] == "阳光花园" and shown["建筑面积(㎡)"] == "89.50"
+    changes = next(d.value for d in at.dataframe if "内容" in d.value.columns and "操作" in d.value.columns)
+    assert list(changes["操作"]) == ["新增"]
+    assert "房号 1-1-301" in changes["内容"][0]

@@ -193,3 +193,18 @@ def test_scope_limits_what_an_actor_may_write(db, actor, estate):
         add(db, limited, "households", {"community_id": estate["sun"], "code": "7-7-7", "area": "50"})
     frame, total = fetch_page(db, limited, registers.get("households"), PageRequest())
     assert total == 1 and frame.iloc[0]["community_id"] == estate["lake"]
+
+
+def test_scope_reaches_rows_through_their_parent(db, actor, estate):
+    from app.permissions import Actor
+
+    limited = Actor("小李", "客服", communities=(estate["lake"],))
+    with pytest.raises(ValidationFailed, match="不在您可管理的小区范围内"):
+        add(db, limited, "owners", {"household_id": estate["h1"], "name": "越权"})
+    add(db, limited, "owners", {"household_id": estate["h2"], "name": "本小区"})
+
+
+def test_blank_cells_of_a_new_row_take_the_defaults(db, actor, estate):
+    (h,) = add(db, actor, "households", {"community_id": estate["sun"], "code": "6-6-6", "area": "60",
+                                          "usage": None, "status": ""})
+    assert db.rows("SELECT usage, status FROM households WHERE id = ?", [h]) == [("住宅", "空置")]

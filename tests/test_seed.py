@@ -1,7 +1,12 @@
-"""The demo generator: plausible, valid, deterministic data written through the save path."""
+"""The demo generator: plausible, valid, deterministic data written through the save path.
+
+Seeding takes about a second per backend, so the checks that only read share one seeded
+database per backend (`demo`); the tests that seed themselves use the usual `db`.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from datetime import date
@@ -11,12 +16,44 @@ import pytest
 
 import seed
 from app.db import open_database
+from app.permissions import Actor
 from app.settings import ensure_defaults
 from app.validation import id_number_valid
 from seed.demo import generate_households, seed_demo
 from seed.names import LOCAL_AREAS, OTHER_AREAS, id_check_char
 
 CORE = ("communities", "buildings", "households", "owners", "departments", "staff")
+SEEDER = Actor(user="演示数据", role="管理员", source="任务")
+
+
+def _backends(config: pytest.Config) -> list[str]:
+    """The backends conftest's `db` runs on (--backend / WUYE_TEST_BACKENDS)."""
+    chosen = config.getoption("backend", default=None)
+    return chosen or [b for b in os.environ.get("WUYE_TEST_BACKENDS", "duckdb,postgres").split(",")
+                      if b]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "demo" in metafunc.fixturenames:
+        metafunc.parametrize("demo_backend", _backends(metafunc.config), scope="module")
+
+
+@pytest.fixture(scope="module")
+def demo(demo_backend, request, tmp_path_factory):
+    """(database, counts): one fresh database per backend, seeded once for this module."""
+    if demo_backend == "duckdb":
+        url = str(tmp_path_factory.mktemp("demo") / "wuye.duckdb")
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        url = cluster.fresh_database()
+    database = open_database(url)
+    try:
+        ensure_defaults(database, SEEDER)
+        yield database, seed_demo(database, SEEDER)
+    finally:
+        database.close()
+        if demo_backend != "duckdb":
+            cluster.dropdb(url.rsplit("/", 1)[1])
 
 
 def count(db, table: str) -> int:
@@ -27,8 +64,8 @@ def core_counts(counts: dict[str, int]) -> dict[str, int]:
     return {k: v for k, v in counts.items() if k in CORE}
 
 
-def test_demo_fills_each_register_with_realistic_counts(db, actor):
-    counts = seed_demo(db, actor)
+def test_demo_fills_each_register_with_realistic_counts(demo):
+    db, counts = demo
     assert {k: count(db, k) for k in CORE} == core_counts(counts)
     assert counts["communities"] == 2
     assert 18 <= counts["buildings"] <= 22
@@ -38,8 +75,8 @@ def test_demo_fills_each_register_with_realistic_counts(db, actor):
     assert 55 <= counts["staff"] <= 65
 
 
-def test_demo_households_look_like_a_real_community(db, actor):
-    seed_demo(db, actor)
+def test_demo_households_look_like_a_real_community(demo):
+    db, _ = demo
     by_usage = dict(db.rows("SELECT usage, count(*) FROM households GROUP BY usage"))
     assert by_usage["住宅"] > 1700 and by_usage["商铺"] >= 5 and 5 <= by_usage["车库"] <= 40
     by_status = dict(db.rows("SELECT status, count(*) FROM households GROUP BY status"))
@@ -62,8 +99,8 @@ def test_demo_households_look_like_a_real_community(db, actor):
     assert all(Decimal("0.2") < r < 1 for r in rates)
 
 
-def test_household_codes_are_unique_per_community(db, actor):
-    seed_demo(db, actor)
+def test_household_codes_are_unique_per_community(demo):
+    db, _ = demo
     assert db.scalar(
         "SELECT count(*) FROM (SELECT community_id, code FROM households "
         "GROUP BY ALL HAVING count(*) > 1)"
@@ -72,8 +109,8 @@ def test_household_codes_are_unique_per_community(db, actor):
     assert all(re.fullmatch(r"\d+-\d-\d{3,4}", c) for c in codes)
 
 
-def test_every_lived_in_household_has_one_primary_owner(db, actor):
-    seed_demo(db, actor)
+def test_every_lived_in_household_has_one_primary_owner(demo):
+    db, _ = demo
     assert db.scalar(
         "SELECT count(*) FROM households h WHERE status <> '空置' AND (SELECT count(*) "
         "FROM owners o WHERE o.household_id = h.id AND o.is_primary AND o.role = '业主' "
@@ -89,8 +126,8 @@ def test_every_lived_in_household_has_one_primary_owner(db, actor):
                      "WHERE o.role = '租户' AND h.status <> '出租'") == 0
 
 
-def test_id_numbers_and_phones_are_valid_and_plausible(db, actor):
-    seed_demo(db, actor)
+def test_id_numbers_and_phones_are_valid_and_plausible(demo):
+    db, _ = demo
     people = db.rows(
         "SELECT id_number, phone FROM owners UNION ALL SELECT id_number, phone FROM staff")
     ids = [i for i, _ in people if i is not None]
@@ -109,8 +146,8 @@ def test_check_character_follows_gb_11643():
     assert id_check_char("44052418800101001") == "4"
 
 
-def test_staff_names_are_unique_and_posts_fit_departments(db, actor):
-    seed_demo(db, actor)
+def test_staff_names_are_unique_and_posts_fit_departments(demo):
+    db, _ = demo
     assert db.scalar("SELECT count(DISTINCT name) FROM staff") == count(db, "staff")
     posts = db.rows(
         "SELECT d.name, s.position FROM staff s JOIN departments d ON d.id = s.department_id")
@@ -123,12 +160,12 @@ def test_staff_names_are_unique_and_posts_fit_departments(db, actor):
     assert db.scalar("SELECT count(*) FROM departments WHERE duties IS NULL") == 0
 
 
-def test_seeding_twice_adds_nothing(db, actor):
-    first = seed_demo(db, actor)
-    before = {k: count(db, k) for k in CORE}
-    assert seed_demo(db, actor) == {}
-    assert {k: count(db, k) for k in CORE} == before
-    assert first
+def test_seeding_twice_adds_nothing(demo):
+    db, first = demo
+    audited = db.scalar("SELECT count(*) FROM audit_log")
+    assert first and seed_demo(db, SEEDER) == {}
+    assert {k: count(db, k) for k in CORE} == core_counts(first)
+    assert db.scalar("SELECT count(*) FROM audit_log") == audited
 
 
 def snapshot(db, table: str) -> list[tuple]:
@@ -136,28 +173,29 @@ def snapshot(db, table: str) -> list[tuple]:
     return db.rows(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id")
 
 
-def test_two_fresh_databases_get_identical_content(db, actor, tmp_path):
-    seed_demo(db, actor)
+def test_two_fresh_databases_get_identical_content(demo, tmp_path):
+    # On the postgres run this also compares PostgreSQL with a DuckDB file.
+    db, _ = demo
     other = open_database(str(tmp_path / "other.duckdb"))
     try:
-        ensure_defaults(other, actor)
-        seed_demo(other, actor)
+        ensure_defaults(other, SEEDER)
+        seed_demo(other, SEEDER)
         for table in CORE:
             assert snapshot(db, table) == snapshot(other, table), table
     finally:
         other.close()
 
 
-def test_audit_log_has_one_insert_per_seeded_row(db, actor):
-    counts = core_counts(seed_demo(db, actor))
+def test_audit_log_has_one_insert_per_seeded_row(demo):
+    db, counts = demo
     audited = dict(db.rows(
         "SELECT register, count(DISTINCT row_id) FROM audit_log "
-        "WHERE action = '新增' AND actor = ? GROUP BY register", [actor.user]
+        "WHERE action = '新增' AND actor = ? GROUP BY register", [SEEDER.user]
     ))
-    assert {k: audited.get(k) for k in CORE} == counts
+    assert {k: audited.get(k) for k in CORE} == core_counts(counts)
     assert db.scalar("SELECT count(*) FROM audit_log WHERE action = '新增' AND actor = ? "
-                     "AND register IN (SELECT unnest(?))", [actor.user, list(CORE)]) \
-        == sum(counts.values())
+                     "AND register IN (SELECT unnest(?))", [SEEDER.user, list(CORE)]) \
+        == sum(core_counts(counts).values())
 
 
 PROBE = """

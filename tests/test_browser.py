@@ -1,0 +1,213 @@
+"""Real-browser tests: `streamlit run` of the app on a demo DuckDB file, driven by chromium.
+
+One server for the module (the app as `wuye serve` runs it). DuckDB locks its file, so a test
+that checks the file stops the server first (`app.offline()`), reads, and starts it again.
+Screenshots go to tests/artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from browser import (
+    CHROMIUM,
+    cell_text,
+    column,
+    edit_cell,
+    exceptions,
+    full_page_screenshot,
+    launch_chromium,
+    start_app,
+    wait_app_idle,
+    wait_grid,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+]
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+class App:
+    """The running app on one DuckDB file."""
+
+    def __init__(self, db_path: Path, log: Path):
+        self.db_path, self.log = db_path, log
+        self.server = None
+        self.households_at_start = None  # the table as it was when the server last started
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self) -> None:
+        with self._open(read_only=True) as con:
+            self.households_at_start = _households(con)
+            self.audit_rows_at_start = con.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+        self.server = start_app(self.db_path, self.log)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    @contextmanager
+    def _open(self, read_only: bool):
+        import duckdb
+
+        con = duckdb.connect(str(self.db_path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def offline(self):
+        """Stop the server, yield a read-only connection to the file, start the server again."""
+        self.stop()
+        try:
+            with self._open(read_only=True) as con:
+                yield con
+        finally:
+            self.start()
+
+
+def _households(con):
+    return con.execute("SELECT * FROM households ORDER BY id").fetchall()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from app.db import open_database
+    from app.permissions import Actor
+    from app.settings import ensure_defaults
+    from seed.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("browser") / "wuye.duckdb"
+    db = open_database(str(path))
+    actor = Actor("测试", source="任务")
+    ensure_defaults(db, actor)
+    seed_demo(db, actor)
+    db.close()
+    running = App(path, ARTIFACTS / "server.log")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(app, chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def open_page(page, app, path: str) -> None:
+    page.goto(app.url + path)
+    wait_app_idle(page)
+
+
+def _area_path(area: str) -> str:
+    from app import registers
+
+    return "/" + registers.area_slug(area)
+
+
+PAGES = {
+    "home": ("/", "物业台账"),
+    "area-estate": (_area_path("小区与房屋"), "小区与房屋"),
+    "households": ("/households", "房屋档案"),
+    "owners": ("/owners", "业主与住户"),
+    "rule-settings": ("/rule-settings", "规则参数"),
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_main_pages_render(page, app, name):
+    path, title = PAGES[name]
+    open_page(page, app, path)
+    assert page.locator('[data-testid="stMain"] h1').first.inner_text().strip() == title
+    if name in ("households", "owners", "rule-settings"):
+        wait_grid(page)
+        assert cell_text(page, 1, 0), "the grid shows no rows"
+    if name == "home":
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+        page.wait_for_timeout(500)  # vega draws after the element appears
+    assert exceptions(page) == []
+    full_page_screenshot(page, ARTIFACTS / f"page-{name}.png")
+
+
+def test_invalid_edit_shows_problems_and_writes_nothing(page, app):
+    open_page(page, app, "/households")
+    wait_grid(page)
+    area, code = column(page, "建筑面积(㎡)"), column(page, "房号")
+    edit_cell(page, area, 0, "-5")
+    edit_cell(page, code, 1, "3/2")
+    page.get_by_role("button", name="保存").click()
+
+    error = page.get_by_test_id("stAlert").filter(has_text="校验未通过")
+    error.wait_for()
+    assert "未保存任何修改" in error.inner_text()
+    problems = page.get_by_test_id("stDataFrame").filter(
+        has=page.locator('th[role="columnheader"]', has_text="问题"))
+    problems.locator("td").first.wait_for(state="attached")
+    table_text = " ".join(problems.locator("th, td").all_text_contents())
+    assert "不能小于 0.01" in table_text
+    assert "房号由数字或字母以“-”连接" in table_text
+    page.screenshot(path=str(ARTIFACTS / "save-rejected.png"))
+
+    with app.offline() as con:
+        assert _households(con) == app.households_at_start
+        assert con.execute("SELECT count(*) FROM audit_log").fetchone()[0] == app.audit_rows_at_start
+
+
+def test_edit_and_save_writes_value_and_audit(page, app):
+    open_page(page, app, "/households")
+    wait_grid(page)
+    note = column(page, "备注")
+    row_id = int(cell_text(page, column(page, "编号"), 0))
+    old = cell_text(page, note, 0)
+    new = f"浏览器改备注 {row_id}"
+    edit_cell(page, note, 0, new)
+    page.get_by_role("button", name="保存").click()
+
+    page.get_by_test_id("stAlert").filter(has_text="已保存").wait_for()
+    assert "修改 1 行" in page.get_by_test_id("stAlert").filter(has_text="已保存").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "save-ok.png"))
+
+    with app.offline() as con:
+        assert con.execute("SELECT note FROM households WHERE id = ?", [row_id]).fetchone()[0] == new
+        audit = con.execute(
+            "SELECT actor, source, old_values, new_values FROM audit_log "
+            "WHERE register = 'households' AND action = '修改' AND row_id = ? "
+            "ORDER BY id DESC", [row_id]
+        ).fetchall()
+    assert len(audit) == 1
+    actor, source, old_values, new_values = audit[0]
+    assert json.loads(new_values)["note"] == new
+    assert (json.loads(old_values).get("note") or "") == old
+    assert source == "网格" and actor
