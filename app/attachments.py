@@ -17,7 +17,7 @@ from pathlib import Path
 
 from app import registers
 from app.changes import RowChange, apply_changes
-from app.db import Database
+from app.db import DEFAULT_DB, Database
 from app.permissions import Actor, require
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -58,12 +58,14 @@ COLUMNS = ("id", "register", "row_id", "file_name", "stored_path", "sha256", "si
 
 
 def data_dir(db: Database) -> Path:
-    """The folder that holds the database file (and so the attachments)."""
+    """The data folder: the DuckDB file's folder; on PostgreSQL, WUYE_DATA_DIR or ./data."""
     configured = getattr(db, "data_dir", None)
     if configured:
         return Path(configured)
-    if db.url == ":memory:" or "://" in db.url:
-        raise AttachmentRejected("此数据库没有数据目录，不能保存附件")
+    if getattr(db, "is_postgres", False) or "://" in db.url:
+        return Path(os.environ.get("WUYE_DATA_DIR") or Path(DEFAULT_DB).parent).resolve()
+    if db.url == ":memory:":
+        raise AttachmentRejected("内存数据库没有数据目录，不能保存附件")
     return Path(db.url).resolve().parent
 
 

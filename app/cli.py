@@ -104,6 +104,20 @@ def cmd_sql(args) -> int:
     return 0
 
 
+def cmd_migrate_to(args) -> int:
+    from app.migrate_to import MigrationRefused, migrate_to, report_text
+
+    source = database_url(args.db)
+    print(f"正在把 {source} 复制到 PostgreSQL……", flush=True)
+    try:
+        reports = migrate_to(source, args.url, replace=args.replace)
+    except MigrationRefused as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    print(report_text(reports))
+    return 0 if all(r.ok for r in reports) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wuye", description="物业台账 wuye")
     parser.add_argument("--db", help="DuckDB 文件路径（默认 data/wuye.duckdb，或环境变量 WUYE_DB）")
@@ -127,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="输出文件 .xlsx 或 .csv")
     p = add("sql", cmd_sql, "执行只读 SQL，输出带表头的 CSV")
     p.add_argument("query")
+    p = add("migrate-to", cmd_migrate_to, "把 DuckDB 文件（--db）的全部数据复制到 PostgreSQL 并逐表核对")
+    p.add_argument("url", help="目标库，例如 postgresql://wuye:密码@127.0.0.1:5432/wuye")
+    p.add_argument("--replace", action="store_true", help="目标库已有数据时清空后重新复制")
     return parser
 
 

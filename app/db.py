@@ -73,7 +73,7 @@ def _busy_message(path: str, err: Exception) -> str:
 
 
 def _unreachable_message(url: str, err: Exception) -> str:
-    text = str(err).strip()
+    text = postgres.hide_password(str(err).strip(), url)
     first = text.splitlines()[0] if text else type(err).__name__
     return (
         f"无法连接 PostgreSQL 数据库 {postgres.redacted(url)}：{first}。"
@@ -117,10 +117,12 @@ class Database:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cur", None)
         if cur is None:
-            cur = self._local.cur = self._con.cursor()
+            cur = self._con.cursor()
             if self.is_postgres:
                 postgres.prepare(cur)
+                cur = _PreparedCursor(cur, self)
             cur.execute("SET TimeZone = '" + self.timezone + "'")
+            self._local.cur = cur
         return cur
 
     def close(self) -> None:
@@ -167,23 +169,27 @@ class Database:
         return row[0] if row else None
 
     def table_exists(self, name: str) -> bool:
-        if self.is_postgres:  # asked natively: DuckDB caches the attached schema
-            return name in {t for t, _ in self._pg_columns()}
+        if self.is_postgres and name in {t for t, _ in self._pg_columns()}:
+            return True  # asked natively: DuckDB caches the attached schema
         return bool(
             self._con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'",
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+                "AND database_name = current_database()",
                 [name],
             ).fetchone()[0]
         )
 
     def columns_of(self, name: str) -> list[str]:
+        """Columns of a table or a view (on PostgreSQL: tables there, views in memory)."""
         if self.is_postgres:
-            return [c for t, c in self._pg_columns() if t == name]
+            found = [c for t, c in self._pg_columns() if t == name]
+            if found:
+                return found
         return [
             r[0]
             for r in self._con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
-                "AND schema_name = 'main' ORDER BY column_index",
+                "AND schema_name = 'main' AND database_name = current_database() ORDER BY column_index",
                 [name],
             ).fetchall()
         ]
@@ -399,6 +405,27 @@ class Database:
             pending = failed
 
 
+class _PreparedCursor:
+    """A PostgreSQL-mode cursor whose own cursors get the search path and time zone too.
+
+    Settings are per DuckDB connection; code that opens a cursor of its own (a streaming
+    export) would otherwise not find the attached tables by their plain names.
+    """
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, db: Database):
+        self._cur = cur
+        self._db = db
+
+    def cursor(self) -> _PreparedCursor:
+        child = self._cur.cursor()
+        postgres.prepare(child)
+        child.execute("SET TimeZone = '" + self._db.timezone + "'")
+        return _PreparedCursor(child, self._db)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
+
+
 class _GuardedCursor:
     """A transaction's cursor that remembers a failed statement (see `Database.transaction`)."""
 
@@ -457,4 +484,11 @@ def open_database(url: str | None = None, migrate: bool = True, read_only: bool 
     db = Database(url, read_only=read_only)
     if migrate and not read_only:
         db.migrate()
+    elif db.is_postgres:
+        # Rule views live in each process's memory catalog: make them without migrating too
+        # (a read-only console); a database not migrated yet simply has none.
+        try:
+            db.create_views()
+        except RuntimeError:
+            pass
     return db

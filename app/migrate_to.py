@@ -53,8 +53,9 @@ def checksum_sql(table: str, columns: list[str], catalog: str) -> str:
 def _source_tables(cur: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for table, column in cur.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = ? "
-        "AND schema_name = 'main' ORDER BY table_name, column_index",
+        "SELECT c.table_name, c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t "
+        "USING (database_name, schema_name, table_name) WHERE c.database_name = ? "
+        "AND c.schema_name = 'main' ORDER BY c.table_name, c.column_index",
         [SOURCE],
     ).fetchall():
         found.setdefault(table, []).append(column)
@@ -125,7 +126,7 @@ def _copy_and_verify(db: Database, source: str, replace: bool) -> list[TableRepo
 
 def report_text(reports: list[TableReport]) -> str:
     width = max([len(r.table) for r in reports] + [4])
-    lines = [f"{'表':<{width - 1}}  {'源行数':>9}  {'目标行数':>8}  {'校验和（前 12 位）':<26}  结果"]
+    lines = [f"{'表':<{width - 1}}  {'源行数':>9}  {'目标行数':>8}  {'校验和（md5 前 12 位）':<22}  结果"]
     for r in reports:
         same = r.source_checksum == r.target_checksum
         digest = r.source_checksum[:12] + ("" if same else " ≠ " + r.target_checksum[:12])

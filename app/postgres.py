@@ -2,9 +2,10 @@
 
 DuckDB stays the query engine: each process attaches the PostgreSQL database through
 DuckDB's postgres extension as `pg` and keeps rule views and macros in its own memory
-catalog, with `memory.main,pg.public` as search path, so the same SQL runs on both
-backends. Schema changes run in native PostgreSQL SQL (the extension refuses sequences
-and most ALTERs), through `postgres_execute`.
+catalog; plain table names resolve to `pg.public` through the search path, so the same
+SQL runs on both backends. Schema changes run in native PostgreSQL SQL (the extension
+refuses sequences and most ALTERs), through `postgres_execute`. Measured behaviour of the
+extension (1.5.5) is in ../shared/design/RECIPES.md.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ ALIAS = "pg"
 # extension's default) turns a concurrent update of the same row into an error instead of
 # a lost update (measured).
 ADMIN_ALIAS = "pg_admin"
+# Plain table names find the PostgreSQL tables; CREATE VIEW/MACRO/TABLE without a catalog
+# lands in memory (under `pg` a view would be created in PostgreSQL from the raw text).
 SEARCH_PATH = "memory.main," + ALIAS + ".public"
 MIGRATION_LOCK = 7_726_578  # pg_advisory_xact_lock key: one migrating process at a time
 
@@ -48,6 +51,13 @@ def redacted(url: str) -> str:
     if parts.port:
         host += f":{parts.port}"
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def hide_password(text: str, url: str) -> str:
+    """A message (an error quoting the URL) with the URL's password masked."""
+    password = urlsplit(url).password
+    text = text.replace(url, redacted(url))
+    return text.replace(password, "***") if password else text
 
 
 def attach(con: duckdb.DuckDBPyConnection, url: str, read_only: bool = False) -> None:
@@ -214,14 +224,24 @@ END $$
 
 
 def next_ids(cur: duckdb.DuckDBPyConnection, table: str, n: int) -> list[int]:
-    """n new ids of a table from its sequence, never below ids already in the table."""
+    """n new ids of a table from its sequence, never below ids already in the table.
+
+    One round trip. A table made outside the migrations has no sequence yet (the next
+    migration adds one): its ids are max(id) + 1, a collision then being retried.
+    """
     if n <= 0:
         return []
     seq = literal(ident(table + "_id_seq"))
-    ids = [r[0] for r in rows(cur, f"SELECT nextval({seq}) AS id FROM generate_series(1, {int(n)})")]
-    top = rows(cur, f"SELECT coalesce(max(id), 0) AS top FROM {ident(table)}")[0][0]
-    if ids[0] > top:
+    found = rows(
+        cur,
+        f"SELECT nextval(to_regclass({seq})) AS id, "
+        f"(SELECT coalesce(max(id), 0) FROM {ident(table)}) AS top "
+        f"FROM generate_series(1, {int(n)})",
+    )
+    top = found[0][1]
+    ids = [r[0] for r in found]
+    if ids[0] is not None and ids[0] > top:
         return ids
-    # Rows were written with explicit ids beyond the sequence (an import keeping its ids).
-    execute(cur, f"SELECT setval({seq}, {int(top) + n})")
+    if ids[0] is not None:  # rows were written with ids beyond the sequence (kept on import)
+        execute(cur, f"SELECT setval({seq}, {int(top) + n})")
     return list(range(top + 1, top + 1 + n))

@@ -47,7 +47,7 @@ chart = (
         tooltip=[alt.Tooltip("community:N", title="小区"), alt.Tooltip("status:N", title="状态"),
                  alt.Tooltip("count:Q", title="户数")],
     )
-    .properties(height=60 + 40 * len(overview), title="房屋状态")
+    .properties(height=alt.Step(36), title="房屋状态")
 )
 st.altair_chart(chart, width="stretch")
 

@@ -12,9 +12,9 @@ st.caption(
     "各项规则（到期提醒、滞纳金、报修时限等）读取这里的参数。默认值及依据来自国家标准、"
     "地方规定或行业惯例；为某个小区单独设置时，新增一行并选择适用小区。"
 )
-reg = registers.get("settings")
-tabs = st.tabs(list(PARAMETER_GROUPS.values()))
-for tab, prefix in zip(tabs, PARAMETER_GROUPS):
-    with tab:
-        register_grid(session.db(), session.actor(), reg, base_filters={"key": prefix + "."},
-                      key=f"settings-{prefix}")
+prefix = st.segmented_control(
+    "参数类别", list(PARAMETER_GROUPS), format_func=PARAMETER_GROUPS.get, default="fee",
+    key="settings-group",
+) or "fee"
+register_grid(session.db(), session.actor(), registers.get("settings"),
+              base_filters={"key": prefix + "."}, key=f"settings-{prefix}")

@@ -95,7 +95,9 @@ def app(tmp_path_factory):
     ensure_defaults(db, actor)
     seed_demo(db, actor)
     db.close()
-    running = App(path, ARTIFACTS / "server.log")
+    log = ARTIFACTS / "server.log"
+    log.unlink(missing_ok=True)
+    running = App(path, log)
     running.start()
     try:
         yield running
@@ -198,6 +200,8 @@ def test_edit_and_save_writes_value_and_audit(page, app):
     page.get_by_test_id("stAlert").filter(has_text="已保存").wait_for()
     assert "修改 1 行" in page.get_by_test_id("stAlert").filter(has_text="已保存").inner_text()
     page.screenshot(path=str(ARTIFACTS / "save-ok.png"))
+    wait_grid(page)  # the grid is rebuilt from the database after the save
+    assert cell_text(page, note, 0) == new
 
     with app.offline() as con:
         assert con.execute("SELECT note FROM households WHERE id = ?", [row_id]).fetchone()[0] == new

@@ -367,12 +367,84 @@ def test_views_at_current_date_are_the_macros_at_today(db, actor, community):
     assert rows(db, "SELECT count(*) FROM v_todo") == [(1,)]
 
 
-def test_demo_facilities_seed_is_deterministic_and_has_due_rows(tmp_path, actor):
+# -- demo data --------------------------------------------------------------------------------
+DEMO_REGISTERS = ("vendors", "assets", "maintenance_records", "asset_assignments", "fire_equipment", "fire_checks",
+                  "drills", "contracts", "projects", "archives", "archive_loans", "documents", "notices",
+                  "stock_items", "purchase_requests", "stock_movements")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    """The core demo plus this area's demo, on a DuckDB file, seeded once for the module."""
+    from app.db import open_database
+    from app.permissions import Actor
+    from app.settings import ensure_defaults
+    from seed import demo_facilities
+    from seed.demo import seed_core
+
+    seeder = Actor("演示数据", source="任务")
+    database = open_database(str(tmp_path_factory.mktemp("demo") / "wuye.duckdb"))
+    ensure_defaults(database, seeder)
+    seed_core(database, seeder)
+    counts = demo_facilities.seed(database, seeder)
+    yield database, counts
+    database.close()
+
+
+def test_demo_has_the_promised_rows_and_something_due_in_every_area(demo_db):
+    from seed.demo_facilities import REFERENCE_DATE
+
+    db, counts = demo_db
+    assert {k: db.scalar(f"SELECT count(*) FROM {k}") for k in DEMO_REGISTERS} == counts
+    assert 270 <= counts["assets"] <= 330 and 450 <= counts["fire_equipment"] <= 550
+    assert 50 <= counts["contracts"] <= 70 and 350 <= counts["archives"] <= 450
+    assert 140 <= counts["stock_items"] <= 160 and counts["stock_movements"] > 2000
+    lifts = db.rows("SELECT a.category, count(DISTINCT a.id), count(*) FROM assets a "
+                    "JOIN maintenance_records m ON m.asset_id = a.id GROUP BY 1")
+    histories = {category: (n, records) for category, n, records in lifts}
+    assert histories["电梯"][0] >= 20 and histories["电梯"][1] >= 20 * 20  # half-monthly for a year
+    assert histories["二次供水水箱"][0] == 4
+    fire = dict(db.rows("SELECT state, count(*) FROM fire_equipment_status_as_of(?) GROUP BY 1", [REFERENCE_DATE]))
+    assert all(fire.get(state, 0) >= 5 for state in ("待报废", "待维修", "待检查")) and fire["正常"] > 300
+    assert db.scalar("SELECT count(DISTINCT type) FROM fire_equipment") == 9
+    todo = dict(db.rows("SELECT area, count(*) FROM todo_as_of(?) GROUP BY 1", [REFERENCE_DATE]))
+    assert set(todo) == {"设备与消防", "合同与工程", "采购与库存", "档案与公文"}
+    assert db.scalar("SELECT count(*) FROM contract_expiring_as_of(?)", [REFERENCE_DATE]) >= 5
+    assert db.scalar("SELECT count(*) FROM archive_loans_overdue_as_of(?)", [REFERENCE_DATE]) >= 5
+    assert db.scalar("SELECT count(*) FROM stock_balance_as_of(?) WHERE below_safety", [REFERENCE_DATE]) >= 2
+
+
+def test_demo_obeys_the_save_rules(demo_db):
+    db, _ = demo_db
+    # stock never negative at any moment
+    assert db.scalar("""
+        SELECT count(*) FROM (
+          SELECT sum(CASE direction WHEN '出库' THEN -qty ELSE qty END)
+                 OVER (PARTITION BY stock_item_id ORDER BY moved_at, id) AS running
+          FROM stock_movements) WHERE running < 0""") == 0
+    # the register holds the latest check of each kind
+    assert db.scalar("""
+        SELECT count(*) FROM fire_equipment e
+        WHERE last_checked_on IS DISTINCT FROM (SELECT max(checked_on) FROM fire_checks c
+                                               WHERE c.fire_equipment_id = e.id AND kind IN ('月检', '年检'))
+           OR last_serviced_on IS DISTINCT FROM (SELECT max(checked_on) FROM fire_checks c
+                                                 WHERE c.fire_equipment_id = e.id AND kind IN ('维修', '更换'))
+        """) == 0
+    # one open loan per archive, 保密 loans approved; received requests have their movement
+    assert db.scalar("SELECT count(*) FROM (SELECT archive_id FROM archive_loans WHERE returned_on IS NULL "
+                     "GROUP BY 1 HAVING count(*) > 1)") == 0
+    assert db.scalar("SELECT count(*) FROM archive_loans l JOIN archives a ON a.id = l.archive_id "
+                     "WHERE a.confidentiality = '保密' AND l.approved_by_id IS NULL") == 0
+    assert db.scalar("SELECT count(*) FROM purchase_requests r WHERE status = '已入库' AND NOT EXISTS "
+                     "(SELECT 1 FROM stock_movements m WHERE m.purchase_request_id = r.id)") == 0
+
+
+def test_demo_is_deterministic(tmp_path, actor):
     from app.db import open_database
     from app.settings import ensure_defaults
     from seed import demo_facilities
 
-    counts = []
+    snapshots = []
     for n in (1, 2):
         db = open_database(str(tmp_path / f"demo{n}.duckdb"))
         ensure_defaults(db, actor)
@@ -381,21 +453,11 @@ def test_demo_facilities_seed_is_deterministic_and_has_due_rows(tmp_path, actor)
             dep = add(db, actor, "departments", name=f"工程部{name}")
             add_many(db, actor, "staff", [{"name": f"员工{k}", "department_id": dep, "community_id": cid}
                                           for k in range(4)])
-        counts.append(demo_facilities.seed(db, actor))
-        as_of = demo_facilities.REFERENCE_DATE
-        states = dict(rows(db, "SELECT state, count(*) FROM fire_equipment_status_as_of(?) GROUP BY 1", [as_of]))
-        assert {"待报废", "待维修", "待检查", "正常"} <= set(states)
-        areas = dict(rows(db, "SELECT area, count(*) FROM todo_as_of(?) GROUP BY 1", [as_of]))
-        assert set(areas) == {"设备与消防", "合同与工程", "采购与库存", "档案与公文"}
-        # never negative at any moment
-        assert rows(db, """
-            SELECT count(*) FROM (
-              SELECT sum(CASE direction WHEN '出库' THEN -qty ELSE qty END)
-                     OVER (PARTITION BY stock_item_id ORDER BY moved_at, id) AS running
-              FROM stock_movements) WHERE running < 0""") == [(0,)]
-        fingerprint = rows(db, "SELECT count(*), sum(hash(equip_no || coalesce(CAST(last_checked_on AS VARCHAR), '')))"
-                               " FROM fire_equipment")
-        counts[-1]["fingerprint"] = fingerprint
+        demo_facilities.seed(db, actor)
+        snapshot = {}
+        for table in DEMO_REGISTERS:
+            cols = [c for c in db.columns_of(table) if c not in ("created_at", "updated_at")]
+            snapshot[table] = db.rows(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id")
+        snapshots.append(snapshot)
         db.close()
-    assert counts[0] == counts[1]
-    assert counts[0]["fire_equipment"] >= 400 and counts[0]["assets"] >= 250
+    assert snapshots[0] == snapshots[1]

@@ -126,10 +126,10 @@ def asset_has_one_holder_at_a_time(ctx: SaveContext) -> None:
         if asset_id not in assets:
             continue
         label, status = assets[asset_id]
-        if c.action == "insert" and status == "报废":
-            ctx.problem(i, c, "asset_id", f"「{label}」已报废，不能领用")
-            continue
         if new.get("returned_on") is not None:
+            continue
+        if status == "报废":
+            ctx.problem(i, c, "asset_id", f"「{label}」已报废，不能领用")
             continue
         holder = open_loans.get(asset_id)
         if holder:

@@ -189,7 +189,7 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
     st.session_state.setdefault(version_key, 0)
     ref_options = {f.name: options(db, registers.get(f.ref), actor) for f in reg.refs()}
 
-    top = st.columns([4, 2, 1, 1])
+    top = st.columns([4, 2, 1, 1.4])
     search = top[0].text_input("搜索", key=f"{key}-search", placeholder="输入文字，在文本列中查找",
                                label_visibility="collapsed")
     sortable = {"": "默认排序", "id": "编号", **{f.name: f.label for f in reg.fields},
@@ -238,7 +238,8 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
             hide_index=True,
             num_rows="dynamic" if can(actor, reg.name, "add") else "fixed",
             disabled=not editable and not can(actor, reg.name, "add"),
-            height=min(38 + 35 * max(len(snap.frame), 3) + 35, 38 + 35 * 21),
+            height=38 + 35 * (min(len(snap.frame), 20) + 1),
+            placeholder="",
         )
 
     actions = st.columns([1, 1, 1, 4])
