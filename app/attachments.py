@@ -28,7 +28,10 @@ ALLOWED = {
     "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
     "pdf": ("application/pdf", (b"%PDF-",)),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
 }
 ALLOWED_TEXT = "jpg、png、pdf、xlsx、docx"
 UNSAFE = re.compile(r'[\x00-\x1f\\/:*?"<>|]+')
@@ -53,8 +56,19 @@ class Attachment:
     created_at: datetime | None
 
 
-COLUMNS = ("id", "register", "row_id", "file_name", "stored_path", "sha256", "size", "content_type",
-           "uploaded_by_id", "note", "created_at")
+COLUMNS = (
+    "id",
+    "register",
+    "row_id",
+    "file_name",
+    "stored_path",
+    "sha256",
+    "size",
+    "content_type",
+    "uploaded_by_id",
+    "note",
+    "created_at",
+)
 
 
 def data_dir(db: Database) -> Path:
@@ -182,9 +196,13 @@ def read_attachment(db: Database, actor: Actor, attachment_id: int) -> tuple[Att
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise AttachmentRejected(f"附件「{found.file_name}」的文件不见了（{found.stored_path}）") from None
+        raise AttachmentRejected(
+            f"附件「{found.file_name}」的文件不见了（{found.stored_path}）"
+        ) from None
     if hashlib.sha256(data).hexdigest() != found.sha256:
-        raise AttachmentRejected(f"附件「{found.file_name}」的文件与登记的校验值不符，可能已损坏或被改动")
+        raise AttachmentRejected(
+            f"附件「{found.file_name}」的文件与登记的校验值不符，可能已损坏或被改动"
+        )
     return found, data
 
 

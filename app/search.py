@@ -28,15 +28,31 @@ class Target:
 
 # Snippets are SQL expressions over the register's own columns (identifiers only, no values).
 TARGETS = (
-    Target("households", "code", (),
-           "concat_ws(' ', t.usage, t.status, CAST(t.area AS VARCHAR) || '㎡')"),
+    Target(
+        "households",
+        "code",
+        (),
+        "concat_ws(' ', t.usage, t.status, CAST(t.area AS VARCHAR) || '㎡')",
+    ),
     Target("owners", "phone", ("name",), "concat_ws(' ', t.role, t.phone)"),
-    Target("assets", "asset_no", ("name", "model", "location"),
-           "concat_ws(' ', t.category, t.location, t.status)"),
-    Target("contracts", "contract_no", ("title", "counterparty"),
-           "concat_ws(' ', t.kind, t.counterparty, t.status, CAST(t.end_on AS VARCHAR) || ' 到期')"),
-    Target("archives", "archive_no", ("title",),
-           "concat_ws(' ', t.category, t.confidentiality, t.shelf)"),
+    Target(
+        "assets",
+        "asset_no",
+        ("name", "model", "location"),
+        "concat_ws(' ', t.category, t.location, t.status)",
+    ),
+    Target(
+        "contracts",
+        "contract_no",
+        ("title", "counterparty"),
+        "concat_ws(' ', t.kind, t.counterparty, t.status, CAST(t.end_on AS VARCHAR) || ' 到期')",
+    ),
+    Target(
+        "archives",
+        "archive_no",
+        ("title",),
+        "concat_ws(' ', t.category, t.confidentiality, t.shelf)",
+    ),
     Target("stock_items", "code", ("name",), "concat_ws(' ', t.category, t.unit, t.location)"),
 )
 
@@ -59,19 +75,43 @@ def global_search(db: Database, actor: Actor, text: str, limit: int = 20) -> lis
             code_match, code_params = "contains(" + code + ", ?)", [needle]
         name_matches = ["contains(lower(t." + q(n) + "), ?)" for n in target.names]
         rank = (
-            "CASE WHEN " + code + " = ? THEN 0 WHEN starts_with(" + code + ", ?) THEN 1 "
+            "CASE WHEN "
+            + code
+            + " = ? THEN 0 WHEN starts_with("
+            + code
+            + ", ?) THEN 1 "
             + "".join("WHEN lower(t." + q(n) + ") = ? THEN 1 " for n in target.names)
             + "ELSE 2 END"
         )
         scope, scope_params = community_filter_sql(reg, "t", actor)
         parts.append(
-            "SELECT '" + reg.name + "' AS register, t.id AS row_id, " + label_sql(reg, "t")
-            + " AS label, " + target.snippet + " AS snippet, " + rank + " AS rank, "
-            + str(order) + " AS register_order FROM " + q(reg.name) + " t "
-            "WHERE t.deleted_at IS NULL" + scope + " AND (" + " OR ".join([code_match, *name_matches]) + ")"
+            "SELECT '"
+            + reg.name
+            + "' AS register, t.id AS row_id, "
+            + label_sql(reg, "t")
+            + " AS label, "
+            + target.snippet
+            + " AS snippet, "
+            + rank
+            + " AS rank, "
+            + str(order)
+            + " AS register_order FROM "
+            + q(reg.name)
+            + " t "
+            "WHERE t.deleted_at IS NULL"
+            + scope
+            + " AND ("
+            + " OR ".join([code_match, *name_matches])
+            + ")"
         )
-        params += [needle, needle, *([needle] * len(target.names)), *scope_params,
-                   *code_params, *([needle] * len(target.names))]
+        params += [
+            needle,
+            needle,
+            *([needle] * len(target.names)),
+            *scope_params,
+            *code_params,
+            *([needle] * len(target.names)),
+        ]
     if not parts:
         return []
     sql = (
@@ -88,5 +128,8 @@ def _masked(hit: SearchHit) -> SearchHit:
     """Owners' phones in snippets are masked for users who may not see personal data."""
     if hit.register != "owners" or not hit.snippet:
         return hit
-    words = [mask_value("phone", w) if w.isdigit() and len(w) == 11 else w for w in hit.snippet.split(" ")]
+    words = [
+        mask_value("phone", w) if w.isdigit() and len(w) == 11 else w
+        for w in hit.snippet.split(" ")
+    ]
     return hit._replace(snippet=" ".join(words))

@@ -32,8 +32,17 @@ sys.path.insert(0, str(ROOT))
 
 AS_OF = date(2026, 11, 25)
 COMMUNITIES = 100
-TABLES = ("settings", "fire_equipment", "assets", "maintenance_records", "contracts", "stock_items",
-          "stock_movements", "archives", "archive_loans")
+TABLES = (
+    "settings",
+    "fire_equipment",
+    "assets",
+    "maintenance_records",
+    "contracts",
+    "stock_items",
+    "stock_movements",
+    "archives",
+    "archive_loans",
+)
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -43,16 +52,25 @@ def build_database(path: Path, scale: float) -> dict[str, int]:
     from app.permissions import Actor
     from app.settings import ensure_defaults
 
-    n = {"fire_equipment": 50_000, "assets": 30_000, "maintenance_records": 1_000_000,
-         "stock_items": 20_000, "stock_movements": 5_000_000, "contracts": 10_000, "archives": 50_000,
-         "archive_loans": 200_000}
+    n = {
+        "fire_equipment": 50_000,
+        "assets": 30_000,
+        "maintenance_records": 1_000_000,
+        "stock_items": 20_000,
+        "stock_movements": 5_000_000,
+        "contracts": 10_000,
+        "archives": 50_000,
+        "archive_loans": 200_000,
+    }
     n = {k: max(COMMUNITIES, int(v * scale)) for k, v in n.items()}
     db = open_database(str(path))
     ensure_defaults(db, Actor("bench", source="任务"))
     ref = f"DATE '{AS_OF.isoformat()}'"
     with db.transaction() as cur:
-        cur.execute("INSERT INTO communities (id, name) SELECT i + 1, '测试小区' || (i + 1) FROM range(?) t(i)",
-                    [COMMUNITIES])
+        cur.execute(
+            "INSERT INTO communities (id, name) SELECT i + 1, '测试小区' || (i + 1) FROM range(?) t(i)",
+            [COMMUNITIES],
+        )
         top = cur.execute("SELECT max(id) FROM settings").fetchone()[0]
         cur.execute(  # overrides in every tenth community
             """INSERT INTO settings (id, key, value, value_type, community_id)
@@ -142,7 +160,9 @@ def build_database(path: Path, scale: float) -> dict[str, int]:
             [n["archives"], n["archive_loans"]],
         )
         for table in ("fire_equipment", "assets", "maintenance_records", "stock_movements"):
-            cur.execute(f"UPDATE {table} SET deleted_at = TIMESTAMP '2026-01-01' WHERE id % 997 = 0")
+            cur.execute(
+                f"UPDATE {table} SET deleted_at = TIMESTAMP '2026-01-01' WHERE id % 997 = 0"
+            )
     db.close()
     return n
 
@@ -152,7 +172,9 @@ def settings_lookup(settings: pd.DataFrame, community: pd.Series, key: pd.Series
     """The value of key for each community: its own row, else the global row (as setting_int)."""
     live = settings[settings["deleted_at"].isna()]
     glob = live[live["community_id"].isna()].set_index("key")["value"]
-    own = live[live["community_id"].notna()].assign(community_id=lambda f: f["community_id"].astype("int64"))
+    own = live[live["community_id"].notna()].assign(
+        community_id=lambda f: f["community_id"].astype("int64")
+    )
     own = own.set_index(["community_id", "key"])["value"]
     wanted = pd.MultiIndex.from_arrays([community.to_numpy(), key.to_numpy()])
     value = pd.Series(own.reindex(wanted).to_numpy(), index=community.index)
@@ -182,22 +204,28 @@ def pandas_fire(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame
     cid = e["community_id"]
     risky = e["high_risk_location"].fillna(False).astype(bool)
     e["check_days"] = np.where(
-        risky, settings_lookup(s, cid, pd.Series("fire.check_days_high_risk", index=e.index)),
-        settings_lookup(s, cid, pd.Series("fire.check_days", index=e.index)))
+        risky,
+        settings_lookup(s, cid, pd.Series("fire.check_days_high_risk", index=e.index)),
+        settings_lookup(s, cid, pd.Series("fire.check_days", index=e.index)),
+    )
     first = settings_lookup(s, cid, "fire.service_first_years." + e["type"])
     every = settings_lookup(s, cid, "fire.service_every_years." + e["type"])
     scrap = settings_lookup(s, cid, "fire.scrap_years." + e["type"])
     e["next_check_due"] = e["last_checked_on"].fillna(e["produced_on"]) + days(e["check_days"])
     e["next_service_due"] = add_years(e["produced_on"], first).where(
-        e["last_serviced_on"].isna(), add_years(e["last_serviced_on"], every))
+        e["last_serviced_on"].isna(), add_years(e["last_serviced_on"], every)
+    )
     e["scrap_due"] = add_years(e["produced_on"], scrap)
     e["state"] = np.select(
         [e["scrap_due"] <= as_of, e["next_service_due"] <= as_of, e["next_check_due"] <= as_of],
-        ["待报废", "待维修", "待检查"], "正常")
+        ["待报废", "待维修", "待检查"],
+        "正常",
+    )
     e["due_on"] = np.select(
         [e["state"] == "待报废", e["state"] == "待维修", e["state"] == "待检查"],
         [e["scrap_due"], e["next_service_due"], e["next_check_due"]],
-        e[["next_check_due", "next_service_due", "scrap_due"]].min(axis=1))
+        e[["next_check_due", "next_service_due", "scrap_due"]].min(axis=1),
+    )
     e["due_on"] = pd.to_datetime(e["due_on"])
     e["days_left"] = (e["due_on"] - as_of).dt.days
     return e.rename(columns={"id": "fire_equipment_id"})
@@ -208,7 +236,8 @@ def pandas_assets(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFra
     a = a[a["deleted_at"].isna() & (a["status"] == "在用")].copy()
     cid = a["community_id"]
     a["interval_days"] = a["maintenance_interval_days"].fillna(
-        settings_lookup(s, cid, "asset.maintenance_days." + a["category"]))
+        settings_lookup(s, cid, "asset.maintenance_days." + a["category"])
+    )
     warn = settings_lookup(s, cid, pd.Series("asset.warn_days", index=a.index))
     cert_warn = settings_lookup(s, cid, pd.Series("asset.certificate_warn_days", index=a.index))
     last = m[m["deleted_at"].isna() & (m["done_on"] <= as_of)].groupby("asset_id")["done_on"].max()
@@ -217,13 +246,21 @@ def pandas_assets(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFra
     warn, cert_warn = warn[a.index], cert_warn[a.index]
     a["next_due"] = a["last_done_on"].fillna(a["install_date"]) + days(a["interval_days"])
     a["state"] = np.select(
-        [a["next_due"] < as_of, a["inspection_valid_until"] <= as_of + days(cert_warn),
-         a["next_due"] <= as_of + days(warn)],
-        ["逾期", "证书到期", "待维保"], "正常")
-    a["due_on"] = pd.to_datetime(np.select(
-        [a["state"].isin(["逾期", "待维保"]), a["state"] == "证书到期"],
-        [a["next_due"], a["inspection_valid_until"]],
-        a[["next_due", "inspection_valid_until"]].min(axis=1)))
+        [
+            a["next_due"] < as_of,
+            a["inspection_valid_until"] <= as_of + days(cert_warn),
+            a["next_due"] <= as_of + days(warn),
+        ],
+        ["逾期", "证书到期", "待维保"],
+        "正常",
+    )
+    a["due_on"] = pd.to_datetime(
+        np.select(
+            [a["state"].isin(["逾期", "待维保"]), a["state"] == "证书到期"],
+            [a["next_due"], a["inspection_valid_until"]],
+            a[["next_due", "inspection_valid_until"]].min(axis=1),
+        )
+    )
     a["days_left"] = (a["due_on"] - as_of).dt.days
     return a.rename(columns={"id": "asset_id"})
 
@@ -231,8 +268,9 @@ def pandas_assets(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFra
 def pandas_contracts(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame:
     c = t["contracts"]
     c = c[c["deleted_at"].isna() & (c["status"] == "履行中")].copy()
-    c["warn_days"] = settings_lookup(t["settings"], c["community_id"],
-                                     pd.Series("contract.warn_days", index=c.index))
+    c["warn_days"] = settings_lookup(
+        t["settings"], c["community_id"], pd.Series("contract.warn_days", index=c.index)
+    )
     c = c[c["end_on"] <= as_of + days(c["warn_days"])].copy()
     c["days_left"] = (c["end_on"] - as_of).dt.days
     return c.rename(columns={"id": "contract_id"})
@@ -242,13 +280,19 @@ def pandas_stock(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFram
     items, m = t["stock_items"], t["stock_movements"]
     m = m[m["deleted_at"].isna() & (m["moved_at"] < as_of + pd.Timedelta(days=1))]
     inbound, outbound, adjust = (m["direction"] == d for d in ("入库", "出库", "盘点调整"))
-    sums = pd.DataFrame({
-        "stock_item_id": m["stock_item_id"],
-        "in_qty": m["qty"].where(inbound, 0.0),
-        "out_qty": m["qty"].where(outbound, 0.0),
-        "adjust_qty": m["qty"].where(adjust, 0.0),
-        "in_value": (m["qty"] * m["unit_price"]).where(inbound, 0.0),
-    }).groupby("stock_item_id").sum()
+    sums = (
+        pd.DataFrame(
+            {
+                "stock_item_id": m["stock_item_id"],
+                "in_qty": m["qty"].where(inbound, 0.0),
+                "out_qty": m["qty"].where(outbound, 0.0),
+                "adjust_qty": m["qty"].where(adjust, 0.0),
+                "in_value": (m["qty"] * m["unit_price"]).where(inbound, 0.0),
+            }
+        )
+        .groupby("stock_item_id")
+        .sum()
+    )
     b = items[items["deleted_at"].isna()].join(sums, on="id")
     b[["in_qty", "out_qty", "adjust_qty"]] = b[["in_qty", "out_qty", "adjust_qty"]].fillna(0.0)
     b["on_hand"] = b["in_qty"] - b["out_qty"] + b["adjust_qty"]
@@ -261,8 +305,12 @@ def pandas_stock(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFram
 def pandas_loans(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame:
     loans, archives = t["archive_loans"], t["archives"]
     live = archives[archives["deleted_at"].isna()][["id", "community_id", "archive_no", "title"]]
-    loans = loans[loans["deleted_at"].isna() & (loans["returned_on"].isna() | (loans["returned_on"] > as_of))
-                  & (loans["borrowed_on"] <= as_of) & (loans["due_on"] < as_of)]
+    loans = loans[
+        loans["deleted_at"].isna()
+        & (loans["returned_on"].isna() | (loans["returned_on"] > as_of))
+        & (loans["borrowed_on"] <= as_of)
+        & (loans["due_on"] < as_of)
+    ]
     out = loans.merge(live, left_on="archive_id", right_on="id", suffixes=("", "_archive"))
     out["days_overdue"] = (as_of - out["due_on"]).dt.days
     return out.rename(columns={"id": "archive_loan_id"})
@@ -281,44 +329,122 @@ def pandas_todo(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame
     stock = pandas_stock(t, as_of)
     stock = stock[stock["below_safety"]]
     loans = pandas_loans(t, as_of)
-    words = {"待报废": "已到报废年限", "待维修": "到期维修", "待检查": "到期检查",
-             "逾期": "维保逾期", "证书到期": "检验证书到期", "待维保": "即将到期维保"}
+    words = {
+        "待报废": "已到报废年限",
+        "待维修": "到期维修",
+        "待检查": "到期检查",
+        "逾期": "维保逾期",
+        "证书到期": "检验证书到期",
+        "待维保": "即将到期维保",
+    }
     parts = [
-        pd.DataFrame({"community_id": fire["community_id"], "area": "设备与消防",
-                      "what": "消防器材 " + fire["equip_no"] + " " + fire["type"] + "（"
-                      + fire["location"].fillna("") + "）" + fire["state"].map(words),
-                      "ref_table": "fire_equipment", "ref_id": fire["fire_equipment_id"], "due_on": fire["due_on"],
-                      "severity": np.where(fire["state"] == "待报废", "高", "中")}),
-        pd.DataFrame({"community_id": assets["community_id"], "area": "设备与消防",
-                      "what": "设备 " + assets["asset_no"] + " " + assets["name"] + "（" + assets["category"] + "）"
-                      + assets["state"].map(words),
-                      "ref_table": "assets", "ref_id": assets["asset_id"], "due_on": assets["due_on"],
-                      "severity": np.select([assets["state"] == "逾期",
-                                             (assets["state"] == "证书到期") & (assets["due_on"] < as_of),
-                                             assets["state"] == "证书到期"], ["高", "高", "中"], "低")}),
-        pd.DataFrame({"community_id": contracts["community_id"], "area": "合同与工程",
-                      "what": "合同 " + contracts["contract_no"] + " " + contracts["title"] + "（"
-                      + contracts["counterparty"] + "）"
-                      + np.where(contracts["days_left"] < 0, "已过结束日仍在履行", "即将到期"),
-                      "ref_table": "contracts", "ref_id": contracts["contract_id"], "due_on": contracts["end_on"],
-                      "severity": np.where(contracts["days_left"] < 0, "高", "低")}),
-        pd.DataFrame({"community_id": stock["community_id"], "area": "采购与库存",
-                      "what": "库存 " + stock["code"] + " " + stock["name"] + " 结存 " + plain(stock["on_hand"])
-                      + stock["unit"].fillna("") + "，低于安全库存 " + plain(stock["safety_stock"])
-                      + stock["unit"].fillna(""),
-                      "ref_table": "stock_items", "ref_id": stock["stock_item_id"], "due_on": as_of,
-                      "severity": np.where(stock["on_hand"] <= 0, "中", "低")}),
-        pd.DataFrame({"community_id": loans["community_id"], "area": "档案与公文",
-                      "what": "档案 " + loans["archive_no"] + "《" + loans["title"] + "》借阅人 " + loans["borrower"]
-                      + " 逾期未还",
-                      "ref_table": "archive_loans", "ref_id": loans["archive_loan_id"], "due_on": loans["due_on"],
-                      "severity": "中"}),
+        pd.DataFrame(
+            {
+                "community_id": fire["community_id"],
+                "area": "设备与消防",
+                "what": "消防器材 "
+                + fire["equip_no"]
+                + " "
+                + fire["type"]
+                + "（"
+                + fire["location"].fillna("")
+                + "）"
+                + fire["state"].map(words),
+                "ref_table": "fire_equipment",
+                "ref_id": fire["fire_equipment_id"],
+                "due_on": fire["due_on"],
+                "severity": np.where(fire["state"] == "待报废", "高", "中"),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "community_id": assets["community_id"],
+                "area": "设备与消防",
+                "what": "设备 "
+                + assets["asset_no"]
+                + " "
+                + assets["name"]
+                + "（"
+                + assets["category"]
+                + "）"
+                + assets["state"].map(words),
+                "ref_table": "assets",
+                "ref_id": assets["asset_id"],
+                "due_on": assets["due_on"],
+                "severity": np.select(
+                    [
+                        assets["state"] == "逾期",
+                        (assets["state"] == "证书到期") & (assets["due_on"] < as_of),
+                        assets["state"] == "证书到期",
+                    ],
+                    ["高", "高", "中"],
+                    "低",
+                ),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "community_id": contracts["community_id"],
+                "area": "合同与工程",
+                "what": "合同 "
+                + contracts["contract_no"]
+                + " "
+                + contracts["title"]
+                + "（"
+                + contracts["counterparty"]
+                + "）"
+                + np.where(contracts["days_left"] < 0, "已过结束日仍在履行", "即将到期"),
+                "ref_table": "contracts",
+                "ref_id": contracts["contract_id"],
+                "due_on": contracts["end_on"],
+                "severity": np.where(contracts["days_left"] < 0, "高", "低"),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "community_id": stock["community_id"],
+                "area": "采购与库存",
+                "what": "库存 "
+                + stock["code"]
+                + " "
+                + stock["name"]
+                + " 结存 "
+                + plain(stock["on_hand"])
+                + stock["unit"].fillna("")
+                + "，低于安全库存 "
+                + plain(stock["safety_stock"])
+                + stock["unit"].fillna(""),
+                "ref_table": "stock_items",
+                "ref_id": stock["stock_item_id"],
+                "due_on": as_of,
+                "severity": np.where(stock["on_hand"] <= 0, "中", "低"),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "community_id": loans["community_id"],
+                "area": "档案与公文",
+                "what": "档案 "
+                + loans["archive_no"]
+                + "《"
+                + loans["title"]
+                + "》借阅人 "
+                + loans["borrower"]
+                + " 逾期未还",
+                "ref_table": "archive_loans",
+                "ref_id": loans["archive_loan_id"],
+                "due_on": loans["due_on"],
+                "severity": "中",
+            }
+        ),
     ]
     todo = pd.concat(parts, ignore_index=True)
     late = (as_of - todo["due_on"]).dt.days
-    suffix = np.select([todo["ref_table"] == "stock_items", late > 0, late == 0],
-                       ["", "，已逾期 " + late.astype(str) + " 天", "，今天到期"],
-                       "，还有 " + (-late).astype(str) + " 天")
+    suffix = np.select(
+        [todo["ref_table"] == "stock_items", late > 0, late == 0],
+        ["", "，已逾期 " + late.astype(str) + " 天", "，今天到期"],
+        "，还有 " + (-late).astype(str) + " 天",
+    )
     todo["item"] = todo["what"] + suffix
     todo["days_overdue"] = late
     return todo.drop(columns="what")
@@ -326,17 +452,42 @@ def pandas_todo(t: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame
 
 # -- comparing --------------------------------------------------------------------------------
 CHECKS = {  # rule -> (macro, pandas function, key, columns compared)
-    "v_fire_equipment_status": ("fire_equipment_status_as_of", pandas_fire, ["fire_equipment_id"],
-                                ["state", "next_check_due", "next_service_due", "scrap_due", "due_on", "days_left"]),
-    "v_asset_maintenance_due": ("asset_maintenance_due_as_of", pandas_assets, ["asset_id"],
-                                ["interval_days", "last_done_on", "next_due", "state", "due_on", "days_left"]),
-    "v_contract_expiring": ("contract_expiring_as_of", pandas_contracts, ["contract_id"], ["warn_days", "days_left"]),
-    "v_stock_balance": ("stock_balance_as_of", pandas_stock, ["stock_item_id"],
-                        ["on_hand", "avg_price", "value", "below_safety"]),
-    "v_archive_loans_overdue": ("archive_loans_overdue_as_of", pandas_loans, ["archive_loan_id"],
-                                ["community_id", "days_overdue"]),
-    "v_todo": ("todo_as_of", pandas_todo, ["ref_table", "ref_id"],
-               ["community_id", "area", "item", "due_on", "days_overdue", "severity"]),
+    "v_fire_equipment_status": (
+        "fire_equipment_status_as_of",
+        pandas_fire,
+        ["fire_equipment_id"],
+        ["state", "next_check_due", "next_service_due", "scrap_due", "due_on", "days_left"],
+    ),
+    "v_asset_maintenance_due": (
+        "asset_maintenance_due_as_of",
+        pandas_assets,
+        ["asset_id"],
+        ["interval_days", "last_done_on", "next_due", "state", "due_on", "days_left"],
+    ),
+    "v_contract_expiring": (
+        "contract_expiring_as_of",
+        pandas_contracts,
+        ["contract_id"],
+        ["warn_days", "days_left"],
+    ),
+    "v_stock_balance": (
+        "stock_balance_as_of",
+        pandas_stock,
+        ["stock_item_id"],
+        ["on_hand", "avg_price", "value", "below_safety"],
+    ),
+    "v_archive_loans_overdue": (
+        "archive_loans_overdue_as_of",
+        pandas_loans,
+        ["archive_loan_id"],
+        ["community_id", "days_overdue"],
+    ),
+    "v_todo": (
+        "todo_as_of",
+        pandas_todo,
+        ["ref_table", "ref_id"],
+        ["community_id", "area", "item", "due_on", "days_overdue", "severity"],
+    ),
 }
 
 
@@ -347,7 +498,9 @@ def normalised(frame: pd.DataFrame, key: list[str], columns: list[str]) -> pd.Da
             out[col] = pd.to_datetime(out[col])
         if str(out[col].dtype).startswith("datetime64"):
             out[col] = out[col].astype("datetime64[us]")
-        elif out[col].dtype == object and len(out) and not isinstance(out[col].dropna().iloc[0], str):
+        elif (
+            out[col].dtype == object and len(out) and not isinstance(out[col].dropna().iloc[0], str)
+        ):
             out[col] = pd.to_numeric(out[col])
         elif out[col].dtype.kind in "iuf":
             out[col] = out[col].astype("float64")
@@ -381,8 +534,12 @@ def main() -> None:
     try:
         started = time.perf_counter()
         sizes = build_database(path, args.scale)
-        print(f"data: {', '.join(f'{k} {v:,}' for k, v in sizes.items())}; {COMMUNITIES} communities")
-        print(f"  generated in {time.perf_counter() - started:.1f} s, file {path.stat().st_size / 1e6:.0f} MB")
+        print(
+            f"data: {', '.join(f'{k} {v:,}' for k, v in sizes.items())}; {COMMUNITIES} communities"
+        )
+        print(
+            f"  generated in {time.perf_counter() - started:.1f} s, file {path.stat().st_size / 1e6:.0f} MB"
+        )
 
         from app.db import open_database
 
@@ -406,8 +563,10 @@ def main() -> None:
         load = time.perf_counter() - t0
         db.close()
         as_of = pd.Timestamp(AS_OF)
-        print(f"\nas_of {AS_OF}; duckdb: median of {args.runs} runs into Arrow; pandas: in-memory frames "
-              f"(loading all {len(TABLES)} tables into pandas took {load:.2f} s, not counted)\n")
+        print(
+            f"\nas_of {AS_OF}; duckdb: median of {args.runs} runs into Arrow; pandas: in-memory frames "
+            f"(loading all {len(TABLES)} tables into pandas took {load:.2f} s, not counted)\n"
+        )
         print(f"{'rule':<26}{'rows':>9}{'duckdb s':>10}{'pandas s':>10}{'ratio':>8}  equal")
         for rule, (_, fn, key, columns) in CHECKS.items():
             times = []
@@ -418,11 +577,15 @@ def main() -> None:
             seconds, frame = duck[rule]
             pandas_seconds = statistics.median(times)
             equal = same(frame, result, key, columns)
-            print(f"{rule:<26}{len(frame):>9,}{seconds:>10.3f}{pandas_seconds:>10.3f}"
-                  f"{pandas_seconds / seconds:>7.1f}x  {'yes' if equal else 'NO'}")
+            print(
+                f"{rule:<26}{len(frame):>9,}{seconds:>10.3f}{pandas_seconds:>10.3f}"
+                f"{pandas_seconds / seconds:>7.1f}x  {'yes' if equal else 'NO'}"
+            )
         print(f"\nv_todo as the view (current_date): {view_todo:.3f} s")
-        print(f"peak RSS: {duck_peak:.0f} MB after the DuckDB runs, {peak_mb():.0f} MB after pandas "
-              "(tables loaded into pandas)")
+        print(
+            f"peak RSS: {duck_peak:.0f} MB after the DuckDB runs, {peak_mb():.0f} MB after pandas "
+            "(tables loaded into pandas)"
+        )
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -38,8 +38,15 @@ def files(tmp_path, monkeypatch, db) -> Path:
 @pytest.fixture
 def drawing(db, actor) -> int:
     community = add(db, actor, "communities", name="阳光花园")
-    return add(db, actor, "archives", archive_no="GC-0001", community_id=community, category="工程图纸",
-               title="3号楼给排水竣工图")
+    return add(
+        db,
+        actor,
+        "archives",
+        archive_no="GC-0001",
+        community_id=community,
+        category="工程图纸",
+        title="3号楼给排水竣工图",
+    )
 
 
 # -- attachments --------------------------------------------------------------------------------
@@ -51,18 +58,27 @@ def test_data_dir_is_the_database_folder(db, files):
 
 
 def test_upload_is_stored_with_its_checksum_listed_read_and_audited(db, actor, files, drawing):
-    attachment_id = save_attachment(db, actor, "archives", drawing, "竣工图 扫描.pdf", PDF, note="第 1 页")
+    attachment_id = save_attachment(
+        db, actor, "archives", drawing, "竣工图 扫描.pdf", PDF, note="第 1 页"
+    )
     digest = hashlib.sha256(PDF).hexdigest()
     stored = files / "attachments" / "archives" / str(drawing) / f"{digest}-竣工图 扫描.pdf"
     assert stored.read_bytes() == PDF
     [listed] = list_attachments(db, actor, "archives", drawing)
-    assert (listed.id, listed.file_name, listed.sha256, listed.size, listed.content_type, listed.note) == (
-        attachment_id, "竣工图 扫描.pdf", digest, len(PDF), "application/pdf", "第 1 页")
+    assert (
+        listed.id,
+        listed.file_name,
+        listed.sha256,
+        listed.size,
+        listed.content_type,
+        listed.note,
+    ) == (attachment_id, "竣工图 扫描.pdf", digest, len(PDF), "application/pdf", "第 1 页")
     assert listed.stored_path == f"attachments/archives/{drawing}/{digest}-竣工图 扫描.pdf"
     found, data = read_attachment(db, actor, attachment_id)
     assert found == listed and data == PDF
-    assert db.rows("SELECT register, row_id, action FROM audit_log WHERE register = 'attachments'") == [
-        ("attachments", attachment_id, "新增")]
+    assert db.rows(
+        "SELECT register, row_id, action FROM audit_log WHERE register = 'attachments'"
+    ) == [("attachments", attachment_id, "新增")]
 
 
 def test_the_same_file_twice_is_stored_once(db, actor, files, drawing):
@@ -71,13 +87,20 @@ def test_the_same_file_twice_is_stored_once(db, actor, files, drawing):
     assert len(list_attachments(db, actor, "archives", drawing)) == 1
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("big.pdf", b"%PDF-" + b"0" * MAX_BYTES, "「big.pdf」大小 20.0 MB，超过上限 20 MB"),
-    ("setup.exe", b"MZ\x90\x00", "「setup.exe」类型不允许，只能上传 jpg、png、pdf、xlsx、docx 文件"),
-    ("photo", PNG, "「photo」类型不允许，只能上传 jpg、png、pdf、xlsx、docx 文件"),
-    ("fake.pdf", PNG, "「fake.pdf」的内容不是 pdf 文件（可能改过扩展名）"),
-    ("empty.png", b"", "「empty.png」是空文件"),
-])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("big.pdf", b"%PDF-" + b"0" * MAX_BYTES, "「big.pdf」大小 20.0 MB，超过上限 20 MB"),
+        (
+            "setup.exe",
+            b"MZ\x90\x00",
+            "「setup.exe」类型不允许，只能上传 jpg、png、pdf、xlsx、docx 文件",
+        ),
+        ("photo", PNG, "「photo」类型不允许，只能上传 jpg、png、pdf、xlsx、docx 文件"),
+        ("fake.pdf", PNG, "「fake.pdf」的内容不是 pdf 文件（可能改过扩展名）"),
+        ("empty.png", b"", "「empty.png」是空文件"),
+    ],
+)
 def test_uploads_are_limited_in_size_and_type(db, actor, files, drawing, name, data, message):
     with pytest.raises(AttachmentRejected) as err:
         save_attachment(db, actor, "archives", drawing, name, data)
@@ -112,7 +135,10 @@ def test_removing_an_attachment_is_audited(db, actor, files, drawing):
     attachment_id = save_attachment(db, actor, "archives", drawing, "a.png", PNG)
     remove_attachment(db, actor, attachment_id)
     assert list_attachments(db, actor, "archives", drawing) == []
-    assert db.rows("SELECT action FROM audit_log WHERE register = 'attachments' ORDER BY id") == [("新增",), ("删除",)]
+    assert db.rows("SELECT action FROM audit_log WHERE register = 'attachments' ORDER BY id") == [
+        ("新增",),
+        ("删除",),
+    ]
 
 
 # -- global search ------------------------------------------------------------------------------
@@ -121,20 +147,61 @@ def place(db, actor) -> dict[str, int]:
     sunny = add(db, actor, "communities", name="阳光花园")
     lake = add(db, actor, "communities", name="翠湖苑")
     ids = {"sunny": sunny, "lake": lake}
-    ids["flat"] = add(db, actor, "households", community_id=sunny, code="3-2-1201", area="89.5", status="已入住")
-    ids["flat_next"] = add(db, actor, "households", community_id=sunny, code="3-2-1202", area="89.5")
+    ids["flat"] = add(
+        db, actor, "households", community_id=sunny, code="3-2-1201", area="89.5", status="已入住"
+    )
+    ids["flat_next"] = add(
+        db, actor, "households", community_id=sunny, code="3-2-1202", area="89.5"
+    )
     ids["lake_flat"] = add(db, actor, "households", community_id=lake, code="3-2-1201", area="120")
-    ids["owner"] = add(db, actor, "owners", household_id=ids["flat"], name="张伟", phone="13812345678")
-    ids["lift"] = add(db, actor, "assets", asset_no="DT-3", community_id=sunny, name="3号楼客梯", category="电梯")
-    ids["lift2"] = add(db, actor, "assets", asset_no="DT-3-2", community_id=sunny, name="3号楼2单元客梯",
-                       category="电梯")
-    ids["spare"] = add(db, actor, "assets", asset_no="BY-1", community_id=sunny, name="备用 DT-3 门机", category="其他")
-    ids["contract"] = add(db, actor, "contracts", contract_no="HT-2026-001", community_id=sunny,
-                          title="电梯维护保养合同", kind="分包", counterparty="杭州安达电梯工程有限公司",
-                          start_on="2026-01-01", end_on="2026-12-31")
-    ids["archive"] = add(db, actor, "archives", archive_no="GC-0001", community_id=sunny, category="工程图纸",
-                         title="3号楼给排水竣工图")
-    ids["valve"] = add(db, actor, "stock_items", community_id=sunny, code="WZ-025", name="阀门 DN25", unit="个")
+    ids["owner"] = add(
+        db, actor, "owners", household_id=ids["flat"], name="张伟", phone="13812345678"
+    )
+    ids["lift"] = add(
+        db, actor, "assets", asset_no="DT-3", community_id=sunny, name="3号楼客梯", category="电梯"
+    )
+    ids["lift2"] = add(
+        db,
+        actor,
+        "assets",
+        asset_no="DT-3-2",
+        community_id=sunny,
+        name="3号楼2单元客梯",
+        category="电梯",
+    )
+    ids["spare"] = add(
+        db,
+        actor,
+        "assets",
+        asset_no="BY-1",
+        community_id=sunny,
+        name="备用 DT-3 门机",
+        category="其他",
+    )
+    ids["contract"] = add(
+        db,
+        actor,
+        "contracts",
+        contract_no="HT-2026-001",
+        community_id=sunny,
+        title="电梯维护保养合同",
+        kind="分包",
+        counterparty="杭州安达电梯工程有限公司",
+        start_on="2026-01-01",
+        end_on="2026-12-31",
+    )
+    ids["archive"] = add(
+        db,
+        actor,
+        "archives",
+        archive_no="GC-0001",
+        community_id=sunny,
+        category="工程图纸",
+        title="3号楼给排水竣工图",
+    )
+    ids["valve"] = add(
+        db, actor, "stock_items", community_id=sunny, code="WZ-025", name="阀门 DN25", unit="个"
+    )
     return ids
 
 
@@ -144,20 +211,32 @@ def test_search_finds_each_kind_by_code_or_name(db, actor, place):
         ("households", place["flat"], "阳光花园/3-2-1201", "住宅 已入住 89.50㎡"),
     ]
     assert global_search(db, actor, "张伟", 10) == [
-        ("owners", place["owner"], "阳光花园/3-2-1201/张伟", "业主 13812345678")]
+        ("owners", place["owner"], "阳光花园/3-2-1201/张伟", "业主 13812345678")
+    ]
     assert [h.row_id for h in global_search(db, actor, "1381234", 10)] == [place["owner"]]
     assert global_search(db, actor, "保养合同", 10) == [
-        ("contracts", place["contract"], "HT-2026-001/电梯维护保养合同",
-         "分包 杭州安达电梯工程有限公司 履行中 2026-12-31 到期")]
+        (
+            "contracts",
+            place["contract"],
+            "HT-2026-001/电梯维护保养合同",
+            "分包 杭州安达电梯工程有限公司 履行中 2026-12-31 到期",
+        )
+    ]
     assert global_search(db, actor, "gc-0001", 10) == [
-        ("archives", place["archive"], "GC-0001/3号楼给排水竣工图", "工程图纸 内部")]
-    assert global_search(db, actor, "dn25", 10) == [("stock_items", place["valve"], "WZ-025/阀门 DN25", "个")]
+        ("archives", place["archive"], "GC-0001/3号楼给排水竣工图", "工程图纸 内部")
+    ]
+    assert global_search(db, actor, "dn25", 10) == [
+        ("stock_items", place["valve"], "WZ-025/阀门 DN25", "个")
+    ]
 
 
 def test_search_ranks_exact_then_prefix_then_contains(db, actor, place):
     hits = global_search(db, actor, "DT-3", 10)
     assert [(h.register, h.row_id) for h in hits] == [
-        ("assets", place["lift"]), ("assets", place["lift2"]), ("assets", place["spare"])]
+        ("assets", place["lift"]),
+        ("assets", place["lift2"]),
+        ("assets", place["spare"]),
+    ]
     assert len(global_search(db, actor, "3", 3)) == 3
 
 
@@ -173,7 +252,8 @@ def test_a_user_without_personal_data_rights_finds_owners_only_by_the_full_phone
     guard = Actor("门岗", role="保安")
     assert global_search(db, guard, "1381234", 10) == []
     assert global_search(db, guard, "13812345678", 10) == [
-        ("owners", place["owner"], "阳光花园/3-2-1201/张伟", "业主 138****5678")]
+        ("owners", place["owner"], "阳光花园/3-2-1201/张伟", "业主 138****5678")
+    ]
     assert global_search(db, guard, "张伟", 10)[0].snippet == "业主 138****5678"
 
 

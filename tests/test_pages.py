@@ -120,3 +120,29 @@ def test_record_panel_shows_fields_and_history(app_db):
     changes = next(d.value for d in at.dataframe if "内容" in d.value.columns and "操作" in d.value.columns)
     assert list(changes["操作"]) == ["新增"]
     assert "房号 1-1-301" in changes["内容"][0]
+
+
+def test_global_search_links_to_the_row(app_db):
+    at = page("app/streamlit_app.py")
+    at.sidebar.text_input(key="global-search").input("1-1-301").run()
+    assert not at.exception
+    links = [p for p in at.sidebar.get("page_link")]
+    assert any("阳光花园/1-1-301" in p.proto.label for p in links)
+
+
+def test_attachments_are_listed_on_the_record(app_db):
+    from app.attachments import save_attachment
+    from app.db import open_database
+    from app.permissions import cli_actor
+    from app.ui import session
+
+    session._database.clear()
+    db = open_database(app_db)
+    save_attachment(db, cli_actor(), "households", 2, "门口.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    db.close()
+    at = AppTest.from_file(str(ROOT / "pages/register.py"), default_timeout=60)
+    at.session_state[CURRENT_PAGE] = "households"
+    at.query_params["id"] = "2"
+    at.run()
+    assert not at.exception
+    assert any("门口.png" in m.value for m in at.markdown)

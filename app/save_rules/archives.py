@@ -21,7 +21,9 @@ def archive_loan_rules(ctx: SaveContext) -> None:
             ctx.problem(i, c, "due_on", "应还日期不能早于借出日期")
         if borrowed and returned and returned < borrowed:
             ctx.problem(i, c, "returned_on", "归还日期不能早于借出日期")
-    archive_ids = sorted({new["archive_id"] for _, _, new in rows if isinstance(new.get("archive_id"), int)})
+    archive_ids = sorted(
+        {new["archive_id"] for _, _, new in rows if isinstance(new.get("archive_id"), int)}
+    )
     if not archive_ids:
         return
     archives = {
@@ -47,28 +49,46 @@ def archive_loan_rules(ctx: SaveContext) -> None:
         "ORDER BY borrowed_on",
         [archive_ids, touched or [-1]],
     ).fetchall():
-        periods.setdefault(archive_id, []).append((borrowed, returned or OPEN_END, borrower, returned is None))
+        periods.setdefault(archive_id, []).append(
+            (borrowed, returned or OPEN_END, borrower, returned is None)
+        )
     checked = []
     for i, c, new in rows:
         archive_id, borrowed = new.get("archive_id"), new.get("borrowed_on")
         if archive_id not in archives or borrowed is None:
             continue
         end = new.get("returned_on") or OPEN_END
-        if c.action == "update" and not {"archive_id", "borrowed_on", "returned_on"} & set(c.values):
-            periods.setdefault(archive_id, []).append((borrowed, end, new.get("borrower"), end == OPEN_END))
+        if c.action == "update" and not {"archive_id", "borrowed_on", "returned_on"} & set(
+            c.values
+        ):
+            periods.setdefault(archive_id, []).append(
+                (borrowed, end, new.get("borrower"), end == OPEN_END)
+            )
         else:
             checked.append((i, c, new, archive_id, borrowed, end))
     for i, c, new, archive_id, borrowed, end in sorted(checked, key=lambda r: r[4]):
         label = archives[archive_id][0]
-        clash = next((p for p in periods.get(archive_id, []) if p[0] < end and borrowed < p[1]), None)
+        clash = next(
+            (p for p in periods.get(archive_id, []) if p[0] < end and borrowed < p[1]), None
+        )
         if clash is None:
-            periods.setdefault(archive_id, []).append((borrowed, end, new.get("borrower"), end == OPEN_END))
+            periods.setdefault(archive_id, []).append(
+                (borrowed, end, new.get("borrower"), end == OPEN_END)
+            )
         elif clash[3]:
-            ctx.problem(i, c, "archive_id",
-                        f"「{label}」已于 {clash[0]:%Y-%m-%d} 借给 {clash[2]}，尚未归还，归还后才能再借")
+            ctx.problem(
+                i,
+                c,
+                "archive_id",
+                f"「{label}」已于 {clash[0]:%Y-%m-%d} 借给 {clash[2]}，尚未归还，归还后才能再借",
+            )
         else:
-            ctx.problem(i, c, "borrowed_on",
-                        f"「{label}」{clash[0]:%Y-%m-%d} 至 {clash[1]:%Y-%m-%d} 已借给 {clash[2]}，借阅时间不能重叠")
+            ctx.problem(
+                i,
+                c,
+                "borrowed_on",
+                f"「{label}」{clash[0]:%Y-%m-%d} 至 {clash[1]:%Y-%m-%d} 已借给 {clash[2]}，借阅时间不能重叠",
+            )
 
 
 @save_rule("notices")

@@ -47,8 +47,12 @@ def fire_check_moves_equipment_forward(ctx: SaveContext) -> None:
         return
     ids = sorted({equipment_id for equipment_id, _ in latest})
     current = {
-        row[0]: {"equip_no": row[1], "produced_on": row[2],
-                 "last_checked_on": row[3], "last_serviced_on": row[4]}
+        row[0]: {
+            "equip_no": row[1],
+            "produced_on": row[2],
+            "last_checked_on": row[3],
+            "last_serviced_on": row[4],
+        }
         for row in ctx.cur.execute(
             "SELECT id, equip_no, produced_on, last_checked_on, last_serviced_on FROM fire_equipment "
             "WHERE deleted_at IS NULL AND id IN (SELECT unnest(?))",
@@ -58,8 +62,12 @@ def fire_check_moves_equipment_forward(ctx: SaveContext) -> None:
     for i, c, equipment_id, on in checks:
         row = current.get(equipment_id)
         if row and row["produced_on"] and on < row["produced_on"]:
-            ctx.problem(i, c, "checked_on",
-                        f"早于器材 {row['equip_no']} 的出厂日期 {row['produced_on']:%Y-%m-%d}")
+            ctx.problem(
+                i,
+                c,
+                "checked_on",
+                f"早于器材 {row['equip_no']} 的出厂日期 {row['produced_on']:%Y-%m-%d}",
+            )
     if ctx.problems:
         return  # nothing will be written
 
@@ -77,7 +85,9 @@ def fire_check_moves_equipment_forward(ctx: SaveContext) -> None:
             continue
         after = {**row, **moved}
         updates.append([after["last_checked_on"], after["last_serviced_on"], now, equipment_id])
-        audit.append((equipment_id, "修改", row_json(reg, {k: row[k] for k in moved}), row_json(reg, moved)))
+        audit.append(
+            (equipment_id, "修改", row_json(reg, {k: row[k] for k in moved}), row_json(reg, moved))
+        )
     if not updates:
         return
     require(ctx.actor, reg.name, "edit", reg.label)
@@ -86,7 +96,9 @@ def fire_check_moves_equipment_forward(ctx: SaveContext) -> None:
         "row_version = row_version + 1 WHERE id = ? AND deleted_at IS NULL",
         updates,
     )
-    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, change_id_of(ctx), audit, now, SIDE_EFFECT_NOTE)
+    write_audit(
+        ctx.db, ctx.cur, ctx.actor, reg.name, change_id_of(ctx), audit, now, SIDE_EFFECT_NOTE
+    )
 
 
 @save_rule("asset_assignments")
@@ -97,13 +109,16 @@ def asset_has_one_holder_at_a_time(ctx: SaveContext) -> None:
         received, returned = new.get("received_on"), new.get("returned_on")
         if received and returned and returned < received:
             ctx.problem(i, c, "returned_on", "归还日期不能早于领用日期")
-    asset_ids = sorted({new["asset_id"] for _, _, new in rows if isinstance(new.get("asset_id"), int)})
+    asset_ids = sorted(
+        {new["asset_id"] for _, _, new in rows if isinstance(new.get("asset_id"), int)}
+    )
     if not asset_ids:
         return
     assets = {
         r[0]: (f"{r[1]} {r[2]}", r[3])
         for r in ctx.cur.execute(
-            "SELECT id, asset_no, name, status FROM assets WHERE id IN (SELECT unnest(?))", [asset_ids]
+            "SELECT id, asset_no, name, status FROM assets WHERE id IN (SELECT unnest(?))",
+            [asset_ids],
         ).fetchall()
     }
     touched = [c.row_id for _, c, _, _ in ctx.rows if c.action != "insert" and c.row_id is not None]
@@ -117,10 +132,17 @@ def asset_has_one_holder_at_a_time(ctx: SaveContext) -> None:
             [asset_ids, touched or [-1]],
         ).fetchall()
     }
-    staff_names = dict(ctx.cur.execute(
-        "SELECT id, name FROM staff WHERE id IN (SELECT unnest(?))",
-        [sorted({new["staff_id"] for _, _, new in rows if isinstance(new.get("staff_id"), int)}) or [-1]],
-    ).fetchall())
+    staff_names = dict(
+        ctx.cur.execute(
+            "SELECT id, name FROM staff WHERE id IN (SELECT unnest(?))",
+            [
+                sorted(
+                    {new["staff_id"] for _, _, new in rows if isinstance(new.get("staff_id"), int)}
+                )
+                or [-1]
+            ],
+        ).fetchall()
+    )
     for i, c, new in rows:
         asset_id = new.get("asset_id")
         if asset_id not in assets:
@@ -134,7 +156,14 @@ def asset_has_one_holder_at_a_time(ctx: SaveContext) -> None:
         holder = open_loans.get(asset_id)
         if holder:
             name, since = holder
-            ctx.problem(i, c, "asset_id",
-                        f"「{label}」已由 {name or '他人'} 于 {since:%Y-%m-%d} 领用，尚未归还，归还后才能再领用")
+            ctx.problem(
+                i,
+                c,
+                "asset_id",
+                f"「{label}」已由 {name or '他人'} 于 {since:%Y-%m-%d} 领用，尚未归还，归还后才能再领用",
+            )
             continue
-        open_loans[asset_id] = (staff_names.get(new.get("staff_id"), ""), new.get("received_on") or date.min)
+        open_loans[asset_id] = (
+            staff_names.get(new.get("staff_id"), ""),
+            new.get("received_on") or date.min,
+        )

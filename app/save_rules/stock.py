@@ -74,9 +74,11 @@ def stock_never_negative(ctx: SaveContext) -> None:
         delta = signed_qty(direction, qty)
         if delta is not None:
             timelines[item].append((moved_at, delta < 0, 0, -1, delta, direction, None))
-    names = dict(ctx.cur.execute(
-        "SELECT id, name FROM stock_items WHERE id IN (SELECT unnest(?))", [sorted(incoming)]
-    ).fetchall())
+    names = dict(
+        ctx.cur.execute(
+            "SELECT id, name FROM stock_items WHERE id IN (SELECT unnest(?))", [sorted(incoming)]
+        ).fetchall()
+    )
     for item, moves in incoming.items():
         timeline = sorted(timelines[item] + moves, key=lambda e: e[:4])
         balance = base = ZERO
@@ -87,7 +89,9 @@ def stock_never_negative(ctx: SaveContext) -> None:
             if delta >= 0 or balance >= 0 or balance >= base:
                 continue
             name = names.get(item, f"编号 {item}")
-            what = f"出库 {show_qty(-delta)}" if direction == "出库" else f"盘点调整 {show_qty(delta)}"
+            what = (
+                f"出库 {show_qty(-delta)}" if direction == "出库" else f"盘点调整 {show_qty(delta)}"
+            )
             if is_new:
                 when = "" if n == len(timeline) - 1 else f"{moved_at:%Y-%m-%d %H:%M} 时"
                 message = f"「{name}」{when}库存 {show_qty(before)}，{what} 后为 {show_qty(balance)}，不能为负"
@@ -95,8 +99,10 @@ def stock_never_negative(ctx: SaveContext) -> None:
                 # A withdrawal of this change set, dated earlier, takes what a later one used.
                 earlier = [m for m in moves if m[1] and m[0] <= moved_at] or moves
                 _, _, _, i, _, _, c = max(earlier, key=lambda m: m[:4])
-                message = (f"「{name}」加上此笔后，{moved_at:%Y-%m-%d %H:%M} 的{what} "
-                           f"会使库存为 {show_qty(balance)}，不能为负")
+                message = (
+                    f"「{name}」加上此笔后，{moved_at:%Y-%m-%d %H:%M} 的{what} "
+                    f"会使库存为 {show_qty(balance)}，不能为负"
+                )
             ctx.problem(i, c, "qty", message)
             break
 
@@ -110,18 +116,26 @@ def purchase_request_workflow(ctx: SaveContext) -> None:
     receiving = []
     for i, c, new, old in ctx.rows:
         before = old.get("status") if old else None
-        if c.action == "delete":  # a received one is referred to by its movement: kept by the save path
+        if (
+            c.action == "delete"
+        ):  # a received one is referred to by its movement: kept by the save path
             continue
         status = new.get("status")
         if before == "已入库":
             if status != "已入库":
                 ctx.problem(i, c, "status", f"已入库的申请不能改为{status}")
-            frozen = [col for col in FROZEN_WHEN_RECEIVED if col in c.values and new.get(col) != old.get(col)]
+            frozen = [
+                col
+                for col in FROZEN_WHEN_RECEIVED
+                if col in c.values and new.get(col) != old.get(col)
+            ]
             if frozen:
                 ctx.problem(i, c, frozen[0], "申请已入库，不能再改；如有差错请在出入库中做盘点调整")
             continue
         if status == "已入库" and before != "已批准":
-            ctx.problem(i, c, "status", f"只有已批准的申请才能入库（当前为{before or '新申请'}），请先审批")
+            ctx.problem(
+                i, c, "status", f"只有已批准的申请才能入库（当前为{before or '新申请'}），请先审批"
+            )
             continue
         if status in ("已批准", "已驳回", "已入库"):
             approver = new.get("approved_by_id")
@@ -130,7 +144,9 @@ def purchase_request_workflow(ctx: SaveContext) -> None:
             elif approver == new.get("requested_by_id"):
                 ctx.problem(i, c, "approved_by_id", "审批人不能是申请人本人")
         if status == "已入库":
-            price = new.get("unit_price") if new.get("unit_price") is not None else new.get("est_price")
+            price = (
+                new.get("unit_price") if new.get("unit_price") is not None else new.get("est_price")
+            )
             if price is None:
                 ctx.problem(i, c, "unit_price", "入库须填写实际单价或预计单价")
             else:
@@ -147,26 +163,38 @@ def _receive(ctx: SaveContext, receiving: list[tuple[int, dict, Decimal]]) -> No
     ids = ctx.db.allocate_ids(ctx.cur, reg.name, len(receiving))
     rows = []
     for movement_id, (request_id, request, price) in zip(ids, receiving):
-        rows.append({
-            "id": movement_id,
-            "stock_item_id": request["stock_item_id"],
-            "moved_at": request.get("received_at") or now,
-            "direction": "入库",
-            "qty": request["qty"],
-            "unit_price": price,
-            "purchase_request_id": request_id,
-            "note": f"采购申请 {request_id} 入库",
-            "created_at": now,
-            "updated_at": now,
-            "row_version": 1,
-        })
+        rows.append(
+            {
+                "id": movement_id,
+                "stock_item_id": request["stock_item_id"],
+                "moved_at": request.get("received_at") or now,
+                "direction": "入库",
+                "qty": request["qty"],
+                "unit_price": price,
+                "purchase_request_id": request_id,
+                "note": f"采购申请 {request_id} 入库",
+                "created_at": now,
+                "updated_at": now,
+                "row_version": 1,
+            }
+        )
     columns = list(rows[0])
     ctx.cur.executemany(
-        "INSERT INTO stock_movements (" + ", ".join(columns) + ") VALUES ("
-        + ", ".join("?" for _ in columns) + ")",
+        "INSERT INTO stock_movements ("
+        + ", ".join(columns)
+        + ") VALUES ("
+        + ", ".join("?" for _ in columns)
+        + ")",
         [[row[col] for col in columns] for row in rows],
     )
     change_id = getattr(ctx, "change_id", None) or uuid.uuid4().hex
-    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, change_id,
-                [(row["id"], "新增", None, row_json(reg, row)) for row in rows], now,
-                "采购申请入库自动生成")
+    write_audit(
+        ctx.db,
+        ctx.cur,
+        ctx.actor,
+        reg.name,
+        change_id,
+        [(row["id"], "新增", None, row_json(reg, row)) for row in rows],
+        now,
+        "采购申请入库自动生成",
+    )
