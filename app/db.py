@@ -198,7 +198,7 @@ class Database:
                     alias: str = postgres.ALIAS) -> list[tuple[str, str]]:
         """(table, column) of every table in PostgreSQL's public schema, in column order."""
         return postgres.rows(
-            cur or self._con.cursor(),
+            cur or self.cursor(),
             "SELECT c.table_name, c.column_name FROM information_schema.columns c "
             "JOIN information_schema.tables t USING (table_schema, table_name) "
             "WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' "

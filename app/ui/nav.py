@@ -24,8 +24,11 @@ def build() -> dict[str, list[st.Page]]:
             page("area.py", f"{area}总览", registers.area_slug(area), ":material/folder_open:"),
             *(page("register.py", r.label, r.name, ":material/table:") for r in regs),
         ]
-    navigation.setdefault("系统", []).append(
-        page("settings.py", "规则参数", "rule-settings", ":material/tune:")
+    tools = [("settings.py", "规则参数", "rule-settings", ":material/tune:"),
+             ("import.py", "Excel 导入", "import", ":material/upload_file:"),
+             ("analysis.py", "查询与图表", "analysis", ":material/query_stats:")]
+    navigation.setdefault("系统", []).extend(
+        page(file, title, url, icon) for file, title, url, icon in tools if (PAGES / file).exists()
     )
     return navigation
 

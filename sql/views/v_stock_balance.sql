@@ -23,33 +23,48 @@
 -- label below_safety: 低于安全库存
 -- label last_moved_at: 最近出入库
 CREATE OR REPLACE MACRO stock_balance_as_of(as_of) AS TABLE
-WITH moved AS (
+WITH by_direction AS (
+    -- one pass over the movements, grouped by item and direction
+    SELECT stock_item_id,
+           direction,
+           sum(qty) AS qty,
+           sum(qty * unit_price) AS amount,
+           max(moved_at) AS last_moved_at
+    FROM stock_movements
+    WHERE deleted_at IS NULL AND moved_at < as_of + 1
+    GROUP BY stock_item_id, direction
+),
+moved AS (
     SELECT stock_item_id,
            coalesce(sum(qty) FILTER (WHERE direction = '入库'), 0) AS in_qty,
            coalesce(sum(qty) FILTER (WHERE direction = '出库'), 0) AS out_qty,
            coalesce(sum(qty) FILTER (WHERE direction = '盘点调整'), 0) AS adjust_qty,
-           sum(qty * unit_price) FILTER (WHERE direction = '入库') AS in_value,
-           max(moved_at) AS last_moved_at
-    FROM stock_movements
-    WHERE deleted_at IS NULL AND moved_at < as_of + 1
+           sum(amount) FILTER (WHERE direction = '入库') AS in_value,
+           max(last_moved_at) AS last_moved_at
+    FROM by_direction
     GROUP BY stock_item_id
 ),
+scaled AS (
+    SELECT *, in_value / nullif(in_qty, 0) * 10000 AS avg_scaled  -- DOUBLE: DuckDB divides DECIMALs so
+    FROM moved
+),
 priced AS (
-    -- DuckDB divides DECIMALs in floating point, so the half-up rounding of the average is done
-    -- on scaled integers: avg × 10^4 = (in_value × 10^7) / (in_qty × 10^3), exactly.
+    -- Half-up to 0.0001. The floating-point quotient is right unless it lies next to a half;
+    -- there the rounding is done on scaled integers: avg × 10^4 = (in_value × 10^7) / (in_qty × 10^3).
     SELECT stock_item_id,
            in_qty,
            out_qty,
            adjust_qty,
            last_moved_at,
-           CASE WHEN in_qty > 0 THEN
-               CAST(
-                   CAST((2 * CAST(in_value * 10000000 AS HUGEINT) + CAST(in_qty * 1000 AS HUGEINT))
-                        // (2 * CAST(in_qty * 1000 AS HUGEINT)) AS DECIMAL(18,0))
-                   * CAST(0.0001 AS DECIMAL(5,4))
-               AS DECIMAL(10,4))
-           END AS avg_price
-    FROM moved
+           CASE WHEN in_qty <= 0 THEN NULL
+                WHEN abs(avg_scaled - floor(avg_scaled) - 0.5) > 0.001
+                THEN CAST(round(avg_scaled) / 10000 AS DECIMAL(10,4))
+                ELSE CAST(
+                    CAST((2 * CAST(in_value * 10000000 AS HUGEINT) + CAST(in_qty * 1000 AS HUGEINT))
+                         // (2 * CAST(in_qty * 1000 AS HUGEINT)) AS DECIMAL(18,0))
+                    * CAST(0.0001 AS DECIMAL(5,4))
+                AS DECIMAL(10,4)) END AS avg_price
+    FROM scaled
 )
 SELECT i.id AS stock_item_id,
        i.community_id,
