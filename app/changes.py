@@ -100,6 +100,7 @@ class SaveContext:
     register: Register
     rows: list[tuple[int, RowChange, dict, dict | None]]  # (index, change, new row, old row)
     problems: list[Problem]
+    change_id: str = ""  # side effects a rule writes are audited under the same change set
 
     def problem(self, index: int, change: RowChange, column: str | None, message: str) -> None:
         label = self.register.label_of(column) if column else ""
@@ -171,7 +172,7 @@ def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list
             else:
                 new = dict(before)
             rows.append((i, c, new, before))
-        ctx = SaveContext(db, cur, actor, reg, rows, problems)
+        ctx = SaveContext(db, cur, actor, reg, rows, problems, result.change_id)
         _check_fields(ctx)
         _check_refs_exist(ctx)
         _check_unique(ctx)

@@ -13,10 +13,11 @@ import os
 import re
 import threading
 import zoneinfo
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -333,6 +334,8 @@ class Database:
                     record(path.stem, sql.encode())
                     applied.append(path.stem)
                 columns = self._pg_columns(cur, admin)
+                indexes = {r[0] for r in postgres.rows(
+                    cur, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'", admin)}
                 upkeep: list[str] = []
                 tables = {t for t, _ in columns}
                 for reg in registers.creation_order():
@@ -351,7 +354,8 @@ class Database:
                                 run(ddl)
                                 record(f"{version}.{f.name}", ddl.encode())
                                 applied.append(f"{version}.{f.name}")
-                    upkeep += postgres.index_sql(reg)
+                    # only missing ones: CREATE INDEX locks out writers even when it exists
+                    upkeep += [sql for name, sql in postgres.index_sql(reg).items() if name not in indexes]
                 upkeep += [
                     postgres.SYNC_SEQUENCES,
                     postgres.SET_TIMEZONE.format(tz=postgres.literal(self._office_timezone(cur))),

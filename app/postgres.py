@@ -163,20 +163,18 @@ def create_table_sql(reg: Register) -> str:
     return "CREATE TABLE " + ident(reg.name) + " (\n  " + ",\n  ".join(cols) + "\n)"
 
 
-def index_sql(reg: Register) -> list[str]:
-    """Indexes PostgreSQL needs (DuckDB does without): the grid order, and each reference."""
+def index_sql(reg: Register) -> dict[str, str]:
+    """Indexes PostgreSQL needs (DuckDB does without), by name: the grid order, each reference."""
     table = ident(reg.name)
     order = [c for c in reg.order_by if c != "id"] + ["id"]
-    out = [
-        f"CREATE INDEX IF NOT EXISTS {ident(reg.name + '_order_idx')} ON {table} "
+    out = {
+        reg.name + "_order_idx": f"CREATE INDEX IF NOT EXISTS {ident(reg.name + '_order_idx')} ON {table} "
         "(" + ", ".join(ident(c) for c in order) + ")"
-    ]
+    }
     for f in reg.refs():
         if order[0] != f.name:
-            out.append(
-                f"CREATE INDEX IF NOT EXISTS {ident(reg.name + '_' + f.name + '_idx')} "
-                f"ON {table} ({ident(f.name)})"
-            )
+            name = reg.name + "_" + f.name + "_idx"
+            out[name] = f"CREATE INDEX IF NOT EXISTS {ident(name)} ON {table} ({ident(f.name)})"
     return out
 
 

@@ -73,45 +73,22 @@ def global_search(db: Database, actor: Actor, text: str, limit: int = 20) -> lis
             code_match, code_params = code + " = ?", [needle]
         else:
             code_match, code_params = "contains(" + code + ", ?)", [needle]
-        name_matches = ["contains(lower(t." + q(n) + "), ?)" for n in target.names]
+        names = [f"lower(t.{q(n)})" for n in target.names]
         rank = (
-            "CASE WHEN "
-            + code
-            + " = ? THEN 0 WHEN starts_with("
-            + code
-            + ", ?) THEN 1 "
-            + "".join("WHEN lower(t." + q(n) + ") = ? THEN 1 " for n in target.names)
+            f"CASE WHEN {code} = ? THEN 0 WHEN starts_with({code}, ?) THEN 1 "
+            + "".join(f"WHEN {n} = ? THEN 1 " for n in names)
             + "ELSE 2 END"
         )
+        matches = " OR ".join([code_match, *(f"contains({n}, ?)" for n in names)])
         scope, scope_params = community_filter_sql(reg, "t", actor)
         parts.append(
-            "SELECT '"
-            + reg.name
-            + "' AS register, t.id AS row_id, "
-            + label_sql(reg, "t")
-            + " AS label, "
-            + target.snippet
-            + " AS snippet, "
-            + rank
-            + " AS rank, "
-            + str(order)
-            + " AS register_order FROM "
-            + q(reg.name)
-            + " t "
-            "WHERE t.deleted_at IS NULL"
-            + scope
-            + " AND ("
-            + " OR ".join([code_match, *name_matches])
-            + ")"
+            f"SELECT '{reg.name}' AS register, t.id AS row_id, {label_sql(reg, 't')} AS label, "
+            f"{target.snippet} AS snippet, {rank} AS rank, {order} AS register_order "
+            f"FROM {q(reg.name)} t WHERE t.deleted_at IS NULL{scope} AND ({matches})"
         )
-        params += [
-            needle,
-            needle,
-            *([needle] * len(target.names)),
-            *scope_params,
-            *code_params,
-            *([needle] * len(target.names)),
-        ]
+        # in the order the placeholders appear: rank, scope, matches
+        params += [needle, needle, *[needle] * len(names), *scope_params, *code_params]
+        params += [needle] * len(names)
     if not parts:
         return []
     sql = (

@@ -1,34 +1,393 @@
-"""Read-only SQL for the console and `wuye sql`: one SELECT statement, nothing else."""
+"""The read-only SQL console: one SELECT, run in a sandbox that holds only what the actor may see.
+
+Each query gets its own in-memory DuckDB (the sandbox). Into it go copies of the register
+tables the query names (live rows only, scoped to the actor's communities, personal columns
+masked for roles without the right) and the results of the rule views it names, as tables
+with the views' names. Then external access is switched off and the configuration locked,
+so even a statement that slipped past the statement check could reach no file, extension,
+setting or raw table. The raw database is never queried with the user's text.
+
+Statements other than a single SELECT are refused before anything runs; a timer interrupts
+a query after the time limit, and at most `row_limit` rows come back.
+"""
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
 import duckdb
+import pandas as pd
+import pyarrow as pa
 
-from app.db import Database
+from app import registers, views
+from app.db import Database, q
+from app.permissions import Actor, can, cli_actor, sees_personal_data
+from app.registers.model import SYSTEM_LABELS, Register
 
-ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+ROW_LIMIT = 10_000
+TIME_LIMIT = 10.0  # seconds
+CLI_TIME_LIMIT = 600.0
+MEMORY_LIMIT = "2GB"
+RESULT_ALIAS = "_result"
+
+# Why a statement type is refused, in the user's words.
+REFUSALS: dict[duckdb.StatementType, str] = {
+    duckdb.StatementType.COPY: "不能读写文件（COPY）；导出结果请用「导出 Excel」",
+    duckdb.StatementType.COPY_DATABASE: "不能复制数据库（COPY FROM DATABASE）",
+    duckdb.StatementType.EXPORT: "不能导出数据库（EXPORT DATABASE）；导出结果请用「导出 Excel」",
+    duckdb.StatementType.ATTACH: "不能挂接其他数据库（ATTACH）",
+    duckdb.StatementType.DETACH: "不能卸下数据库（DETACH）",
+    duckdb.StatementType.LOAD: "不能安装或加载扩展（INSTALL/LOAD）",
+    duckdb.StatementType.EXTENSION: "不能安装或更新扩展",
+    duckdb.StatementType.SET: "不能修改设置（SET/RESET/USE）",
+    duckdb.StatementType.VARIABLE_SET: "不能修改设置（SET VARIABLE）",
+    duckdb.StatementType.PRAGMA: "不能执行 PRAGMA",
+    duckdb.StatementType.CREATE: "不能建表、建视图或建函数（CREATE）",
+    duckdb.StatementType.CREATE_FUNC: "不能建函数（CREATE MACRO/FUNCTION）",
+    duckdb.StatementType.DROP: "不能删除表或视图（DROP）",
+    duckdb.StatementType.ALTER: "不能修改表结构（ALTER）",
+    duckdb.StatementType.INSERT: "只读查询：不能新增数据（INSERT）；请在台账页面录入",
+    duckdb.StatementType.UPDATE: "只读查询：不能修改数据（UPDATE）；请在台账页面修改",
+    duckdb.StatementType.DELETE: "只读查询：不能删除数据（DELETE）；请在台账页面删除",
+    duckdb.StatementType.MERGE_INTO: "只读查询：不能修改数据（MERGE）",
+    duckdb.StatementType.CALL: "不能调用过程（CALL）",
+    duckdb.StatementType.TRANSACTION: "不能控制事务（BEGIN/COMMIT/ROLLBACK）",
+    duckdb.StatementType.VACUUM: "不能整理数据库（VACUUM/CHECKPOINT）",
+    duckdb.StatementType.ANALYZE: "不能执行 ANALYZE",
+    duckdb.StatementType.PREPARE: "不能预编译语句（PREPARE）",
+    duckdb.StatementType.EXECUTE: "不能执行预编译语句（EXECUTE）",
+    duckdb.StatementType.EXPLAIN: "不支持 EXPLAIN；只允许查询（SELECT）",
+}
+ONLY_SELECT = "只允许一条查询语句（SELECT）"
+# Words that start a statement DuckDB parses as a SELECT but that we do not allow.
+REFUSED_FIRST_WORDS = {"PRAGMA": "不能执行 PRAGMA"}
+_LEADING_COMMENTS = re.compile(r"\s*(?:--[^\n]*(?:\n|$)\s*|/\*.*?\*/\s*)*", re.DOTALL)
+_MISSING_TABLE = re.compile(r"Table with name (\S+?) does not exist")
 
 
 class ReadOnlyViolation(ValueError):
-    pass
+    """A statement the console does not run; str() is the Chinese message. Nothing ran."""
 
 
-def check_read_only(db: Database, sql: str) -> None:
+class QueryFailed(ValueError):
+    """A permitted query that failed (error, time or memory limit); str() is the Chinese message."""
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    types: list[str]  # DuckDB type of each column, e.g. DECIMAL(12,2)
+    arrow: pa.Table
+    truncated: bool  # more rows than the row limit: only the first ones are here
+    seconds: float
+    tables: list[str] = field(default_factory=list)  # sandbox tables the query used
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rows as pandas; Decimal and date values kept."""
+        return self.arrow.to_pandas()
+
+    @property
+    def row_count(self) -> int:
+        return self.arrow.num_rows
+
+    def rows(self) -> list[tuple]:
+        """The rows as tuples of plain Python values (None for NULL)."""
+        return list(zip(*(col.to_pylist() for col in self.arrow.columns))) if self.arrow.num_columns else []
+
+
+@dataclass(frozen=True)
+class ConsoleTable:
+    """A table the console offers: a register (台账) or a rule view's result (视图)."""
+
+    name: str
+    label: str
+    kind: str  # 台账 or 视图
+    columns: tuple[tuple[str, str], ...]  # (column, Chinese label)
+
+
+# -- the statement check -----------------------------------------------------------------
+def check_read_only(sql: str) -> str:
+    """The text of the one SELECT in `sql` (no trailing semicolon); ReadOnlyViolation otherwise."""
+    if not sql or not sql.strip():
+        raise ReadOnlyViolation("请输入一条查询语句（SELECT）")
     try:
-        statements = db.cursor().extract_statements(sql)
-    except duckdb.ParserException as err:
-        raise ReadOnlyViolation(f"SQL 语法错误：{err}") from None
+        statements = duckdb.connect(":memory:").extract_statements(sql)
+    except duckdb.Error as err:
+        raise ReadOnlyViolation(f"SQL 语法错误：{_first_line(err)}") from None
     if len(statements) != 1:
-        raise ReadOnlyViolation("一次只能执行一条查询语句")
-    if statements[0].type not in ALLOWED:
-        raise ReadOnlyViolation("只允许查询（SELECT），不能修改数据；修改请在台账中进行")
+        raise ReadOnlyViolation("一次只能执行一条查询语句" if statements else "请输入一条查询语句（SELECT）")
+    statement = statements[0]
+    if statement.type != duckdb.StatementType.SELECT:
+        raise ReadOnlyViolation(REFUSALS.get(statement.type, ONLY_SELECT))
+    text = statement.query.strip().rstrip(";").rstrip()
+    first = _LEADING_COMMENTS.sub("", text, count=1).split(None, 1)
+    if first and first[0].upper() in REFUSED_FIRST_WORDS:
+        raise ReadOnlyViolation(REFUSED_FIRST_WORDS[first[0].upper()])
+    return text
+
+
+def tables_named(sql: str) -> set[str] | None:
+    """Lower-case names of the tables a query mentions; None when they cannot be told."""
+    try:
+        return {name.lower() for name in duckdb.get_table_names(sql)}
+    except duckdb.Error:
+        return None
+
+
+# -- what an actor may query -------------------------------------------------------------
+def console_registers(actor: Actor) -> list[Register]:
+    """The registers whose rows the actor may see (audit_log and bookkeeping are not registers)."""
+    return [reg for reg in registers.catalog().values() if can(actor, reg.name, "view")]
+
+
+def console_views(actor: Actor) -> list[str]:
+    return [name for name in views.view_names() if can(actor, name, "view")]
+
+
+def console_tables(db: Database, actor: Actor) -> list[ConsoleTable]:
+    """Everything the console can query, with Chinese labels: registers first, then views."""
+    found = []
+    for reg in sorted(console_registers(actor), key=lambda r: r.name):
+        columns = tuple((c, reg.label_of(c)) for c in reg.columns)
+        found.append(ConsoleTable(reg.name, reg.label, "台账", columns))
+    for name in console_views(actor):
+        info = views.view_info(name)
+        columns = tuple((c, info.label_of(c)) for c in db.columns_of(name))
+        found.append(ConsoleTable(name, info.title, "视图", columns))
+    return found
+
+
+# -- masking in SQL ----------------------------------------------------------------------
+def mask_sql(kind: str, expr: str) -> str:
+    """SQL doing what permissions.mask_value does: 138****5678, 110***********1234."""
+    s = "CAST(" + expr + " AS VARCHAR)"
+    shortest = 7 if kind == "phone" else 8
+    return (
+        f"CASE WHEN {s} IS NULL OR {s} = '' THEN {s} "
+        f"WHEN length({s}) >= {shortest} THEN left({s}, 3) || repeat('*', length({s}) - 7) || right({s}, 4) "
+        f"ELSE repeat('*', length({s})) END"
+    )
+
+
+def register_select(reg: Register, actor: Actor) -> tuple[str, list]:
+    """The live rows of a register the actor may see, personal columns masked."""
+    from app.queries import community_filter_sql
+
+    hide = not sees_personal_data(actor)
+    select = []
+    for col in reg.columns:
+        if col not in SYSTEM_LABELS and hide and reg.field(col).is_personal:
+            select.append(mask_sql(reg.field(col).type, "t." + q(col)) + " AS " + q(col))
+        else:
+            select.append("t." + q(col))
+    scope, params = community_filter_sql(reg, "t", actor)
+    sql = "SELECT " + ", ".join(select) + " FROM " + q(reg.name) + " t WHERE t.deleted_at IS NULL" + scope
+    return sql, params
+
+
+def view_select(db: Database, actor: Actor, name: str) -> tuple[str, list]:
+    """A rule view's rows the actor may see, personal columns masked."""
+    sql, params = views.view_query(db, actor, name)
+    if sees_personal_data(actor):
+        return sql, params
+    personal = views.personal_columns()
+    columns = db.columns_of(name)
+    select = [mask_sql(personal[c], "v." + q(c)) + " AS " + q(c) if c in personal else "v." + q(c)
+              for c in columns]
+    return "SELECT " + ", ".join(select) + " FROM (" + sql + ") v", params
+
+
+# -- the sandbox -------------------------------------------------------------------------
+class Sandbox:
+    """An in-memory DuckDB holding copies of permitted, masked data; no files, no settings.
+
+    Locked from the start: our own code still adds tables (from Arrow objects registered on
+    its connection), while user queries run on cursors of their own.
+    """
+
+    def __init__(self, db: Database, actor: Actor):
+        self.db = db
+        self.actor = actor
+        self.tables: list[str] = []
+        self.load_seconds = 0.0
+        self._lock = threading.Lock()
+        self.con = duckdb.connect(":memory:", config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+        })
+        for setting in (
+            "SET TimeZone = '" + db.timezone + "'",
+            "SET memory_limit = '" + MEMORY_LIMIT + "'",
+            "SET max_temp_directory_size = '0KiB'",  # no spilling to disk either
+            "SET enable_external_access = false",
+            "SET lock_configuration = true",
+        ):
+            self.con.execute(setting)
+
+    def ensure(self, names: Iterable[str] | None) -> list[str]:
+        """Load the permitted tables among `names` (None: all) not loaded yet; the ones loaded now."""
+        wanted = None if names is None else {n.lower() for n in names}
+        with self._lock:
+            have = set(self.tables)
+            sources: list[tuple[str, str, list]] = []
+            for reg in console_registers(self.actor):
+                if reg.name in have or (wanted is not None and reg.name not in wanted):
+                    continue
+                if self.db.table_exists(reg.name):
+                    sources.append((reg.name, *register_select(reg, self.actor)))
+            for name in console_views(self.actor):
+                if name in have or (wanted is not None and name not in wanted):
+                    continue
+                sources.append((name, *view_select(self.db, self.actor, name)))
+            if not sources:
+                return []
+            started = time.perf_counter()
+            loaded = self._copy_in(sources)
+            self.load_seconds += time.perf_counter() - started
+            self.tables += loaded
+            return loaded
+
+    def _copy_in(self, sources: list[tuple[str, str, list]]) -> list[str]:
+        reader = self.db.cursor().cursor()  # a cursor of its own, like a streaming export
+        loaded = []
+        try:
+            reader.execute("SET TimeZone = '" + self.db.timezone + "'")
+            for name, sql, params in sources:
+                try:
+                    batches = reader.execute(sql, params).arrow()
+                except duckdb.CatalogException:
+                    continue  # a view of a database not migrated yet
+                self.con.register("_incoming", batches)
+                try:
+                    self.con.execute("CREATE TABLE " + q(name) + " AS SELECT * FROM _incoming")
+                finally:
+                    self.con.unregister("_incoming")
+                loaded.append(name)
+        finally:
+            reader.close()
+        return loaded
+
+    def run(self, sql: str, params: list | None = None, row_limit: int | None = ROW_LIMIT,
+            time_limit: float | None = TIME_LIMIT) -> QueryResult:
+        """Run one checked SELECT (wrapped with the row limit) under the time limit."""
+        wrapped = sql
+        run_params = list(params or [])
+        if row_limit is not None:
+            wrapped = "SELECT * FROM (\n" + sql + "\n) AS " + RESULT_ALIAS + " LIMIT ?"
+            run_params.append(row_limit + 1)
+        cur = self.con.cursor()
+        timer = threading.Timer(time_limit, cur.interrupt) if time_limit else None
+        started = time.perf_counter()
+        try:
+            if timer:
+                timer.start()
+            result = cur.execute(wrapped, run_params)
+            types = [str(d[1]) for d in result.description]
+            table = result.arrow().read_all()
+        except duckdb.Error as err:
+            raise QueryFailed(_explain(err, time_limit)) from None
+        finally:
+            if timer:
+                timer.cancel()
+            cur.close()
+        seconds = time.perf_counter() - started
+        truncated = row_limit is not None and table.num_rows > row_limit
+        if truncated:
+            table = table.slice(0, row_limit)
+        return QueryResult(list(table.column_names), types, table, truncated, seconds, list(self.tables))
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def data_version(db: Database) -> tuple:
+    """Changes with every audited write (the save path audits each) and with the date."""
+    sql = "SELECT max(id) FROM audit_log"
+    try:
+        if db.is_postgres:
+            from app import postgres
+
+            top = postgres.rows(db.cursor(), sql)[0][0]  # natively: DuckDB would scan the log
+        else:
+            top = db.scalar(sql)
+    except duckdb.Error:  # not migrated yet
+        top = None
+    return top, db.now().date(), db.timezone
+
+
+_CACHE_SIZE = 4
+_cache: OrderedDict[tuple, tuple[tuple, Sandbox]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def sandbox_for(db: Database, actor: Actor, names: Iterable[str] | None = None) -> Sandbox:
+    """The actor's sandbox for the current data, with `names` loaded (None: every table).
+
+    Kept per database and actor while no audited write happened and the day is the same,
+    so a second query over a large register does not copy it again.
+    """
+    key = (id(db), db.url, actor.user, actor.role, actor.communities)
+    version = data_version(db)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and cached[0] == version:
+            box = cached[1]
+            _cache.move_to_end(key)
+        else:
+            box = Sandbox(db, actor)
+            _cache[key] = (version, box)
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)  # closed when its last query ends
+    box.ensure(names)
+    return box
+
+
+def clear_sandboxes() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _explain(err: duckdb.Error, time_limit: float | None) -> str:
+    """The Chinese message for a failed console query."""
+    if isinstance(err, duckdb.InterruptException):
+        return f"查询超过 {time_limit:g} 秒，已停止。请加筛选条件或缩小范围后再试。"
+    if isinstance(err, duckdb.OutOfMemoryException):
+        return "查询占用内存过多，已停止。请加筛选条件或缩小范围后再试。"
+    if isinstance(err, duckdb.PermissionException):
+        return "控制台不能访问文件、网络、扩展或系统设置，只能查询台账和规则视图。"
+    if isinstance(err, duckdb.CatalogException) and (m := _MISSING_TABLE.search(str(err))):
+        return (f"没有名为 {m[1]} 的表：控制台只能查询台账和规则视图"
+                "（审计日志等系统表不在其中），表名见「可查询的表」。")
+    if isinstance(err, duckdb.ParserException):
+        return f"SQL 语法错误：{_first_line(err)}"
+    return f"查询失败：{_first_line(err)}"
+
+
+# -- public API --------------------------------------------------------------------------
+def run_query(db: Database, actor: Actor, sql: str, row_limit: int | None = ROW_LIMIT,
+              time_limit: float | None = TIME_LIMIT) -> QueryResult:
+    """Check `sql` is one SELECT, then run it in the actor's sandbox (with the tables it names)."""
+    text = check_read_only(sql)
+    box = sandbox_for(db, actor, tables_named(text))
+    return box.run(text, row_limit=row_limit, time_limit=time_limit)
 
 
 def run_read_only(db: Database, sql: str, limit: int | None = None) -> tuple[list[str], list[tuple]]:
-    check_read_only(db, sql)
+    """For `wuye sql`: the command-line user's console (管理员); ReadOnlyViolation on any failure."""
     try:
-        res = db.cursor().execute(sql)
-        rows = res.fetchmany(limit) if limit else res.fetchall()
-    except duckdb.Error as err:
-        raise ReadOnlyViolation(f"查询失败：{str(err).splitlines()[0]}") from None
-    return [d[0] for d in res.description], rows
+        result = run_query(db, cli_actor(), sql, row_limit=limit, time_limit=CLI_TIME_LIMIT)
+    except QueryFailed as err:
+        raise ReadOnlyViolation(str(err)) from None
+    return result.columns, result.rows()

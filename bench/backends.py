@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import grid_page, rules  # noqa: E402
-from tests.conftest import PostgresCluster  # noqa: E402
+from bench import grid_page, rules
+from tests.conftest import PostgresCluster
 
 WRITER = r"""
 import json, random, sys, time
@@ -93,7 +93,8 @@ def first_pages(db, runs: int) -> dict[str, float]:
     }
     out = {}
     for name, req in cases.items():
-        out[name], _ = timed(lambda: (count_rows(db, reg, req, actor), fetch_page(db, actor, reg, req)), runs)
+        out[name], _ = timed(
+            lambda req=req: (count_rows(db, reg, req, actor), fetch_page(db, actor, reg, req)), runs)
     return out
 
 
@@ -118,7 +119,7 @@ def view_body(name: str) -> str:
     from app.views import view_path
 
     text = view_path(name).read_text(encoding="utf-8")
-    body = re.split(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+\w+\s+AS", text, maxsplit=1, flags=re.I)[1]
+    body = re.split(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+\w+\s+AS", text, maxsplit=1, flags=re.IGNORECASE)[1]
     return body.strip().rstrip(";")
 
 
@@ -129,13 +130,13 @@ def views_in_full(db, runs: int, native: bool) -> dict[str, tuple[int, float, fl
     out = {}
     cur = db.cursor()
     for name in view_names():
-        seconds, table = timed(lambda: cur.execute("SELECT * FROM " + name).arrow().read_all(), runs)
+        seconds, table = timed(lambda name=name: cur.execute("SELECT * FROM " + name).arrow().read_all(), runs)
         plain: float | str | None = None
         if native:
             # The same SQL, run by PostgreSQL itself (only where it is valid PostgreSQL SQL).
             sql = "SELECT count(*) FROM (" + view_body(name).replace(" AS DOUBLE)", " AS double precision)") + ") v"
             try:
-                plain, _ = timed(lambda: postgres.rows(cur, sql), runs)
+                plain, _ = timed(lambda sql=sql: postgres.rows(cur, sql), runs)
             except Exception as err:  # noqa: BLE001 - reported, not raised
                 plain = "n/a: " + str(err).split("ERROR:")[-1].strip().splitlines()[0][:60]
         out[name] = (table.num_rows, seconds, plain)

@@ -99,7 +99,7 @@ def test_two_processes_saving_the_same_rows_lose_nothing(pg_url, tmp_path, actor
     for rid in ids:
         # every save that was reported as saved is in the row, once; no other change is
         area, version = db.rows("SELECT area, row_version FROM households WHERE id = ?", [rid])[0]
-        assert area == Decimal("100") + saved.count(rid)
+        assert area == Decimal(100) + saved.count(rid)
         assert version == 1 + saved.count(rid)
         audit = db.rows(
             "SELECT actor, new_values FROM audit_log WHERE register = 'households' AND row_id = ? "
@@ -107,7 +107,7 @@ def test_two_processes_saving_the_same_rows_lose_nothing(pg_url, tmp_path, actor
         assert len(audit) == saved.count(rid)
         assert json.loads(audit[-1][1])["area"] == str(area)
         steps = [Decimal(json.loads(new)["area"]) for _, new in audit]
-        assert steps == [Decimal("100") + k + 1 for k in range(len(steps))]  # one after another
+        assert steps == [Decimal(100) + k + 1 for k in range(len(steps))]  # one after another
 
     inserted = [rid for r in results for rid in r["inserted"]]
     assert len(inserted) == len(set(inserted)) == 2 * 15 * 3

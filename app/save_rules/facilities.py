@@ -6,7 +6,6 @@ state, the checks hold the history), with its own audit rows.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from app import registers
@@ -24,8 +23,8 @@ SIDE_EFFECT_NOTE = "由消防检测记录自动更新"
 
 
 def change_id_of(ctx: SaveContext) -> str:
-    """The change set's id, so side-effect audit rows share it (SaveContext.change_id once added)."""
-    return getattr(ctx, "change_id", None) or uuid.uuid4().hex
+    """The change set's id, so side-effect audit rows share it."""
+    return ctx.change_id
 
 
 @save_rule("fire_checks")

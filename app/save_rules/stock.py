@@ -6,7 +6,6 @@ the storekeeper records the goods once, and the request and the ledger cannot di
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from decimal import Decimal
 
@@ -116,10 +115,8 @@ def purchase_request_workflow(ctx: SaveContext) -> None:
     receiving = []
     for i, c, new, old in ctx.rows:
         before = old.get("status") if old else None
-        if (
-            c.action == "delete"
-        ):  # a received one is referred to by its movement: kept by the save path
-            continue
+        if c.action == "delete":
+            continue  # a received request is referred to by its movement: the save path keeps it
         status = new.get("status")
         if before == "已入库":
             if status != "已入库":
@@ -187,7 +184,7 @@ def _receive(ctx: SaveContext, receiving: list[tuple[int, dict, Decimal]]) -> No
         + ")",
         [[row[col] for col in columns] for row in rows],
     )
-    change_id = getattr(ctx, "change_id", None) or uuid.uuid4().hex
+    change_id = ctx.change_id
     write_audit(
         ctx.db,
         ctx.cur,
