@@ -19,7 +19,7 @@ from typing import Any, Callable, Literal
 import pyarrow as pa
 
 from app import registers
-from app.db import Database, q
+from app.db import Database, in_list, q
 from app.permissions import Actor, require
 from app.queries import resolve_labels
 from app.registers.model import Register
@@ -259,7 +259,8 @@ def _load_current(cur, reg: Register, changes: list[RowChange]) -> dict[int, dic
     ids = [c.row_id for c in changes if c.action != "insert" and c.row_id is not None]
     if not ids:
         return {}
-    res = cur.execute("SELECT * FROM " + q(reg.name) + " WHERE id IN (SELECT unnest(?))", [ids])
+    placeholders, params = in_list(ids)
+    res = cur.execute("SELECT * FROM " + q(reg.name) + " WHERE id IN " + placeholders, params)
     names = [d[0] for d in res.description]
     return {row[0]: dict(zip(names, row)) for row in res.fetchall()}
 
@@ -310,11 +311,12 @@ def _check_refs_exist(ctx: SaveContext) -> None:
         }
         if not ids:
             continue
+        placeholders, params = in_list(sorted(ids))
         live = {
             r[0]
             for r in ctx.cur.execute(
-                "SELECT id FROM " + q(f.ref) + " WHERE deleted_at IS NULL AND id IN (SELECT unnest(?))",
-                [sorted(ids)],
+                "SELECT id FROM " + q(f.ref) + " WHERE deleted_at IS NULL AND id IN " + placeholders,
+                params,
             ).fetchall()
         }
         if f.ref == ctx.register.name:  # rows added in this same set may be referred to
@@ -362,11 +364,12 @@ def _check_unique(ctx: SaveContext) -> None:
         table = pa.table({f"k{n}": [str(k[2][n]) if k[2][n] is not None else None for k in keys]
                           for n in range(len(cols))} | {"i": [k[0] for k in keys]})
         ctx.cur.register("unique_keys", table)
+        placeholders, params = in_list(sorted(x for x in touched if x is not None) or [-1])
         try:
             clash = ctx.cur.execute(
                 "SELECT DISTINCT k.i FROM unique_keys k JOIN " + q(reg.name) + " t ON " + match
-                + " WHERE t.deleted_at IS NULL AND t.id NOT IN (SELECT unnest(?))",
-                [sorted(x for x in touched if x is not None) or [-1]],
+                + " WHERE t.deleted_at IS NULL AND t.id NOT IN " + placeholders,
+                params,
             ).fetchall()
         finally:
             ctx.cur.unregister("unique_keys")
@@ -418,9 +421,9 @@ def referrers(db_cur, reg: Register, ids: list[int]) -> list[tuple[Register, str
             sql = (
                 "SELECT t." + q(f.name) + ", t.id, " + label_sql(other, "t") + " FROM "
                 + q(other.name) + " t WHERE t.deleted_at IS NULL AND t." + q(f.name)
-                + " IN (SELECT unnest(?)) ORDER BY t.id LIMIT 200"
+                + " IN " + in_list(ids)[0] + " ORDER BY t.id LIMIT 200"
             )
-            for target, rid, label in db_cur.execute(sql, [ids]).fetchall():
+            for target, rid, label in db_cur.execute(sql, in_list(ids)[1]).fetchall():
                 out.append((other, f.name, target, rid, label))
     return out
 
@@ -478,8 +481,9 @@ def _write(db: Database, cur, actor: Actor, reg: Register, rows, result: SaveRes
     if inserts:
         supplied = [c.row_id for _, c, _ in inserts if c.row_id is not None]
         if supplied:
+            placeholders, params = in_list(supplied)
             taken = cur.execute(
-                "SELECT id FROM " + q(reg.name) + " WHERE id IN (SELECT unnest(?))", [supplied]
+                "SELECT id FROM " + q(reg.name) + " WHERE id IN " + placeholders, params
             ).fetchall()
             if taken or len(set(supplied)) != len(supplied):
                 raise ValidationFailed(

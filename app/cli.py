@@ -1,4 +1,4 @@
-"""The `wuye` command: init, seed, serve, export, sql. Every command takes --db."""
+"""The `wuye` command: init, seed, serve, export, import, sql. Every command takes --db."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 from app.db import ROOT, DatabaseBusy, database_url, open_database
+from app.postgres import redacted
 from app.permissions import cli_actor
 
 STREAMLIT_CONFIG = ROOT / "streamlit_config" / "config.toml"
@@ -26,7 +27,7 @@ def cmd_init(args) -> int:
     db = _open(args, migrate=False)
     applied = db.migrate()
     added = ensure_defaults(db, cli_actor())
-    print(f"数据库 {db.url} 已就绪：应用迁移 {len(applied)} 项，补充参数 {added} 项。")
+    print(f"数据库 {redacted(db.url)} 已就绪：应用迁移 {len(applied)} 项，补充参数 {added} 项。")
     return 0
 
 
@@ -73,7 +74,7 @@ def cmd_serve(args) -> int:
     env = {**os.environ, "WUYE_DB": url}
     flags = streamlit_flags() + ["--server.port", str(args.port), "--server.address", args.address]
     cmd = [sys.executable, "-m", "streamlit", "run", str(ENTRY), *flags]
-    print(f"wuye 正在 http://{args.address}:{args.port} 运行（数据库 {url}），按 Ctrl+C 停止。",
+    print(f"wuye 正在 http://{args.address}:{args.port} 运行（数据库 {redacted(url)}），按 Ctrl+C 停止。",
           flush=True)
     os.execve(sys.executable, cmd, env)  # become the server: signals reach it directly
 
@@ -85,6 +86,33 @@ def cmd_export(args) -> int:
     out = Path(args.out)
     rows = excel.export_named(db, cli_actor(), args.name, out)
     print(f"已导出 {rows} 行到 {out}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from app.importer import ImportRefused, ImportRejected, error_workbook, plan_import, run_import
+
+    db = _open(args)
+    actor = cli_actor()
+    try:
+        plan = plan_import(db, actor, args.register, Path(args.file), sheet=args.sheet,
+                           header_row=args.header_row, community=args.community,
+                           update_existing=args.update)
+        result = run_import(db, actor, plan, dry_run=args.dry_run)
+    except ImportRefused as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    except ImportRejected as err:
+        print(f"校验未通过，未导入任何数据（{len(err.problems)} 个问题）：", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        if args.error_report:
+            Path(args.error_report).write_bytes(error_workbook(plan, err.problems))
+            print(f"已把标出错误的文件写到 {args.error_report}", file=sys.stderr)
+        return 2
+    for note in result.notes:
+        print(note)
+    print(result.summary)
     return 0
 
 
@@ -139,6 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("export", cmd_export, "把台账或视图导出为 Excel/CSV（按文件后缀）")
     p.add_argument("name", help="台账或视图名，例如 households、v_community_overview")
     p.add_argument("--out", required=True, help="输出文件 .xlsx 或 .csv")
+    p = add("import", cmd_import, "从 Excel/CSV 文件导入台账：逐行校验，全部通过才写入")
+    p.add_argument("register", help="台账名，例如 households、owners")
+    p.add_argument("file", help=".xlsx、.xls 或 .csv 文件（UTF-8 或 GBK）")
+    p.add_argument("--sheet", help="工作表名（默认自动选择表头最匹配的工作表）")
+    p.add_argument("--header-row", type=int, help="表头所在的 Excel 行号（默认自动识别）")
+    p.add_argument("--community", help="默认小区（编号或名称）：填补空的小区列，并区分同名的关联数据")
+    p.add_argument("--update", action="store_true", help="编号已存在的行按文件内容修改（默认拒绝）")
+    p.add_argument("--dry-run", action="store_true", help="只校验，不写入")
+    p.add_argument("--error-report", metavar="XLSX", help="校验未通过时，把标出错误的文件写到这里")
     p = add("sql", cmd_sql, "执行只读 SQL，输出带表头的 CSV")
     p.add_argument("query")
     p = add("migrate-to", cmd_migrate_to, "把 DuckDB 文件（--db）的全部数据复制到 PostgreSQL 并逐表核对")

@@ -496,3 +496,15 @@ def open_database(url: str | None = None, migrate: bool = True, read_only: bool 
         except RuntimeError:
             pass
     return db
+
+
+def in_list(values) -> tuple[str, list]:
+    """`(?, ?, …)` and its parameters for `col IN …`.
+
+    Spelled out rather than `IN (SELECT unnest(?))`, because DuckDB passes only this form
+    down to an attached PostgreSQL (otherwise it copies the whole table to filter it).
+    """
+    values = list(values)
+    if not values:
+        return "(NULL)", []
+    return "(" + ", ".join("?" * len(values)) + ")", values

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from app import registers
-from app.db import Database, q
+from app.db import Database, in_list, q
 from app.permissions import Actor, mask_value, require, sees_personal_data
 from app.registers.model import TEXT_TYPES, Register
 
@@ -53,7 +53,8 @@ def community_filter_sql(reg: Register, alias: str, actor: Actor) -> tuple[str, 
             " AND " + alias + "." + q(col) + " IN (SELECT p.id FROM " + q(parent.name) + " p WHERE TRUE" + sub + ")",
             params,
         )
-    return " AND " + alias + "." + q(col) + " IN (SELECT unnest(?))", [ids]
+    placeholders, params = in_list(ids)
+    return " AND " + alias + "." + q(col) + " IN " + placeholders, params
 
 
 def options(db: Database, reg: Register, actor: Actor, limit: int = 5000) -> dict[int, str]:
@@ -70,11 +71,9 @@ def options(db: Database, reg: Register, actor: Actor, limit: int = 5000) -> dic
 def labels_for(db: Database, reg: Register, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
-    sql = (
-        "SELECT t.id, " + label_sql(reg, "t") + " FROM " + q(reg.name) + " t "
-        "WHERE t.id IN (SELECT unnest(?))"
-    )
-    return dict(db.rows(sql, [sorted(set(ids))]))
+    placeholders, params = in_list(sorted(set(ids)))
+    sql = "SELECT t.id, " + label_sql(reg, "t") + " FROM " + q(reg.name) + " t WHERE t.id IN " + placeholders
+    return dict(db.rows(sql, params))
 
 
 def resolve_labels(db, reg: Register, texts: list[str], cur=None) -> dict[str, list[tuple[int, str, Any]]]:
@@ -139,8 +138,9 @@ def where_clause(reg: Register, req: PageRequest, actor: Actor) -> tuple[str, li
         if value is None or value == [] or value == "":
             continue
         if isinstance(value, (list, tuple, set)) and f.type in ("enum", "ref", "boolean", "text"):
-            clauses.append(target + " IN (SELECT unnest(?))")
-            params.append(list(value))
+            placeholders, values = in_list(value)
+            clauses.append(target + " IN " + placeholders)
+            params += values
         elif isinstance(value, tuple) or (isinstance(value, list) and len(value) == 2):
             lo, hi = value
             if lo is not None:

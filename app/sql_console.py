@@ -96,6 +96,10 @@ class QueryResult:
     def row_count(self) -> int:
         return self.arrow.num_rows
 
+    def page(self, number: int, size: int) -> pd.DataFrame:
+        """One page (1-based) of the rows as pandas."""
+        return self.arrow.slice((max(number, 1) - 1) * size, size).to_pandas()
+
     def rows(self) -> list[tuple]:
         """The rows as tuples of plain Python values (None for NULL)."""
         return list(zip(*(col.to_pylist() for col in self.arrow.columns))) if self.arrow.num_columns else []
@@ -126,7 +130,8 @@ def check_read_only(sql: str) -> str:
     if statement.type != duckdb.StatementType.SELECT:
         raise ReadOnlyViolation(REFUSALS.get(statement.type, ONLY_SELECT))
     text = statement.query.strip().rstrip(";").rstrip()
-    first = _LEADING_COMMENTS.sub("", text, count=1).split(None, 1)
+    # DuckDB hands back PRAGMA x rewritten as a SELECT: look at what the user wrote.
+    first = _LEADING_COMMENTS.sub("", sql, count=1).split(None, 1)
     if first and first[0].upper() in REFUSED_FIRST_WORDS:
         raise ReadOnlyViolation(REFUSED_FIRST_WORDS[first[0].upper()])
     return text
@@ -141,9 +146,14 @@ def tables_named(sql: str) -> set[str] | None:
 
 
 # -- what an actor may query -------------------------------------------------------------
+# Registers the console leaves out: saved queries have owners (private ones are not shared).
+NOT_IN_CONSOLE = {"saved_queries"}
+
+
 def console_registers(actor: Actor) -> list[Register]:
     """The registers whose rows the actor may see (audit_log and bookkeeping are not registers)."""
-    return [reg for reg in registers.catalog().values() if can(actor, reg.name, "view")]
+    return [reg for reg in registers.catalog().values()
+            if reg.name not in NOT_IN_CONSOLE and can(actor, reg.name, "view")]
 
 
 def console_views(actor: Actor) -> list[str]:
@@ -187,6 +197,8 @@ def register_select(reg: Register, actor: Actor) -> tuple[str, list]:
         else:
             select.append("t." + q(col))
     scope, params = community_filter_sql(reg, "t", actor)
+    if reg.name == "communities" and actor.communities is not None:
+        scope, params = " AND t.id IN (SELECT unnest(?))", [list(actor.communities)]
     sql = "SELECT " + ", ".join(select) + " FROM " + q(reg.name) + " t WHERE t.deleted_at IS NULL" + scope
     return sql, params
 

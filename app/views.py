@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from app import registers
-from app.db import SQL_DIR, Database, q
+from app.db import SQL_DIR, Database, in_list, q
 from app.permissions import Actor, mask_value, require, sees_personal_data
 
 VIEWS_DIR = SQL_DIR / "views"
@@ -124,8 +124,9 @@ def view_query(db: Database, actor: Actor, name: str, limit: int | None = None) 
     sql = "SELECT * FROM " + q(name)
     params: list = []
     if actor.communities is not None and COMMUNITY_COLUMN in view_columns(db, name):
-        sql += " WHERE " + q(COMMUNITY_COLUMN) + " IN (SELECT unnest(?))"
-        params.append(list(actor.communities))
+        placeholders, values = in_list(actor.communities)
+        sql += " WHERE " + q(COMMUNITY_COLUMN) + " IN " + placeholders
+        params += values
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))

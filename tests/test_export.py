@@ -13,7 +13,6 @@ import pytest
 
 from app import excel, registers
 from app.changes import RowChange, apply_changes
-from app.db import create_table_sql
 from app.permissions import Actor
 from app.queries import PageRequest
 from app.registers.model import register_from_dict
@@ -194,8 +193,7 @@ def samples(db, actor, monkeypatch):
     })
     catalog = registers.catalog()
     monkeypatch.setattr(registers, "catalog", lambda: {**catalog, reg.name: reg})
-    with db.transaction() as cur:
-        cur.execute(create_table_sql(reg))
+    db.migrate()  # creates the table on either backend
     add(db, actor, "export_samples",
         {"title": "物业费", "account_no": "007", "amount": "1234.5", "unit_price": "2.35",
          "ratio": "0.35", "paid_at": "2026-03-05 14:30", "settled": True, "visits": 3},

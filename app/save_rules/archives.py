@@ -6,7 +6,7 @@ from datetime import date
 
 from app import registers
 from app.changes import SaveContext, save_rule
-from app.db import q
+from app.db import in_list, q
 
 OPEN_END = date.max
 
@@ -29,8 +29,9 @@ def archive_loan_rules(ctx: SaveContext) -> None:
     archives = {
         r[0]: (f"{r[1]} {r[2]}", r[3])
         for r in ctx.cur.execute(
-            "SELECT id, archive_no, title, confidentiality FROM archives WHERE id IN (SELECT unnest(?))",
-            [archive_ids],
+            "SELECT id, archive_no, title, confidentiality FROM archives WHERE id IN "
+            + in_list(archive_ids)[0],
+            in_list(archive_ids)[1],
         ).fetchall()
     }
     for i, c, new in rows:
@@ -45,9 +46,9 @@ def archive_loan_rules(ctx: SaveContext) -> None:
     periods: dict[int, list[tuple[date, date, str, bool]]] = {}
     for archive_id, borrower, borrowed, returned in ctx.cur.execute(
         "SELECT archive_id, borrower, borrowed_on, returned_on FROM archive_loans "
-        "WHERE deleted_at IS NULL AND archive_id IN (SELECT unnest(?)) AND id NOT IN (SELECT unnest(?)) "
-        "ORDER BY borrowed_on",
-        [archive_ids, touched or [-1]],
+        "WHERE deleted_at IS NULL AND archive_id IN " + in_list(archive_ids)[0]
+        + " AND id NOT IN " + in_list(touched or [-1])[0] + " ORDER BY borrowed_on",
+        [*in_list(archive_ids)[1], *in_list(touched or [-1])[1]],
     ).fetchall():
         periods.setdefault(archive_id, []).append(
             (borrowed, returned or OPEN_END, borrower, returned is None)

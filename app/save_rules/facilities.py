@@ -10,6 +10,7 @@ from datetime import date
 
 from app import registers
 from app.changes import SaveContext, row_json, save_rule, write_audit
+from app.db import in_list
 from app.permissions import require
 
 # Which register date a check of each kind moves forward (DOMAIN.md, fire_checks).
@@ -54,8 +55,8 @@ def fire_check_moves_equipment_forward(ctx: SaveContext) -> None:
         }
         for row in ctx.cur.execute(
             "SELECT id, equip_no, produced_on, last_checked_on, last_serviced_on FROM fire_equipment "
-            "WHERE deleted_at IS NULL AND id IN (SELECT unnest(?))",
-            [ids],
+            "WHERE deleted_at IS NULL AND id IN " + in_list(ids)[0],
+            in_list(ids)[1],
         ).fetchall()
     }
     for i, c, equipment_id, on in checks:
@@ -116,8 +117,8 @@ def asset_has_one_holder_at_a_time(ctx: SaveContext) -> None:
     assets = {
         r[0]: (f"{r[1]} {r[2]}", r[3])
         for r in ctx.cur.execute(
-            "SELECT id, asset_no, name, status FROM assets WHERE id IN (SELECT unnest(?))",
-            [asset_ids],
+            "SELECT id, asset_no, name, status FROM assets WHERE id IN " + in_list(asset_ids)[0],
+            in_list(asset_ids)[1],
         ).fetchall()
     }
     touched = [c.row_id for _, c, _, _ in ctx.rows if c.action != "insert" and c.row_id is not None]
@@ -127,20 +128,14 @@ def asset_has_one_holder_at_a_time(ctx: SaveContext) -> None:
             "SELECT a.asset_id, s.name, a.received_on FROM asset_assignments a "
             "LEFT JOIN staff s ON s.id = a.staff_id "
             "WHERE a.deleted_at IS NULL AND a.returned_on IS NULL "
-            "AND a.asset_id IN (SELECT unnest(?)) AND a.id NOT IN (SELECT unnest(?))",
-            [asset_ids, touched or [-1]],
+            "AND a.asset_id IN " + in_list(asset_ids)[0] + " AND a.id NOT IN " + in_list(touched or [-1])[0],
+            [*in_list(asset_ids)[1], *in_list(touched or [-1])[1]],
         ).fetchall()
     }
+    staff_ids = sorted({new["staff_id"] for _, _, new in rows if isinstance(new.get("staff_id"), int)})
+    placeholders, params = in_list(staff_ids)
     staff_names = dict(
-        ctx.cur.execute(
-            "SELECT id, name FROM staff WHERE id IN (SELECT unnest(?))",
-            [
-                sorted(
-                    {new["staff_id"] for _, _, new in rows if isinstance(new.get("staff_id"), int)}
-                )
-                or [-1]
-            ],
-        ).fetchall()
+        ctx.cur.execute("SELECT id, name FROM staff WHERE id IN " + placeholders, params).fetchall()
     )
     for i, c, new in rows:
         asset_id = new.get("asset_id")

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from app import registers
 from app.changes import SaveContext, row_json, save_rule, write_audit
+from app.db import in_list
 from app.permissions import require
 
 ZERO = Decimal(0)
@@ -67,15 +68,17 @@ def stock_never_negative(ctx: SaveContext) -> None:
     timelines: dict[int, list[tuple]] = defaultdict(list)
     for item, moved_at, direction, qty in ctx.cur.execute(
         "SELECT stock_item_id, moved_at, direction, qty FROM stock_movements "
-        "WHERE deleted_at IS NULL AND stock_item_id IN (SELECT unnest(?)) AND id NOT IN (SELECT unnest(?))",
-        [sorted(incoming), touched or [-1]],
+        "WHERE deleted_at IS NULL AND stock_item_id IN " + in_list(sorted(incoming))[0]
+        + " AND id NOT IN " + in_list(touched or [-1])[0],
+        [*in_list(sorted(incoming))[1], *in_list(touched or [-1])[1]],
     ).fetchall():
         delta = signed_qty(direction, qty)
         if delta is not None:
             timelines[item].append((moved_at, delta < 0, 0, -1, delta, direction, None))
     names = dict(
         ctx.cur.execute(
-            "SELECT id, name FROM stock_items WHERE id IN (SELECT unnest(?))", [sorted(incoming)]
+            "SELECT id, name FROM stock_items WHERE id IN " + in_list(sorted(incoming))[0],
+            in_list(sorted(incoming))[1],
         ).fetchall()
     )
     for item, moves in incoming.items():

@@ -1,0 +1,976 @@
+"""Import of a register from an Excel (.xlsx, .xls) or CSV file, through the save path.
+
+file -> rows of raw cells (python-calamine; CSV decoded as UTF-8 or GB18030) -> the header
+row, found by matching field labels (or given) -> columns mapped to fields (or given) -> one
+RowChange per non-blank row, `where="Excel 第 n 行"` -> `apply_changes`: every row converted
+and validated, then written in one audited transaction, or nothing. A dry run is the same
+call whose transaction is rolled back at its end (`_RolledBack`), so it checks exactly what
+a real import would, ids and uniqueness included.
+
+Row numbers are the sheet's own, as Excel shows them in its margin (1-based, title rows
+counted): with the header on row 1, data row k is Excel row k + 1. CSV rows are counted as
+records, which is what Excel shows when it opens the file.
+
+Rows whose 编号 exists already are refused, unless `update_existing` is chosen: then they
+update that row (every mapped column; a blank cell clears the value), which is what a clerk
+expects when re-importing an edited export. Rows without 编号 are always new rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+import xlsxwriter
+
+from app import registers
+from app.changes import (
+    Problem,
+    RowChange,
+    SaveRejected,
+    SaveResult,
+    ValidationFailed,
+    apply_changes,
+)
+from app.db import Database, q
+from app.excel import display_width
+from app.permissions import Actor, require
+from app.queries import resolve_labels
+from app.registers.model import SYSTEM_LABELS, Field, Register
+
+IMPORT_SOURCE = "导入"
+HEADER_SCAN_ROWS = 30  # the header row is looked for among the first rows only
+ID_COLUMN = "id"
+NOT_IMPORTED = ""  # mapping target of a column that is left out
+NOT_IMPORTABLE = {"attachments": "附件随文件一起上传，不能通过 Excel 导入"}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+EXCEL_EPOCH = datetime(1899, 12, 30)
+SERIAL_DATES = (18264, 73050)  # Excel day numbers of 1950-01-01 and 2099-12-31
+MAX_EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number; the rest become 0
+SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d+)?[eE][+-]?\d+")
+DATE_WITH_TIME = re.compile(r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)[\sT]+\d{1,2}:\d{2}(:\d{2})?")
+DIGITS_DATE = re.compile(r"(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+Progress = Callable[[float, str], None]
+
+
+class ImportRefused(ValueError):
+    """The file cannot be imported at all (unreadable, no header); str() is the Chinese message."""
+
+
+# -- reading ------------------------------------------------------------------------------
+@dataclass
+class SourceTable:
+    """One sheet of a file as read: every row from row 1, cells as Python values (None = blank)."""
+
+    file_name: str
+    kind: str  # "excel" or "csv"
+    sheet: str
+    sheets: list[str]
+    rows: list[list[Any]]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2 (0-based)
+    encoding: str | None = None  # CSV only
+    filled: set[tuple[int, int]] = field(default_factory=set)  # cells given their merge's value
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+    @property
+    def row_word(self) -> str:
+        return "Excel" if self.kind == "excel" else "CSV"
+
+    def where(self, excel_row: int) -> str:
+        return f"{self.row_word} 第 {excel_row} 行"
+
+
+def read_source(source: str | Path | bytes | IO[bytes], file_name: str | None = None,
+                sheet: str | None = None, register: str | None = None) -> SourceTable:
+    """Read a file (path, bytes or binary file object); the kind is found from its content.
+
+    Without `sheet`, the sheet whose header best matches `register` is taken (else the first).
+    """
+    if isinstance(source, (str, Path)):
+        file_name = file_name or Path(source).name
+        try:
+            data = Path(source).read_bytes()
+        except FileNotFoundError:
+            raise ImportRefused(f"找不到文件 {source}") from None
+        except IsADirectoryError:
+            raise ImportRefused(f"{source} 是一个文件夹，不是文件") from None
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        data = source.read()
+        file_name = file_name or Path(str(getattr(source, "name", "") or "")).name
+    file_name = file_name or "导入文件"
+    if not data.strip():
+        raise ImportRefused(f"文件 {file_name} 是空的")
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return _read_workbook(data, file_name, sheet, register)
+    if Path(file_name).suffix.lower() in WORKBOOK_SUFFIXES:
+        raise ImportRefused(f"文件 {file_name} 不是有效的 Excel 工作簿（可能已损坏或只是改了后缀名）")
+    return _read_csv(data, file_name)
+
+
+def _read_workbook(data: bytes, file_name: str, sheet: str | None, register: str | None) -> SourceTable:
+    from python_calamine import (
+        CalamineError,
+        CalamineWorkbook,
+        PasswordError,
+        SheetTypeEnum,
+        SheetVisibleEnum,
+    )
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError:
+        raise ImportRefused(f"Excel 文件 {file_name} 设有密码，请先取消密码再导入") from None
+    except (CalamineError, OSError, ValueError) as err:
+        raise ImportRefused(f"无法读取 Excel 文件 {file_name}：{err}") from None
+    with wb:
+        names = [m.name for m in wb.sheets_metadata
+                 if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet
+                 ] or list(wb.sheet_names)
+        if sheet is not None:
+            if sheet not in wb.sheet_names:
+                raise ImportRefused(f"工作簿中没有名为「{sheet}」的工作表（有：{'、'.join(wb.sheet_names)}）")
+            chosen = sheet
+        elif register is not None and len(names) > 1:
+            reg = registers.get(register)
+            scores = {n: _best_header(_cells(wb.get_sheet_by_name(n).to_python(
+                skip_empty_area=False, nrows=HEADER_SCAN_ROWS)), reg)[1] for n in names}
+            chosen = max(names, key=lambda n: scores[n])  # first of the best
+        else:
+            chosen = names[0]
+        try:
+            ws = wb.get_sheet_by_name(chosen)
+            rows = _cells(ws.to_python(skip_empty_area=False))
+            merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (ws.merged_cell_ranges or [])]
+        except CalamineError as err:
+            raise ImportRefused(f"无法读取工作表「{chosen}」：{err}") from None
+    table = SourceTable(file_name, "excel", chosen, list(wb.sheet_names), rows, merged)
+    _fill_merged_down(table)
+    return table
+
+
+def _fill_merged_down(table: SourceTable) -> None:
+    """A cell merged over several rows (a 小区 spanning its households) counts in every row.
+
+    Merges within one row (titles, group headers) are left as Excel stores them: value in the
+    first cell only.
+    """
+    for r1, c1, r2, c2 in table.merged:
+        if r2 == r1 or r1 >= len(table.rows):
+            continue
+        top = table.rows[r1][c1] if c1 < len(table.rows[r1]) else None
+        if top is None:
+            continue
+        for r in range(r1, min(r2, len(table.rows) - 1) + 1):
+            row = table.rows[r]
+            if len(row) <= c2:
+                row.extend([None] * (c2 + 1 - len(row)))
+            for c in range(c1, c2 + 1):
+                if (r, c) != (r1, c1) and row[c] is None:
+                    row[c] = top
+                    table.filled.add((r, c))
+
+
+def _cells(rows: list[list[Any]]) -> list[list[Any]]:
+    """Calamine gives '' for an empty cell: make it None; drop trailing empty rows."""
+    out = [[None if v == "" else v for v in row] for row in rows]
+    while out and all(v is None for v in out[-1]):
+        out.pop()
+    return out
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file and its encoding: UTF-8 (with or without BOM), UTF-16, or GB18030."""
+    for bom, encoding, name in ((codecs.BOM_UTF8, "utf-8", "UTF-8（带 BOM）"),
+                                (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+                                (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding), name
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:  # GB18030 is a superset of GBK and GB2312, which Chinese Excel writes
+        return data.decode("gb18030"), "GBK/GB18030"
+    except UnicodeDecodeError:
+        raise ImportRefused(
+            "无法识别文件编码（支持 UTF-8 和 GBK/GB18030）：请在 Excel 中另存为 .xlsx 后再导入"
+        ) from None
+
+
+def _read_csv(data: bytes, file_name: str) -> SourceTable:
+    text, encoding = decode_text(data)
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        first = sample.splitlines()[0] if sample else ""
+        delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = _cells([[v if v.strip() else None for v in row] for row in reader])
+    return SourceTable(file_name, "csv", Path(file_name).stem, [Path(file_name).stem], rows,
+                       encoding=encoding)
+
+
+# -- header and mapping -------------------------------------------------------------------
+def _norm(text: Any) -> str:
+    """A header cell as compared: full-width folded, no spaces or required-marks, lower case."""
+    s = unicodedata.normalize("NFKC", str(text))
+    return re.sub(r"[\s*]", "", s).lower()
+
+
+def header_keys(reg: Register) -> dict[str, str]:
+    """Normalized header text -> field name (or 'id'): labels, names, labels without (unit)."""
+    keys = {_norm(SYSTEM_LABELS["id"]): ID_COLUMN, ID_COLUMN: ID_COLUMN}
+    for f in reg.fields:
+        keys[_norm(f.label)] = f.name
+        keys.setdefault(_norm(f.name), f.name)
+    for f in reg.fields:  # "建筑面积" for "建筑面积(㎡)", unless it names another field
+        bare = re.sub(r"\(.*?\)", "", _norm(f.label))
+        if bare:
+            keys.setdefault(bare, f.name)
+    return keys
+
+
+def _row_score(row: list[Any], keys: dict[str, str]) -> int:
+    return len({keys[k] for v in row if v is not None and (k := _norm(v)) in keys})
+
+
+def _best_header(rows: list[list[Any]], reg: Register) -> tuple[int, int]:
+    """(0-based index, score) of the row matching the most fields among the first rows."""
+    keys = header_keys(reg)
+    best, score = 0, 0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        s = _row_score(row, keys)
+        if s > score:
+            best, score = i, s
+    return best, score
+
+
+def detect_header_row(table: SourceTable, reg: Register) -> int:
+    """The Excel row number (1-based) of the header: the row naming the most fields."""
+    index, score = _best_header(table.rows, reg)
+    if score == 0:
+        raise ImportRefused(
+            f"在「{table.sheet}」的前 {HEADER_SCAN_ROWS} 行中找不到表头：没有一格是「{reg.label}」的列名"
+            f"（例如 {'、'.join(f.label for f in reg.fields[:4])}）。请检查台账和工作表是否选对，或手动指定表头行"
+        )
+    return index + 1
+
+
+def header_texts(table: SourceTable, header_row: int, reg: Register | None = None) -> list[str]:
+    """The text heading each column; a blank header cell takes the merged cell above it.
+
+    Without merge information (CSV, .xls without it) a blank header cell takes the nearest
+    non-blank cell above it, if that names a field of `reg` (a header merged down).
+    """
+    index = header_row - 1
+    row = table.rows[index] if index < len(table.rows) else []
+    texts = [None if v is None else str(v).strip() for v in row]
+    texts += [None] * (table.width - len(texts))
+    keys = header_keys(reg) if reg is not None else {}
+    for c, text in enumerate(texts):
+        if text:
+            continue
+        for r1, c1, r2, c2 in table.merged:
+            if r1 <= index <= r2 and c1 <= c <= c2 and table.rows[r1][c1] is not None:
+                texts[c] = str(table.rows[r1][c1]).strip()
+                break
+        else:
+            for above in range(index - 1, max(index - 4, -1), -1):
+                v = table.rows[above][c] if c < len(table.rows[above]) else None
+                if v is not None:
+                    if _norm(v) in keys:
+                        texts[c] = str(v).strip()
+                    break
+    return [t or "" for t in texts]
+
+
+def first_data_row(table: SourceTable, header_row: int) -> int:
+    """The Excel row number after the header, or after header cells merged downward."""
+    index = header_row - 1
+    last = index
+    for r1, _, r2, _ in table.merged:
+        if r1 <= index <= r2:
+            last = max(last, r2)
+    return last + 2
+
+
+def map_columns(headers: list[str], reg: Register) -> dict[int, str]:
+    """Column index -> field name (or 'id') for every header that names a field."""
+    keys = header_keys(reg)
+    return {c: keys[_norm(h)] for c, h in enumerate(headers) if h and _norm(h) in keys}
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def importable_registers() -> dict[str, str]:
+    """Register name -> '区域 / 台账' of every register a file may be imported into."""
+    return {reg.name: f"{area} / {reg.label}" for area, regs in registers.by_area().items()
+            for reg in regs if reg.name not in NOT_IMPORTABLE}
+
+
+def field_choices(reg: Register) -> dict[str, str]:
+    """Mapping targets for a select box: field name (or 'id', or '' = not imported) -> label."""
+    return {NOT_IMPORTED: "（不导入）", ID_COLUMN: SYSTEM_LABELS["id"],
+            **{f.name: f.label for f in reg.fields}}
+
+
+# -- cells --------------------------------------------------------------------------------
+class CellRefused(ValueError):
+    """A cell whose value cannot be trusted (digits lost by Excel); the message is for the user."""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if value.time() != time() else f"{value:%Y-%m-%d}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_code(reg: Register, f: Field) -> bool:
+    """A text field that identifies something (a pattern, a key, a label): dates there are wrong."""
+    return bool(f.pattern) or f.name in reg.display or any(f.name in u for u in reg.unique)
+
+
+def cell_reader(reg: Register, f: Field, csv_source: bool) -> Callable[[Any], Any]:
+    """A function turning one raw cell of this field into what the save path converts.
+
+    Explicit rules for what Excel does to data: numbers keep at most 15 digits (an ID
+    number stored as a number has lost its last digits: refused, never guessed); codes
+    typed as 3-2 may have become dates (refused for code fields); date columns may hold
+    day numbers or yyyymmdd; fractions like 0.30000000000000004 are shown as 0.3.
+    """
+    t = f.type
+    code = _is_code(reg, f)
+
+    def number_text(v: float) -> str:
+        if isinstance(v, float):
+            if v.is_integer():
+                if abs(v) >= 10 ** MAX_EXACT_DIGITS:
+                    raise CellRefused(f"{v:.15g} 是超过 15 位的数字，Excel 已把末尾几位变成 0；"
+                                      "请把该列设为文本格式后重新录入")
+                return str(int(v))
+            return format(v, ".15g")
+        return str(v)
+
+    def read(v: Any) -> Any:
+        if v is None:
+            return None
+        if isinstance(v, str):
+            s = v.strip()
+            if not s:
+                return None
+            if csv_source and s.startswith("'") and s[1:2] in FORMULA_STARTS:
+                s = s[1:]  # our CSV export protects formula-like text with a leading '
+            if t in ("date", "timestamp"):
+                if t == "date" and (m := DATE_WITH_TIME.fullmatch(s)):
+                    return m[1]
+                if DIGITS_DATE.fullmatch(s):
+                    return f"{s[:4]}-{s[4:6]}-{s[6:]}"
+                return s
+            if t in ("id_number", "phone") and SCIENTIFIC.fullmatch(s):
+                raise CellRefused(f"「{s}」是科学计数法，Excel 已丢失其中的数字；"
+                                  "请把该列设为文本格式后重新录入")
+            if f.scale is not None:
+                if t == "rate" and s.endswith("%"):
+                    try:
+                        return Decimal(s[:-1].strip().replace(",", "")) / 100
+                    except InvalidOperation:
+                        return s
+                return s.removesuffix("元").strip()
+            return s
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, (int, float)):
+            if t == "id_number":
+                raise CellRefused("身份证号被 Excel 存成了数字，只保留了 15 位有效数字，末尾几位已丢失；"
+                                  "请把该列设为文本格式后重新录入")
+            if t == "date" or t == "timestamp":
+                if DIGITS_DATE.fullmatch(number_text(v)):
+                    s = number_text(v)
+                    return f"{s[:4]}-{s[4:6]}-{s[6:]}"
+                if SERIAL_DATES[0] <= v <= SERIAL_DATES[1]:
+                    moment = EXCEL_EPOCH + timedelta(days=float(v))
+                    return moment.date() if t == "date" else moment.replace(microsecond=0)
+                return number_text(v)
+            if t == "boolean" and v in (0, 1):
+                return bool(v)
+            if f.scale is not None:
+                return Decimal(format(v, ".15g")) if isinstance(v, float) else v
+            if t in ("integer", "ref"):
+                return int(v) if float(v).is_integer() else v
+            return number_text(v)
+        if isinstance(v, datetime) and t in ("text", "enum", "phone") and code:
+            raise CellRefused(f"被 Excel 识别成了日期（{_shown(v)}），原来的内容已无法确定；"
+                              "请把该列设为文本格式后重新录入")
+        if isinstance(v, date) and not isinstance(v, datetime) and t in ("text", "enum", "phone") and code:
+            raise CellRefused(f"被 Excel 识别成了日期（{v:%Y-%m-%d}），原来的内容已无法确定；"
+                              "请把该列设为文本格式后重新录入")
+        if isinstance(v, (date, datetime)):
+            return v if t in ("date", "timestamp") else _shown(v)
+        if isinstance(v, time):
+            return v.strftime("%H:%M") if t != "timestamp" else v
+        if isinstance(v, timedelta):
+            return str(v)
+        return v
+
+    return read
+
+
+# -- the plan -----------------------------------------------------------------------------
+@dataclass
+class ImportPlan:
+    """What an import will do: the rows as change set, and what was found on the way."""
+
+    register: Register
+    table: SourceTable
+    header_row: int
+    headers: list[str]
+    mapping: dict[int, str]  # column index -> field name or 'id'
+    changes: list[RowChange] = field(default_factory=list)
+    excel_rows: list[int] = field(default_factory=list)  # Excel row number of each change
+    problems: list[Problem] = field(default_factory=list)  # found while reading the cells
+    blocking: list[str] = field(default_factory=list)  # problems of the whole file
+    notes: list[str] = field(default_factory=list)
+    skipped_blank: int = 0
+    held_back: set[int] = field(default_factory=set)  # rows refused for their 编号: not validated
+    update_existing: bool = False
+    community_id: int | None = None
+
+    @property
+    def row_count(self) -> int:
+        return len(self.changes)
+
+    @property
+    def inserts(self) -> int:
+        return sum(1 for c in self.changes if c.action == "insert")
+
+    @property
+    def updates(self) -> int:
+        return sum(1 for c in self.changes if c.action == "update")
+
+    @property
+    def unmapped(self) -> list[str]:
+        """Headers of columns left out, as 'C 列「xx」'."""
+        return [f"{column_letter(c)} 列「{h}」" for c, h in enumerate(self.headers)
+                if h and c not in self.mapping]
+
+    def column_of(self, label: str) -> int | None:
+        """The column index of a field label (or 编号) in the file."""
+        for c, name in self.mapping.items():
+            if self.register.label_of(name) == label:
+                return c
+        return None
+
+    def excel_row_of(self, where: str) -> int | None:
+        m = re.search(r"第 (\d+) 行", where)
+        return int(m[1]) if m and where.startswith(self.table.row_word) else None
+
+    def mapping_table(self) -> pd.DataFrame:
+        """Each column of the file, its header and the field it goes to."""
+        choices = field_choices(self.register)
+        return pd.DataFrame({
+            "列": [column_letter(c) for c in range(len(self.headers))],
+            "表头": self.headers,
+            "导入到": [choices.get(self.mapping.get(c, NOT_IMPORTED), "") for c in range(len(self.headers))],
+        })
+
+    def preview(self, limit: int = 20) -> pd.DataFrame:
+        """The first data rows as read, under the field labels they go to."""
+        columns = sorted(self.mapping)
+        labels = [self.register.label_of(self.mapping[c]) for c in columns]
+        shown = []
+        for n in self.excel_rows[:limit]:
+            row = self.table.rows[n - 1]
+            shown.append([n, *(_shown(row[c]) if c < len(row) and row[c] is not None else ""
+                               for c in columns)])
+        return pd.DataFrame(shown, columns=["行", *labels])
+
+
+def plan_import(db: Database, actor: Actor, register: str, source: SourceTable | str | Path | bytes,
+                *, file_name: str | None = None, sheet: str | None = None,
+                header_row: int | None = None, mapping: dict[int, str] | None = None,
+                community: int | str | None = None, update_existing: bool = False,
+                progress: Progress | None = None) -> ImportPlan:
+    """Read the file and turn its rows into a change set; nothing is validated or written yet."""
+    reg = registers.get(register)
+    require(actor, reg.name, "import", reg.label)
+    if reg.name in NOT_IMPORTABLE:
+        raise ImportRefused(NOT_IMPORTABLE[reg.name])
+    report = progress or (lambda fraction, text: None)
+    report(0.0, "正在读取文件…")
+    table = source if isinstance(source, SourceTable) else read_source(source, file_name, sheet, reg.name)
+    if not table.rows:
+        raise ImportRefused(f"工作表「{table.sheet}」没有任何内容")
+    if header_row is None:
+        header_row = detect_header_row(table, reg)
+    elif not 1 <= header_row <= len(table.rows):
+        raise ImportRefused(f"表头行 {header_row} 超出范围：「{table.sheet}」共 {len(table.rows)} 行")
+    headers = header_texts(table, header_row, reg)
+    if mapping is None:
+        mapping = map_columns(headers, reg)
+    mapping = {c: name for c, name in mapping.items() if name and c < len(headers)}
+    plan = ImportPlan(reg, table, header_row, headers, mapping, update_existing=update_existing,
+                      community_id=community_id_of(db, community) if community not in (None, "") else None)
+    _check_columns(plan)
+    if plan.blocking:
+        return plan
+    report(0.1, "正在整理数据行…")
+    _build_changes(plan, report)
+    report(0.4, "正在对应关联数据（小区、房屋、人员…）…")
+    _assign_ids(db, plan)
+    _resolve_references(db, plan)
+    report(0.5, f"已读取 {plan.row_count:,} 行")
+    return plan
+
+
+def community_id_of(db: Database, value: int | str) -> int:
+    """A community given by its id or its name."""
+    text = str(value).strip()
+    if text.isdigit():
+        found = db.scalar("SELECT id FROM communities WHERE id = ? AND deleted_at IS NULL", [int(text)])
+    else:
+        found = db.scalar("SELECT id FROM communities WHERE name = ? AND deleted_at IS NULL", [text])
+    if found is None:
+        raise ImportRefused(f"没有编号或名称为「{text}」的小区")
+    return found
+
+
+def _check_columns(plan: ImportPlan) -> None:
+    reg = plan.register
+    by_field: dict[str, list[int]] = {}
+    for c, name in sorted(plan.mapping.items()):
+        by_field.setdefault(name, []).append(c)
+    for name, cols in by_field.items():
+        if len(cols) > 1:
+            where = "、".join(f"{column_letter(c)} 列" for c in cols)
+            plan.blocking.append(f"多列都对应「{reg.label_of(name)}」（{where}）：请只保留其中一列")
+    if not plan.mapping:
+        plan.blocking.append(f"第 {plan.header_row} 行没有一列能对应到「{reg.label}」的字段，请检查表头行")
+        return
+    defaults = {"community_id"} if plan.community_id is not None and reg.has_field("community_id") else set()
+    missing = [f.label for f in reg.fields if f.required and f.default is None
+               and f.name not in by_field and f.name not in defaults]
+    if missing and not plan.update_existing:
+        plan.blocking.append("缺少必填的列：" + "、".join(f"「{m}」" for m in missing))
+    if plan.update_existing and ID_COLUMN not in by_field:
+        plan.blocking.append("要按编号更新已有的行，文件中须有「编号」列")
+
+
+def _build_changes(plan: ImportPlan, report: Progress) -> None:
+    reg, table = plan.register, plan.table
+    csv_source = table.kind == "csv"
+    columns = sorted(plan.mapping.items())
+    readers = [(c, name, cell_reader(reg, reg.field(name), csv_source) if name != ID_COLUMN else None)
+               for c, name in columns]
+    default_community = (plan.community_id
+                         if plan.community_id is not None and reg.has_field("community_id") else None)
+    sample = _template_sample(reg)
+    start = first_data_row(table, plan.header_row)
+    total = max(len(table.rows) - start + 1, 1)
+    for index in range(start - 1, len(table.rows)):
+        row = table.rows[index]
+        n = index + 1
+        if (index - start) % 20000 == 0 and index > start:
+            report(0.1 + 0.3 * (index - start) / total, f"正在整理第 {n:,} 行…")
+        cells = [(c, name, reader, row[c] if c < len(row) else None) for c, name, reader in readers]
+        if all(v is None or (isinstance(v, str) and not v.strip()) or (index, c) in table.filled
+               for c, _, _, v in cells):
+            plan.skipped_blank += 1
+            continue
+        where = table.where(n)
+        if sample is not None and n == plan.header_row + 1 and _is_sample(cells, sample):
+            plan.notes.append(f"第 {n} 行与导入模板的示例行相同，已跳过")
+            continue
+        values: dict[str, Any] = {}
+        for c, name, reader, v in cells:
+            if reader is None:
+                values[ID_COLUMN] = v
+                continue
+            try:
+                value = reader(v)
+                if value is not None:  # blank: the field's default on insert (see _assign_ids)
+                    values[name] = value
+            except CellRefused as err:
+                plan.problems.append(Problem(where, reg.field(name).label, str(err)))
+        if default_community is not None and values.get("community_id") is None:
+            values["community_id"] = default_community
+        plan.changes.append(RowChange("insert", values=values, where=where))
+        plan.excel_rows.append(n)
+
+
+def _template_sample(reg: Register) -> dict[str, str] | None:
+    from app.templates import sample_texts
+
+    return sample_texts(reg)
+
+
+def _is_sample(cells, sample: dict[str, str]) -> bool:
+    shown = {name: _shown(v) for _, name, _, v in cells if v is not None and name in sample}
+    return len(shown) >= 2 and all(sample[k] == v for k, v in shown.items())
+
+
+def _assign_ids(db: Database, plan: ImportPlan) -> None:
+    """Rows with a 编号: an update of that row (when chosen), else a new row keeping it."""
+    reg = plan.register
+    given: dict[int, int] = {}  # id -> index of its first row
+    ids: list[int | None] = []
+    for i, c in enumerate(plan.changes):
+        raw = c.values.pop(ID_COLUMN, None)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            ids.append(None)
+            continue
+        try:
+            number = Decimal(str(raw).strip())
+            if number != number.to_integral_value() or number < 1:
+                raise InvalidOperation
+            row_id = int(number)
+        except (InvalidOperation, ValueError):
+            plan.problems.append(Problem(c.where, "编号", f"{raw!s:.20} 应为正整数（新增的行可留空）"))
+            plan.held_back.add(i)
+            ids.append(None)
+            continue
+        if row_id in given:
+            plan.problems.append(Problem(c.where, "编号", f"编号 {row_id} 与第 "
+                                         f"{plan.excel_rows[given[row_id]]} 行重复"))
+            plan.held_back.add(i)
+            ids.append(None)
+            continue
+        given[row_id] = i
+        ids.append(row_id)
+    if not given:
+        return
+    existing = dict(db.rows(
+        "SELECT id, deleted_at IS NOT NULL FROM " + q(reg.name) + " WHERE id IN (SELECT unnest(?))",
+        [sorted(given)],
+    ))
+    # An update sets every mapped column: a blank cell clears it; insert-only columns are left.
+    updated = [name for name in plan.mapping.values()
+               if name != ID_COLUMN and reg.field(name).editable]
+    for i, (c, row_id) in enumerate(zip(plan.changes, ids)):
+        if row_id is None:
+            continue
+        if row_id not in existing:
+            c.values[ID_COLUMN] = row_id
+        elif existing[row_id]:
+            plan.problems.append(Problem(c.where, "编号", f"编号 {row_id} 的行已被删除，不能再用"))
+            plan.held_back.add(i)
+        elif plan.update_existing:
+            c.action, c.row_id = "update", row_id
+            c.values = {name: c.values.get(name) for name in updated}
+        else:
+            plan.held_back.add(i)
+            plan.problems.append(Problem(
+                c.where, "编号",
+                f"编号 {row_id} 已存在；要用本文件修改已有的行，请选择「按编号更新已有行」",
+            ))
+
+
+def _resolve_references(db: Database, plan: ImportPlan) -> None:
+    """Turn reference labels into ids where the save path alone could not decide.
+
+    The community column goes first, so that a household '3-2-1201' or a building '3' is
+    looked for in the row's own community; rows without one use the chosen default
+    community. A label may also be prefixed with its community ('阳光花园/MJ-1/1号楼单元门禁').
+    A number is tried as a label first (楼栋 3), then taken as an id. What stays ambiguous
+    or unknown is left as text: the save path reports it in its own words.
+    """
+    reg = plan.register
+    refs = [f for f in reg.refs() if f.name in plan.mapping.values() or
+            (f.name == "community_id" and plan.community_id is not None)]
+    refs.sort(key=lambda f: f.name != "community_id")
+    community_field = ("community_id" if reg.has_field("community_id")
+                       and reg.field("community_id").ref == "communities" else None)
+    communities = {name: cid for cid, name in db.rows(
+        "SELECT id, name FROM communities WHERE deleted_at IS NULL")}
+    for f in refs:
+        target = registers.get(f.ref)
+        texts = set()
+        for c in plan.changes:
+            v = c.values.get(f.name)
+            if isinstance(v, str):
+                texts.add(v)
+            elif isinstance(v, int) and not isinstance(v, bool):
+                texts.add(str(v))
+        if not texts:
+            continue
+        found = resolve_labels(db, target, sorted(texts))
+        prefixed = {}
+        for text in texts:
+            head, _, rest = text.partition("/")
+            if not found.get(text) and rest and head in communities:
+                prefixed[text] = (communities[head], rest)
+        if prefixed:
+            more = resolve_labels(db, target, sorted({rest for _, rest in prefixed.values()}))
+            for text, (cid, rest) in prefixed.items():
+                found[text] = [x for x in more.get(rest, []) if x[2] == cid]
+        for c in plan.changes:
+            v = c.values.get(f.name)
+            if v is None or isinstance(v, bool):
+                continue
+            text = str(v)
+            candidates = found.get(text, [])
+            community = c.values.get(community_field) if community_field else None
+            if not isinstance(community, int):
+                community = plan.community_id
+            if len(candidates) > 1 and community is not None:
+                candidates = [x for x in candidates if x[2] == community] or candidates
+            if len(candidates) > 1:
+                exact = [x for x in candidates if x[1] == text]
+                candidates = exact if len(exact) == 1 else candidates
+            if len(candidates) == 1:
+                c.values[f.name] = candidates[0][0]
+            elif isinstance(v, int) or text.isdigit():
+                c.values[f.name] = int(text)  # no row has it as a label: an id
+
+
+# -- checking and writing -------------------------------------------------------------------
+class _DryRunDone(Exception):
+    """Raised at the end of a dry run's transaction so that it rolls back."""
+
+
+class _RolledBack:
+    """The database, except that every transaction is rolled back at its end."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+    @contextmanager
+    def transaction(self):
+        with self._db.transaction() as cur:
+            yield cur
+            raise _DryRunDone
+
+
+@dataclass
+class ImportResult:
+    register: Register
+    rows: int
+    dry_run: bool
+    saved: SaveResult | None = None
+    skipped_blank: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        if self.dry_run:
+            text = f"校验通过：{self.rows:,} 行可以导入「{self.register.label}」（试运行，未写入）"
+        else:
+            text = f"已导入「{self.register.label}」：{self.saved.summary if self.saved else '没有改动'}"
+        if self.skipped_blank:
+            text += f"；跳过空行 {self.skipped_blank:,} 行"
+        return text
+
+
+class ImportRejected(ValidationFailed):
+    """Nothing was imported; `problems` lists every problem by row and column."""
+
+
+def _sorted(plan: ImportPlan, problems: Iterable[Problem]) -> list[Problem]:
+    order = {f.label: i for i, f in enumerate(plan.register.fields)}
+
+    def key(p: Problem) -> tuple:
+        row = plan.excel_row_of(p.row)
+        col = plan.column_of(p.column) if p.column else None
+        return (row is not None, row or 0, col if col is not None else order.get(p.column, -1))
+
+    seen, out = set(), []
+    for p in sorted(problems, key=key):
+        if (p.row, p.column, p.message) not in seen:
+            seen.add((p.row, p.column, p.message))
+            out.append(p)
+    return out
+
+
+def run_import(db: Database, actor: Actor, plan: ImportPlan, dry_run: bool = False,
+               progress: Progress | None = None) -> ImportResult:
+    """Validate every row through the save path, then write all rows in one transaction.
+
+    Raises ImportRejected with every problem (by Excel row and column label) when any row
+    is wrong; then nothing is written. A dry run validates the same way and writes nothing.
+    """
+    report = progress or (lambda fraction, text: None)
+    reg = plan.register
+    if plan.blocking:
+        raise ImportRejected([Problem(plan.table.file_name, "", text) for text in plan.blocking])
+    if not plan.changes:
+        raise ImportRejected([Problem(plan.table.file_name, "", "文件中没有可导入的数据行")])
+    verb = "校验" if dry_run else "校验并写入"
+    report(0.5, f"正在{verb} {plan.row_count:,} 行…")
+    # apply_changes sets ids on the changes it writes: give it copies, so a plan can run again
+    changes = [replace(c) for i, c in enumerate(plan.changes) if i not in plan.held_back]
+    target = _RolledBack(db) if dry_run or plan.problems else db
+    saved = None
+    try:
+        if changes:
+            saved = apply_changes(target, actor.via(IMPORT_SOURCE), reg.name, changes)
+    except _DryRunDone:
+        pass
+    except SaveRejected as err:
+        # a refused cell was left out of the change set: the save path's "必填" there is noise
+        refused = {(p.row, p.column) for p in plan.problems}
+        found = [p for p in err.problems if (p.row, p.column) not in refused]
+        raise ImportRejected(_sorted(plan, [*plan.problems, *found])) from None
+    if plan.problems:
+        raise ImportRejected(_sorted(plan, plan.problems))
+    report(1.0, "完成")
+    return ImportResult(reg, plan.row_count, dry_run or saved is None, saved, plan.skipped_blank,
+                        list(plan.notes))
+
+
+def check_import(db: Database, actor: Actor, plan: ImportPlan,
+                 progress: Progress | None = None) -> list[Problem]:
+    """Every problem of the import (empty when it may be imported); writes nothing."""
+    try:
+        run_import(db, actor, plan, dry_run=True, progress=progress)
+    except ImportRejected as err:
+        return err.problems
+    return []
+
+
+def import_file(db: Database, actor: Actor, register: str, source: str | Path | bytes, *,
+                file_name: str | None = None, sheet: str | None = None,
+                header_row: int | None = None, community: int | str | None = None,
+                update_existing: bool = False, dry_run: bool = False,
+                progress: Progress | None = None) -> ImportResult:
+    """Read, map, validate and (unless a dry run) write a file, all or nothing."""
+    plan = plan_import(db, actor, register, source, file_name=file_name, sheet=sheet,
+                       header_row=header_row, community=community,
+                       update_existing=update_existing, progress=progress)
+    return run_import(db, actor, plan, dry_run=dry_run, progress=progress)
+
+
+def plan_summary(plan: ImportPlan) -> str:
+    """What the plan found, in one paragraph for the page."""
+    parts = [f"表头在第 {plan.header_row} 行；数据 {plan.row_count:,} 行"]
+    if plan.updates:
+        parts[-1] += f"（新增 {plan.inserts:,} 行，按编号修改 {plan.updates:,} 行）"
+    if plan.skipped_blank:
+        parts.append(f"跳过空行 {plan.skipped_blank:,} 行")
+    if plan.unmapped:
+        parts.append("未导入的列：" + "、".join(plan.unmapped))
+    return "；".join([*parts, *plan.notes, *plan.blocking]) + "。"
+
+
+def plan_signature(plan: ImportPlan, file_key: str) -> tuple:
+    """Equal for two plans of the same file with the same choices (to reuse a check)."""
+    return (file_key, plan.register.name, plan.table.sheet, plan.header_row,
+            tuple(sorted(plan.mapping.items())), plan.update_existing, plan.community_id)
+
+
+def community_choices(db: Database, actor: Actor) -> dict[int, str]:
+    from app.queries import options
+
+    return options(db, registers.get("communities"), actor)
+
+
+def error_file_name(file_name: str) -> str:
+    return f"{Path(file_name).stem}_错误标注.xlsx"
+
+
+def problems_table(problems: list[Problem]) -> pd.DataFrame:
+    return pd.DataFrame({"行": [p.row for p in problems], "列": [p.column for p in problems],
+                         "问题": [p.message for p in problems]})
+
+
+# -- the error workbook ---------------------------------------------------------------------
+ERROR_HEADER = "错误说明"
+
+
+def error_workbook(plan: ImportPlan, problems: list[Problem]) -> bytes:
+    """The sheet as read, every cell in place, with an error column and the bad cells marked.
+
+    A second sheet lists every problem. The clerk fixes the marked cells and imports again.
+    """
+    by_row: dict[int, list[Problem]] = {}
+    general: list[Problem] = []
+    for p in problems:
+        n = plan.excel_row_of(p.row)
+        (by_row.setdefault(n, []) if n is not None else general).append(p)
+    bad = {(n, plan.column_of(p.column)) for n, ps in by_row.items() for p in ps}
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
+                                   "strings_to_urls": False, "strings_to_numbers": False})
+    ws = wb.add_worksheet(plan.table.sheet[:31] or "Sheet1")
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    moment_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    red = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
+    bad_fmt = wb.add_format(red)
+    bad_date_fmt = wb.add_format({**red, "num_format": "yyyy-mm-dd"})
+    bad_moment_fmt = wb.add_format({**red, "num_format": "yyyy-mm-dd hh:mm"})
+    header_fmt = wb.add_format({"bold": True, "font_color": "#9C0006"})
+    note_fmt = wb.add_format({"font_color": "#9C0006", "text_wrap": False})
+    inside_merge = {(r, c) for r1, c1, r2, c2 in plan.table.merged if (r1, c1) != (r2, c2)
+                    for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+    for r, row in enumerate(plan.table.rows):
+        for c, v in enumerate(row):
+            if v is None or (r, c) in inside_merge:
+                continue
+            marked = (r + 1, c) in bad
+            if isinstance(v, datetime):
+                ws.write_datetime(r, c, v, bad_moment_fmt if marked else moment_fmt)
+            elif isinstance(v, date):
+                ws.write_datetime(r, c, datetime(v.year, v.month, v.day),
+                                  bad_date_fmt if marked else date_fmt)
+            elif isinstance(v, bool):
+                ws.write_boolean(r, c, v, bad_fmt if marked else None)
+            elif isinstance(v, (int, float)):
+                ws.write_number(r, c, v, bad_fmt if marked else None)
+            else:
+                ws.write_string(r, c, str(v), bad_fmt if marked else None)
+    for r1, c1, r2, c2 in plan.table.merged:
+        if (r1, c1) != (r2, c2):
+            v = plan.table.rows[r1][c1] if c1 < len(plan.table.rows[r1]) else None
+            ws.merge_range(r1, c1, r2, c2, "" if v is None else _shown(v))
+    error_col = plan.table.width
+    ws.write_string(plan.header_row - 1, error_col, ERROR_HEADER, header_fmt)
+    longest = display_width(ERROR_HEADER)
+    for n, ps in by_row.items():
+        text = "；".join(f"「{p.column}」{p.message}" if p.column else p.message for p in ps)
+        ws.write_string(n - 1, error_col, text, note_fmt)
+        longest = max(longest, display_width(text))
+    ws.set_column(error_col, error_col, min(longest + 2, 80))
+    ws.freeze_panes(plan.header_row, 0)
+    listing = wb.add_worksheet("错误清单")
+    listing.write_row(0, 0, ["行", "列", "问题"], header_fmt)
+    for i, p in enumerate([*general, *(p for n in sorted(by_row) for p in by_row[n])], start=1):
+        listing.write_row(i, 0, [p.row, p.column, p.message])
+    listing.set_column(0, 1, 16)
+    listing.set_column(2, 2, 80)
+    wb.close()
+    return out.getvalue()

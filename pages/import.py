@@ -1,0 +1,126 @@
+"""Excel 导入: choose a register, get its template, upload a file, see every problem, import all or nothing."""
+
+import streamlit as st
+
+from app import importer, registers, templates
+from app.ui import session
+
+db, actor = session.db(), session.actor()
+st.title("Excel 导入")
+st.caption(
+    "把已有的 Excel 或 CSV 台账导入系统：自动识别表头行和列名，逐行校验；"
+    "只要有一行有错就一行也不导入，并列出每个错误所在的 Excel 行号和列名。"
+)
+
+done = st.session_state.pop("import-done", None)
+if done:
+    st.success(done)
+
+choices = importer.importable_registers()
+name = st.selectbox("导入到哪个台账", list(choices), format_func=choices.get, key="import-register")
+reg = registers.get(name)
+st.download_button(
+    f"下载「{reg.label}」导入模板", templates.template_xlsx(name, db, actor),
+    file_name=templates.template_file_name(name), icon=":material/download:", key="import-template",
+    on_click="ignore",
+)
+
+round_ = st.session_state.setdefault("import-round", 0)  # a new uploader after each import
+upload = st.file_uploader("上传 Excel（.xlsx / .xls）或 CSV 文件", type=["xlsx", "xlsm", "xls", "csv"],
+                          key=f"import-file-{round_}")
+if upload is None:
+    st.stop()
+
+
+@st.cache_data(max_entries=4, show_spinner="正在读取文件…")
+def read(data: bytes, file_name: str, sheet: str | None, register: str) -> importer.SourceTable:
+    return importer.read_source(data, file_name, sheet, register)
+
+
+try:
+    table = read(upload.getvalue(), upload.name, st.session_state.get(f"import-sheet-{upload.file_id}"), name)
+except importer.ImportRefused as err:
+    st.error(str(err))
+    st.stop()
+if len(table.sheets) > 1:
+    st.selectbox("工作表", table.sheets, index=table.sheets.index(table.sheet),
+                 key=f"import-sheet-{upload.file_id}")
+if table.encoding:
+    st.caption(f"文件编码：{table.encoding}")
+
+try:
+    detected = importer.detect_header_row(table, reg)
+except importer.ImportRefused as err:
+    st.warning(str(err))
+    detected = 1
+file_key = f"{upload.file_id}-{table.sheet}-{name}"
+header_row = st.number_input("表头在第几行", min_value=1, max_value=max(len(table.rows), 1),
+                             value=detected, step=1, key=f"import-header-{file_key}")
+headers = importer.header_texts(table, header_row, reg)
+found = importer.map_columns(headers, reg)
+targets = importer.field_choices(reg)
+with st.expander(f"列对应：{len(found)} 列已对应到「{reg.label}」的字段（可修改）", expanded=not found):
+    grid = st.columns(4)
+    mapping = {}
+    for c, header in enumerate(headers):
+        with grid[c % 4]:
+            mapping[c] = st.selectbox(
+                f"{importer.column_letter(c)} 列「{header or '无表头'}」", list(targets),
+                index=list(targets).index(found.get(c, importer.NOT_IMPORTED)),
+                format_func=targets.get, key=f"import-map-{file_key}-{header_row}-{c}",
+            )
+
+left, right = st.columns(2)
+update_existing = left.checkbox("按编号更新已有行", key="import-update",
+                                help="文件中「编号」已存在的行，按文件内容修改该行（空单元格会清空该字段）；"
+                                     "不勾选时这样的行会被拒绝")
+community = None
+if reg.community is not None:
+    communities = importer.community_choices(db, actor)
+    community = right.selectbox("默认小区（可选）", [None, *communities],
+                                format_func=lambda c: "不指定" if c is None else communities[c],
+                                key="import-community",
+                                help="小区列为空的行取此小区；同名的房屋、楼栋等按此小区区分")
+
+try:
+    plan = importer.plan_import(db, actor, name, table, header_row=header_row, mapping=mapping,
+                                community=community, update_existing=update_existing)
+except importer.ImportRefused as err:
+    st.error(str(err))
+    st.stop()
+
+st.subheader("预览")
+st.write(importer.plan_summary(plan))
+st.dataframe(plan.preview(), hide_index=True, width="stretch")
+
+signature = importer.plan_signature(plan, upload.file_id)
+if st.session_state.get("import-checked", (None,))[0] != signature:
+    bar = st.progress(0.0, text="正在校验…")
+    st.session_state["import-checked"] = (signature, importer.check_import(
+        db, actor, plan, progress=lambda f, text: bar.progress(f, text=text)))
+    bar.empty()
+problems = st.session_state["import-checked"][1]
+
+if problems:
+    st.error(f"发现 {len(problems):,} 个问题，未导入任何数据。请修改文件后重新上传，或调整上面的表头行和列对应。")
+    st.dataframe(importer.problems_table(problems), hide_index=True, width="stretch")
+    st.download_button(
+        "下载标出错误的文件", importer.error_workbook(plan, problems),
+        file_name=importer.error_file_name(upload.name), icon=":material/download:",
+        key="import-error-file", on_click="ignore",
+    )
+else:
+    st.success(f"校验通过：{plan.row_count:,} 行都可以导入。")
+
+if st.button(f"导入 {plan.row_count:,} 行", type="primary", disabled=bool(problems), key="import-run"):
+    bar = st.progress(0.0, text="正在导入…")
+    try:
+        result = importer.run_import(db, actor, plan, progress=lambda f, text: bar.progress(f, text=text))
+    except importer.ImportRejected as err:  # someone changed the data since the check
+        st.session_state.pop("import-checked", None)
+        st.error("导入未完成，未写入任何数据：" + "；".join(str(p) for p in err.problems[:5]))
+        st.stop()
+    st.session_state["import-done"] = result.summary
+    st.session_state["import-round"] = round_ + 1
+    st.session_state.pop("import-checked", None)
+    st.rerun()
