@@ -92,6 +92,7 @@ class Database:
         self.backend = "postgres" if self.is_postgres else "duckdb"
         self._write_lock = threading.RLock()
         self._local = threading.local()
+        self._native: list = []  # psycopg connections of query_page, closed with the database
         if self.is_postgres:
             self._con = duckdb.connect(":memory:")
             try:
@@ -127,6 +128,8 @@ class Database:
         return cur
 
     def close(self) -> None:
+        for conn in self._native:
+            conn.close()
         if self.is_postgres:
             for alias in (postgres.ALIAS, postgres.ADMIN_ALIAS):
                 try:  # ends the extension's pooled PostgreSQL sessions now
@@ -161,6 +164,26 @@ class Database:
         """Run a query; DECIMAL stays Decimal and DATE stays date (via Arrow, not .df())."""
         rel = self.cursor().execute(sql, params or [])
         return rel.arrow().read_all().to_pandas()
+
+    def query_page(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """A plain SELECT over register tables, as fast as the backend allows.
+
+        On PostgreSQL it runs on the server itself (psycopg): DuckDB's scanner does not push
+        ORDER BY/LIMIT down, so a sorted first page of a big table would copy the table.
+        The SQL must be valid in both dialects (identifiers, ILIKE, concat_ws, CAST, LIMIT).
+        """
+        if not self.is_postgres:
+            return self.query(sql, params)
+        conn = getattr(self._local, "native", None)
+        if conn is None or conn.closed:
+            import psycopg
+
+            conn = self._local.native = psycopg.connect(self.url, autocommit=True)
+            self._native.append(conn)
+        with conn.cursor() as cur:
+            cur.execute(sql.replace("%", "%%").replace("?", "%s"), list(params or []))
+            names = [d.name for d in cur.description]
+            return pd.DataFrame.from_records(cur.fetchall(), columns=names)
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         return self.cursor().execute(sql, params or []).fetchall()

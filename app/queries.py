@@ -167,19 +167,19 @@ def order_clause(reg: Register, req: PageRequest) -> str:
 
 def count_rows(db: Database, reg: Register, req: PageRequest, actor: Actor) -> int:
     where, params = where_clause(reg, req, actor)
-    return db.scalar("SELECT count(*) FROM " + q(reg.name) + " t" + where, params)
+    return int(db.query_page("SELECT count(*) AS n FROM " + q(reg.name) + " t" + where, params)["n"][0])
 
 
 def fetch_page(db: Database, actor: Actor, reg: Register, req: PageRequest) -> tuple[pd.DataFrame, int]:
     """One page of rows in the database's order; personal data masked for the actor."""
     require(actor, reg.name, "view", reg.label)
+    total = count_rows(db, reg, req, actor)
     where, params = where_clause(reg, req, actor)
-    total = db.scalar("SELECT count(*) FROM " + q(reg.name) + " t" + where, params)
     sql = (
         "SELECT t.* FROM " + q(reg.name) + " t" + where + order_clause(reg, req)
         + " LIMIT ? OFFSET ?"
     )
-    frame = db.query(sql, [*params, req.page_size, (max(req.page, 1) - 1) * req.page_size])
+    frame = db.query_page(sql, [*params, req.page_size, (max(req.page, 1) - 1) * req.page_size])
     return mask_frame(reg, frame, actor), total
 
 

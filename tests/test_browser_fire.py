@@ -187,8 +187,16 @@ def column_texts(page, label: str, n: int = 0) -> dict[int, str]:
     found: dict[int, str] = {}
     top = 0
     while True:
-        scroller.evaluate("(e, top) => { e.scrollTop = top; }", top)
-        page.wait_for_timeout(250)  # Glide redraws and rebuilds its accessibility table
+        top = scroller.evaluate("(e, top) => { e.scrollTop = top; return e.scrollTop; }", top)
+        # Glide redraws and rebuilds its accessibility table: wait for the rows now in view
+        first = max(0, int(top // ROW_HEIGHT) - 1)
+        page.wait_for_function(
+            """([e, col, first]) => [...e.closest('[data-testid="stDataFrameResizable"]')
+                   .querySelectorAll(`td[aria-colindex="${col}"][data-testid^="glide-cell-"]`)]
+                 .some(td => Number(td.dataset.testid.split('-').pop()) === first)""",
+            arg=[scroller.element_handle(), col, first], timeout=5_000,
+        )
+        page.wait_for_timeout(100)
         for testid, text in scroller.evaluate(
             """(e, col) => [...e.closest('[data-testid="stDataFrameResizable"]')
                    .querySelectorAll(`td[aria-colindex="${col}"][data-testid^="glide-cell-"]`)]

@@ -208,3 +208,18 @@ def test_blank_cells_of_a_new_row_take_the_defaults(db, actor, estate):
     (h,) = add(db, actor, "households", {"community_id": estate["sun"], "code": "6-6-6", "area": "60",
                                           "usage": None, "status": ""})
     assert db.rows("SELECT usage, status FROM households WHERE id = ?", [h]) == [("住宅", "空置")]
+
+
+def test_page_filter_sort_and_search(db, actor, estate):
+    add(db, actor, "households",
+        {"community_id": estate["sun"], "code": "1-2-301", "area": "120.00", "status": "出租"},
+        {"community_id": estate["sun"], "code": "1-2-302", "area": "75.50", "status": "出租"})
+    reg = registers.get("households")
+    frame, total = fetch_page(db, actor, reg, PageRequest(filters={"status": ["出租"]}, sort="area",
+                                                          descending=True))
+    assert total == 2 and list(frame["code"]) == ["1-2-301", "1-2-302"]
+    assert frame["area"][0] == Decimal("120.00")
+    frame, total = fetch_page(db, actor, reg, PageRequest(search="翠湖"))  # matches the community label
+    assert total == 1 and list(frame["code"]) == ["1-1-101"]
+    frame, total = fetch_page(db, actor, reg, PageRequest(page=2, page_size=3))
+    assert total == 4 and len(frame) == 1
