@@ -11,10 +11,11 @@ import random
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 
@@ -433,7 +434,7 @@ def _check_not_referenced(ctx: SaveContext) -> None:
     if not deleting:
         return
     by_target: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for other, col, target, rid, label in referrers(ctx.cur, ctx.register, sorted(deleting)):
+    for other, _col, target, rid, label in referrers(ctx.cur, ctx.register, sorted(deleting)):
         if other.name == ctx.register.name and rid in deleting:
             continue
         by_target[target][other.label].append(label or f"编号 {rid}")

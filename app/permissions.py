@@ -27,7 +27,7 @@ class Actor:
     communities: tuple[int, ...] | None = None  # None: every community
     source: str = "网格"
 
-    def via(self, source: str) -> "Actor":
+    def via(self, source: str) -> Actor:
         return Actor(self.user, self.role, self.communities, source)
 
 

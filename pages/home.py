@@ -4,8 +4,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app.ui import nav, session
 from app.todo import todo_list
+from app.ui import nav, session
 from app.views import read_view
 
 db, actor = session.db(), session.actor()
