@@ -236,6 +236,7 @@ class Sandbox:
         })
         for setting in (
             "SET TimeZone = '" + db.timezone + "'",
+            "SET enable_progress_bar = false",
             "SET memory_limit = '" + MEMORY_LIMIT + "'",
             "SET max_temp_directory_size = '0KiB'",  # no spilling to disk either
             "SET enable_external_access = false",
@@ -271,6 +272,7 @@ class Sandbox:
         loaded = []
         try:
             reader.execute("SET TimeZone = '" + self.db.timezone + "'")
+            reader.execute("SET enable_progress_bar = false")  # not on the server's terminal
             for name, sql, params in sources:
                 try:
                     batches = reader.execute(sql, params).arrow()

@@ -162,3 +162,31 @@ def db(db_url: str) -> Database:
 @pytest.fixture
 def actor() -> Actor:
     return Actor(user="王会计", role="管理员")
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory) -> Path:
+    """The demo estate seeded once into a DuckDB file; tests copy it (`copy_demo`), never write it."""
+    from app.settings import ensure_defaults
+    from seed.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    database = open_database(str(path))
+    seeder = Actor("演示数据", source="任务")
+    ensure_defaults(database, seeder)
+    seed_demo(database, seeder)
+    database.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def copy_demo(demo_file, tmp_path_factory):
+    """A function giving a fresh copy of the demo file, for a module to change as it likes."""
+    import shutil
+
+    def copy(name: str = "wuye") -> Path:
+        target = tmp_path_factory.mktemp(name) / "wuye.duckdb"
+        shutil.copy(demo_file, target)
+        return target
+
+    return copy

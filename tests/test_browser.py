@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from browser import (
     CHROMIUM,
     cell_text,
@@ -83,18 +82,8 @@ def _households(con):
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    from app.db import open_database
-    from app.permissions import Actor
-    from app.settings import ensure_defaults
-    from seed.demo import seed_demo
-
-    path = tmp_path_factory.mktemp("browser") / "wuye.duckdb"
-    db = open_database(str(path))
-    actor = Actor("测试", source="任务")
-    ensure_defaults(db, actor)
-    seed_demo(db, actor)
-    db.close()
+def app(copy_demo):
+    path = copy_demo("browser")
     log = ARTIFACTS / "server.log"
     log.unlink(missing_ok=True)
     running = App(path, log)

@@ -13,14 +13,13 @@ stops it (`app.offline()`) to read the file. Screenshots go to tests/artifacts/ 
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
-
 from browser import (
     CHROMIUM,
     GLIDE_EDITOR,
@@ -36,6 +35,7 @@ from browser import (
     wait_app_idle,
     wait_grid,
 )
+from playwright.sync_api import expect
 
 pytestmark = [
     pytest.mark.browser,
@@ -95,21 +95,14 @@ class App:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
+def seeded(copy_demo):
     """The demo file, and the 待检查 fire equipment picked from it before the server opens it."""
     from app import registers
     from app.db import open_database
-    from app.permissions import Actor
     from app.queries import labels_for
-    from app.settings import ensure_defaults
-    from seed.demo import seed_demo
-
-    path = tmp_path_factory.mktemp("browser-fire") / "wuye.duckdb"
+    path = copy_demo("browser-fire")
     db = open_database(str(path))
     try:
-        actor = Actor("测试", source="任务")
-        ensure_defaults(db, actor)
-        seed_demo(db, actor)
         today = db.now().date()
         picked = db.rows(
             "SELECT s.fire_equipment_id, s.equip_no, s.type, s.location FROM v_fire_equipment_status s "
@@ -188,12 +181,13 @@ def column_texts(page, label: str, n: int = 0) -> dict[int, str]:
     top = 0
     while True:
         top = scroller.evaluate("(e, top) => { e.scrollTop = top; return e.scrollTop; }", top)
-        # Glide redraws and rebuilds its accessibility table: wait for the rows now in view
-        first = max(0, int(top // ROW_HEIGHT) - 1)
+        # Glide redraws and rebuilds its accessibility table: wait until it starts at the top row
+        first = int(top // ROW_HEIGHT)  # the partly hidden top row is in the table too
         page.wait_for_function(
             """([e, col, first]) => [...e.closest('[data-testid="stDataFrameResizable"]')
                    .querySelectorAll(`td[aria-colindex="${col}"][data-testid^="glide-cell-"]`)]
-                 .some(td => Number(td.dataset.testid.split('-').pop()) === first)""",
+                 .reduce((m, td) => Math.min(m, Number(td.dataset.testid.split('-').pop())),
+                         Infinity) === first""",
             arg=[scroller.element_handle(), col, first], timeout=5_000,
         )
         page.wait_for_timeout(100)
@@ -213,9 +207,8 @@ def column_texts(page, label: str, n: int = 0) -> dict[int, str]:
 def todo_items(page, expected_rows: int) -> list[str]:
     """The 事项 of every row in the home page's 今日待办 grid."""
     page.get_by_role("heading", name="今日待办").wait_for()
-    todo = page.get_by_test_id("stDataFrameResizable").filter(
-        has=page.locator('th[role="columnheader"]', has_text="事项"))
-    todo.wait_for()
+    page.get_by_test_id("stDataFrameResizable").filter(
+        has=page.locator('th[role="columnheader"]', has_text="事项")).wait_for()
     n = next(i for i in range(page.get_by_test_id("stDataFrameResizable").count())
              if grid(page, i).locator('th[role="columnheader"]', has_text="事项").count())
     wait_grid(page, n)
@@ -223,6 +216,20 @@ def todo_items(page, expected_rows: int) -> list[str]:
     assert sorted(texts) == list(range(expected_rows)), (
         f"read {len(texts)} of {expected_rows} to-do rows")
     return list(texts.values())
+
+
+def new_row(page, n: int = 0, timeout: float = 5.0) -> int:
+    """The index of the row "Add row" just appended: Glide scrolls it into view at the bottom,
+    an empty row after the page's rows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.wait_for_timeout(200)
+        ids = grid(page, n).locator('td[data-testid^="glide-cell-1-"]').evaluate_all(
+            "tds => tds.map(td => Number(td.dataset.testid.split('-').pop()))")
+        last = max(ids, default=0)
+        if last >= 1 and cell_text(page, 1, last, n) == "" and cell_text(page, 1, last - 1, n):
+            return last
+        assert time.monotonic() < deadline, "the added row did not come into view"
 
 
 def select_last_row_cell(page, col: int, row: int, n: int = 0) -> None:
@@ -287,13 +294,11 @@ def test_fire_check_in_grid_clears_todo_and_moves_equipment(page, app, seeded):
     page.set_viewport_size({"width": 1400, "height": 900})
     open_page(page, app, "/fire_checks")
     wait_grid(page)
-    equip, on, kind, result, findings = (column(page, c) for c in ("消防器材", "日期", "类别", "结果", "情况说明"))
+    equip, on, kind, result, findings = (
+        column(page, c) for c in ("消防器材", "日期", "类别", "结果", "情况说明"))
     grid(page).hover()
     page.get_by_role("button", name="Add row").click()
-    page.wait_for_timeout(500)  # Glide appends the row and scrolls it into view
-    new = max(int(t.rsplit("-", 1)[1]) for t in grid(page).locator(
-        'td[data-testid^="glide-cell-1-"]').evaluate_all("tds => tds.map(td => td.dataset.testid)"))
-    assert new >= 1 and cell_text(page, 1, new) == "" and cell_text(page, 1, new - 1) != ""
+    new = new_row(page)
 
     assert [on, kind, result, findings] == [equip + 1, equip + 2, equip + 3, equip + 4]
     select_last_row_cell(page, equip, new)

@@ -486,3 +486,54 @@ def test_import_page_lists_problems_and_keeps_the_button_disabled(app_db):
                                                        ("Excel 第 3 行", "建筑面积(㎡)")]
     assert at.button(key="import-run").disabled
     assert at.get("download_button")[1].proto.label == "下载标出错误的文件"
+
+
+# -- a real browser -------------------------------------------------------------------------
+@pytest.mark.browser
+def test_browser_imports_a_workbook_through_the_wizard(tmp_path):
+    from browser import (
+        CHROMIUM,
+        exceptions,
+        full_page_screenshot,
+        launch_chromium,
+        start_app,
+        wait_app_idle,
+    )
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM}")
+    db_path = tmp_path / "wuye.duckdb"
+    db = open_database(str(db_path))
+    add(db, Actor("测试", source="任务"), "communities", {"name": "阳光花园"}, {"name": "翠湖苑"})
+    db.close()
+    workbook = tmp_path / "房屋台账.xlsx"
+    workbook.write_bytes(xlsx([["阳光花园房屋台账"], ["小区", "房号", "建筑面积（㎡）", "交房日期"],
+                               ["阳光花园", "0101", 88, date(2024, 3, 5)],
+                               ["翠湖苑", "1-1-101", 95.5, "2024年3月6日"]]))
+    server = start_app(db_path, Path(__file__).parent / "artifacts" / "import-server.log")
+    try:
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+            page.set_default_timeout(30_000)
+            page.goto(server.url + "/import")
+            wait_app_idle(page)
+            page.get_by_test_id("stSelectbox").first.click()
+            page.get_by_role("option", name="小区与房屋 / 房屋档案").click()
+            wait_app_idle(page)
+            page.locator('input[type="file"]').set_input_files(str(workbook))
+            page.get_by_text("校验通过：2 行都可以导入").wait_for()
+            assert exceptions(page) == []
+            full_page_screenshot(page, Path(__file__).parent / "artifacts" / "import-checked.png")
+            page.get_by_role("button", name="导入 2 行").click()
+            page.get_by_text("已导入「房屋档案」：新增 2 行").wait_for()
+            assert exceptions(page) == []
+            browser.close()
+    finally:
+        server.stop()
+    db = open_database(str(db_path))
+    assert db.rows("SELECT community_id, code, area, handover_date FROM households ORDER BY id") == [
+        (1, "0101", Decimal("88.00"), date(2024, 3, 5)), (2, "1-1-101", Decimal("95.50"), date(2024, 3, 6))]
+    assert db.scalar("SELECT count(*) FROM audit_log WHERE register = 'households' AND source = '导入'") == 2
+    db.close()

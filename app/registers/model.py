@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -98,19 +99,23 @@ class Register:
     position: int = 100  # order within its area in navigation
     extra: dict = field(default_factory=dict)
 
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
     def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"{self.name} has no field {name}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no field {name}") from None
 
     def has_field(self, name: str) -> bool:
-        return any(f.name == name for f in self.fields)
+        return name in self._by_name
 
-    @property
-    def columns(self) -> list[str]:
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
         """Every column of the table, system columns included."""
-        return ["id", *(f.name for f in self.fields), *SYSTEM_COLUMNS]
+        return ("id", *(f.name for f in self.fields), *SYSTEM_COLUMNS)
 
     def label_of(self, column: str) -> str:
         if column in SYSTEM_LABELS:

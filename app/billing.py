@@ -1,0 +1,215 @@
+"""Fees: the bill run for a period and the cashier (payments, receipts, voids). No Streamlit.
+
+Amounts are computed set-based in SQL (one statement for all methods and households) and
+written through the save path, so bills are validated and audited like any other row. The
+cashier writes a receipt; the save rule of `receipts` (app/save_rules/fees.py) numbers it and
+allocates it to the household's bills in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from app import registers
+from app.changes import Problem, RowChange, ValidationFailed, apply_changes
+from app.db import Database
+from app.permissions import Actor
+from app.validation import money
+
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+# One row per (household, fee item) that the run for a period bills, with its amount.
+# Parameters: period, period, community_id. Parking spaces are added when that register exists.
+_BILL_LINES = """
+WITH run AS (
+    SELECT CAST(? AS VARCHAR) AS period,
+           CAST(strptime(? || '-01', '%Y-%m-%d') AS DATE) AS period_start,
+           CAST(? AS BIGINT) AS community_id
+),
+run_days AS (
+    SELECT *,
+           last_day(period_start) AS period_end,
+           month(period_start) AS period_month,
+           make_date(year(period_start), month(period_start),
+                     CAST(least(greatest(coalesce(setting_int('fee.due_day', community_id), 25), 1),
+                                day(last_day(period_start))) AS INTEGER)) AS due_date
+    FROM run
+),
+items AS (
+    SELECT f.id, f.method, f.unit_price, f.usage_scope, f.meter,
+           coalesce(f.vacant_ratio, 1) AS vacant_ratio,
+           CASE f.cycle WHEN '月' THEN 1 WHEN '季' THEN 3 ELSE 12 END AS months
+    FROM fee_items f, run_days r
+    WHERE f.community_id = r.community_id
+      AND f.deleted_at IS NULL
+      AND f.status = '已审批'
+      AND f.effective_from <= r.period_end
+      AND (f.effective_to IS NULL OR f.effective_to >= r.period_start)
+      AND (f.cycle = '月'
+           OR (f.cycle = '季' AND r.period_month IN (1, 4, 7, 10))
+           OR (f.cycle = '年' AND r.period_month = 1))
+),
+homes AS (
+    SELECT h.id, h.area, h.usage, h.status
+    FROM households h, run_days r
+    WHERE h.community_id = r.community_id AND h.deleted_at IS NULL
+),
+lines AS (
+    SELECT h.id AS household_id, i.id AS fee_item_id,
+           CAST(h.area AS DECIMAL(12,3)) AS quantity,
+           round(h.area * i.unit_price * i.months
+                 * CASE WHEN h.status = '空置' THEN i.vacant_ratio ELSE 1 END, 2) AS amount
+    FROM items i JOIN homes h ON i.usage_scope IS NULL OR h.usage = i.usage_scope
+    WHERE i.method = '按面积'
+    UNION ALL
+    SELECT h.id, i.id, CAST(i.months AS DECIMAL(12,3)), round(i.unit_price * i.months, 2)
+    FROM items i JOIN homes h ON i.usage_scope IS NULL OR h.usage = i.usage_scope
+    WHERE i.method = '固定'
+    UNION ALL
+    SELECT h.id, i.id, m.curr_reading - m.prev_reading,
+           round((m.curr_reading - m.prev_reading) * i.unit_price, 2)
+    FROM items i
+    JOIN homes h ON i.usage_scope IS NULL OR h.usage = i.usage_scope
+    JOIN meter_readings m ON m.household_id = h.id AND m.meter = i.meter
+    JOIN run_days r ON m.period = r.period
+    WHERE i.method = '按用量' AND m.deleted_at IS NULL AND m.curr_reading >= m.prev_reading
+    {parking}
+)
+SELECT l.household_id, l.fee_item_id, l.quantity, l.amount, r.due_date
+FROM lines l, run_days r
+WHERE l.amount > 0
+  AND NOT EXISTS (
+      SELECT 1 FROM bills b
+      WHERE b.household_id = l.household_id AND b.fee_item_id = l.fee_item_id
+        AND b.period = r.period AND b.deleted_at IS NULL
+  )
+ORDER BY l.household_id, l.fee_item_id
+"""
+
+_PARKING_LINES = """
+    UNION ALL
+    SELECT h.id, i.id, CAST(i.months AS DECIMAL(12,3)),
+           round(sum(s.monthly_fee) * i.unit_price * i.months, 2)
+    FROM items i
+    JOIN homes h ON i.usage_scope IS NULL OR h.usage = i.usage_scope
+    JOIN parking_spaces s ON s.household_id = h.id
+    JOIN run_days r ON true
+    WHERE i.method = '按车位' AND s.deleted_at IS NULL AND s.kind = '租赁'
+      AND (s.lease_end_on IS NULL OR s.lease_end_on >= r.period_start)
+    GROUP BY h.id, i.id, i.months, i.unit_price
+"""
+
+
+def check_period(period: str) -> str:
+    if not isinstance(period, str) or not PERIOD.fullmatch(period):
+        raise ValueError(f"账期应写作 年-月，例如 2026-07，而不是 {period!r}")
+    return period
+
+
+def _has_parking(db: Database) -> bool:
+    return "parking_spaces" in registers.catalog() and db.table_exists("parking_spaces")
+
+
+def bill_lines(db: Database, community_id: int, period: str) -> pd.DataFrame:
+    """The bills a run for this period would add (none already billed): the dry run's rows."""
+    check_period(period)
+    sql = _BILL_LINES.format(parking=_PARKING_LINES if _has_parking(db) else "")
+    return db.query(sql, [period, period, community_id])
+
+
+def generate_bills(db: Database, actor: Actor, community_id: int, period: str) -> int:
+    """Bill every approved fee item of a community for a period; returns bills added.
+
+    Idempotent: a (household, fee item, period) already billed is skipped, and the save
+    path refuses a duplicate should two runs race.
+    """
+    lines = bill_lines(db, community_id, period)
+    if lines.empty:
+        return 0
+    issued_at = db.now()
+    changes = [
+        RowChange(
+            "insert",
+            values={
+                "household_id": int(row.household_id),
+                "fee_item_id": int(row.fee_item_id),
+                "period": period,
+                "quantity": row.quantity,
+                "amount": money(row.amount),
+                "due_date": row.due_date,
+                "issued_at": issued_at,
+            },
+        )
+        for row in lines.itertuples(index=False)
+    ]
+    return len(apply_changes(db, actor.via("出账"), "bills", changes).inserted)
+
+
+# -- cashier ----------------------------------------------------------------------------
+def open_bills(db: Database, household_id: int, as_of: date | None = None) -> pd.DataFrame:
+    """A household's bills with money still owed, oldest due first (the order payments go)."""
+    return db.query(
+        "SELECT bill_id, fee_item, period, due_date, due_net, paid_net, outstanding, status "
+        "FROM bill_balance_as_of(CAST(? AS DATE)) WHERE household_id = ? AND outstanding > 0 "
+        "ORDER BY due_date, period, bill_id",
+        [as_of or db.now().date(), household_id],
+    )
+
+
+def credit_balance(db: Database, household_id: int) -> Decimal:
+    """Σ household_credits (+ received, − applied), leaving out credit of voided receipts."""
+    value = db.scalar(
+        "SELECT coalesce(sum(c.amount), 0) FROM household_credits c "
+        "LEFT JOIN receipts r ON r.id = c.receipt_id AND c.amount > 0 "
+        "WHERE c.deleted_at IS NULL AND c.household_id = ? AND NOT coalesce(r.voided, false)",
+        [household_id],
+    )
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def take_payment(
+    db: Database,
+    actor: Actor,
+    household_id: int,
+    amount: Any,
+    method: str,
+    paid_at: datetime | None = None,
+    cashier_id: int | None = None,
+    note: str | None = None,
+) -> int:
+    """Take a payment: one numbered receipt, allocated oldest due first, overpayment to credit.
+
+    Returns the receipt id. Everything (receipt, its payments, credit) is one transaction.
+    """
+    community_id = db.scalar(
+        "SELECT community_id FROM households WHERE id = ? AND deleted_at IS NULL", [household_id]
+    )
+    if community_id is None:
+        raise ValidationFailed([Problem("收款", "房屋", f"房屋编号 {household_id} 不存在")])
+    values = {
+        "community_id": community_id,
+        "household_id": household_id,
+        "paid_at": paid_at or db.now(),
+        "total": amount,
+        "method": method,
+        "cashier_id": cashier_id,
+        "note": note,
+    }
+    result = apply_changes(
+        db, actor.via("收银台"), "receipts",
+        [RowChange("insert", values={k: v for k, v in values.items() if v is not None})],
+    )
+    return result.inserted[0]
+
+
+def void_receipt(db: Database, actor: Actor, receipt_id: int, reason: str) -> None:
+    """Void a receipt: its number stays used, its payments and credit stop counting."""
+    apply_changes(
+        db, actor.via("收银台"), "receipts",
+        [RowChange("update", row_id=receipt_id, values={"voided": True, "void_reason": reason})],
+    )

@@ -1,0 +1,320 @@
+"""Save rules of 收费管理: approved fee standards, closed periods, adjustments, the cashier.
+
+Inserting a receipt without a number is the cashier's act: the rule gives it the next number
+of its community and year (no gaps: taken inside the save transaction) and allocates the money
+to the household's open bills, oldest due first, writing the payments and any overpayment as
+credit in the same transaction. A receipt given with its number (history being imported) is
+kept as it is. Receipts are never deleted, only voided with a reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+
+from app import registers
+from app.changes import SaveContext, row_json, save_rule, write_audit
+from app.db import in_list
+from app.permissions import require
+
+ZERO = Decimal("0.00")
+FROZEN_WHEN_APPROVED = ("method", "unit_price", "cycle", "usage_scope", "meter", "vacant_ratio",
+                        "effective_from", "community_id")
+STATUS_ORDER = {"草稿": 0, "已申报": 1, "已审批": 2}
+RECEIPT_EDITABLE = {"voided", "void_reason", "note"}
+
+
+def _month(moment: date | datetime | None) -> str | None:
+    return moment.strftime("%Y-%m") if moment is not None else None
+
+
+def _closed(ctx: SaveContext, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which (community_id, period) pairs are closed (结账)."""
+    pairs = {p for p in pairs if p[0] is not None and p[1] is not None}
+    if not pairs:
+        return set()
+    communities = sorted({c for c, _ in pairs})
+    placeholders, params = in_list(communities)
+    found = ctx.cur.execute(
+        "SELECT community_id, period FROM period_closes WHERE deleted_at IS NULL "
+        "AND community_id IN " + placeholders, params,
+    ).fetchall()
+    return {(c, p) for c, p in found} & pairs
+
+
+def _bill_communities(ctx: SaveContext, bill_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """bill id -> (community id, household id)."""
+    if not bill_ids:
+        return {}
+    placeholders, params = in_list(sorted(bill_ids))
+    return {
+        b: (c, h)
+        for b, c, h in ctx.cur.execute(
+            "SELECT b.id, h.community_id, b.household_id FROM bills b "
+            "JOIN households h ON h.id = b.household_id WHERE b.id IN " + placeholders, params,
+        ).fetchall()
+    }
+
+
+# -- fee standards ----------------------------------------------------------------------
+@save_rule("fee_items")
+def fee_item_rules(ctx: SaveContext) -> None:
+    for i, c, new, old in ctx.rows:
+        if c.action == "delete":
+            continue
+        if new.get("method") == "按用量" and not new.get("meter"):
+            ctx.problem(i, c, "meter", "按用量计费须选择表计（水、电、燃气）")
+        start, end = new.get("effective_from"), new.get("effective_to")
+        if start and end and end < start:
+            ctx.problem(i, c, "effective_to", "失效日期不能早于生效日期")
+        if old is None:
+            continue
+        before, after = old.get("status"), new.get("status")
+        if before == "已审批":
+            if after != "已审批":
+                ctx.problem(i, c, "status", "已审批的收费标准不能退回，请新增一条收费标准")
+            frozen = [col for col in FROZEN_WHEN_APPROVED
+                      if col in c.values and new.get(col) != old.get(col)]
+            if frozen:
+                ctx.problem(i, c, frozen[0],
+                            "已审批的收费标准不能修改；调价请填写失效日期并新增一条收费标准")
+        elif STATUS_ORDER.get(after, 0) > STATUS_ORDER.get(before, 0) + 1:
+            ctx.problem(i, c, "status", f"须先申报才能审批（当前为{before}）")
+
+
+# -- bills, payments, adjustments: closed periods ---------------------------------------
+@save_rule("bills")
+def bills_in_open_periods(ctx: SaveContext) -> None:
+    inserts = [(i, c, new) for i, c, new, _ in ctx.rows if c.action == "insert"]
+    households = {new["household_id"] for _, _, new in inserts if isinstance(new.get("household_id"), int)}
+    items = {new["fee_item_id"] for _, _, new in inserts if isinstance(new.get("fee_item_id"), int)}
+    if not households:
+        return
+    placeholders, params = in_list(sorted(households))
+    community_of = dict(ctx.cur.execute(
+        "SELECT id, community_id FROM households WHERE id IN " + placeholders, params).fetchall())
+    item_community = {}
+    if items:
+        placeholders, params = in_list(sorted(items))
+        item_community = dict(ctx.cur.execute(
+            "SELECT id, community_id FROM fee_items WHERE id IN " + placeholders, params).fetchall())
+    closed = _closed(ctx, {(community_of.get(new.get("household_id")), new.get("period"))
+                           for _, _, new in inserts})
+    for i, c, new in inserts:
+        community = community_of.get(new.get("household_id"))
+        if (community, new.get("period")) in closed:
+            ctx.problem(i, c, "period", f"账期 {new['period']} 已结账，不能再出账单")
+        item = new.get("fee_item_id")
+        if item in item_community and community is not None and item_community[item] != community:
+            ctx.problem(i, c, "fee_item_id", "收费项目不属于该房屋所在小区")
+
+
+def _dated_in_open_period(ctx: SaveContext, moment_col: str, what: str) -> None:
+    inserts = [(i, c, new) for i, c, new, _ in ctx.rows if c.action == "insert"]
+    bills = _bill_communities(ctx, {new["bill_id"] for _, _, new in inserts
+                                    if isinstance(new.get("bill_id"), int)})
+    closed = _closed(ctx, {(bills.get(new.get("bill_id"), (None,))[0], _month(new.get(moment_col)))
+                           for _, _, new in inserts})
+    for i, c, new in inserts:
+        key = (bills.get(new.get("bill_id"), (None,))[0], _month(new.get(moment_col)))
+        if key in closed:
+            ctx.problem(i, c, moment_col, f"{key[1]} 已结账，不能再登记该月的{what}；请按当前日期登记")
+
+
+@save_rule("payments")
+def payments_in_open_periods(ctx: SaveContext) -> None:
+    _dated_in_open_period(ctx, "paid_at", "收款")
+
+
+@save_rule("bill_adjustments")
+def adjustment_rules(ctx: SaveContext) -> None:
+    _dated_in_open_period(ctx, "adjusted_at", "调整")
+    inserts = [(i, c, new) for i, c, new, _ in ctx.rows if c.action == "insert"]
+    ids = sorted({new["bill_id"] for _, _, new in inserts if isinstance(new.get("bill_id"), int)})
+    if not ids:
+        return
+    placeholders, params = in_list(ids)
+    balance = {
+        r[0]: (r[1], r[2])
+        for r in ctx.cur.execute(
+            "SELECT bill_id, due_net, paid_net FROM bill_balance_as_of(DATE '9999-12-30') "
+            "WHERE bill_id IN " + placeholders, params,
+        ).fetchall()
+    }
+    taken: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    for i, c, new in inserts:
+        kind, amount, bill = new.get("kind"), new.get("amount"), new.get("bill_id")
+        if new.get("approved_by_id") is None:
+            ctx.problem(i, c, "approved_by_id", "调整须填写审批人")
+        if amount is None or bill not in balance:
+            continue
+        due_net, paid_net = balance[bill]
+        if kind in ("减免", "折扣"):
+            taken[bill, "due"] += amount
+            if taken[bill, "due"] > due_net:
+                ctx.problem(i, c, "amount", f"{kind}后应收不能为负（该账单应收净额 {due_net}）")
+        elif kind == "退款":
+            taken[bill, "paid"] += amount
+            if taken[bill, "paid"] > paid_net:
+                ctx.problem(i, c, "amount", f"退款不能超过已收金额 {paid_net}")
+
+
+# -- receipts: numbering, allocation, voiding --------------------------------------------
+@save_rule("receipts")
+def receipt_rules(ctx: SaveContext) -> None:
+    issuing = []
+    for i, c, new, old in ctx.rows:
+        if c.action == "delete":
+            ctx.problem(i, c, None, "收据不能删除，只能作废（收据号仍占用）")
+        elif c.action == "update":
+            _check_void(ctx, i, c, new, old)
+        else:
+            if new.get("voided"):
+                ctx.problem(i, c, "voided", "新收据不能是作废状态")
+            if not new.get("receipt_no"):
+                issuing.append((i, c, new))
+    if issuing and not ctx.problems:
+        _issue(ctx, issuing)
+
+
+def _check_void(ctx: SaveContext, i: int, c, new: dict, old: dict) -> None:
+    changed = [col for col in c.values if new.get(col) != old.get(col)]
+    for col in changed:
+        if col not in RECEIPT_EDITABLE:
+            ctx.problem(i, c, col, "收据开出后不能修改，如有差错请作废后重开")
+            return
+    if old.get("voided") and not new.get("voided"):
+        ctx.problem(i, c, "voided", "作废的收据不能恢复")
+    elif new.get("voided") and not old.get("voided"):
+        if not (new.get("void_reason") or "").strip():
+            ctx.problem(i, c, "void_reason", "作废须写明原因")
+        now = ctx.db.now()
+        new["voided_at"] = now
+        c.values["voided_at"] = now  # written with the other changed columns
+
+
+def _issue(ctx: SaveContext, issuing: list[tuple]) -> None:
+    """Number each new receipt and allocate it (payments, credit), inside the transaction."""
+    cur = ctx.cur
+    households = sorted({new["household_id"] for _, _, new in issuing})
+    placeholders, params = in_list(households)
+    community_of = dict(cur.execute(
+        "SELECT id, community_id FROM households WHERE id IN " + placeholders, params).fetchall())
+    closed = _closed(ctx, {(new["community_id"], _month(new["paid_at"])) for _, _, new in issuing})
+    for i, c, new in issuing:
+        if community_of.get(new["household_id"]) != new["community_id"]:
+            ctx.problem(i, c, "household_id", "房屋不属于该小区")
+        if (new["community_id"], _month(new["paid_at"])) in closed:
+            ctx.problem(i, c, "paid_at", f"{_month(new['paid_at'])} 已结账，不能再收该月日期的款")
+    if ctx.problems:
+        return
+    if ctx.db.is_postgres:
+        # Serialize numbering per community across processes: a concurrent issuer hits a
+        # serialization failure on this row and the save path runs its save again.
+        for community in sorted({new["community_id"] for _, _, new in issuing}):
+            cur.execute("UPDATE communities SET name = name WHERE id = ?", [community])
+    next_no: dict[tuple[int, int], int] = {}
+    ids = ctx.db.allocate_ids(cur, "receipts", len(issuing))
+    payments, credits = [], []
+    for receipt_id, (i, c, new) in zip(ids, issuing):
+        key = (new["community_id"], new["paid_at"].year)
+        if key not in next_no:
+            next_no[key] = 1 + (cur.execute(
+                "SELECT coalesce(max(TRY_CAST(substr(receipt_no, 6) AS BIGINT)), 0) FROM receipts "
+                "WHERE community_id = ? AND receipt_no LIKE ?", [key[0], f"{key[1]}-%"],
+            ).fetchone()[0])
+        new["receipt_no"] = f"{key[1]}-{next_no[key]:06d}"
+        next_no[key] += 1
+        c.row_id = receipt_id
+        _allocate(ctx, i, c, receipt_id, new, payments, credits)
+    if ctx.problems:
+        return
+    _insert_rows(ctx, "payments", payments, "收据分配到账单")
+    _insert_rows(ctx, "household_credits", credits, "收据多缴转预存款 / 预存款抵扣")
+
+
+def _open_bills(ctx: SaveContext, household_id: int) -> list[tuple[int, Decimal]]:
+    """(bill id, outstanding) of a household's bills still owed, oldest due first."""
+    bills = ctx.cur.execute(
+        "SELECT id, amount FROM bills WHERE household_id = ? AND deleted_at IS NULL "
+        "ORDER BY due_date, period, id", [household_id],
+    ).fetchall()
+    if not bills:
+        return []
+    placeholders, params = in_list([b for b, _ in bills])
+    owed = {b: amount for b, amount in bills}
+    for bill, change in ctx.cur.execute(
+        "SELECT a.bill_id, sum(CASE WHEN a.kind = '退款' THEN a.amount ELSE -a.amount END) "
+        "FROM bill_adjustments a WHERE a.deleted_at IS NULL AND a.kind <> '滞纳金减免' "
+        "AND a.bill_id IN " + placeholders + " GROUP BY a.bill_id", params,
+    ).fetchall():
+        owed[bill] += change
+    for bill, paid in ctx.cur.execute(
+        "SELECT p.bill_id, sum(p.amount) FROM payments p LEFT JOIN receipts r ON r.id = p.receipt_id "
+        "WHERE p.deleted_at IS NULL AND NOT coalesce(r.voided, false) AND p.bill_id IN " + placeholders
+        + " GROUP BY p.bill_id", params,
+    ).fetchall():
+        owed[bill] -= paid
+    return [(b, owed[b]) for b, _ in bills if owed[b] > 0]
+
+
+def _credit(ctx: SaveContext, household_id: int) -> Decimal:
+    value = ctx.cur.execute(
+        "SELECT coalesce(sum(c.amount), 0) FROM household_credits c "
+        "LEFT JOIN receipts r ON r.id = c.receipt_id AND c.amount > 0 "
+        "WHERE c.deleted_at IS NULL AND c.household_id = ? AND NOT coalesce(r.voided, false)",
+        [household_id],
+    ).fetchone()[0]
+    return Decimal(value)
+
+
+def _allocate(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict,
+              payments: list[dict], credits: list[dict]) -> None:
+    household, total, at = receipt["household_id"], receipt["total"], receipt["paid_at"]
+    open_bills = _open_bills(ctx, household)
+    from_credit = receipt.get("method") == "预存款"
+    if from_credit:
+        available = _credit(ctx, household)
+        if total > available:
+            ctx.problem(i, c, "total", f"预存款余额只有 {available}，不够抵扣 {total}")
+            return
+        owed = sum((o for _, o in open_bills), ZERO)
+        if total > owed:
+            ctx.problem(i, c, "total", f"预存款抵扣不能超过欠费 {owed}")
+            return
+    left = total
+    for bill, owed in open_bills:
+        if left <= 0:
+            break
+        part = min(left, owed)
+        payments.append({"bill_id": bill, "receipt_id": receipt_id, "paid_at": at, "amount": part,
+                         "note": f"收据 {receipt['receipt_no']}"})
+        if from_credit:
+            credits.append({"household_id": household, "amount": -part, "receipt_id": receipt_id,
+                            "bill_id": bill, "credited_at": at,
+                            "note": f"预存款抵扣，收据 {receipt['receipt_no']}"})
+        left -= part
+    if left > 0:
+        credits.append({"household_id": household, "amount": left, "receipt_id": receipt_id,
+                        "bill_id": None, "credited_at": at,
+                        "note": f"多缴转预存款，收据 {receipt['receipt_no']}"})
+
+
+def _insert_rows(ctx: SaveContext, register: str, rows: list[dict], note: str) -> None:
+    """Write rows of another register in this transaction, with their audit rows."""
+    if not rows:
+        return
+    reg = registers.get(register)
+    require(ctx.actor, reg.name, "add", reg.label)
+    now = ctx.db.now()
+    for row_id, row in zip(ctx.db.allocate_ids(ctx.cur, reg.name, len(rows)), rows):
+        row.update(id=row_id, created_at=now, updated_at=now, row_version=1)
+    columns = list(rows[0])
+    ctx.cur.executemany(
+        "INSERT INTO " + reg.name + " (" + ", ".join(columns) + ") VALUES ("
+        + ", ".join("?" for _ in columns) + ")",
+        [[row[col] for col in columns] for row in rows],
+    )
+    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
+                [(row["id"], "新增", None, row_json(reg, row)) for row in rows], now, note)

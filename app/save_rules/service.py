@@ -1,0 +1,327 @@
+"""Save rules of 维修与投诉: the work-order and complaint workflows, enforced for every entry path.
+
+A status moves only along the allowed transitions; each transition stamps its moment
+(`status_changed_at` when the change gives it — a record entered after the fact — else now).
+Pausing an order opens a `work_order_pauses` row and resuming closes it; recording a visit
+moves a 已完成 order to 已回访. Those side effects are written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app import registers
+from app.changes import RowChange, SaveContext, row_json, save_rule, write_audit
+from app.db import in_list
+from app.permissions import require
+
+WORK_ORDER_FLOW: dict[str, tuple[str, ...]] = {
+    "待派工": ("已派工",),
+    "已派工": ("处理中",),
+    "处理中": ("暂停", "已完成"),
+    "暂停": ("处理中",),
+    "已完成": ("已回访",),
+    "已回访": ("已关闭",),
+    "已关闭": (),
+}
+WORK_ORDER_START = ("待派工", "已派工")  # intake, or intake with immediate dispatch
+FINISHED = ("已完成", "已回访", "已关闭")
+# Moments that must not go backwards, in the order they happen.
+WORK_ORDER_CLOCK = ("reported_at", "dispatched_at", "arrived_at", "completed_at", "closed_at")
+
+COMPLAINT_FLOW: dict[str, tuple[str, ...]] = {
+    "待处理": ("处理中", "已关闭"),  # 已关闭 directly: only a consultation (not a valid complaint)
+    "处理中": ("已处理",),
+    "已处理": ("已反馈",),
+    "已反馈": ("已关闭",),
+    "已关闭": (),
+}
+COMPLAINT_START = ("待处理", "处理中")
+COMPLAINT_CLOCK = ("received_at", "handled_at", "feedback_at", "closed_at")
+
+
+def allowed_next(flow: dict[str, tuple[str, ...]], status: str | None) -> tuple[str, ...]:
+    """The statuses an item in `status` may move to."""
+    return flow.get(status or "", ())
+
+
+def _stamp(c: RowChange, new: dict, column: str, at: datetime) -> None:
+    """Record a transition's moment, unless the change gives that moment itself."""
+    if c.values.get(column) is not None:
+        return
+    new[column] = at
+    c.values[column] = at
+
+
+def _moment(ctx: SaveContext, c: RowChange, new: dict, intake: str) -> datetime:
+    """The moment of a transition: as given, else (intake) the reported moment, else now."""
+    at = c.values.get("status_changed_at") and new.get("status_changed_at")
+    if not at and c.action == "insert" and isinstance(new.get(intake), datetime):
+        at = new[intake]
+    at = at or ctx.db.now()
+    new["status_changed_at"] = at
+    c.values["status_changed_at"] = at
+    return at
+
+
+def _check_clock(ctx: SaveContext, i: int, c: RowChange, new: dict, columns: tuple[str, ...]) -> None:
+    last_col, last = None, None
+    for col in columns:
+        value = new.get(col)
+        if not isinstance(value, datetime):
+            continue
+        if last is not None and value < last:
+            label, before = ctx.register.label_of(col), ctx.register.label_of(last_col)
+            ctx.problem(i, c, col, f"{label} {value:%Y-%m-%d %H:%M} 早于{before} {last:%Y-%m-%d %H:%M}")
+            return
+        last_col, last = col, value
+
+
+def _next_numbers(ctx: SaveContext, table: str, column: str, prefix: str, day: datetime, n: int) -> list[str]:
+    """n new numbers `PREFIX-YYYYMMDD-NNN` following the highest one of that day."""
+    stem = f"{prefix}-{day:%Y%m%d}-"
+    top = ctx.cur.execute(
+        "SELECT max(CAST(substr(" + column + ", ?) AS INTEGER)) FROM " + table
+        + " WHERE " + column + " LIKE ? AND length(" + column + ") = ?",
+        [len(stem) + 1, stem + "%", len(stem) + 3],
+    ).fetchone()[0] or 0
+    return [f"{stem}{top + k:03d}" for k in range(1, n + 1)]
+
+
+def _number_new_rows(ctx: SaveContext, table: str, column: str, prefix: str, moment_col: str) -> None:
+    """Give each inserted row without a number the next number of its day (intake numbering)."""
+    by_day: dict[str, list[tuple[RowChange, dict]]] = {}
+    for _, c, new, _ in ctx.rows:
+        if c.action == "insert" and not new.get(column) and isinstance(new.get(moment_col), datetime):
+            by_day.setdefault(f"{new[moment_col]:%Y%m%d}", []).append((c, new))
+    for rows in by_day.values():
+        numbers = _next_numbers(ctx, table, column, prefix, rows[0][1][moment_col], len(rows))
+        for (c, new), number in zip(rows, numbers):
+            new[column] = number
+            c.values[column] = number
+
+
+def _refused(ctx: SaveContext, i: int, c: RowChange, before: str | None, after: str,
+             flow: dict[str, tuple[str, ...]], hint: str = "") -> None:
+    options = "、".join(allowed_next(flow, before)) or "无（已是最后一步）"
+    ctx.problem(i, c, "status", f"状态不能从“{before}”改为“{after}”，只能改为：{options}{hint}")
+
+
+# -- work orders ----------------------------------------------------------------------------
+@save_rule("work_orders")
+def work_order_flow(ctx: SaveContext) -> None:
+    pauses_to_open: list[tuple[int, datetime, str | None]] = []
+    pauses_to_close: list[tuple[int, datetime]] = []
+    for i, c, new, old in ctx.rows:
+        if c.action == "delete":
+            if old and old.get("status") != "待派工":
+                ctx.problem(i, c, "status", "已派工的报修单不能删除，请按流程办结")
+            continue
+        before = old.get("status") if old else None
+        after = new.get("status")
+        if c.action == "insert" and after not in WORK_ORDER_START:
+            ctx.problem(i, c, "status", f"新报修单的状态只能是“待派工”或“已派工”，不能直接登记为“{after}”")
+            continue
+        if c.action == "update" and after != before and after not in allowed_next(WORK_ORDER_FLOW, before):
+            hint = "；如需返修，请新开报修单并在“返修原单”中选择本单" if before in FINISHED else ""
+            _refused(ctx, i, c, before, after, WORK_ORDER_FLOW, hint)
+            continue
+        moved = c.action == "insert" or after != before
+        if moved:
+            at = _moment(ctx, c, new, "reported_at")
+            if after == "已派工":
+                _stamp(c, new, "dispatched_at", at)
+            elif after == "处理中" and before == "已派工":
+                _stamp(c, new, "arrived_at", at)
+            elif after == "处理中" and before == "暂停":
+                pauses_to_close.append((c.row_id, at))
+            elif after == "暂停":
+                pauses_to_open.append((c.row_id, at, new.get("pause_reason")))
+            elif after == "已完成":
+                _stamp(c, new, "completed_at", at)
+            elif after == "已关闭":
+                _stamp(c, new, "closed_at", at)
+        if after != "待派工" and new.get("assignee_id") is None:
+            ctx.problem(i, c, "assignee_id", "派工须指定维修人员")
+        if new.get("urgency") == "预约" and new.get("appointment_at") is None:
+            ctx.problem(i, c, "appointment_at", "预约报修须填写预约时间")
+        if after == "已回访" and before == "已完成" and c.row_id is not None:
+            visits = ctx.cur.execute(
+                "SELECT count(*) FROM work_order_visits WHERE work_order_id = ? AND deleted_at IS NULL",
+                [c.row_id],
+            ).fetchone()[0]
+            if not visits:
+                ctx.problem(i, c, "status", "尚无回访记录：请在“维修回访”中登记回访（满意度 1–5 分），报修单会自动转为已回访")
+        _check_clock(ctx, i, c, new, WORK_ORDER_CLOCK)
+    _check_rework_links(ctx)
+    if ctx.problems:
+        return
+    _number_new_rows(ctx, "work_orders", "order_no", "BX", "reported_at")
+    _open_pauses(ctx, pauses_to_open)
+    _close_pauses(ctx, pauses_to_close)
+
+
+def _check_rework_links(ctx: SaveContext) -> None:
+    wanted = {
+        new["rework_of"]
+        for _, c, new, _ in ctx.rows
+        if c.action != "delete" and "rework_of" in c.values and isinstance(new.get("rework_of"), int)
+    }
+    if not wanted:
+        return
+    placeholders, params = in_list(sorted(wanted))
+    found = {
+        r[0]: r[1:]
+        for r in ctx.cur.execute(
+            "SELECT id, status, community_id, order_no FROM work_orders WHERE id IN " + placeholders, params
+        ).fetchall()
+    }
+    for i, c, new, _ in ctx.rows:
+        ref = new.get("rework_of")
+        if c.action == "delete" or "rework_of" not in c.values or ref not in found:
+            continue
+        status, community, number = found[ref]
+        if ref == c.row_id:
+            ctx.problem(i, c, "rework_of", "返修原单不能是本单")
+        elif status not in FINISHED:
+            ctx.problem(i, c, "rework_of", f"原单 {number} 尚未完成（{status}），不能开返修单")
+        elif community != new.get("community_id"):
+            ctx.problem(i, c, "rework_of", f"原单 {number} 不属于本小区")
+
+
+def _open_pauses(ctx: SaveContext, pauses: list[tuple[int, datetime, str | None]]) -> None:
+    if not pauses:
+        return
+    reg = registers.get("work_order_pauses")
+    require(ctx.actor, reg.name, "add", reg.label)
+    now = ctx.db.now()
+    ids = ctx.db.allocate_ids(ctx.cur, reg.name, len(pauses))
+    rows = [
+        {"id": pid, "work_order_id": order_id, "paused_at": at, "resumed_at": None, "reason": reason,
+         "created_at": now, "updated_at": now, "row_version": 1}
+        for pid, (order_id, at, reason) in zip(ids, pauses)
+    ]
+    columns = list(rows[0])
+    ctx.cur.executemany(
+        "INSERT INTO work_order_pauses (" + ", ".join(columns) + ") VALUES ("
+        + ", ".join("?" for _ in columns) + ")",
+        [[row[col] for col in columns] for row in rows],
+    )
+    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
+                [(row["id"], "新增", None, row_json(reg, row)) for row in rows], now, "报修单暂停自动生成")
+
+
+def _close_pauses(ctx: SaveContext, resumes: list[tuple[int, datetime]]) -> None:
+    if not resumes:
+        return
+    reg = registers.get("work_order_pauses")
+    now = ctx.db.now()
+    audit = []
+    for order_id, at in resumes:
+        for pause_id, paused_at in ctx.cur.execute(
+            "SELECT id, paused_at FROM work_order_pauses WHERE work_order_id = ? AND resumed_at IS NULL "
+            "AND deleted_at IS NULL",
+            [order_id],
+        ).fetchall():
+            resumed = max(at, paused_at)
+            ctx.cur.execute(
+                "UPDATE work_order_pauses SET resumed_at = ?, updated_at = ?, row_version = row_version + 1 "
+                "WHERE id = ?",
+                [resumed, now, pause_id],
+            )
+            audit.append((pause_id, "修改", row_json(reg, {"resumed_at": None}),
+                          row_json(reg, {"resumed_at": resumed})))
+    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id, audit, now, "报修单恢复处理自动填写")
+
+
+@save_rule("work_order_pauses")
+def pause_ends_after_it_starts(ctx: SaveContext) -> None:
+    for i, c, new, _ in ctx.rows:
+        start, end = new.get("paused_at"), new.get("resumed_at")
+        if c.action != "delete" and start and end and end < start:
+            ctx.problem(i, c, "resumed_at", "恢复时间不能早于暂停时间")
+
+
+@save_rule("work_order_visits")
+def visit_after_completion(ctx: SaveContext) -> None:
+    """Only a finished order is visited; the first visit moves a 已完成 order to 已回访."""
+    ids = {new.get("work_order_id") for _, c, new, _ in ctx.rows if c.action != "delete"}
+    ids = {x for x in ids if isinstance(x, int)}
+    if not ids:
+        return
+    placeholders, params = in_list(sorted(ids))
+    orders = {
+        r[0]: r[1:]
+        for r in ctx.cur.execute(
+            "SELECT id, status, completed_at, order_no, row_version FROM work_orders WHERE id IN " + placeholders,
+            params,
+        ).fetchall()
+    }
+    to_visited: dict[int, datetime] = {}
+    for i, c, new, _ in ctx.rows:
+        if c.action == "delete" or new.get("work_order_id") not in orders:
+            continue
+        status, completed_at, number, _ = orders[new["work_order_id"]]
+        if status not in FINISHED:
+            ctx.problem(i, c, "work_order_id", f"报修单 {number} 尚未完成（{status}），不能回访")
+            continue
+        visited = new.get("visited_at")
+        if visited and completed_at and visited < completed_at:
+            ctx.problem(i, c, "visited_at", f"回访时间早于完成时间 {completed_at:%Y-%m-%d %H:%M}")
+            continue
+        if c.action == "insert" and status == "已完成":
+            first = to_visited.get(new["work_order_id"])
+            to_visited[new["work_order_id"]] = min(first, visited) if first and visited else (visited or first)
+    if ctx.problems or not to_visited:
+        return
+    reg = registers.get("work_orders")
+    require(ctx.actor, reg.name, "edit", reg.label)
+    now = ctx.db.now()
+    audit = []
+    for order_id, at in sorted(to_visited.items()):
+        at = at or now
+        ctx.cur.execute(
+            "UPDATE work_orders SET status = '已回访', status_changed_at = ?, updated_at = ?, "
+            "row_version = row_version + 1 WHERE id = ? AND status = '已完成'",
+            [at, now, order_id],
+        )
+        audit.append((order_id, "修改", row_json(reg, {"status": "已完成"}),
+                      row_json(reg, {"status": "已回访", "status_changed_at": at})))
+    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id, audit, now, "登记回访自动转为已回访")
+
+
+# -- complaints -----------------------------------------------------------------------------
+@save_rule("complaints")
+def complaint_flow(ctx: SaveContext) -> None:
+    for i, c, new, old in ctx.rows:
+        if c.action == "delete":
+            if old and old.get("status") != "待处理":
+                ctx.problem(i, c, "status", "已受理处理的投诉不能删除")
+            continue
+        before = old.get("status") if old else None
+        after = new.get("status")
+        if c.action == "insert" and after not in COMPLAINT_START:
+            ctx.problem(i, c, "status", f"新投诉的状态只能是“待处理”或“处理中”，不能直接登记为“{after}”")
+            continue
+        if c.action == "update" and after != before:
+            if after not in allowed_next(COMPLAINT_FLOW, before):
+                _refused(ctx, i, c, before, after, COMPLAINT_FLOW)
+                continue
+            if before == "待处理" and after == "已关闭" and new.get("is_valid") is not False:
+                ctx.problem(i, c, "status", "有效投诉须处理并反馈后才能关闭；仅咨询的请先把“有效投诉”改为“否”")
+                continue
+        if c.action == "insert" or after != before:
+            at = _moment(ctx, c, new, "received_at")
+            if after == "已处理":
+                _stamp(c, new, "handled_at", at)
+            elif after == "已反馈":
+                _stamp(c, new, "feedback_at", at)
+            elif after == "已关闭":
+                _stamp(c, new, "closed_at", at)
+        if after in ("处理中", "已处理", "已反馈") and new.get("responsible_id") is None:
+            ctx.problem(i, c, "responsible_id", "受理后须指定责任人")
+        if after in ("已处理", "已反馈") and not (new.get("result") or "").strip():
+            ctx.problem(i, c, "result", "须填写处理结果")
+        _check_clock(ctx, i, c, new, COMPLAINT_CLOCK)
+    if not ctx.problems:
+        _number_new_rows(ctx, "complaints", "complaint_no", "TS", "received_at")

@@ -1,0 +1,215 @@
+"""Demo 维修与投诉: a year of work orders and complaints up to the demo's today (2026-09-30).
+
+Rhythms: more leaks in winter, more noise complaints in summer, a recurring lift fault in one
+building that becomes a complaint hotspot, a few reworks, the public holidays of the year.
+Every order walks the real workflow through the save path, one change set per step.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from app.changes import RowChange, apply_changes
+from app.db import Database
+from app.permissions import Actor
+
+SEED = 20261212
+START, AS_OF = date(2025, 10, 1), date(2026, 9, 30)
+NOW = datetime(2026, 9, 30, 17, 0)
+
+# (date, is_workday, name): 2025 国庆中秋, 2026 元旦, 春节, 清明, 劳动节, 端午, 中秋
+HOLIDAYS = (
+    [(date(2025, 9, 28), True, "国庆调休"), (date(2025, 10, 11), True, "国庆调休")]
+    + [(date(2025, 10, d), False, "国庆节、中秋节") for d in range(1, 9)]
+    + [(date(2026, 1, d), False, "元旦") for d in (1, 2, 3)] + [(date(2026, 1, 4), True, "元旦调休")]
+    + [(date(2026, 2, 15) + timedelta(days=k), False, "春节") for k in range(9)]
+    + [(date(2026, 2, 14), True, "春节调休"), (date(2026, 2, 28), True, "春节调休")]
+    + [(date(2026, 4, d), False, "清明节") for d in (4, 5, 6)]
+    + [(date(2026, 5, d), False, "劳动节") for d in range(1, 6)] + [(date(2026, 5, 9), True, "劳动节调休")]
+    + [(date(2026, 6, d), False, "端午节") for d in (19, 20, 21)]
+    + [(date(2026, 9, d), False, "中秋节") for d in (25, 26, 27)]
+)
+CATEGORIES = ("水电", "管道", "门窗", "电梯", "公共设施", "其他")
+WHAT = {
+    "水电": ("卫生间插座跳闸", "楼道灯不亮", "厨房照明短路", "电表箱空开老化"),
+    "管道": ("厨房下水管漏水", "卫生间地漏堵塞", "水管冻裂渗水", "楼上渗水到天花板"),
+    "门窗": ("单元门闭门器损坏", "窗户合页松动", "入户门锁芯卡滞"),
+    "电梯": ("电梯运行异响", "电梯门反复开关", "电梯困人"),
+    "公共设施": ("小区路灯不亮", "健身器材损坏", "雨水井盖松动", "监控摄像头离线"),
+    "其他": ("信报箱锁损坏", "楼道墙面脱落"),
+}
+COMPLAINT_WHAT = {
+    "噪音": ("楼上装修噪音", "广场舞音响太吵", "夜间空调外机噪音"), "环境卫生": ("垃圾清运不及时", "楼道未清扫"),
+    "停车": ("车位被占用", "消防通道停车"), "服务态度": ("前台人员态度差",), "维修": ("报修后迟迟无人上门",),
+    "收费": ("物业费标准有疑问",), "安全": ("单元门禁损坏陌生人进出",), "绿化": ("绿化带杂草丛生",),
+    "其他": ("快递堆放楼道",),
+}
+
+
+def _when(rng: random.Random, day: date) -> datetime:
+    hour = rng.choices(range(7, 22), weights=[3, 8, 9, 8, 6, 5, 7, 8, 7, 6, 5, 4, 3, 2, 1])[0]
+    return datetime(day.year, day.month, day.day, hour, rng.randrange(60))
+
+
+def _changes(db: Database, actor: Actor, register: str, rows: list[tuple[int | None, dict]]) -> list[int]:
+    if not rows:
+        return []
+    changes = [RowChange("insert", values=v) if rid is None else RowChange("update", rid, v) for rid, v in rows]
+    return apply_changes(db, actor, register, changes).inserted
+
+
+def _walk_orders(db: Database, actor: Actor, rng: random.Random, plans: list[dict]) -> dict[str, int]:
+    """Insert the planned orders and move each through the steps it reached by NOW."""
+    ids = _changes(db, actor, "work_orders", [(None, p["row"]) for p in plans])
+    for p, oid in zip(plans, ids):
+        p["id"] = oid
+    steps = [
+        ("dispatch", lambda p: {"status": "已派工", "assignee_id": p["assignee"], "status_changed_at": p["dispatch"]}),
+        ("arrive", lambda p: {"status": "处理中", "status_changed_at": p["arrive"]}),
+        ("pause", lambda p: {"status": "暂停", "status_changed_at": p["pause"], "pause_reason": p["reason"]}),
+        ("resume", lambda p: {"status": "处理中", "status_changed_at": p["resume"]}),
+        ("complete", lambda p: {"status": "已完成", "status_changed_at": p["complete"], "report": p["report"],
+                                "labor_hours": p["hours"], "charge": p["charge"], "owner_confirmed": True}),
+    ]
+    for key, values in steps:
+        _changes(db, actor, "work_orders", [(p["id"], values(p)) for p in plans if p.get(key) and p[key] <= NOW])
+    visits = [(None, {"work_order_id": p["id"], "visited_at": p["visit"], "satisfaction": p["score"],
+                      "staff_id": p["visitor"], "needs_rework": p["score"] <= 2,
+                      "comment": "满意" if p["score"] >= 4 else "仍有问题"})
+              for p in plans if p.get("visit") and p["visit"] <= NOW]
+    _changes(db, actor, "work_order_visits", visits)
+    _changes(db, actor, "work_orders",
+             [(p["id"], {"status": "已关闭", "status_changed_at": p["close"]})
+              for p in plans if p.get("visit") and p["visit"] <= NOW and p["close"] <= NOW])
+    return {"work_orders": len(ids), "work_order_visits": len(visits)}
+
+
+def _plan_order(rng: random.Random, cid: int, household: int | None, location: str, category: str,
+                reported: datetime, engineers: list[int], clerks: list[int], rework_of: int | None = None) -> dict:
+    urgency = "紧急" if category == "电梯" and rng.random() < 0.5 else rng.choices(("紧急", "一般", "预约"), (1, 6, 2))[0]
+    row = {"community_id": cid, "household_id": household, "location": location, "category": category,
+           "description": rng.choice(WHAT[category]), "urgency": urgency, "reported_at": reported,
+           "channel": rng.choices(("电话", "网络", "前台", "巡查"), (6, 3, 2, 1))[0], "rework_of": rework_of}
+    if urgency == "预约":
+        row["appointment_at"] = (reported + timedelta(days=rng.randint(1, 3))).replace(
+            hour=rng.choice((9, 10, 14, 15)), minute=0)
+    plan: dict = {"row": row, "assignee": rng.choice(engineers), "visitor": rng.choice(clerks)}
+    plan["dispatch"] = reported + timedelta(minutes=rng.randint(2, 20))
+    limit = {"紧急": 30, "一般": 1440}.get(urgency)
+    if limit is None:  # 预约: at the appointment, a few minutes either way, sometimes late
+        arrive = row["appointment_at"] + timedelta(minutes=rng.randint(-10, 12 if rng.random() < 0.9 else 60))
+    else:
+        late = rng.random() < 0.08
+        arrive = reported + timedelta(minutes=rng.randint(limit + 5, limit * 2) if late
+                                      else rng.randint(min(10, limit // 2), int(limit * 0.9)))
+    plan["arrive"] = max(arrive, plan["dispatch"] + timedelta(minutes=1))
+    work = timedelta(minutes=rng.randint(30, 240))
+    if rng.random() < 0.12:
+        plan["pause"] = plan["arrive"] + timedelta(minutes=20)
+        plan["reason"] = rng.choice(("等待配件", "业主不在家", "需物业公司审批"))
+        plan["resume"] = plan["pause"] + timedelta(hours=rng.randint(4, 60))
+        plan["complete"] = plan["resume"] + work
+    else:
+        plan["complete"] = plan["arrive"] + (work if rng.random() < 0.93 else timedelta(hours=rng.randint(75, 100)))
+    plan["report"] = f"{row['description']}：已检修处理"
+    plan["hours"] = Decimal(rng.choice(("0.5", "1.0", "1.5", "2.0", "3.0")))
+    plan["charge"] = Decimal(rng.choice(("0.00", "0.00", "0.00", "30.00", "50.00", "80.00")))
+    if rng.random() < 0.85:
+        plan["visit"] = plan["complete"] + timedelta(hours=rng.randint(20, 72))
+        plan["score"] = rng.choices((5, 4, 3, 2, 1), (50, 30, 12, 6, 2))[0]
+        plan["close"] = plan["visit"] + timedelta(hours=rng.randint(1, 48))
+    return plan
+
+
+def seed(db: Database, actor: Actor) -> dict[str, int]:
+    rng = random.Random(SEED)
+    have = {r[0] for r in db.rows("SELECT on_date FROM holidays WHERE deleted_at IS NULL")}
+    holidays = [(None, {"on_date": d, "is_workday": w, "name": n}) for d, w, n in HOLIDAYS if d not in have]
+    counts = {"holidays": len(_changes(db, actor, "holidays", holidays))}
+    staff = db.rows("SELECT s.id, s.community_id, coalesce(d.name, '') FROM staff s LEFT JOIN departments d "
+                    "ON d.id = s.department_id WHERE s.deleted_at IS NULL AND s.status = '在职' ORDER BY s.id")
+    plans: list[dict] = []
+    complaints: list[dict] = []
+    for cid, in db.rows("SELECT id FROM communities WHERE deleted_at IS NULL ORDER BY id"):
+        mine = [s for s in staff if s[1] == cid] or staff
+        if not mine:
+            continue
+        engineers = [s[0] for s in mine if s[2].startswith("工程")] or [s[0] for s in mine]
+        clerks = [s[0] for s in mine if s[2].startswith(("客服", "综合"))] or [s[0] for s in mine]
+        homes = db.rows("SELECT h.id, coalesce(b.code, split_part(h.code, '-', 1)) FROM households h "
+                        "LEFT JOIN buildings b ON b.id = h.building_id WHERE h.community_id = ? "
+                        "AND h.deleted_at IS NULL AND h.usage = '住宅' ORDER BY h.id", [cid])
+        if not homes:
+            continue
+        lift_building = "5"
+        day = START
+        while day <= AS_OF:
+            winter = day.month in (12, 1, 2)
+            for _ in range(rng.choices((0, 1, 2, 3), (3, 4, 2, 1 + winter))[0]):
+                weights = (3, 4 + 4 * winter, 2, 1, 2, 1)
+                category = rng.choices(CATEGORIES, weights)[0]
+                hid, building = rng.choice(homes)
+                public = category in ("电梯", "公共设施")
+                location = f"{building}幢电梯" if category == "电梯" else ("小区公共区域" if public else None)
+                plans.append(_plan_order(rng, cid, None if public else hid, location, category,
+                                         _when(rng, day), engineers, clerks))
+            if cid == 1 and day.weekday() == 2 and rng.random() < 0.5:  # the lift that keeps failing
+                plans.append(_plan_order(rng, cid, None, f"{lift_building}幢电梯", "电梯", _when(rng, day),
+                                         engineers, clerks))
+            summer = day.month in (6, 7, 8)
+            for _ in range(rng.choices((0, 1, 2), (6, 3 + 2 * summer, 1))[0]):
+                cats = tuple(COMPLAINT_WHAT)
+                category = rng.choices(cats, (2 + 6 * summer, 3, 2, 1, 1, 1, 1, 1, 1))[0]
+                hid, building = rng.choice(homes)
+                complaints.append(_plan_complaint(rng, cid, hid, f"{building}幢", category, _when(rng, day), clerks))
+            if cid == 1 and day >= AS_OF - timedelta(days=25) and day.weekday() in (0, 3):
+                complaints.append(_plan_complaint(rng, cid, None, f"{lift_building}幢电梯", "安全",
+                                                  _when(rng, day), clerks, what="电梯频繁故障，多次困人"))
+            day += timedelta(days=1)
+    counts |= _walk_orders(db, actor, rng, plans)
+    # reworks: a few visits asked for it, opened a few days later as linked orders
+    again = [p for p in plans if p.get("visit") and p["score"] <= 2 and p["visit"] + timedelta(days=3) <= NOW]
+    reworks = [_plan_order(rng, p["row"]["community_id"], p["row"]["household_id"], p["row"]["location"],
+                           p["row"]["category"], p["visit"] + timedelta(days=rng.randint(1, 3)),
+                           [p["assignee"]], [p["visitor"]], rework_of=p["id"]) for p in again]
+    extra = _walk_orders(db, actor, rng, reworks)
+    counts["work_orders"] += extra["work_orders"]
+    counts["work_order_visits"] += extra["work_order_visits"]
+    counts["complaints"] = _walk_complaints(db, actor, complaints)
+    return counts
+
+
+def _plan_complaint(rng: random.Random, cid: int, hid: int | None, location: str, category: str,
+                    received: datetime, clerks: list[int], what: str | None = None) -> dict:
+    valid = category != "收费" or rng.random() < 0.3
+    row = {"community_id": cid, "household_id": hid, "location": location, "category": category,
+           "description": what or rng.choice(COMPLAINT_WHAT[category]), "received_at": received,
+           "channel": rng.choices(("电话", "网络", "前台", "信函", "上级转办"), (6, 3, 3, 1, 1))[0], "is_valid": valid}
+    plan = {"row": row}
+    if valid:
+        row["responsible_id"], row["status"] = rng.choice(clerks), "处理中"
+        plan["handled"] = received + timedelta(hours=rng.randint(2, 40) if rng.random() < 0.85 else rng.randint(80, 160))
+        plan["feedback"] = plan["handled"] + timedelta(hours=rng.randint(1, 30))
+        plan["satisfied"] = rng.random() < 0.85
+        plan["close"] = plan["feedback"] + timedelta(hours=rng.randint(2, 48))
+    else:
+        plan["close"] = received + timedelta(hours=1)
+    return plan
+
+
+def _walk_complaints(db: Database, actor: Actor, plans: list[dict]) -> int:
+    ids = _changes(db, actor, "complaints", [(None, p["row"]) for p in plans])
+    for p, cid in zip(plans, ids):
+        p["id"] = cid
+    _changes(db, actor, "complaints", [
+        (p["id"], {"status": "已处理", "status_changed_at": p["handled"], "result": "已联系相关方处理完毕"})
+        for p in plans if p.get("handled") and p["handled"] <= NOW])
+    _changes(db, actor, "complaints", [
+        (p["id"], {"status": "已反馈", "status_changed_at": p["feedback"], "owner_satisfied": p["satisfied"]})
+        for p in plans if p.get("feedback") and p["feedback"] <= NOW])
+    _changes(db, actor, "complaints", [
+        (p["id"], {"status": "已关闭", "status_changed_at": p["close"]})
+        for p in plans if p["close"] <= NOW and (not p.get("feedback") or p["feedback"] <= NOW)])
+    return len(ids)

@@ -1,0 +1,104 @@
+-- v_arrears: 欠费
+-- rule: one row per household with outstanding > 0 on bills with due_date < as_of (a bill due
+--       today is not yet overdue). outstanding = Σ over those bills (v_bill_balance at as_of);
+--       oldest_due_date; days_overdue = as_of − oldest_due_date.
+--       Late fee of one bill: for each day D with due_date + fee.grace_days < D ≤ as_of, the bill's
+--       outstanding counting only payments, refunds and adjustments dated before D (never below 0),
+--       × fee.late_fee_rate_per_day; summed, rounded half-up to 0.01 per bill. The sum is taken
+--       over stretches of days with the same balance (balance × days × rate), which is the same sum
+--       as day by day. late_fee = Σ bills − Σ 滞纳金减免 of those bills (not below 0);
+--       total_due = outstanding + late_fee.
+--       Example: 300.00 due 2026-06-30, paid 100.00 on 2026-07-10, as_of 2026-07-20:
+--       07-01..07-10 at 300 (1.50) + 07-11..07-20 at 200 (1.00) → late_fee 2.50, days_overdue 20.
+--       Point in time: arrears_as_of(as_of DATE); this view is it at current_date.
+-- source: 三(二) 收费管理 (催缴); 小区物业管理处工作流程「收费管理」
+-- parameters: fee.late_fee_rate_per_day [0.0005], fee.grace_days [0]
+-- label household_id: 房屋编号(内部)
+-- label community_id: 小区编号
+-- label household_code: 房号
+-- label bills: 欠费账单数
+-- label outstanding: 欠费(元)
+-- label oldest_due_date: 最早到期日
+-- label days_overdue: 逾期天数
+-- label late_fee: 滞纳金(元)
+-- label total_due: 合计应缴(元)
+CREATE OR REPLACE MACRO arrears_as_of(as_of) AS TABLE
+WITH params AS (
+    SELECT id AS community_id,
+           CAST(coalesce(setting_num('fee.late_fee_rate_per_day', id), 0) AS DECIMAL(10,6)) AS rate,
+           coalesce(setting_int('fee.grace_days', id), 0) AS grace_days
+    FROM communities
+),
+overdue AS (
+    SELECT bb.bill_id,
+           bb.community_id,
+           bb.household_id,
+           bb.household_code,
+           bb.amount,
+           bb.due_date,
+           bb.outstanding,
+           bb.late_fee_waived,
+           bb.due_date + CAST(pr.grace_days AS INTEGER) + 1 AS accrues_from,
+           pr.rate
+    FROM bill_balance_as_of(as_of) bb
+    JOIN params pr ON pr.community_id = bb.community_id
+    WHERE bb.due_date < as_of AND bb.outstanding > 0
+),
+moves AS (
+    -- what changes a bill's outstanding, counted from the day after its date
+    SELECT a.bill_id,
+           CAST(a.adjusted_at AS DATE) + 1 AS from_day,
+           CASE WHEN a.kind = '退款' THEN a.amount ELSE -a.amount END AS delta
+    FROM bill_adjustments a
+    JOIN overdue o ON o.bill_id = a.bill_id
+    WHERE a.deleted_at IS NULL AND a.kind IN ('减免', '折扣', '退款') AND a.adjusted_at < as_of
+    UNION ALL
+    SELECT p.bill_id,
+           CAST(p.paid_at AS DATE) + 1,
+           -p.amount
+    FROM payments p
+    JOIN overdue o ON o.bill_id = p.bill_id
+    LEFT JOIN receipts r ON r.id = p.receipt_id
+    WHERE p.deleted_at IS NULL
+      AND p.paid_at < as_of
+      AND NOT (coalesce(r.voided, false) AND coalesce(r.voided_at, p.paid_at) < as_of + 1)
+),
+steps AS (
+    SELECT bill_id, accrues_from AS from_day, amount AS delta
+    FROM overdue
+    WHERE accrues_from <= as_of
+    UNION ALL
+    SELECT m.bill_id, greatest(m.from_day, o.accrues_from), m.delta
+    FROM moves m
+    JOIN overdue o ON o.bill_id = m.bill_id
+    WHERE o.accrues_from <= as_of
+),
+stretches AS (
+    SELECT bill_id,
+           sum(delta) OVER (PARTITION BY bill_id ORDER BY from_day
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance,
+           lead(from_day, 1, as_of + 1) OVER (PARTITION BY bill_id ORDER BY from_day) - from_day AS days
+    FROM (SELECT bill_id, from_day, sum(delta) AS delta FROM steps GROUP BY bill_id, from_day)
+),
+bill_late_fee AS (
+    SELECT s.bill_id,
+           round(sum(greatest(s.balance, 0) * s.days * o.rate), 2) AS late_fee
+    FROM stretches s
+    JOIN overdue o ON o.bill_id = s.bill_id
+    GROUP BY s.bill_id
+)
+SELECT o.household_id,
+       o.community_id,
+       o.household_code,
+       count(*) AS bills,
+       sum(o.outstanding) AS outstanding,
+       min(o.due_date) AS oldest_due_date,
+       as_of - min(o.due_date) AS days_overdue,
+       greatest(coalesce(sum(f.late_fee), 0) - sum(o.late_fee_waived), 0) AS late_fee,
+       sum(o.outstanding) + greatest(coalesce(sum(f.late_fee), 0) - sum(o.late_fee_waived), 0) AS total_due
+FROM overdue o
+LEFT JOIN bill_late_fee f ON f.bill_id = o.bill_id
+GROUP BY o.household_id, o.community_id, o.household_code;
+
+CREATE OR REPLACE VIEW v_arrears AS
+SELECT * FROM arrears_as_of(current_date);

@@ -1,0 +1,96 @@
+-- v_bill_balance: 账单余额
+-- rule: one row per bill. due_net = amount − Σ(减免, 折扣); paid_net = Σ payments − Σ(退款);
+--       outstanding = due_net − paid_net; status 已缴清 (outstanding ≤ 0) / 部分缴纳
+--       (0 < outstanding < due_net) / 未缴. Payments of a voided receipt do not count.
+--       Example: amount 300.00, 减免 50.00, paid 100.00 → due_net 250.00, outstanding 150.00, 部分缴纳.
+--       Point in time: bill_balance_as_of(as_of DATE) counts payments and adjustments dated up to
+--       the end of as_of (and receipts voided by then); this view is it at current_date.
+-- source: 三(二) 收费管理; 一 5 财务制度
+-- parameters: none
+-- label bill_id: 账单编号
+-- label community_id: 小区编号
+-- label household_id: 房屋编号(内部)
+-- label household_code: 房号
+-- label fee_item_id: 收费项目编号
+-- label fee_item: 收费项目
+-- label period: 账期
+-- label amount: 应收金额(元)
+-- label due_date: 缴费截止日
+-- label reduced: 减免折扣(元)
+-- label paid: 已收(元)
+-- label refunded: 已退款(元)
+-- label due_net: 应收净额(元)
+-- label paid_net: 实收净额(元)
+-- label outstanding: 欠费(元)
+-- label late_fee_waived: 滞纳金减免(元)
+-- label last_paid_at: 最近收款时间
+-- label status: 缴费状态
+CREATE OR REPLACE MACRO bill_balance_as_of(as_of) AS TABLE
+WITH adjusted AS (
+    SELECT bill_id,
+           coalesce(sum(amount) FILTER (WHERE kind IN ('减免', '折扣')), 0) AS reduced,
+           coalesce(sum(amount) FILTER (WHERE kind = '退款'), 0) AS refunded,
+           coalesce(sum(amount) FILTER (WHERE kind = '滞纳金减免'), 0) AS late_fee_waived
+    FROM bill_adjustments
+    WHERE deleted_at IS NULL AND adjusted_at < as_of + 1
+    GROUP BY bill_id
+),
+paid AS (
+    SELECT p.bill_id,
+           sum(p.amount) AS paid,
+           max(p.paid_at) AS last_paid_at
+    FROM payments p
+    LEFT JOIN receipts r ON r.id = p.receipt_id
+    WHERE p.deleted_at IS NULL
+      AND p.paid_at < as_of + 1
+      AND NOT (coalesce(r.voided, false) AND coalesce(r.voided_at, p.paid_at) < as_of + 1)
+    GROUP BY p.bill_id
+),
+balance AS (
+    SELECT b.id AS bill_id,
+           h.community_id,
+           b.household_id,
+           h.code AS household_code,
+           b.fee_item_id,
+           f.name AS fee_item,
+           b.period,
+           b.amount,
+           b.due_date,
+           coalesce(a.reduced, 0) AS reduced,
+           coalesce(p.paid, 0) AS paid,
+           coalesce(a.refunded, 0) AS refunded,
+           b.amount - coalesce(a.reduced, 0) AS due_net,
+           coalesce(p.paid, 0) - coalesce(a.refunded, 0) AS paid_net,
+           coalesce(a.late_fee_waived, 0) AS late_fee_waived,
+           p.last_paid_at
+    FROM bills b
+    JOIN households h ON h.id = b.household_id
+    LEFT JOIN fee_items f ON f.id = b.fee_item_id
+    LEFT JOIN adjusted a ON a.bill_id = b.id
+    LEFT JOIN paid p ON p.bill_id = b.id
+    WHERE b.deleted_at IS NULL
+)
+SELECT bill_id,
+       community_id,
+       household_id,
+       household_code,
+       fee_item_id,
+       fee_item,
+       period,
+       amount,
+       due_date,
+       reduced,
+       paid,
+       refunded,
+       due_net,
+       paid_net,
+       due_net - paid_net AS outstanding,
+       late_fee_waived,
+       last_paid_at,
+       CASE WHEN due_net - paid_net <= 0 THEN '已缴清'
+            WHEN due_net - paid_net < due_net THEN '部分缴纳'
+            ELSE '未缴' END AS status
+FROM balance;
+
+CREATE OR REPLACE VIEW v_bill_balance AS
+SELECT * FROM bill_balance_as_of(current_date);

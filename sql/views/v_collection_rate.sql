@@ -1,0 +1,47 @@
+-- v_collection_rate: 收费率
+-- rule: one row per community × bill period (bills of periods up to as_of's month).
+--       billed = Σ due_net; collected = Σ paid_net of those bills (payments up to as_of);
+--       rate 收费率 = collected / billed; households_billed; households_owing (outstanding > 0 on
+--       that period's bills); household_rate 户收费率 = (households_billed − households_owing) /
+--       households_billed; outstanding = Σ positive outstanding. Rates are NULL when nothing billed.
+--       Point in time: collection_rate_as_of(as_of DATE); this view is it at current_date.
+-- source: 三(二) 收费管理; 一 5 财务制度
+-- parameters: none
+-- label community_id: 小区编号
+-- label period: 账期
+-- label bills: 账单数
+-- label billed: 应收(元)
+-- label collected: 实收(元)
+-- label outstanding: 欠费(元)
+-- label rate: 收费率
+-- label households_billed: 应缴户数
+-- label households_owing: 欠费户数
+-- label household_rate: 户收费率
+CREATE OR REPLACE MACRO collection_rate_as_of(as_of) AS TABLE
+WITH per_period AS (
+    SELECT community_id,
+           period,
+           count(*) AS bills,
+           sum(due_net) AS billed,
+           sum(paid_net) AS collected,
+           sum(greatest(outstanding, 0)) AS outstanding,
+           count(DISTINCT household_id) AS households_billed,
+           count(DISTINCT household_id) FILTER (WHERE outstanding > 0) AS households_owing
+    FROM bill_balance_as_of(as_of)
+    WHERE period <= strftime(as_of, '%Y-%m')
+    GROUP BY community_id, period
+)
+SELECT community_id,
+       period,
+       bills,
+       billed,
+       collected,
+       outstanding,
+       CAST(collected AS DOUBLE) / nullif(CAST(billed AS DOUBLE), 0) AS rate,
+       households_billed,
+       households_owing,
+       CAST(households_billed - households_owing AS DOUBLE) / nullif(households_billed, 0) AS household_rate
+FROM per_period;
+
+CREATE OR REPLACE VIEW v_collection_rate AS
+SELECT * FROM collection_rate_as_of(current_date);

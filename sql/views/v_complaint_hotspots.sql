@@ -1,0 +1,65 @@
+-- v_complaint_hotspots: 投诉热点
+-- rule: community × category × location with at least complaint.hotspot_count valid complaints
+--       received in the last complaint.hotspot_days days (as_of − days < received date <= as_of;
+--       complaints without a location are not grouped). complaints = that count, first_received_at,
+--       latest_received_at, latest_complaint_id, open_complaints (not yet handled). has_rectification: an open
+--       rectification with a responsible person and a deadline exists — there is no rectification
+--       register yet (检查与整改), so it is false and every hotspot is flagged (needs_rectification).
+--       Point in time: complaint_hotspots_as_of(as_of DATE); this view is it at current_date.
+-- source: 三(六) 业主投诉 (重复投诉 责任到人、限期整改、专人追踪)
+-- parameters: complaint.hotspot_count [3], complaint.hotspot_days [30]
+-- label community_id: 小区编号
+-- label category: 类别
+-- label location: 位置
+-- label complaints: 投诉次数
+-- label first_received_at: 最早受理
+-- label latest_received_at: 最近受理
+-- label latest_complaint_id: 最近一次投诉
+-- label open_complaints: 未处理
+-- label has_rectification: 已有整改
+-- label needs_rectification: 需立项整改
+CREATE OR REPLACE MACRO complaint_hotspots_as_of(as_of) AS TABLE
+WITH recent AS (
+    SELECT c.id,
+           c.community_id,
+           c.category,
+           trim(c.location) AS location,
+           c.received_at,
+           c.handled_at IS NULL OR CAST(c.handled_at AS DATE) > CAST(as_of AS DATE) AS still_open,
+           CAST(setting_int('complaint.hotspot_count', c.community_id) AS INTEGER) AS min_count,
+           CAST(setting_int('complaint.hotspot_days', c.community_id) AS INTEGER) AS days
+    FROM complaints c
+    WHERE c.deleted_at IS NULL
+      AND coalesce(c.is_valid, true)
+      AND nullif(trim(c.location), '') IS NOT NULL
+      AND CAST(c.received_at AS DATE) <= CAST(as_of AS DATE)
+),
+grouped AS (
+    SELECT community_id,
+           category,
+           location,
+           count(*) AS complaints,
+           min(received_at) AS first_received_at,
+           max(received_at) AS latest_received_at,
+           arg_max(id, received_at) AS latest_complaint_id,
+           count(*) FILTER (WHERE still_open) AS open_complaints,
+           any_value(min_count) AS min_count
+    FROM recent
+    WHERE CAST(received_at AS DATE) > CAST(as_of AS DATE) - days
+    GROUP BY community_id, category, location
+)
+SELECT community_id,
+       category,
+       location,
+       complaints,
+       first_received_at,
+       latest_received_at,
+       latest_complaint_id,
+       open_complaints,
+       false AS has_rectification,
+       true AS needs_rectification
+FROM grouped
+WHERE complaints >= min_count;
+
+CREATE OR REPLACE VIEW v_complaint_hotspots AS
+SELECT * FROM complaint_hotspots_as_of(current_date);

@@ -1,0 +1,151 @@
+-- v_work_order_sla: 报修单时效
+-- rule: one row per work order reported by the cut-off. arrival_limit_minutes: 紧急 repair.urgent_minutes,
+--       一般 repair.normal_minutes; 预约: the deadline is appointment_at + repair.appointment_grace_minutes
+--       (arrival_limit_minutes NULL). arrival_deadline = reported_at + limit (预约: appointment_at + grace);
+--       on_time = arrived_at <= arrival_deadline (exactly at the limit is on time), NULL while not arrived.
+--       paused_minutes = Σ minutes of the order's pauses up to completion (an open pause runs to the cut-off);
+--       completion_minutes = completed_at − reported_at in minutes minus paused_minutes;
+--       completed_on_time = completion_minutes <= repair.complete_hours × 60 (NULL while not completed).
+--       completion_deadline = reported_at + complete_hours + paused_minutes (moves while paused).
+--       is_rework = rework_of is set, or the same household and category was completed in the
+--       repair.rework_window_days before reported_at. arrival_overdue / completion_overdue: not yet
+--       arrived / completed and the deadline is before the cut-off. month = 'YYYY-MM' of reported_at.
+--       Point in time: work_order_sla_as_of(as_of): a DATE counts what was recorded by the end of that day
+--       (today: by now); a TIMESTAMP is the cut-off itself. This view is it at current_date.
+-- source: 三(十二) 维修服务; 中国物业管理协会 服务等级标准 (紧急 30 分钟到场, 一般 24 小时)
+-- parameters: repair.urgent_minutes [30], repair.normal_minutes [1440], repair.appointment_grace_minutes [15],
+--             repair.complete_hours [72], repair.rework_window_days [30]
+-- label work_order_id: 报修单编号(内部)
+-- label community_id: 小区编号
+-- label order_no: 报修单号
+-- label household_id: 房屋
+-- label building_id: 楼栋
+-- label location: 报修位置
+-- label category: 类别
+-- label urgency: 紧急程度
+-- label status: 状态
+-- label assignee_id: 维修人员
+-- label month: 月份
+-- label reported_at: 报修时间
+-- label appointment_at: 预约时间
+-- label arrival_limit_minutes: 到场时限(分钟)
+-- label arrival_deadline: 应到场时间
+-- label arrived_at: 到场时间
+-- label on_time: 按时到场
+-- label arrival_overdue: 到场超时未到
+-- label paused_minutes: 暂停(分钟)
+-- label completed_at: 完成时间
+-- label completion_minutes: 处理用时(分钟)
+-- label completion_deadline: 应完成时间
+-- label completed_on_time: 按时完成
+-- label completion_overdue: 超时未完成
+-- label rework_of: 返修原单
+-- label is_rework: 返修单
+CREATE OR REPLACE MACRO work_order_sla_as_of(as_of) AS TABLE
+WITH cut AS (
+    SELECT CASE WHEN typeof(as_of) = 'DATE'
+                THEN CASE WHEN CAST(as_of AS DATE) = current_date THEN localtimestamp
+                          ELSE CAST(CAST(as_of AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY END
+                ELSE CAST(as_of AS TIMESTAMP) END AS cutoff
+),
+orders AS (
+    SELECT w.*,
+           CASE WHEN w.arrived_at <= cut.cutoff THEN w.arrived_at END AS arrived,
+           CASE WHEN w.completed_at <= cut.cutoff THEN w.completed_at END AS completed,
+           cut.cutoff
+    FROM work_orders w, cut
+    WHERE w.deleted_at IS NULL AND w.reported_at < cut.cutoff
+),
+params AS (
+    SELECT k.community_id,
+           setting_int('repair.urgent_minutes', k.community_id) AS urgent_minutes,
+           setting_int('repair.normal_minutes', k.community_id) AS normal_minutes,
+           setting_int('repair.appointment_grace_minutes', k.community_id) AS grace_minutes,
+           setting_int('repair.complete_hours', k.community_id) AS complete_hours,
+           setting_int('repair.rework_window_days', k.community_id) AS window_days
+    FROM (SELECT DISTINCT community_id FROM orders) k
+),
+paused AS (
+    SELECT o.id AS work_order_id,
+           sum(greatest(0, date_diff('second', p.paused_at,
+                   least(coalesce(p.resumed_at, o.cutoff), coalesce(o.completed, o.cutoff), o.cutoff))))
+               / 60.0 AS paused_minutes
+    FROM work_order_pauses p
+    JOIN orders o ON o.id = p.work_order_id
+    WHERE p.deleted_at IS NULL AND p.paused_at < o.cutoff
+    GROUP BY o.id
+),
+repeats AS (  -- orders whose household and category was completed within the window before
+    SELECT DISTINCT o.id AS work_order_id
+    FROM orders o
+    JOIN params pr ON pr.community_id = o.community_id
+    JOIN orders e ON e.household_id = o.household_id AND e.category = o.category AND e.id <> o.id
+    WHERE e.completed < o.reported_at
+      AND e.completed >= o.reported_at - to_days(CAST(pr.window_days AS INTEGER))
+),
+timed AS (
+    SELECT o.id AS work_order_id,
+           o.community_id,
+           o.order_no,
+           o.household_id,
+           h.building_id,
+           o.location,
+           o.category,
+           o.urgency,
+           o.status,
+           o.assignee_id,
+           strftime(o.reported_at, '%Y-%m') AS month,
+           o.reported_at,
+           o.appointment_at,
+           CASE o.urgency WHEN '紧急' THEN pr.urgent_minutes
+                          WHEN '一般' THEN pr.normal_minutes END AS arrival_limit_minutes,
+           CASE o.urgency WHEN '预约' THEN o.appointment_at + to_minutes(CAST(pr.grace_minutes AS BIGINT))
+                          WHEN '紧急' THEN o.reported_at + to_minutes(CAST(pr.urgent_minutes AS BIGINT))
+                          ELSE o.reported_at + to_minutes(CAST(pr.normal_minutes AS BIGINT)) END AS arrival_deadline,
+           o.arrived,
+           coalesce(pa.paused_minutes, 0) AS paused_minutes,
+           o.completed,
+           pr.complete_hours,
+           o.rework_of,
+           o.rework_of IS NOT NULL OR r.work_order_id IS NOT NULL AS is_rework,
+           o.cutoff
+    FROM orders o
+    JOIN params pr ON pr.community_id = o.community_id
+    LEFT JOIN households h ON h.id = o.household_id
+    LEFT JOIN paused pa ON pa.work_order_id = o.id
+    LEFT JOIN repeats r ON r.work_order_id = o.id
+)
+SELECT work_order_id,
+       community_id,
+       order_no,
+       household_id,
+       building_id,
+       location,
+       category,
+       urgency,
+       status,
+       assignee_id,
+       month,
+       reported_at,
+       appointment_at,
+       arrival_limit_minutes,
+       arrival_deadline,
+       arrived AS arrived_at,
+       CASE WHEN arrived IS NOT NULL THEN arrived <= arrival_deadline END AS on_time,
+       arrived IS NULL AND arrival_deadline < cutoff AS arrival_overdue,
+       paused_minutes,
+       completed AS completed_at,
+       date_diff('second', reported_at, completed) / 60.0 - paused_minutes AS completion_minutes,
+       reported_at + to_minutes(CAST(complete_hours * 60 + ceil(paused_minutes) AS BIGINT)) AS completion_deadline,
+       CASE WHEN completed IS NOT NULL
+            THEN date_diff('second', reported_at, completed) / 60.0 - paused_minutes <= complete_hours * 60 END
+           AS completed_on_time,
+       completed IS NULL
+           AND date_diff('second', reported_at, cutoff) / 60.0 - paused_minutes > complete_hours * 60
+           AS completion_overdue,
+       rework_of,
+       is_rework
+FROM timed;
+
+CREATE OR REPLACE VIEW v_work_order_sla AS
+SELECT * FROM work_order_sla_as_of(current_date);
