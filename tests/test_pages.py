@@ -146,3 +146,23 @@ def test_attachments_are_listed_on_the_record(app_db):
     at.run()
     assert not at.exception
     assert any("门口.png" in m.value for m in at.markdown)
+
+
+def test_rule_views_page_shows_rule_source_and_rows(app_db):
+    at = page("pages/rules.py")
+    assert not at.exception
+    at.selectbox(key="rule-view").select("v_community_overview").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "二 小区基本概况" in text
+    rows = next(d.value for d in at.dataframe)
+    assert list(rows["户数"]) == [7]
+
+
+def test_every_rule_view_renders(app_db):
+    from app.views import view_names
+
+    at = page("pages/rules.py")
+    for name in view_names():
+        at.selectbox(key="rule-view").select(name).run()
+        assert not at.exception, name

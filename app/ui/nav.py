@@ -24,7 +24,8 @@ def build() -> dict[str, list[st.Page]]:
             page("area.py", f"{area}总览", registers.area_slug(area), ":material/folder_open:"),
             *(page("register.py", r.label, r.name, ":material/table:") for r in regs),
         ]
-    tools = [("settings.py", "规则参数", "rule-settings", ":material/tune:"),
+    tools = [("rules.py", "规则视图", "rules", ":material/rule:"),
+             ("settings.py", "规则参数", "rule-settings", ":material/tune:"),
              ("import.py", "Excel 导入", "import", ":material/upload_file:"),
              ("analysis.py", "查询与图表", "analysis", ":material/query_stats:")]
     navigation.setdefault("系统", []).extend(
