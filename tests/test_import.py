@@ -78,6 +78,8 @@ LIMITS = {
     "不能直接登记为": "workflow",
     "只有已批准的申请才能入库": "workflow",
     "新收据不能是作废状态": "workflow",
+    # A refund is checked against payments, which cannot come back (their receipts cannot).
+    "退款不能超过已收金额": "needs payments",
 }
 MUST_ROUND_TRIP = {"communities", "buildings", "households", "owners", "departments", "staff",
                    "vendors", "assets", "fire_equipment", "fire_checks", "contracts", "archives"}

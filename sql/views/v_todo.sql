@@ -2,7 +2,9 @@
 -- rule: the union of what is due or overdue in the rule views, one row per thing to do:
 --       fire equipment not 正常 (v_fire_equipment_status), assets not 正常 (v_asset_maintenance_due),
 --       expiring contracts (v_contract_expiring), stock items below safety stock (v_stock_balance),
---       overdue archive loans (v_archive_loans_overdue).
+--       overdue archive loans (v_archive_loans_overdue), and the repair and complaint items of
+--       v_todo_service (orders past or near their arrival/completion limits, complaints past
+--       their deadlines, hotspots, bad visits without rework).
 --       due_on is the date behind the row's state (stock: as_of); days_overdue = as_of − due_on
 --       (0 due today, negative: that many days still to go, e.g. a contract in its warning window).
 --       severity: 高 = fire equipment past its scrap age, asset maintenance overdue, an inspection
@@ -99,7 +101,10 @@ SELECT community_id,
        due_on,
        as_of - due_on AS days_overdue,
        severity
-FROM items;
+FROM items
+UNION ALL
+SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity
+FROM todo_service_as_of(as_of);
 
 CREATE OR REPLACE VIEW v_todo AS
 SELECT * FROM todo_as_of(current_date);
