@@ -454,6 +454,10 @@ class SavedQuery:
     description: str
     row_version: int
 
+    def editable_by(self, actor: Actor) -> bool:
+        """Only its creator changes or deletes a saved query."""
+        return self.owner == actor.user
+
 
 SHIPPED: list[dict[str, Any]] = [
     {
@@ -517,6 +521,38 @@ ORDER BY e.days_left, e.contract_no""",
         "chart": ChartSpec("类别", "count", color="小区"),
     },
     {
+        "name": "各楼栋每月报修量",
+        "description": "近 12 个月每栋楼每月的报修单数（公共区域的报修单计在小区名下）。",
+        "sql": """SELECT strftime(date_trunc('month', w.reported_at), '%Y-%m') AS 月份,
+       coalesce(c.name || ' ' || b.code, c.name || ' 公共区域') AS 楼栋,
+       count(*) AS 报修单数
+FROM work_orders w
+JOIN communities c ON c.id = w.community_id
+LEFT JOIN households h ON h.id = w.household_id
+LEFT JOIN buildings b ON b.id = h.building_id
+WHERE w.reported_at >= date_trunc('month', current_date) - INTERVAL 11 MONTH
+GROUP BY ALL
+ORDER BY 月份, 楼栋""",
+        "chart": ChartSpec("月份", "sum", "报修单数", color="楼栋"),
+    },
+    {
+        "name": "各楼栋欠费",
+        "description": "每栋楼的欠费户数、欠费金额、滞纳金与合计应缴，来自欠费视图，按合计应缴从高到低。",
+        "sql": """SELECT c.name AS 小区,
+       coalesce(c.name || ' ' || b.code, c.name || ' 无楼栋') AS 楼栋,
+       count(*) AS 欠费户数,
+       sum(a.outstanding) AS 欠费金额,
+       sum(a.late_fee) AS 滞纳金,
+       sum(a.total_due) AS 合计应缴
+FROM v_arrears a
+JOIN communities c ON c.id = a.community_id
+JOIN households h ON h.id = a.household_id
+LEFT JOIN buildings b ON b.id = h.building_id
+GROUP BY ALL
+ORDER BY 合计应缴 DESC""",
+        "chart": ChartSpec("楼栋", "sum", "合计应缴", color="小区"),
+    },
+    {
         "name": "各小区待办事项",
         "description": "消防、设备、合同、库存、档案各方面到期或逾期的事项数，按紧急程度。",
         "sql": """SELECT c.name AS 小区, t.area AS 业务范围, t.severity AS 紧急程度, count(*) AS 事项数
@@ -530,15 +566,17 @@ ORDER BY 小区, 业务范围, 紧急程度""",
 
 
 def ensure_saved_queries(db: Database, actor: Actor) -> int:
-    """Add the shipped queries when the register has never had a row; how many were added."""
-    if db.scalar("SELECT count(*) FROM " + q(SAVED)):
+    """Add the shipped queries not yet there; one deleted by the office stays deleted. How many."""
+    had = {r[0] for r in db.rows("SELECT name FROM " + q(SAVED) + " WHERE owner = ?", [SHIPPED_OWNER])}
+    missing = [s for s in SHIPPED if s["name"] not in had]
+    if not missing:
         return 0
     changes = [
         RowChange("insert", values={
             "name": s["name"], "sql": s["sql"], "chart": s["chart"].to_json(), "owner": SHIPPED_OWNER,
             "shared": True, "description": s["description"],
         })
-        for s in SHIPPED
+        for s in missing
     ]
     try:
         return len(apply_changes(db, actor.via("任务"), SAVED, changes).inserted)
@@ -589,7 +627,7 @@ def save_query(db: Database, actor: Actor, name: str, sql: str, chart: ChartSpec
         result = apply_changes(db, actor, SAVED, [RowChange("insert", values={**values, "owner": actor.user})])
         return result.inserted[0]
     current = get_saved_query(db, actor, query_id)
-    if current.owner != actor.user:
+    if not current.editable_by(actor):
         raise PermissionDenied(f"「{current.name}」由 {current.owner} 创建，只能由创建人修改；可另存为新的查询")
     apply_changes(db, actor, SAVED, [RowChange("update", query_id, values, version=current.row_version)])
     return query_id
@@ -603,7 +641,7 @@ def save_chart(db: Database, actor: Actor, query_id: int, chart: ChartSpec) -> N
 
 def delete_saved_query(db: Database, actor: Actor, query_id: int) -> None:
     current = get_saved_query(db, actor, query_id)
-    if current.owner != actor.user:
+    if not current.editable_by(actor):
         raise PermissionDenied(f"「{current.name}」由 {current.owner} 创建，只能由创建人删除")
     apply_changes(db, actor, SAVED, [RowChange("delete", query_id, version=current.row_version)])
 

@@ -117,7 +117,7 @@ def read_source(source: str | Path | bytes | IO[bytes], file_name: str | None = 
         data = source.read()
         file_name = file_name or Path(str(getattr(source, "name", "") or "")).name
     file_name = file_name or "导入文件"
-    if not data.strip():
+    if not data or (len(data) < 4096 and not data.strip()):
         raise ImportRefused(f"文件 {file_name} 是空的")
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return _read_workbook(data, file_name, sheet, register)
@@ -295,8 +295,9 @@ def header_texts(table: SourceTable, header_row: int, reg: Register | None = Non
         if text:
             continue
         for r1, c1, r2, c2 in table.merged:
-            if r1 <= index <= r2 and c1 <= c <= c2 and table.rows[r1][c1] is not None:
-                texts[c] = str(table.rows[r1][c1]).strip()
+            top = table.rows[r1][c1] if r1 < len(table.rows) and c1 < len(table.rows[r1]) else None
+            if r1 <= index <= r2 and c1 <= c <= c2 and top is not None:
+                texts[c] = str(top).strip()
                 break
         else:
             for above in range(index - 1, max(index - 4, -1), -1):

@@ -198,6 +198,7 @@ def register_select(reg: Register, actor: Actor) -> tuple[str, list]:
             select.append("t." + q(col))
     scope, params = community_filter_sql(reg, "t", actor)
     if reg.name == "communities" and actor.communities is not None:
+        # the register names no community of its own: a scoped actor sees only theirs
         scope, params = " AND t.id IN (SELECT unnest(?))", [list(actor.communities)]
     sql = "SELECT " + ", ".join(select) + " FROM " + q(reg.name) + " t WHERE t.deleted_at IS NULL" + scope
     return sql, params
@@ -253,8 +254,7 @@ class Sandbox:
             for reg in console_registers(self.actor):
                 if reg.name in have or (wanted is not None and reg.name not in wanted):
                     continue
-                if self.db.table_exists(reg.name):
-                    sources.append((reg.name, *register_select(reg, self.actor)))
+                sources.append((reg.name, *register_select(reg, self.actor)))
             for name in console_views(self.actor):
                 if name in have or (wanted is not None and name not in wanted):
                     continue
@@ -276,8 +276,8 @@ class Sandbox:
             for name, sql, params in sources:
                 try:
                     batches = reader.execute(sql, params).arrow()
-                except duckdb.CatalogException:
-                    continue  # a view of a database not migrated yet
+                except (duckdb.CatalogException, duckdb.BinderException):
+                    continue  # a table, view or column of a database not migrated yet
                 self.con.register("_incoming", batches)
                 try:
                     self.con.execute("CREATE TABLE " + q(name) + " AS SELECT * FROM _incoming")

@@ -190,7 +190,7 @@ def template_xlsx(register: str, db: Database | None = None, actor: Actor | None
     sample_style = {"italic": True, "font_color": "#808080"}
     columns = [("id", None), *((f.name, f) for f in reg.fields)]
     list_col = 0
-    for c, (name, f) in enumerate(columns):
+    for c, (_, f) in enumerate(columns):
         label = SYSTEM_LABELS["id"] if f is None else f.label
         must = f is not None and f.required and f.default is None
         ws.write_string(0, c, label, required_header if must else header)

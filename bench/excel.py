@@ -30,10 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import importer, registers
-from app.changes import RowChange, apply_changes
-from app.db import open_database
-from app.permissions import Actor
+from app import importer, registers  # noqa: E402
+from app.changes import RowChange, apply_changes  # noqa: E402
+from app.db import open_database  # noqa: E402
+from app.permissions import Actor  # noqa: E402
 
 REGISTER = "fire_equipment"
 TYPES = ("干粉灭火器", "水基型灭火器", "二氧化碳灭火器", "消火栓", "烟感探测器", "应急照明")

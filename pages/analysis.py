@@ -186,10 +186,13 @@ if tab_chart.open:
                     e4.download_button("图表 PNG", data=png, file_name="图表.png", mime="image/png",
                                        key="chart-png", on_click="ignore")
                 own = source.kind == "saved" and analysis.get_saved_query(
-                    db, actor, int(source.ref)).owner == actor.user
+                    db, actor, int(source.ref)).editable_by(actor)
                 if own and st.button("把图表设置保存到此查询", key="chart-save-spec"):
-                    analysis.save_chart(db, actor, int(source.ref), spec)
-                    st.success("已保存图表设置")
+                    try:
+                        analysis.save_chart(db, actor, int(source.ref), spec)
+                        st.success("已保存图表设置")
+                    except PROBLEMS as err:
+                        st.error(str(err))
                 if source.kind in ("sql", "saved"):
                     with st.form("chart-save", clear_on_submit=True):
                         st.markdown("**另存为常用查询（含图表设置）**")
@@ -220,7 +223,7 @@ if tab_saved.open:
             b2.button("载入到查询", key="saved-load", on_click=load_into_console, args=(chosen.sql,))
             b3.button("作图", key="saved-chart", icon=":material/bar_chart:", on_click=open_chart,
                       args=(Source("saved", str(chosen.id), chosen.name), chosen.chart))
-            if chosen.owner == actor.user and b4.button("删除", key="saved-delete"):
+            if chosen.editable_by(actor) and b4.button("删除", key="saved-delete"):
                 analysis.delete_saved_query(db, actor, chosen.id)
                 state["analysis-flash"] = f"已删除「{chosen.name}」"
                 st.rerun()

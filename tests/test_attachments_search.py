@@ -218,15 +218,15 @@ def test_search_finds_each_kind_by_code_or_name(db, actor, place):
         (
             "contracts",
             place["contract"],
-            "HT-2026-001/电梯维护保养合同",
+            "阳光花园/HT-2026-001/电梯维护保养合同",
             "分包 杭州安达电梯工程有限公司 履行中 2026-12-31 到期",
         )
     ]
     assert global_search(db, actor, "gc-0001", 10) == [
-        ("archives", place["archive"], "GC-0001/3号楼给排水竣工图", "工程图纸 内部")
+        ("archives", place["archive"], "阳光花园/GC-0001/3号楼给排水竣工图", "工程图纸 内部")
     ]
     assert global_search(db, actor, "dn25", 10) == [
-        ("stock_items", place["valve"], "WZ-025/阀门 DN25", "个")
+        ("stock_items", place["valve"], "阳光花园/WZ-025/阀门 DN25", "个")
     ]
 
 
