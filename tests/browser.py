@@ -15,9 +15,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,3 +206,87 @@ def edit_cell(page, col: int, row: int, text: str, n: int = 0) -> None:
     editor.wait_for(state="hidden", timeout=5_000)
     expect(cell(page, col, row, n)).to_contain_text(text, timeout=5_000)
     page.wait_for_timeout(500)  # let the edit reach Streamlit before anything reruns the app
+
+
+class App:
+    """The running app on one DuckDB file; `offline()` stops it to read the file, then restarts."""
+
+    def __init__(self, db_path: Path, log: Path, on_start=None):
+        self.db_path, self.log = db_path, log
+        self.on_start = on_start  # on_start(app, read-only connection) before each start
+        self.server: Server | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self) -> None:
+        if self.on_start is not None:
+            with self._open() as con:
+                self.on_start(self, con)
+        self.server = start_app(self.db_path, self.log)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    @contextmanager
+    def _open(self):
+        import duckdb
+
+        con = duckdb.connect(str(self.db_path), read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def offline(self):
+        """Stop the server, yield a read-only connection to the file, start the server again."""
+        self.stop()
+        try:
+            with self._open() as con:
+                yield con
+        finally:
+            self.start()
+
+
+def running_app(path: Path, log: Path, on_start=None):
+    """A generator for a module fixture: the app started on the file, stopped at the end."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)
+    app = App(path, log, on_start)
+    app.start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(app, chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def open_page(page, app, path: str) -> None:
+    page.goto(app.url + path)
+    wait_app_idle(page)

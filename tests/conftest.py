@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from browser import chromium, page  # noqa: F401  (fixtures of the browser tests)
 
 from app.db import Database, open_database
 from app.permissions import Actor

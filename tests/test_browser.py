@@ -8,11 +8,10 @@ Screenshots go to tests/artifacts/ (git-ignored).
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from browser import (
+from browser import (  # noqa: F401  (chromium and page are fixtures)
     CHROMIUM,
     cell_text,
     column,
@@ -20,6 +19,8 @@ from browser import (
     exceptions,
     full_page_screenshot,
     launch_chromium,
+    open_page,
+    running_app,
     start_app,
     wait_app_idle,
     wait_grid,
@@ -33,93 +34,17 @@ pytestmark = [
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-class App:
-    """The running app on one DuckDB file."""
-
-    def __init__(self, db_path: Path, log: Path):
-        self.db_path, self.log = db_path, log
-        self.server = None
-        self.households_at_start = None  # the table as it was when the server last started
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def start(self) -> None:
-        with self._open(read_only=True) as con:
-            self.households_at_start = _households(con)
-            self.audit_rows_at_start = con.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-        self.server = start_app(self.db_path, self.log)
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-
-    @contextmanager
-    def _open(self, read_only: bool):
-        import duckdb
-
-        con = duckdb.connect(str(self.db_path), read_only=read_only)
-        try:
-            yield con
-        finally:
-            con.close()
-
-    @contextmanager
-    def offline(self):
-        """Stop the server, yield a read-only connection to the file, start the server again."""
-        self.stop()
-        try:
-            with self._open(read_only=True) as con:
-                yield con
-        finally:
-            self.start()
-
-
 def _households(con):
     return con.execute("SELECT * FROM households ORDER BY id").fetchall()
 
 
 @pytest.fixture(scope="module")
 def app(copy_demo):
-    path = copy_demo("browser")
-    log = ARTIFACTS / "server.log"
-    log.unlink(missing_ok=True)
-    running = App(path, log)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    def remember(app, con) -> None:  # the table as it was when the server last started
+        app.households_at_start = _households(con)
+        app.audit_rows_at_start = con.execute("SELECT count(*) FROM audit_log").fetchone()[0]
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(app, chromium):
-    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(20_000)
-    pg = context.new_page()
-    try:
-        yield pg
-    finally:
-        context.close()
-
-
-def open_page(page, app, path: str) -> None:
-    page.goto(app.url + path)
-    wait_app_idle(page)
+    yield from running_app(copy_demo("browser"), ARTIFACTS / "server.log", remember)
 
 
 def _area_path(area: str) -> str:

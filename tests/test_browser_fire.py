@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from browser import (
+from browser import (  # noqa: F401  (chromium and page are fixtures)
     CHROMIUM,
     GLIDE_EDITOR,
     ROW_HEIGHT,
@@ -31,6 +30,8 @@ from browser import (
     full_page_screenshot,
     grid,
     launch_chromium,
+    open_page,
+    running_app,
     start_app,
     wait_app_idle,
     wait_grid,
@@ -57,41 +58,6 @@ class Target:
     todo_item: str
     todo_count: int  # rows of v_todo at the start
     today: date  # the office date (Database.now(), Asia/Shanghai by default)
-
-
-class App:
-    """The running app on one DuckDB file."""
-
-    def __init__(self, db_path: Path, log: Path):
-        self.db_path, self.log = db_path, log
-        self.server = None
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def start(self) -> None:
-        self.server = start_app(self.db_path, self.log)
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-
-    @contextmanager
-    def offline(self):
-        """Stop the server, yield a read-only connection to the file, start the server again."""
-        import duckdb
-
-        self.stop()
-        try:
-            con = duckdb.connect(str(self.db_path), read_only=True)
-            try:
-                yield con
-            finally:
-                con.close()
-        finally:
-            self.start()
 
 
 @pytest.fixture(scope="module")
@@ -131,44 +97,7 @@ def seeded(copy_demo):
 
 @pytest.fixture(scope="module")
 def app(seeded):
-    path, _ = seeded
-    log = ARTIFACTS / "server-fire.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.unlink(missing_ok=True)
-    running = App(path, log)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(app, chromium):
-    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(20_000)
-    pg = context.new_page()
-    try:
-        yield pg
-    finally:
-        context.close()
-
-
-def open_page(page, app, path: str) -> None:
-    page.goto(app.url + path)
-    wait_app_idle(page)
+    yield from running_app(seeded[0], ARTIFACTS / "server-fire.log")
 
 
 # -- the grid beyond tests/browser.py -------------------------------------------------------------
