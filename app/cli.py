@@ -10,8 +10,8 @@ import tomllib
 from pathlib import Path
 
 from app.db import ROOT, DatabaseBusy, database_url, open_database
-from app.postgres import redacted
 from app.permissions import cli_actor
+from app.postgres import redacted
 
 STREAMLIT_CONFIG = ROOT / "streamlit_config" / "config.toml"
 ENTRY = ROOT / "app" / "streamlit_app.py"

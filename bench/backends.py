@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bench import grid_page, rules
-from tests.conftest import PostgresCluster
+from bench import grid_page, rules  # noqa: E402  (after the sys.path line)
+from tests.conftest import PostgresCluster  # noqa: E402
 
 WRITER = r"""
 import json, random, sys, time

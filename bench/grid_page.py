@@ -164,10 +164,9 @@ NAIVE_SCRIPT = textwrap.dedent("""
 
 
 def bench_browser(path: Path, work: Path, naive_rows: int, visits: int) -> dict:
-    from playwright.sync_api import sync_playwright
-
     # the naive table: the same register's rows, straight from the file
     import duckdb
+    from playwright.sync_api import sync_playwright
 
     parquet = work / "naive.parquet"
     con = duckdb.connect(str(path), read_only=True)

@@ -1003,7 +1003,7 @@ def seed_archives(db, actor, rng, sites) -> dict[str, int]:
                 }
             )
         notices = []
-        for n in range(20):
+        for _ in range(20):
             published = _at(
                 REFERENCE_DATE - timedelta(days=rng.randint(0, 365)), rng.randint(8, 17)
             )

@@ -89,7 +89,7 @@ def start_server(script: Path, log: Path, env: dict[str, str] | None = None,
     """Start `streamlit run script` on a free port and wait until /_stcore/health says ok."""
     port = free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
-    out = open(log, "ab")
+    out = open(log, "ab")  # noqa: SIM115  (the server process writes to it until stopped)
     proc = subprocess.Popen(
         streamlit_command(script, port), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})},
