@@ -153,10 +153,12 @@ def new_row(page, n: int = 0, timeout: float = 5.0) -> int:
     deadline = time.monotonic() + timeout
     while True:
         page.wait_for_timeout(200)
-        ids = grid(page, n).locator('td[data-testid^="glide-cell-1-"]').evaluate_all(
-            "tds => tds.map(td => Number(td.dataset.testid.split('-').pop()))")
-        last = max(ids, default=0)
-        if last >= 1 and cell_text(page, 1, last, n) == "" and cell_text(page, 1, last - 1, n):
+        # ids and texts read in one go: the grid may redraw between two separate reads
+        texts = dict(grid(page, n).locator('td[data-testid^="glide-cell-1-"]').evaluate_all(
+            "tds => tds.map(td => [Number(td.dataset.testid.split('-').pop()),"
+            " (td.textContent || '').trim()])"))
+        last = max(texts, default=0)
+        if last >= 1 and texts[last] == "" and texts.get(last - 1):
             return last
         assert time.monotonic() < deadline, "the added row did not come into view"
 
