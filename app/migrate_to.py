@@ -111,8 +111,8 @@ def _copy_and_verify(db: Database, source: str, replace: bool) -> list[TableRepo
                 postgres.execute(tx, "TRUNCATE " + ", ".join(q(t) for t in filled))
             for t, cols in tables.items():
                 names = ", ".join(q(c) for c in cols)
-                tx.execute(f"INSERT INTO {postgres.ALIAS}.public.{q(t)} ({names}) "
-                           f"SELECT {names} FROM {SOURCE}.main.{q(t)}")
+                tx.execute("INSERT INTO " + postgres.ALIAS + ".public." + q(t) + " (" + names + ") "
+                           "SELECT " + names + " FROM " + SOURCE + ".main." + q(t))
         db.sync_sequences()
         reports = []
         for t, cols in tables.items():

@@ -67,7 +67,8 @@ def attach(con: duckdb.DuckDBPyConnection, url: str, read_only: bool = False) ->
     load_extension(con, "postgres")
     target = literal(url)
     mode = ", READ_ONLY" if read_only else ""
-    con.execute(f"ATTACH {target} AS {ALIAS} (TYPE postgres, SCHEMA 'public'{mode})")
+    # ATTACH takes no parameters: the URL goes in as a quoted literal
+    con.execute("ATTACH " + target + " AS " + ALIAS + " (TYPE postgres, SCHEMA 'public'" + mode + ")")
     if not read_only:
         con.execute(
             f"ATTACH {target} AS {ADMIN_ALIAS} "
