@@ -43,11 +43,17 @@ def register_repair(db: Database, actor: Actor, values: dict[str, Any]) -> tuple
 def move_order(db: Database, actor: Actor, order_id: int, status: str, at: datetime | None = None,
                **values: Any) -> None:
     """Move an order to `status` (refused by the save path unless the workflow allows it)."""
-    row = _row(db, "work_orders", order_id)
+    _move(db, actor, "work_orders", order_id, status, at, values)
+
+
+def _move(db: Database, actor: Actor, register: str, row_id: int, status: str,
+          at: datetime | None, values: dict[str, Any]) -> None:
+    """One status move through the save path, stamped at `at` when given (else now)."""
+    row = _row(db, register, row_id)
     change = {"status": status, **values}
     if at is not None:
         change["status_changed_at"] = at
-    apply_changes(db, actor, "work_orders", [RowChange("update", order_id, change, row["row_version"])])
+    apply_changes(db, actor, register, [RowChange("update", row_id, change, row["row_version"])])
 
 
 def dispatch(db: Database, actor: Actor, order_id: int, assignee_id: int, at: datetime | None = None) -> None:
@@ -139,8 +145,5 @@ def register_complaint(db: Database, actor: Actor, values: dict[str, Any]) -> tu
 
 def move_complaint(db: Database, actor: Actor, complaint_id: int, status: str, at: datetime | None = None,
                    **values: Any) -> None:
-    row = _row(db, "complaints", complaint_id)
-    change = {"status": status, **values}
-    if at is not None:
-        change["status_changed_at"] = at
-    apply_changes(db, actor, "complaints", [RowChange("update", complaint_id, change, row["row_version"])])
+    """Move a complaint to `status` (refused by the save path unless its flow allows it)."""
+    _move(db, actor, "complaints", complaint_id, status, at, values)

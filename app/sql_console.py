@@ -70,6 +70,10 @@ _LEADING_COMMENTS = re.compile(r"\s*(?:--[^\n]*(?:\n|$)\s*|/\*.*?\*/\s*)*", re.D
 _MISSING_TABLE = re.compile(r"Table with name (\S+?) does not exist")
 
 
+# Shown in the empty query box of the console.
+EXAMPLE_QUERY = "SELECT status, count(*) AS 户数 FROM households GROUP BY status"
+
+
 class ReadOnlyViolation(ValueError):
     """A statement the console does not run; str() is the Chinese message. Nothing ran."""
 

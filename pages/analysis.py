@@ -4,7 +4,7 @@ import hashlib
 
 import streamlit as st
 
-from app import analysis
+from app import analysis, sql_console
 from app.analysis import AGGREGATES, FILTER_OPS, MARKS, SOURCE_KINDS, TIME_UNITS, ChartError, Source
 from app.changes import SaveRejected
 from app.permissions import PermissionDenied
@@ -94,7 +94,7 @@ if tab_query.open:
             st.dataframe({"列名": [c for c, _ in tables[name].columns],
                           "含义": [label for _, label in tables[name].columns]}, hide_index=True)
         st.text_area("SQL（一条 SELECT 语句）", key="analysis-sql", height=160,
-                     placeholder="SELECT status, count(*) AS 户数 FROM households GROUP BY status")
+                     placeholder=sql_console.EXAMPLE_QUERY)
         if st.button("运行", type="primary", key="analysis-run", icon=":material/play_arrow:"):
             state.pop("analysis-result", None)
             state.pop("analysis-result-page", None)
