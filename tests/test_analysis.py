@@ -11,6 +11,7 @@ import altair as alt
 import openpyxl
 import pandas as pd
 import pytest
+from apptest import app_test
 from streamlit.testing.v1 import AppTest
 
 from app import analysis, sql_console
@@ -294,7 +295,7 @@ def app_db(db, actor, monkeypatch):
 
 
 def page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "analysis.py"), default_timeout=60).run()
+    return app_test("pages/analysis.py").run()
 
 
 def run_sql(at: AppTest, sql: str) -> AppTest:

@@ -477,10 +477,9 @@ def app_db(db, actor, monkeypatch):
 
 
 def import_page():
-    from streamlit.testing.v1 import AppTest
+    from apptest import app_test
 
-    at = AppTest.from_file(str(ROOT / "pages" / "import.py"), default_timeout=60)
-    return at.run()
+    return app_test("pages/import.py").run()
 
 
 def test_import_page_checks_then_imports_all_rows(app_db):

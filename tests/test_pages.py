@@ -3,11 +3,11 @@
 from pathlib import Path
 
 import pytest
+from apptest import app_test
 from streamlit.testing.v1 import AppTest
 
 from app import registers
 from app.changes import RowChange, apply_changes
-from app.ui.session import CURRENT_PAGE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,10 +31,7 @@ def app_db(db, actor, monkeypatch):
 
 
 def page(path: str, current: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
-    if current is not None:
-        at.session_state[CURRENT_PAGE] = current
-    return at.run()
+    return app_test(path, current).run()
 
 
 def test_home_page_through_the_router(app_db):
@@ -109,10 +106,7 @@ def test_grid_invalid_edit_shows_errors_and_writes_nothing(app_db):
 
 
 def test_record_panel_shows_fields_and_history(app_db):
-    at = AppTest.from_file(str(ROOT / "pages/register.py"), default_timeout=60)
-    at.session_state[CURRENT_PAGE] = "households"
-    at.query_params["id"] = "3"
-    at.run()
+    at = app_test("pages/register.py", "households", query={"id": "3"}).run()
     assert not at.exception
     details = next(d.value for d in at.dataframe if "字段" in d.value.columns)
     shown = dict(zip(details["字段"], details["内容"]))
@@ -140,10 +134,7 @@ def test_attachments_are_listed_on_the_record(app_db):
     db = open_database(app_db)
     save_attachment(db, cli_actor(), "households", 2, "门口.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100)
     db.close()
-    at = AppTest.from_file(str(ROOT / "pages/register.py"), default_timeout=60)
-    at.session_state[CURRENT_PAGE] = "households"
-    at.query_params["id"] = "2"
-    at.run()
+    at = app_test("pages/register.py", "households", query={"id": "2"}).run()
     assert not at.exception
     assert any("门口.png" in m.value for m in at.markdown)
 

@@ -25,7 +25,8 @@ def db() -> Database:
 
 def actor() -> Actor:
     # Login arrives with the roles issue; until then the office user is recorded as 管理员.
-    return Actor(user=st.session_state.get("_wuye_user", "管理员"), role="管理员")
+    return Actor(user=st.session_state.get("_wuye_user", "管理员"),
+                 role=st.session_state.get("_wuye_role", "管理员"))
 
 
 def current_page() -> str:
