@@ -9,6 +9,8 @@ allocates it to the household's bills in the same transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -122,32 +124,179 @@ def bill_lines(db: Database, community_id: int, period: str) -> pd.DataFrame:
     return db.query(sql, [period, period, community_id])
 
 
-def generate_bills(db: Database, actor: Actor, community_id: int, period: str) -> int:
+def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
+                   progress: Callable[[int, int], None] | None = None) -> int:
     """Bill every approved fee item of a community for a period; returns bills added.
 
     Idempotent: a (household, fee item, period) already billed is skipped, and the save
-    path refuses a duplicate should two runs race.
+    path (and the unique index of sql/migrations/002_fee_keys.sql) refuses a duplicate should
+    two runs race. With `progress`, the bills are saved one building at a time (one transaction
+    each) and progress(bills saved, bills to save) is called after each; a run stopped halfway
+    is completed by running it again.
     """
     lines = bill_lines(db, community_id, period)
     if lines.empty:
         return 0
+    from app.backup import before_change
+
+    before_change(db, "billing", f"出账前：小区 {community_id} {period}，{len(lines):,} 张账单")
     issued_at = db.now()
-    changes = [
-        RowChange(
-            "insert",
-            values={
-                "household_id": int(row.household_id),
-                "fee_item_id": int(row.fee_item_id),
-                "period": period,
-                "quantity": row.quantity,
-                "amount": money(row.amount),
-                "due_date": row.due_date,
-                "issued_at": issued_at,
-            },
-        )
-        for row in lines.itertuples(index=False)
-    ]
-    return len(apply_changes(db, actor.via("出账"), "bills", changes).inserted)
+
+    def change(row) -> RowChange:
+        return RowChange("insert", values={
+            "household_id": int(row.household_id),
+            "fee_item_id": int(row.fee_item_id),
+            "period": period,
+            "quantity": row.quantity,
+            "amount": money(row.amount),
+            "due_date": row.due_date,
+            "issued_at": issued_at,
+        })
+
+    actor = actor.via("出账")
+    if progress is None:
+        changes = [change(row) for row in lines.itertuples(index=False)]
+        return len(apply_changes(db, actor, "bills", changes).inserted)
+    building_of = dict(db.rows(
+        "SELECT id, coalesce(building_id, 0) FROM households WHERE community_id = ?", [community_id]))
+    lines = lines.assign(building=lines["household_id"].map(building_of).fillna(0))
+    done, total = 0, len(lines)
+    progress(0, total)
+    for _, part in lines.groupby("building", sort=True):
+        changes = [change(row) for row in part.itertuples(index=False)]
+        done += len(apply_changes(db, actor, "bills", changes).inserted)
+        progress(done, total)
+    return done
+
+
+def previous_period(period: str) -> str:
+    y, m = map(int, check_period(period).split("-"))
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+
+
+# -- the dry run ------------------------------------------------------------------------
+@dataclass
+class BillRunPreview:
+    """What a bill run would do, per building, before the user confirms it."""
+
+    community_id: int
+    period: str
+    previous: str
+    lines: pd.DataFrame  # the bills the run would add (bill_lines)
+    buildings: pd.DataFrame  # per building: this run against the previous period
+    changes: pd.DataFrame  # per household: what changed since the previous period
+    already_billed: int  # bills of this period already there (skipped by the run)
+
+    @property
+    def total(self) -> Decimal:
+        return money(self.lines["amount"].sum()) if not self.lines.empty else money(0)
+
+
+# Per building: households, bills and amount of the previous period (from bills) and what is
+# already billed this period. Parameters: community, previous period, this period.
+_BUILDING_TOTALS = """
+SELECT coalesce(h.building_id, 0) AS building_id,
+       coalesce(any_value(g.code), '（未分楼栋）') AS building,
+       count(DISTINCT h.id) AS households,
+       count(b.id) FILTER (WHERE b.period = ?) AS previous_bills,
+       coalesce(sum(b.amount) FILTER (WHERE b.period = ?), 0) AS previous_amount,
+       count(b.id) FILTER (WHERE b.period = ?) AS already_billed
+FROM households h
+LEFT JOIN buildings g ON g.id = h.building_id
+LEFT JOIN bills b ON b.household_id = h.id AND b.deleted_at IS NULL AND b.period IN (?, ?)
+WHERE h.community_id = ? AND h.deleted_at IS NULL
+GROUP BY coalesce(h.building_id, 0)
+"""
+
+# One row per finding: new households (never billed before this period while others were), areas
+# changed since the previous period's 按面积 bills, meter readings missing or going backwards,
+# households without an owner. Parameters: community ×2, period ×4, previous, period ×2.
+_CHANGES = """
+WITH homes AS (
+    SELECT h.id, h.code, h.area, h.usage, coalesce(h.building_id, 0) AS building_id
+    FROM households h WHERE h.community_id = ? AND h.deleted_at IS NULL
+),
+meter_items AS (
+    SELECT DISTINCT f.meter, f.usage_scope, f.name
+    FROM fee_items f
+    WHERE f.community_id = ? AND f.deleted_at IS NULL AND f.status = '已审批'
+      AND f.method = '按用量'
+      AND f.effective_from <= last_day(CAST(strptime(? || '-01', '%Y-%m-%d') AS DATE))
+      AND (f.effective_to IS NULL OR f.effective_to >= CAST(strptime(? || '-01', '%Y-%m-%d') AS DATE))
+)
+SELECT h.building_id, h.code, '新增房屋' AS kind, '此前没有出过账单' AS detail
+FROM homes h
+WHERE EXISTS (SELECT 1 FROM bills b WHERE b.period < ? AND b.deleted_at IS NULL
+              AND b.household_id IN (SELECT id FROM homes))
+  AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.household_id = h.id AND b.period < ?
+                  AND b.deleted_at IS NULL)
+UNION ALL
+SELECT h.building_id, h.code, '面积变更',
+       '上期按 ' || CAST(b.quantity AS DECIMAL(10,2)) || ' ㎡ 计费，现为 ' || h.area || ' ㎡'
+FROM homes h
+JOIN bills b ON b.household_id = h.id AND b.period = ? AND b.deleted_at IS NULL
+JOIN fee_items f ON f.id = b.fee_item_id AND f.method = '按面积'
+WHERE CAST(b.quantity AS DECIMAL(10,2)) <> h.area
+UNION ALL
+SELECT h.building_id, h.code, '缺少抄表', m.name || '：本期没有' || m.meter || '表读数'
+FROM homes h
+JOIN meter_items m ON m.usage_scope IS NULL OR m.usage_scope = h.usage
+WHERE NOT EXISTS (SELECT 1 FROM meter_readings r WHERE r.household_id = h.id AND r.meter = m.meter
+                  AND r.period = ? AND r.deleted_at IS NULL)
+UNION ALL
+SELECT h.building_id, h.code, '读数为负',
+       r.meter || '表本期读数 ' || r.curr_reading || ' 小于上期 ' || r.prev_reading || '，不出账'
+FROM homes h
+JOIN meter_readings r ON r.household_id = h.id AND r.period = ? AND r.deleted_at IS NULL
+WHERE r.curr_reading < r.prev_reading
+UNION ALL
+SELECT h.building_id, h.code, '无业主', '没有在住的业主登记'
+FROM homes h
+WHERE NOT EXISTS (SELECT 1 FROM owners o WHERE o.household_id = h.id AND o.deleted_at IS NULL
+                  AND o.role = '业主' AND (o.moved_out_on IS NULL OR o.moved_out_on > current_date))
+"""
+
+
+def preview_bill_run(db: Database, community_id: int, period: str) -> BillRunPreview:
+    """The dry run: per building, this run's bills against the previous period, and what changed."""
+    previous = previous_period(period)
+    lines = bill_lines(db, community_id, period)
+    totals = db.query(_BUILDING_TOTALS, [previous, previous, period, previous, period, community_id])
+    building_of = dict(db.rows(
+        "SELECT id, coalesce(building_id, 0) FROM households WHERE community_id = ?", [community_id]))
+    new = (lines.assign(building_id=lines["household_id"].map(building_of).fillna(0).astype("int64"))
+           .groupby("building_id").agg(bills=("amount", "size"), amount=("amount", "sum"))
+           .reset_index()) if not lines.empty else pd.DataFrame(
+               {"building_id": pd.Series(dtype="int64"), "bills": pd.Series(dtype="int64"),
+                "amount": pd.Series(dtype="object")})
+    buildings = totals.merge(new, on="building_id", how="left")
+    buildings["bills"] = buildings["bills"].fillna(0).astype("int64")
+    buildings["amount"] = [money(a) if pd.notna(a) else money(0) for a in buildings["amount"]]
+    buildings["previous_amount"] = [money(a) for a in buildings["previous_amount"]]
+    buildings["difference"] = [a + already - p for a, already, p in zip(
+        buildings["amount"], _already_amounts(db, community_id, period, buildings["building_id"]),
+        buildings["previous_amount"])]
+    buildings = buildings.sort_values("building_id", key=lambda b: b.replace(0, 2**62)).reset_index(
+        drop=True)
+    changes = db.query(_CHANGES, [community_id, community_id, period, period, period, period,
+                                  previous, period, period])
+    names = dict(zip(buildings["building_id"], buildings["building"]))
+    changes.insert(0, "building", changes["building_id"].map(names))
+    changes = changes.sort_values(["building_id", "code", "kind"]).drop(columns="building_id")
+    return BillRunPreview(community_id, period, previous, lines,
+                          buildings[["building_id", "building", "households", "previous_bills",
+                                     "previous_amount", "already_billed", "bills", "amount",
+                                     "difference"]],
+                          changes.reset_index(drop=True), int(buildings["already_billed"].sum()))
+
+
+def _already_amounts(db: Database, community_id: int, period: str, building_ids) -> list[Decimal]:
+    found = dict(db.rows(
+        "SELECT coalesce(h.building_id, 0), sum(b.amount) FROM bills b "
+        "JOIN households h ON h.id = b.household_id "
+        "WHERE h.community_id = ? AND b.period = ? AND b.deleted_at IS NULL "
+        "GROUP BY coalesce(h.building_id, 0)", [community_id, period]))
+    return [money(found.get(b, 0)) for b in building_ids]
 
 
 # -- cashier ----------------------------------------------------------------------------

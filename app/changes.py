@@ -26,8 +26,8 @@ from app.queries import resolve_labels
 from app.registers.model import Register
 from app.validation import CellError, check, convert
 
-Action = Literal["insert", "update", "delete"]
-ACTION_WORDS = {"insert": "新增", "update": "修改", "delete": "删除"}
+Action = Literal["insert", "update", "delete", "restore"]  # restore: undo a delete (audit revert)
+ACTION_WORDS = {"insert": "新增", "update": "修改", "delete": "删除", "restore": "恢复"}
 
 
 @dataclass
@@ -80,12 +80,14 @@ class SaveResult:
     inserted: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
+    restored: list[int] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
         parts = [
             f"{word} {len(ids)} 行"
-            for word, ids in (("新增", self.inserted), ("修改", self.updated), ("删除", self.deleted))
+            for word, ids in (("新增", self.inserted), ("修改", self.updated), ("删除", self.deleted),
+                              ("恢复", self.restored))
             if ids
         ]
         return "，".join(parts) or "没有改动"
@@ -150,7 +152,8 @@ def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list
 
     reg = registers.get(register)
     for action in {c.action for c in changes}:
-        require(actor, reg.name, {"insert": "add", "update": "edit", "delete": "delete"}[action], reg.label)
+        require(actor, reg.name, {"insert": "add", "update": "edit", "delete": "delete", "restore": "add"}[action],
+                reg.label)
     if reg.immutable and any(c.action != "insert" for c in changes):
         raise ValidationFailed([Problem(reg.label, "", "此台账只能追加，更正请新增调整记录")])
     result = SaveResult(change_id=uuid.uuid4().hex)
@@ -170,6 +173,8 @@ def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list
                 new.update({k: v for k, v in values.items() if v is not None or k not in new})
             elif c.action == "update":
                 new = {**before, **values}
+            elif c.action == "restore":
+                new = {**before, "deleted_at": None}
             else:
                 new = dict(before)
             rows.append((i, c, new, before))
@@ -272,6 +277,12 @@ def _check_conflicts(cur, reg: Register, changes: list[RowChange], old: dict[int
         if c.action == "insert":
             continue
         row = old.get(c.row_id)
+        if c.action == "restore":
+            if row is None or row["deleted_at"] is None:
+                problems.append(Problem(c.place(i), "", "此行没有被删除，无需恢复"))
+            elif c.version is not None and row["row_version"] != c.version:
+                problems.append(Problem(c.place(i), "", "此行在删除后又有变动，请刷新后再操作"))
+            continue
         if row is None or row["deleted_at"] is not None:
             problems.append(Problem(c.place(i), "", "此行已不存在（可能已被他人删除），请刷新后再改"))
         elif c.version is not None and row["row_version"] != c.version:
@@ -534,6 +545,14 @@ def _write(db: Database, cur, actor: Actor, reg: Register, rows, result: SaveRes
             result.updated.append(c.row_id)
             audit.append((c.row_id, "修改", row_json(reg, {k: old[k] for k in changed}),
                           row_json(reg, {k: after[k] for k in changed})))
+        elif c.action == "restore":
+            count = cur.execute(
+                "UPDATE " + q(reg.name) + " SET deleted_at = NULL, updated_at = ?, row_version = row_version + 1"
+                " WHERE id = ? AND row_version = ? AND deleted_at IS NOT NULL",
+                [now, c.row_id, old["row_version"]],
+            ).fetchone()[0]
+            result.restored.append(c.row_id)
+            audit.append((c.row_id, "恢复", None, row_json(reg, new)))
         else:
             count = cur.execute(
                 "UPDATE " + q(reg.name) + " SET deleted_at = ?, updated_at = ?, row_version = row_version + 1"

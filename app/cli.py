@@ -28,7 +28,71 @@ def cmd_init(args) -> int:
     applied = db.migrate()
     added = ensure_defaults(db, cli_actor())
     print(f"数据库 {redacted(db.url)} 已就绪：应用迁移 {len(applied)} 项，补充参数 {added} 项。")
+    _first_admin(db)
     return 0
+
+
+def _first_admin(db) -> None:
+    """With no user yet: create `admin` and print its one-time password, once."""
+    from app.auth import FIRST_ADMIN, first_admin
+    from app.permissions import ensure_matrix
+
+    ensure_matrix(db)
+    password = first_admin(db, cli_actor())
+    if password:
+        print(f"已创建管理员 {FIRST_ADMIN}，一次性密码：{password}\n"
+              "（只显示这一次；首次登录后须设置新密码。忘记时用 `wuye user passwd admin` 重设。）")
+
+
+def cmd_user(args) -> int:
+    """Users: add, list, passwd (reset), unlock, disable. The CLI acts as the system actor."""
+    import getpass as gp
+
+    from app import auth
+
+    db = _open(args)
+    actor = cli_actor()
+
+    def ask_password() -> str:
+        if args.password:
+            return args.password
+        first = gp.getpass("密码：")
+        if first != gp.getpass("再输一次："):
+            raise auth.PasswordRejected("两次输入的密码不一致")
+        return first
+
+    try:
+        if args.action == "list":
+            for u in auth.list_users(db, actor):
+                state = "停用" if not u["active"] else ("锁定" if u["locked_until"] else "正常")
+                print(f"{u['name']}\t{u['role']}\t小区 {u['communities'] or '全部'}\t{state}")
+            return 0
+        if not args.name:
+            print("请给出用户名", file=sys.stderr)
+            return 2
+        if args.action == "add":
+            role = "管理员" if args.admin else args.role
+            communities = auth.parse_communities(args.communities)
+            auth.add_user(db, actor, args.name, ask_password(), role, communities)
+            print(f"已添加用户 {args.name}（{role}）")
+            return 0
+        user = auth._user(db, args.name)
+        if user is None:
+            print(f"没有用户 {args.name}", file=sys.stderr)
+            return 2
+        if args.action == "passwd":
+            auth.reset_password(db, actor, user["id"], ask_password())
+            print(f"已重设 {args.name} 的密码（下次登录须修改）")
+        elif args.action == "unlock":
+            auth.unlock_user(db, actor, user["id"])
+            print(f"已解锁 {args.name}")
+        elif args.action == "disable":
+            auth.update_user(db, actor, user["id"], active=False)
+            print(f"已停用 {args.name}")
+        return 0
+    except (auth.PasswordRejected, ValueError) as err:
+        print(str(err), file=sys.stderr)
+        return 2
 
 
 def cmd_seed(args) -> int:
@@ -70,7 +134,9 @@ def cmd_serve(args) -> int:
         if cmd_init(args) or cmd_seed(args):
             return 1
     else:
-        _open(args).close()  # migrate now, so a busy or broken database is said here
+        db = _open(args)  # migrate now, so a busy or broken database is said here
+        _first_admin(db)  # a database from before users existed gets its administrator
+        db.close()
     env = {**os.environ, "WUYE_DB": url}
     flags = streamlit_flags() + ["--server.port", str(args.port), "--server.address", args.address]
     cmd = [sys.executable, "-m", "streamlit", "run", str(ENTRY), *flags]
@@ -92,7 +158,10 @@ def cmd_export(args) -> int:
 def cmd_import(args) -> int:
     from app.importer import ImportRefused, ImportRejected, error_workbook, plan_import, run_import
 
+    from app.backup import enable_auto
+
     db = _open(args)
+    enable_auto(db)  # a backup before the import writes (not for --dry-run)
     actor = cli_actor()
     try:
         plan = plan_import(db, actor, args.register, Path(args.file), sheet=args.sheet,
@@ -146,6 +215,128 @@ def cmd_migrate_to(args) -> int:
     return 0 if all(r.ok for r in reports) else 1
 
 
+def cmd_backup(args) -> int:
+    from app.backup import BUSY_HINT, BackupError, write_backup
+
+    url = database_url(args.db)
+    try:
+        db = _open(args, migrate=False, read_only=not url.startswith("postgres") and Path(url).exists())
+    except DatabaseBusy as err:
+        print(str(err), file=sys.stderr)
+        print(BUSY_HINT, file=sys.stderr)
+        return 3
+    try:
+        info = write_backup(db, Path(args.out), "manual", args.note or "命令行备份")
+    except BackupError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    print(f"已备份 {len(info.tables)} 张表、{info.rows:,} 行到 {info.path}（{info.size / 1024 / 1024:.1f} MB），"
+          f"校验文件 {info.path / 'SHA256SUMS'}")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from app.backup import BackupError, restore, restore_text
+
+    target = database_url(args.db)
+    try:
+        report = restore(Path(args.dir), target, force=args.force)
+    except BackupError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    print(f"已把备份 {args.dir} 恢复到 {redacted(target)}。")
+    print(restore_text(report))
+    return 0 if all(r.ok for r in report) else 1
+
+
+def cmd_bills(args) -> int:
+    from app import billing
+    from app.changes import ValidationFailed
+
+    try:
+        billing.check_period(args.period)
+    except ValueError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    db = _open(args)
+    communities = [(c, n) for c, n in db.rows(
+        "SELECT id, name FROM communities WHERE deleted_at IS NULL ORDER BY id")
+        if args.community in (None, c)]
+    if not communities:
+        print(f"没有编号为 {args.community} 的小区", file=sys.stderr)
+        return 2
+    for community_id, name in communities:
+        preview = billing.preview_bill_run(db, community_id, args.period)
+        print(f"{name}（{community_id}）{args.period} 出账预览：将新增 {len(preview.lines)} 张账单，"
+              f"合计 {preview.total} 元；本期已有 {preview.already_billed} 张（跳过）；上期 {preview.previous}")
+        for b in preview.buildings.itertuples(index=False):
+            print(f"  楼栋 {b.building}：{b.households} 户，上期 {b.previous_bills} 张 {b.previous_amount} 元，"
+                  f"本次 {b.bills} 张 {b.amount} 元，差额 {b.difference} 元")
+        for kind, group in preview.changes.groupby("kind", sort=False):
+            shown = "、".join(group["code"].head(10)) + ("……" if len(group) > 10 else "")
+            print(f"  {kind} {len(group)} 户：{shown}")
+        if args.dry_run:
+            continue
+        try:
+            added = billing.generate_bills(db, cli_actor(), community_id, args.period)
+        except ValidationFailed as err:
+            print(f"出账未完成：{err}", file=sys.stderr)
+            return 2
+        print(f"  已出账 {added} 张。")
+    if args.dry_run:
+        print("只是预览（--dry-run），没有写入。")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from app.reports import BadPeriod, monthly_report
+
+    db = _open(args)
+    try:
+        sheets = monthly_report(db, cli_actor(), args.period, Path(args.out), community_id=args.community)
+    except BadPeriod as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    print(f"已生成 {args.period} 业委会月度报告：{args.out}（{len(sheets)} 个工作表：{'、'.join(sheets)}）")
+    return 0
+
+
+def cmd_nocodb(args) -> int:
+    """NocoDB sync (README «NocoDB»): push/pull a register, publish/pull the intake forms."""
+    from app import nocodb
+
+    try:
+        link = nocodb.link_from_env(args.url, args.token, args.base)
+        db = _open(args)
+        actor = cli_actor()
+        if args.action in ("push", "pull"):
+            if not args.register:
+                print(f"请指定台账名，例如 wuye nocodb {args.action} households", file=sys.stderr)
+                return 2
+            run = nocodb.push if args.action == "push" else nocodb.pull
+            report = run(db, actor, link, args.register)
+            print(report.summary)
+            for issue in [*report.refused, *report.conflicts]:
+                print(f"  {issue}")
+            return 1 if report.refused or report.conflicts else 0
+        if args.action == "forms":
+            for register, url in nocodb.publish_forms(db, actor, link).items():
+                print(f"{nocodb.INTAKES[register].title}：{url}")
+            return 0
+        if args.action == "intake":
+            for register in nocodb.INTAKES:
+                print(nocodb.pull_intake(db, actor, link, register).summary)
+            return 0
+        for line in nocodb.pull_everything(db, actor, link):  # sync: everything, as the app does
+            print(line)
+        return 0
+    except nocodb.NocoDBError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wuye", description="物业台账 wuye")
     parser.add_argument("--db", help="DuckDB 文件路径（默认 data/wuye.duckdb，或环境变量 WUYE_DB）")
@@ -176,11 +367,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update", action="store_true", help="编号已存在的行按文件内容修改（默认拒绝）")
     p.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     p.add_argument("--error-report", metavar="XLSX", help="校验未通过时，把标出错误的文件写到这里")
+    p = add("bills", cmd_bills, "收费：出账（bills generate --period 2026-07）")
+    p.add_argument("action", choices=["generate"], help="generate：按已审批的收费标准出账")
+    p.add_argument("--period", required=True, help="账期 年-月，例如 2026-07")
+    p.add_argument("--community", type=int, help="只为这个小区出账（编号；默认全部小区）")
+    p.add_argument("--dry-run", action="store_true", help="只预览各楼栋与上期的对比和变化，不写入")
+    p = add("report", cmd_report, "报告：业委会月度报告（report monthly --period 2026-09 --out 报告.xlsx）")
+    p.add_argument("kind", choices=["monthly"], help="monthly：业委会月度报告")
+    p.add_argument("--period", required=True, help="月份 年-月，例如 2026-09（按该月最后一天的数据计算）")
+    p.add_argument("--out", required=True, help="输出文件 .xlsx")
+    p.add_argument("--community", type=int, help="只含这个小区（编号；默认全部小区）")
     p = add("sql", cmd_sql, "执行只读 SQL，输出带表头的 CSV")
     p.add_argument("query")
+    p = add("user", cmd_user, "用户：add 添加、list 列出、passwd 重设密码、unlock 解锁、disable 停用")
+    p.add_argument("action", choices=["add", "list", "passwd", "unlock", "disable"])
+    p.add_argument("name", nargs="?", help="用户名")
+    p.add_argument("--admin", action="store_true", help="添加为管理员")
+    p.add_argument("--role", default="客服", help="角色：管理员、经理、客服、财务、维修、保安、业委会")
+    p.add_argument("--communities", help="可见小区编号，逗号分隔（默认全部）")
+    p.add_argument("--password", help="密码（供脚本使用；不给则提示输入，不回显）")
     p = add("migrate-to", cmd_migrate_to, "把 DuckDB 文件（--db）的全部数据复制到 PostgreSQL 并逐表核对")
     p.add_argument("url", help="目标库，例如 postgresql://wuye:密码@127.0.0.1:5432/wuye")
     p.add_argument("--replace", action="store_true", help="目标库已有数据时清空后重新复制")
+    p = add("nocodb", cmd_nocodb, "NocoDB：push/pull 台账，forms 发布住户报修与投诉表单，intake 受理表单，sync 全部拉取")
+    p.add_argument("action", choices=["push", "pull", "forms", "intake", "sync"])
+    p.add_argument("register", nargs="?", help="台账名（push/pull），例如 households、owners")
+    p.add_argument("--url", help="NocoDB 地址（默认环境变量 WUYE_NOCODB_URL）")
+    p.add_argument("--token", help="NocoDB API 令牌（默认环境变量 WUYE_NOCODB_TOKEN）")
+    p.add_argument("--base", help="NocoDB 中的 base 名（默认 WUYE_NOCODB_BASE 或 wuye）")
+    p = add("backup", cmd_backup, "把整个数据库备份到一个目录（一致快照，附 SHA256 校验文件）")
+    p.add_argument("--out", required=True, metavar="DIR", help="备份目录（新建或空目录）")
+    p.add_argument("--note", help="备注，写入备份清单")
+    p = add("restore", cmd_restore, "校验备份目录并恢复到 --db 指定的数据库（默认不覆盖已有数据）")
+    p.add_argument("dir", metavar="DIR", help="wuye backup 写出的备份目录")
+    p.add_argument("--force", action="store_true", help="目标库已有数据时仍用备份覆盖")
     return parser
 
 

@@ -297,6 +297,8 @@ class Database:
                 applied.append(path.stem)
             for reg in registers.creation_order():
                 applied += self._sync_table(cur, reg, done)
+                for sql in postgres.unique_index_sql(reg).values():
+                    cur.execute(sql)
         return applied
 
     def _record(self, cur: duckdb.DuckDBPyConnection, version: str, content: bytes) -> None:

@@ -893,6 +893,10 @@ def run_import(db: Database, actor: Actor, plan: ImportPlan, dry_run: bool = Fal
     # apply_changes sets ids on the changes it writes: give it copies, so a plan can run again
     changes = [replace(c) for i, c in enumerate(plan.changes) if i not in plan.held_back]
     target = _RolledBack(db) if dry_run or plan.problems else db
+    if target is db:
+        from app.backup import before_change
+
+        before_change(db, "import", f"导入前：{reg.label} {plan.table.file_name}，{plan.row_count:,} 行")
     saved = None
     try:
         if changes:

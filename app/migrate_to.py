@@ -38,15 +38,18 @@ class TableReport:
         return (self.source_rows, self.source_checksum) == (self.target_rows, self.target_checksum)
 
 
-def checksum_sql(table: str, columns: list[str], catalog: str) -> str:
-    """count(*) and an order-independent checksum of the given columns of one table."""
+def checksum_sql(table: str, columns: list[str], catalog: str | None) -> str:
+    """count(*) and an order-independent checksum of the given columns of one table.
+
+    Without a catalog the plain table name is read (the one the app's queries see).
+    """
     cells = ", ".join(
         "CASE WHEN " + q(c) + " IS NULL THEN 'N' ELSE 'V' || CAST(" + q(c) + " AS VARCHAR) END"
         for c in columns
     )
     return (
         "SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), md5('')) FROM ("
-        "SELECT md5(concat_ws(chr(31), " + cells + ")) AS h FROM " + catalog + "." + q(table) + ")"
+        "SELECT md5(concat_ws(chr(31), " + cells + ")) AS h FROM " + (catalog + "." if catalog else "") + q(table) + ")"
     )
 
 

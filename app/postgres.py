@@ -176,6 +176,23 @@ def index_sql(reg: Register) -> dict[str, str]:
         if order[0] != f.name:
             name = reg.name + "_" + f.name + "_idx"
             out[name] = f"CREATE INDEX IF NOT EXISTS {ident(name)} ON {table} ({ident(f.name)})"
+    return out | unique_index_sql(reg)
+
+
+def unique_index_sql(reg: Register) -> dict[str, str]:
+    """Unique indexes of a register whose definition says `unique_index = true` (both backends).
+
+    Only for registers whose rows are never deleted (bills, receipts): the save path's check of
+    `unique` skips soft-deleted rows, which a plain unique index (DuckDB has no partial ones)
+    would not.
+    """
+    if not reg.extra.get("unique_index"):
+        return {}
+    out = {}
+    for cols in reg.unique:
+        name = reg.name + "_" + "_".join(cols) + "_key"
+        out[name] = (f"CREATE UNIQUE INDEX IF NOT EXISTS {ident(name)} ON {ident(reg.name)} ("
+                     + ", ".join(ident(c) for c in cols) + ")")
     return out
 
 

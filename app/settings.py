@@ -23,6 +23,10 @@ PARAMETER_GROUPS = {
     "parking": "停车",
     "vacant": "空置房",
     "survey": "调查",
+    "security": "保安",
+    "rectification": "检查整改",
+    "quality": "质量体系",
+    "committee": "业委会",
 }
 
 

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from app import registers, views
 from app.db import Database, q
-from app.permissions import Actor, can, cli_actor, sees_personal_data
+from app.permissions import SQL_CONSOLE, Actor, can, cli_actor, require, sees_personal_data
 from app.registers.model import SYSTEM_LABELS, Register
 
 ROW_LIMIT = 10_000
@@ -351,7 +351,7 @@ def sandbox_for(db: Database, actor: Actor, names: Iterable[str] | None = None) 
     Kept per database and actor while no audited write happened and the day is the same,
     so a second query over a large register does not copy it again.
     """
-    key = (id(db), db.url, actor.user, actor.role, actor.communities)
+    key = (id(db), db.url, actor.user, actor.role, actor.communities, actor.grants, actor.personal_data)
     version = data_version(db)
     with _cache_lock:
         cached = _cache.get(key)
@@ -397,6 +397,7 @@ def _explain(err: duckdb.Error, time_limit: float | None) -> str:
 def run_query(db: Database, actor: Actor, sql: str, row_limit: int | None = ROW_LIMIT,
               time_limit: float | None = TIME_LIMIT) -> QueryResult:
     """Check `sql` is one SELECT, then run it in the actor's sandbox (with the tables it names)."""
+    require(actor, SQL_CONSOLE, "view", "查询控制台")
     text = check_read_only(sql)
     box = sandbox_for(db, actor, tables_named(text))
     return box.run(text, row_limit=row_limit, time_limit=time_limit)

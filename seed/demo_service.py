@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from app.changes import RowChange, apply_changes
 from app.db import Database
@@ -75,6 +75,8 @@ def _walk_orders(db: Database, actor: Actor, rng: random.Random, plans: list[dic
     ]
     for key, values in steps:
         _changes(db, actor, "work_orders", [(p["id"], values(p)) for p in plans if p.get(key) and p[key] <= NOW])
+        if key == "arrive":
+            _issue_materials(db, actor, rng, [p for p in plans if p["arrive"] <= NOW])
     visits = [(None, {"work_order_id": p["id"], "visited_at": p["visit"], "satisfaction": p["score"],
                       "staff_id": p["visitor"], "needs_rework": p["score"] <= 2,
                       "comment": "满意" if p["score"] >= 4 else "仍有问题"})
@@ -84,6 +86,53 @@ def _walk_orders(db: Database, actor: Actor, rng: random.Random, plans: list[dic
              [(p["id"], {"status": "已关闭", "status_changed_at": p["close"]})
               for p in plans if p.get("visit") and p["visit"] <= NOW and p["close"] <= NOW])
     return {"work_orders": len(ids), "work_order_visits": len(visits)}
+
+
+STOCK_FOR = {"水电": "电料", "管道": "水暖", "门窗": "五金", "公共设施": "电料"}
+
+
+def _issue_materials(db: Database, actor: Actor, rng: random.Random, plans: list[dict]) -> int:
+    """Some arrived orders draw 1–3 of a fitting stock item, 10 minutes after arrival.
+
+    Each issue is kept only if the item's balance stays >= 0 from then on (the save path would
+    refuse it otherwise); the unit price is the item's average 入库 price by then, as the save path
+    would fill it in, computed here from the same movements to keep seeding fast.
+    """
+    items: dict[tuple[int, str], list[int]] = {}
+    for item_id, cid, category in db.rows("SELECT id, community_id, category FROM stock_items WHERE deleted_at IS NULL"):
+        items.setdefault((cid, category), []).append(item_id)
+    timeline: dict[int, list[tuple[datetime, Decimal, Decimal | None]]] = {}
+    for item_id, moved_at, direction, qty, price in db.rows(
+            "SELECT stock_item_id, moved_at, direction, qty, unit_price FROM stock_movements "
+            "WHERE deleted_at IS NULL ORDER BY moved_at, id"):
+        delta = {"入库": qty, "出库": -qty}.get(direction, qty)
+        timeline.setdefault(item_id, []).append((moved_at, delta, price if direction == "入库" else None))
+    issues = []
+    for p in sorted(plans, key=lambda p: p["arrive"]):
+        row = p["row"]
+        choices = items.get((row["community_id"], STOCK_FOR.get(row["category"], "")))
+        if not choices or rng.random() > 0.35:
+            continue
+        item = rng.choice(choices)
+        qty = Decimal(rng.randint(1, 3))
+        at = p["arrive"] + timedelta(minutes=10)
+        moves = timeline.get(item, [])
+        before = [m for m in moves if m[0] <= at]
+        balance = sum((m[1] for m in before), Decimal(0)) - qty
+        lowest = balance
+        for m in moves[len(before):]:
+            balance += m[1]
+            lowest = min(lowest, balance)
+        bought = [(m[1], m[2]) for m in before if m[2] is not None]
+        if lowest < 0 or not bought:
+            continue
+        value = sum(q * price for q, price in bought)
+        price = (value / sum(q for q, _ in bought)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        moves.insert(len(before), (at, -qty, None))
+        issues.append((None, {"stock_item_id": item, "moved_at": at, "direction": "出库", "qty": qty,
+                              "unit_price": price, "work_order_id": p["id"], "handler_id": p["assignee"],
+                              "note": "维修领料"}))
+    return len(_changes(db, actor, "stock_movements", issues))
 
 
 def _plan_order(rng: random.Random, cid: int, household: int | None, location: str, category: str,

@@ -111,8 +111,28 @@ def start_server(script: Path, log: Path, env: dict[str, str] | None = None,
     raise RuntimeError(f"streamlit did not become healthy in {timeout:.0f} s:\n{log.read_text()}")
 
 
+# The user browser tests sign in as (added to the file before the server starts, unaudited).
+BROWSER_USER = "浏览器测试"
+BROWSER_PASSWORD = "browser-pass-2026"
+
+
+def ensure_browser_user(db_path: Path) -> None:
+    """The browser tests' administrator in the file (the server must not be running)."""
+    from app import auth
+    from app.db import open_database
+    from app.permissions import cli_actor
+
+    db = open_database(str(db_path))
+    try:
+        if auth._user(db, BROWSER_USER) is None:
+            auth.add_user(db, cli_actor(), BROWSER_USER, BROWSER_PASSWORD, "管理员", audit=False)
+    finally:
+        db.close()
+
+
 def start_app(db_path: Path, log: Path) -> Server:
-    """The wuye app (as `wuye serve` runs it) on the given DuckDB file."""
+    """The wuye app (as `wuye serve` runs it) on the given DuckDB file, with the browser user."""
+    ensure_browser_user(db_path)
     return start_server(ROOT / "app" / "streamlit_app.py", log, env={"WUYE_DB": str(db_path)})
 
 
@@ -221,6 +241,7 @@ class App:
         return self.server.url
 
     def start(self) -> None:
+        ensure_browser_user(self.db_path)  # before on_start, which may count audit rows
         if self.on_start is not None:
             with self._open() as con:
                 self.on_start(self, con)
@@ -288,5 +309,19 @@ def page(app, chromium):
 
 
 def open_page(page, app, path: str) -> None:
+    """Go to `path`; on the login page, sign in (once per browser context: a cookie) and go again."""
     page.goto(app.url + path)
+    wait_app_idle(page)
+    if page.get_by_role("button", name="登录", exact=True).count():
+        sign_in(page)
+        page.goto(app.url + path)
+        wait_app_idle(page)
+
+
+def sign_in(page, user: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:
+    """Fill the login form; wait until the session cookie is set."""
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_function("document.cookie.includes('wuye_session=')")
     wait_app_idle(page)

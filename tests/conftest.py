@@ -24,6 +24,10 @@ from browser import chromium, page  # noqa: F401  (fixtures of the browser tests
 from app.db import Database, open_database
 from app.permissions import Actor
 
+# No daily backups or backups before imports and bill runs in tests (app/backup.py); the
+# backup tests turn them on where they test them.
+os.environ.setdefault("WUYE_AUTO_BACKUP", "0")
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 BACKENDS = ("duckdb", "postgres")
 PG_BIN = Path(os.environ.get("WUYE_PG_BIN", "/usr/lib/postgresql/15/bin"))

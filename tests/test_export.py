@@ -102,6 +102,24 @@ def test_formula_like_text_stays_text(estate, actor, tmp_path):
     assert "<f>" not in xml
 
 
+def test_awkward_text_reads_back_the_same_in_openpyxl_and_calamine(estate, actor, tmp_path):
+    """Rows are rendered as sheet XML by the database: markup characters are escaped,
+    spaces kept, control characters (not allowed in XML) dropped, empty cells skipped."""
+    from python_calamine import CalamineWorkbook
+
+    add(estate, actor, "households",
+        {"community_id": 1, "code": "9-9-901", "area": "70", "note": 'a  <b>&"甲"</b>\x07 z'},
+        {"community_id": 1, "code": "9-9-902", "area": "71"})
+    out = tmp_path / "h.xlsx"
+    excel.export_register(estate, actor, "households", out)
+    by_code = {r[3]: r for r in rows_of(sheet(out))[1:]}
+    assert by_code["9-9-901"][9] == 'a  <b>&"甲"</b> z'
+    assert by_code["9-9-902"][9] is None and by_code["9-9-902"][4] == 71
+    with CalamineWorkbook.from_path(str(out)) as wb:
+        read = {r[3]: r for r in wb.get_sheet_by_index(0).to_python()[1:]}
+    assert read["9-9-901"][9] == 'a  <b>&"甲"</b> z' and read["9-9-902"][9] == ""
+
+
 def test_header_row_frozen_and_autofilter_over_all_rows(estate, actor, tmp_path):
     out = tmp_path / "h.xlsx"
     excel.export_register(estate, actor, "households", out)
@@ -234,10 +252,13 @@ def test_streams_in_batches_and_never_loads_the_table_into_pandas(estate, actor,
     def no_pandas(*args, **kwargs):
         raise AssertionError("export must stream from a cursor")
 
+    limit = estate.scalar("SELECT current_setting('memory_limit')")
     monkeypatch.setattr(estate, "query", no_pandas)
     out = tmp_path / "h.xlsx"
     assert excel.export_register(estate, actor, "households", out) == 4
     assert len(rows_of(sheet(out))) == 5
+    # the export's smaller memory limit for DuckDB is lifted again afterwards
+    assert estate.scalar("SELECT current_setting('memory_limit')") == limit
 
 
 # -- csv --------------------------------------------------------------------------------

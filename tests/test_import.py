@@ -527,6 +527,7 @@ def test_browser_imports_a_workbook_through_the_wizard(tmp_path):
         exceptions,
         full_page_screenshot,
         launch_chromium,
+        open_page,
         start_app,
         wait_app_idle,
     )
@@ -548,8 +549,7 @@ def test_browser_imports_a_workbook_through_the_wizard(tmp_path):
             browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
             page.set_default_timeout(30_000)
-            page.goto(server.url + "/import")
-            wait_app_idle(page)
+            open_page(page, server, "/import")
             page.get_by_test_id("stSelectbox").first.click()
             page.get_by_role("option", name="小区与房屋 / 房屋档案").click()
             wait_app_idle(page)

@@ -38,7 +38,8 @@ def test_home_page_through_the_router(app_db):
     at = page("app/streamlit_app.py")
     assert not at.exception
     assert at.title[0].value == "物业台账"
-    assert [m.value for m in at.metric][:2] == ["0", "7"]  # buildings, households
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["楼栋"], shown["户数"]) == ("0", "7")  # the 小区 overview under the dashboard
 
 
 @pytest.mark.parametrize("name", sorted(registers.catalog()))

@@ -189,6 +189,9 @@ def _check_void(ctx: SaveContext, i: int, c, new: dict, old: dict) -> None:
     elif new.get("voided") and not old.get("voided"):
         if not (new.get("void_reason") or "").strip():
             ctx.problem(i, c, "void_reason", "作废须写明原因")
+        month = _month(old.get("paid_at"))
+        if _closed(ctx, {(old.get("community_id"), month)}):
+            ctx.problem(i, c, "voided", f"{month} 已结账，该月的收据不能作废；请在当前账期做退款调整")
         now = ctx.db.now()
         new["voided_at"] = now
         c.values["voided_at"] = now  # written with the other changed columns
@@ -202,9 +205,19 @@ def _issue(ctx: SaveContext, issuing: list[tuple]) -> None:
     community_of = dict(cur.execute(
         "SELECT id, community_id FROM households WHERE id IN " + placeholders, params).fetchall())
     closed = _closed(ctx, {(new["community_id"], _month(new["paid_at"])) for _, _, new in issuing})
+    day_closed = {
+        (k, d) for k, d in cur.execute(
+            "SELECT cashier_id, closing_on FROM cash_closings WHERE deleted_at IS NULL "
+            "AND closing_on >= ? AND closing_on <= ?",
+            [min(new["paid_at"] for _, _, new in issuing).date(),
+             max(new["paid_at"] for _, _, new in issuing).date()],
+        ).fetchall()
+    }
     for i, c, new in issuing:
         if community_of.get(new["household_id"]) != new["community_id"]:
             ctx.problem(i, c, "household_id", "房屋不属于该小区")
+        if (new.get("cashier_id"), new["paid_at"].date()) in day_closed:
+            ctx.problem(i, c, "cashier_id", f"该收款人 {new['paid_at'].date()} 已日结，不能再开当日收据")
         if (new["community_id"], _month(new["paid_at"])) in closed:
             ctx.problem(i, c, "paid_at", f"{_month(new['paid_at'])} 已结账，不能再收该月日期的款")
     if ctx.problems:
@@ -318,3 +331,48 @@ def _insert_rows(ctx: SaveContext, register: str, rows: list[dict], note: str) -
     )
     write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
                 [(row["id"], "新增", None, row_json(reg, row)) for row in rows], now, note)
+
+
+# -- day close and period close -----------------------------------------------------------------
+@save_rule("cash_closings")
+def cash_closing_rules(ctx: SaveContext) -> None:
+    """Totals come from the receipts, not from the form; a difference needs an explanation."""
+    from app.cashier import day_totals
+
+    for i, c, new, old in ctx.rows:
+        if c.action == "delete":
+            continue
+        if None in (new.get("community_id"), new.get("cashier_id"), new.get("closing_on")):
+            continue
+        if old is not None and any(new.get(k) != old.get(k)
+                                   for k in ("community_id", "cashier_id", "closing_on")):
+            ctx.problem(i, c, "closing_on", "日结的收款人和日期不能修改；如有错误请删除后重新日结")
+            continue
+        if new["closing_on"] > ctx.db.now().date():
+            ctx.problem(i, c, "closing_on", "不能为以后的日期日结")
+            continue
+        totals = day_totals(ctx.cur, new["community_id"], new["cashier_id"], new["closing_on"])
+        counted = new.get("counted_cash")
+        difference = None if counted is None else counted - totals["cash_total"]
+        computed = {**totals, "difference": difference}
+        if old is None:
+            computed["closed_at"] = new.get("closed_at") or ctx.db.now()
+        for col, value in computed.items():
+            if old is None or value != old.get(col):
+                new[col] = value
+                c.values[col] = value
+        if difference and not (new.get("note") or "").strip():
+            ctx.problem(i, c, "note", f"清点现金与现金收款相差 {difference} 元，须写明原因")
+
+
+@save_rule("period_closes")
+def period_close_rules(ctx: SaveContext) -> None:
+    """A closed period stays closed: the row cannot be deleted or moved to another period."""
+    current = ctx.db.now().strftime("%Y-%m")
+    for i, c, new, old in ctx.rows:
+        if c.action == "delete":
+            ctx.problem(i, c, None, "结账后不能撤销；更正请在未结账的账期做调整")
+        elif old is not None and any(new.get(k) != old.get(k) for k in ("community_id", "period")):
+            ctx.problem(i, c, "period", "结账的小区和账期不能修改")
+        elif old is None and new.get("period") and new["period"] > current:
+            ctx.problem(i, c, "period", f"账期 {new['period']} 还没有开始，不能结账")

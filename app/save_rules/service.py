@@ -325,3 +325,55 @@ def complaint_flow(ctx: SaveContext) -> None:
         _check_clock(ctx, i, c, new, COMPLAINT_CLOCK)
     if not ctx.problems:
         _number_new_rows(ctx, "complaints", "complaint_no", "TS", "received_at")
+
+
+# -- materials (维修领料) ---------------------------------------------------------------------
+@save_rule("stock_movements")
+def materials_for_a_work_order(ctx: SaveContext) -> None:
+    """Materials go out for a dispatched, unclosed order of the item's community, priced at issue.
+
+    A 出库 naming a work order without a unit price gets the item's average price as of the
+    movement's date (v_stock_balance), so the order's material cost stays what it was when issued.
+    """
+    rows = [(i, c, new) for i, c, new, _ in ctx.rows
+            if c.action == "insert" and isinstance(new.get("work_order_id"), int)]
+    if not rows:
+        return
+    placeholders, params = in_list(sorted({new["work_order_id"] for _, _, new in rows}))
+    orders = {
+        r[0]: r[1:]
+        for r in ctx.cur.execute(
+            "SELECT id, order_no, status, community_id, reported_at FROM work_orders WHERE id IN " + placeholders,
+            params,
+        ).fetchall()
+    }
+    items = {new.get("stock_item_id") for _, _, new in rows if isinstance(new.get("stock_item_id"), int)}
+    placeholders, params = in_list(sorted(items) or [-1])
+    communities = dict(ctx.cur.execute(
+        "SELECT id, community_id FROM stock_items WHERE id IN " + placeholders, params).fetchall())
+    pricing = []
+    for i, c, new in rows:
+        if new["work_order_id"] not in orders:
+            continue  # the generic reference check reports it
+        number, status, community, reported_at = orders[new["work_order_id"]]
+        if new.get("direction") != "出库":
+            ctx.problem(i, c, "direction", f"维修领料只能是“出库”（报修单 {number}）")
+        elif status in ("待派工", "已关闭"):
+            ctx.problem(i, c, "work_order_id", f"报修单 {number} {status}，不能领料" +
+                        ("：请先派工" if status == "待派工" else ""))
+        elif new.get("stock_item_id") in communities and communities[new["stock_item_id"]] != community:
+            ctx.problem(i, c, "stock_item_id", f"物品不属于报修单 {number} 所在小区")
+        elif isinstance(new.get("moved_at"), datetime) and new["moved_at"] < reported_at:
+            ctx.problem(i, c, "moved_at", f"领料时间早于报修时间 {reported_at:%Y-%m-%d %H:%M}")
+        elif new.get("unit_price") is None and isinstance(new.get("moved_at"), datetime):
+            pricing.append((c, new))
+    if ctx.problems or not pricing:
+        return
+    for c, new in pricing:
+        price = ctx.cur.execute(
+            "SELECT avg_price FROM stock_balance_as_of(CAST(? AS DATE)) WHERE stock_item_id = ?",
+            [new["moved_at"], new["stock_item_id"]],
+        ).fetchone()
+        if price and price[0] is not None:
+            new["unit_price"] = price[0]
+            c.values["unit_price"] = price[0]

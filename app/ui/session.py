@@ -1,18 +1,36 @@
-"""Per-process database and per-session actor for the Streamlit pages."""
+"""Per-process database and per-session signed-in user for the Streamlit pages.
+
+The session token lives in the browser's cookie `wuye_session` (so a reload or a new tab
+stays signed in) and in `st.session_state`; the database decides whether it is still valid
+(`app.auth.session_user`). A page run without a valid session shows nothing but a pointer to
+the login page: `actor()` stops it.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+
 import streamlit as st
 
+from app import auth
 from app.db import Database, DatabaseBusy, database_url, open_database
 from app.permissions import Actor
 
 CURRENT_PAGE = "_wuye_page"
+TOKEN = "_wuye_token"
+_SIGNED = "_wuye_signed"  # (checked at, SignedIn): the last check, reused for a few seconds
+COOKIE = "wuye_session"
+RECHECK_SECONDS = 5.0
 
 
 @st.cache_resource(show_spinner=False)
 def _database(url: str) -> Database:
-    return open_database(url)
+    from app.backup import attach_to_app
+
+    database = open_database(url)
+    attach_to_app(database)  # daily backup; backups before imports and bill runs
+    return database
 
 
 def db() -> Database:
@@ -23,10 +41,70 @@ def db() -> Database:
         st.stop()
 
 
+def _cookie_token() -> str | None:
+    try:
+        return st.context.cookies.get(COOKIE)
+    except Exception:  # no browser context (AppTest)
+        return None
+
+
+def signed_in() -> auth.SignedIn | None:
+    """The signed-in user of this browser session, or None."""
+    token = st.session_state.get(TOKEN) or _cookie_token()
+    if not token:
+        return None
+    cached = st.session_state.get(_SIGNED)
+    if cached and cached[1].token == token and time.monotonic() - cached[0] < RECHECK_SECONDS:
+        return cached[1]
+    found = auth.session_user(db(), token)
+    if found is None:
+        st.session_state.pop(TOKEN, None)
+        st.session_state.pop(_SIGNED, None)
+        return None
+    st.session_state[TOKEN] = token
+    st.session_state[_SIGNED] = (time.monotonic(), found)
+    return found
+
+
+def remember(signed: auth.SignedIn) -> None:
+    """After a sign-in: this session is signed in; the cookie follows on the next run."""
+    st.session_state[TOKEN] = signed.token
+    st.session_state[_SIGNED] = (time.monotonic(), signed)
+
+
+def refresh() -> None:
+    """Read the signed-in user again on the next check (after a password or role change)."""
+    st.session_state.pop(_SIGNED, None)
+
+
+def forget() -> None:
+    """Log out: end the session in the database and here; the cookie is cleared on the next run."""
+    auth.sign_out(db(), st.session_state.get(TOKEN) or _cookie_token())
+    st.session_state.pop(TOKEN, None)
+    st.session_state.pop(_SIGNED, None)
+
+
+def sync_cookie() -> None:
+    """Make the browser's cookie match this session (set after sign-in, cleared after log-out)."""
+    token = st.session_state.get(TOKEN)
+    if token == _cookie_token():
+        return
+    value = json.dumps(token or "")
+    expiry = "" if token else "; Max-Age=0"
+    st.html(
+        "<script>document.cookie = '" + COOKIE + "=' + " + value + " + '; Path=/; SameSite=Strict"
+        + expiry + "' + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
 def actor() -> Actor:
-    # Login arrives with the roles issue; until then the office user is recorded as 管理员.
-    return Actor(user=st.session_state.get("_wuye_user", "管理员"),
-                 role=st.session_state.get("_wuye_role", "管理员"))
+    """The signed-in user's actor; without one the page stops here."""
+    who = signed_in()
+    if who is None:
+        st.warning("请先登录：打开应用首页，用您的用户名和密码登录。")
+        st.stop()
+    return who.actor
 
 
 def current_page() -> str:

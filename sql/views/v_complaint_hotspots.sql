@@ -3,8 +3,10 @@
 --       received in the last complaint.hotspot_days days (as_of − days < received date <= as_of;
 --       complaints without a location are not grouped). complaints = that count, first_received_at,
 --       latest_received_at, latest_complaint_id, open_complaints (not yet handled). has_rectification: an open
---       rectification with a responsible person and a deadline exists — there is no rectification
---       register yet (检查与整改), so it is false and every hotspot is flagged (needs_rectification).
+--       rectification (opened on or before as_of, not verified by as_of) with a responsible person and a
+--       deadline exists whose source is 投诉 and whose source complaint is at the same community ×
+--       category × location (saving the complaint that makes a hotspot opens one: app/save_rules/checks.py);
+--       needs_rectification = not has_rectification.
 --       Point in time: complaint_hotspots_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(六) 业主投诉 (重复投诉 责任到人、限期整改、专人追踪)
 -- parameters: complaint.hotspot_count [3], complaint.hotspot_days [30]
@@ -47,19 +49,32 @@ grouped AS (
     FROM recent
     WHERE CAST(received_at AS DATE) > CAST(as_of AS DATE) - days
     GROUP BY community_id, category, location
+),
+rectified AS (
+    SELECT DISTINCT c.community_id, c.category, trim(c.location) AS location
+    FROM rectifications r
+    JOIN complaints c ON c.id = r.source_id
+    WHERE r.deleted_at IS NULL
+      AND r.source = '投诉'
+      AND r.responsible_id IS NOT NULL
+      AND r.deadline IS NOT NULL
+      AND coalesce(r.opened_on, CAST(r.created_at AS DATE)) <= CAST(as_of AS DATE)
+      AND (r.verified_at IS NULL OR CAST(r.verified_at AS DATE) > CAST(as_of AS DATE))
 )
-SELECT community_id,
-       category,
-       location,
-       complaints,
-       first_received_at,
-       latest_received_at,
-       latest_complaint_id,
-       open_complaints,
-       false AS has_rectification,
-       true AS needs_rectification
-FROM grouped
-WHERE complaints >= min_count;
+SELECT g.community_id,
+       g.category,
+       g.location,
+       g.complaints,
+       g.first_received_at,
+       g.latest_received_at,
+       g.latest_complaint_id,
+       g.open_complaints,
+       r.location IS NOT NULL AS has_rectification,
+       r.location IS NULL AS needs_rectification
+FROM grouped g
+LEFT JOIN rectified r
+       ON r.community_id = g.community_id AND r.category = g.category AND r.location = g.location
+WHERE g.complaints >= g.min_count;
 
 CREATE OR REPLACE VIEW v_complaint_hotspots AS
 SELECT * FROM complaint_hotspots_as_of(current_date);

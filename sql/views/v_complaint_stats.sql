@@ -4,6 +4,8 @@
 --       timely_rate 及时率 = on_time / handled; handling_rate 处理率 = handled / valid;
 --       fed_back = handled with feedback; feedback_rate = fed_back / handled.
 --       Rates are fractions, NULL when the denominator is 0.
+--       The per-complaint judgement is the macro complaints_judged_as_of(as_of), so the same figures
+--       can be grouped by responsible person or month alone (app/service_desk.complaint_breakdown).
 --       Point in time: complaint_stats_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(六) 业主投诉 (及时率、处理率)
 -- parameters: those of v_complaint_sla
@@ -18,17 +20,20 @@
 -- label handling_rate: 处理率
 -- label fed_back: 已反馈
 -- label feedback_rate: 反馈率
+CREATE OR REPLACE MACRO complaints_judged_as_of(as_of) AS TABLE
+SELECT complaint_id,
+       community_id,
+       month,
+       category,
+       responsible_id,
+       location,
+       coalesce(is_valid, true) AS valid,
+       coalesce(is_valid, true) AND handled_at IS NOT NULL AS handled,
+       coalesce(is_valid, true) AND coalesce(on_time, false) AS on_time,
+       coalesce(is_valid, true) AND handled_at IS NOT NULL AND feedback_at IS NOT NULL AS fed_back
+FROM complaint_sla_as_of(as_of);
+
 CREATE OR REPLACE MACRO complaint_stats_as_of(as_of) AS TABLE
-WITH judged AS (
-    SELECT community_id,
-           month,
-           category,
-           coalesce(is_valid, true) AS valid,
-           coalesce(is_valid, true) AND handled_at IS NOT NULL AS handled,
-           coalesce(is_valid, true) AND coalesce(on_time, false) AS on_time,
-           coalesce(is_valid, true) AND handled_at IS NOT NULL AND feedback_at IS NOT NULL AS fed_back
-    FROM complaint_sla_as_of(as_of)
-)
 SELECT community_id,
        month,
        category,
@@ -43,7 +48,7 @@ SELECT community_id,
        count(*) FILTER (WHERE fed_back) AS fed_back,
        CAST(count(*) FILTER (WHERE fed_back) AS DOUBLE) / nullif(count(*) FILTER (WHERE handled), 0)
            AS feedback_rate
-FROM judged
+FROM complaints_judged_as_of(as_of)
 GROUP BY community_id, month, category;
 
 CREATE OR REPLACE VIEW v_complaint_stats AS

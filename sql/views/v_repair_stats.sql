@@ -5,7 +5,10 @@
 --       household and category is reported again within repair.rework_window_days after completion);
 --       rework_rate 返修率 = reworked / completed; visited = completed orders with a visit;
 --       visit_rate 回访率 = visited / completed; satisfaction = mean visit score (1..5).
---       Rates are fractions, NULL when the denominator is 0.
+--       Rates are fractions, NULL when the denominator is 0. labor_hours, charge, material_cost: sums.
+--       The per-order judgement is the macro repair_orders_judged_as_of(as_of) (one row per order,
+--       with building_id and assignee_id), so the same figures can be grouped by building, category
+--       or worker (app/service_desk.repair_breakdown).
 --       Point in time: repair_stats_as_of(as_of), counting what was recorded by then (see
 --       v_work_order_sla); this view is it at current_date.
 -- source: 三(十二) 维修服务 (及时率、返修率、回访率)
@@ -23,7 +26,10 @@
 -- label visited: 已回访
 -- label visit_rate: 回访率
 -- label satisfaction: 平均满意度
-CREATE OR REPLACE MACRO repair_stats_as_of(as_of) AS TABLE
+-- label labor_hours: 工时(小时)
+-- label charge: 收费(元)
+-- label material_cost: 材料费(元)
+CREATE OR REPLACE MACRO repair_orders_judged_as_of(as_of) AS TABLE
 WITH sla AS (
     SELECT * FROM work_order_sla_as_of(as_of)
 ),
@@ -61,6 +67,10 @@ judged AS (
     SELECT s.community_id,
            s.month,
            s.work_order_id,
+           s.building_id,
+           s.category,
+           s.assignee_id,
+           s.location,
            s.arrived_at IS NOT NULL AS arrived,
            coalesce(s.on_time, false) AS on_time,
            s.completed_at IS NOT NULL AS completed,
@@ -70,12 +80,18 @@ judged AS (
                     OR r.work_order_id IS NOT NULL) AS reworked,
            s.completed_at IS NOT NULL AND v.visits > 0 AS visited,
            v.score_sum,
-           v.scores
+           v.scores,
+           s.labor_hours,
+           s.charge,
+           s.material_cost
     FROM sla s
     LEFT JOIN visits v ON v.work_order_id = s.work_order_id
     LEFT JOIN linked l ON l.work_order_id = s.work_order_id
     LEFT JOIN repeated r ON r.work_order_id = s.work_order_id
 )
+SELECT * FROM judged;
+
+CREATE OR REPLACE MACRO repair_stats_as_of(as_of) AS TABLE
 SELECT community_id,
        month,
        count(*) AS orders,
@@ -91,8 +107,11 @@ SELECT community_id,
        count(*) FILTER (WHERE visited) AS visited,
        CAST(count(*) FILTER (WHERE visited) AS DOUBLE) / nullif(count(*) FILTER (WHERE completed), 0)
            AS visit_rate,
-       CAST(sum(score_sum) AS DOUBLE) / nullif(sum(scores), 0) AS satisfaction
-FROM judged
+       CAST(sum(score_sum) AS DOUBLE) / nullif(sum(scores), 0) AS satisfaction,
+       coalesce(sum(labor_hours), 0) AS labor_hours,
+       coalesce(sum(charge), 0) AS charge,
+       coalesce(sum(material_cost), 0) AS material_cost
+FROM repair_orders_judged_as_of(as_of)
 GROUP BY community_id, month;
 
 CREATE OR REPLACE VIEW v_repair_stats AS

@@ -5,6 +5,11 @@
 --       overdue archive loans (v_archive_loans_overdue), and the repair and complaint items of
 --       v_todo_service (orders past or near their arrival/completion limits, complaints past
 --       their deadlines, hotspots, bad visits without rework).
+--       Also v_todo_quality (quality documents due for review, 业委会 follow-ups, survey measures).
+--       Also v_todo_checks (inspection plans due, open rectifications, missed patrols, short recording retention, visitors not signed out).
+--       Also v_todo_estate (decoration violations, overdue works and deposits to refund, parking leases,
+--       vacant-unit checks and keys, fire drills, emergency plans, open incidents).
+--       Also v_todo_fees (households in arrears for fee.arrears_todo_days or more, with the last 催缴 step).
 --       due_on is the date behind the row's state (stock: as_of); days_overdue = as_of − due_on
 --       (0 due today, negative: that many days still to go, e.g. a contract in its warning window).
 --       severity: 高 = fire equipment past its scrap age, asset maintenance overdue, an inspection
@@ -104,7 +109,11 @@ SELECT community_id,
 FROM items
 UNION ALL
 SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity
-FROM todo_service_as_of(as_of);
+FROM todo_service_as_of(as_of)
+UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_quality_as_of(as_of)
+UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_checks_as_of(as_of)
+UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_estate_as_of(as_of)
+UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_fees_as_of(as_of);
 
 CREATE OR REPLACE VIEW v_todo AS
 SELECT * FROM todo_as_of(current_date);

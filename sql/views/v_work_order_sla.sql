@@ -10,6 +10,8 @@
 --       is_rework = rework_of is set, or the same household and category was completed in the
 --       repair.rework_window_days before reported_at. arrival_overdue / completion_overdue: not yet
 --       arrived / completed and the deadline is before the cut-off. month = 'YYYY-MM' of reported_at.
+--       material_cost = Σ round(qty × unit_price, 2) of the 出库 stock_movements issued to the order
+--       by the cut-off (unit_price: the item's average price when issued); labor_hours, charge as entered.
 --       Point in time: work_order_sla_as_of(as_of): a DATE counts what was recorded by the end of that day
 --       (today: by now); a TIMESTAMP is the cut-off itself. This view is it at current_date.
 -- source: 三(十二) 维修服务; 中国物业管理协会 服务等级标准 (紧急 30 分钟到场, 一般 24 小时)
@@ -41,6 +43,9 @@
 -- label completion_overdue: 超时未完成
 -- label rework_of: 返修原单
 -- label is_rework: 返修单
+-- label labor_hours: 工时(小时)
+-- label charge: 收费(元)
+-- label material_cost: 材料费(元)
 CREATE OR REPLACE MACRO work_order_sla_as_of(as_of) AS TABLE
 WITH cut AS (
     SELECT CASE WHEN typeof(as_of) = 'DATE'
@@ -75,6 +80,14 @@ paused AS (
     WHERE p.deleted_at IS NULL AND p.paused_at < o.cutoff
     GROUP BY o.id
 ),
+materials AS (  -- 维修领料: the order's 出库 movements, one money line each
+    SELECT m.work_order_id,
+           sum(round(m.qty * coalesce(m.unit_price, 0), 2)) AS material_cost
+    FROM stock_movements m
+    JOIN orders o ON o.id = m.work_order_id
+    WHERE m.deleted_at IS NULL AND m.direction = '出库' AND m.moved_at < o.cutoff
+    GROUP BY m.work_order_id
+),
 repeats AS (  -- orders whose household and category was completed within the window before
     SELECT DISTINCT o.id AS work_order_id
     FROM orders o
@@ -108,12 +121,16 @@ timed AS (
            pr.complete_hours,
            o.rework_of,
            o.rework_of IS NOT NULL OR r.work_order_id IS NOT NULL AS is_rework,
+           o.labor_hours,
+           o.charge,
+           CAST(coalesce(mt.material_cost, 0) AS DECIMAL(12,2)) AS material_cost,
            o.cutoff
     FROM orders o
     JOIN params pr ON pr.community_id = o.community_id
     LEFT JOIN households h ON h.id = o.household_id
     LEFT JOIN paused pa ON pa.work_order_id = o.id
     LEFT JOIN repeats r ON r.work_order_id = o.id
+    LEFT JOIN materials mt ON mt.work_order_id = o.id
 )
 SELECT work_order_id,
        community_id,
@@ -144,7 +161,10 @@ SELECT work_order_id,
            AND date_diff('second', reported_at, cutoff) / 60.0 - paused_minutes > complete_hours * 60
            AS completion_overdue,
        rework_of,
-       is_rework
+       is_rework,
+       labor_hours,
+       charge,
+       material_cost
 FROM timed;
 
 CREATE OR REPLACE VIEW v_work_order_sla AS

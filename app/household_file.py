@@ -1,0 +1,195 @@
+"""一户一档: everything the office knows about one household, as sections and as a timeline.
+
+The sections are the registers that refer to `households` (owners, bills, receipts, repairs,
+complaints, deposits, survey forms, and whatever register is added later with a
+`household_id`-style reference), in the order of SECTION_ORDER, then any others. The timeline
+is `v_household_timeline`. Personal data is masked for roles without the right
+(`app.permissions.sees_personal_data`), in the page and in the exported workbook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from app import registers
+from app.db import Database, q
+from app.permissions import Actor, require
+from app.queries import community_filter_sql, labels_for, mask_frame
+from app.registers.model import Register
+from app.report_book import Column, ReportBook
+
+# Registers shown first, in this order; any other register referring to households follows.
+SECTION_ORDER = ["owners", "vehicles", "parking_spaces", "bills", "receipts", "deposits",
+                 "household_credits", "work_orders", "complaints", "decorations", "vacant_checks",
+                 "keys", "move_ins", "survey_responses", "committee_members", "meter_readings"]
+SECTION_ROWS = 500  # newest rows per section on the page and in the workbook
+HIDDEN = {"household_id", "community_id"}
+
+
+@dataclass
+class Section:
+    register: str
+    title: str
+    rows: pd.DataFrame  # Chinese headers, refs as labels, personal data masked
+    kinds: dict[str, str]  # header -> field type
+    total: int
+
+
+@dataclass
+class HouseholdFile:
+    household_id: int
+    header: dict[str, Any]  # 小区, 房号, …
+    balance: dict[str, Any]  # outstanding, overdue, late fee, credit
+    timeline: pd.DataFrame
+    sections: list[Section]
+
+
+def household_refs() -> list[tuple[Register, str]]:
+    """(register, its column referring to households), in SECTION_ORDER then by name."""
+    found = []
+    for reg in registers.catalog().values():
+        for f in reg.refs():
+            if f.ref == "households":
+                found.append((reg, f.name))
+                break
+    rank = {n: i for i, n in enumerate(SECTION_ORDER)}
+    return sorted(found, key=lambda rc: (rank.get(rc[0].name, len(rank)), rc[0].position, rc[0].name))
+
+
+def find_households(db: Database, actor: Actor, text: str, community_id: int | None = None,
+                    limit: int = 30) -> dict[int, str]:
+    """Households whose code contains the text (or whose current owner's name does): id -> label."""
+    reg = registers.get("households")
+    require(actor, reg.name, "view", reg.label)
+    scope, params = community_filter_sql(reg, "h", actor)
+    sql = ("SELECT h.id, c.name || '/' || h.code FROM households h JOIN communities c ON c.id = h.community_id "
+           "WHERE h.deleted_at IS NULL" + scope)
+    if community_id is not None:
+        sql += " AND h.community_id = ?"
+        params = [*params, community_id]
+    text = text.strip()
+    if text:
+        sql += (" AND (h.code ILIKE ? OR h.id IN (SELECT o.household_id FROM owners o "
+                "WHERE o.deleted_at IS NULL AND o.name = ?))")
+        params = [*params, f"%{text}%", text]
+    sql += " ORDER BY c.name, h.code LIMIT ?"
+    return dict(db.rows(sql, [*params, limit]))
+
+
+def load(db: Database, actor: Actor, household_id: int, as_of: date | None = None) -> HouseholdFile | None:
+    """The household's file, or None when it does not exist or the actor may not see it."""
+    households = registers.get("households")
+    require(actor, households.name, "view", households.label)
+    scope, params = community_filter_sql(households, "h", actor)
+    head = db.query(
+        "SELECT h.*, c.name AS community, b.code AS building FROM households h "
+        "JOIN communities c ON c.id = h.community_id LEFT JOIN buildings b ON b.id = h.building_id "
+        "WHERE h.id = ? AND h.deleted_at IS NULL" + scope, [household_id, *params])
+    if head.empty:
+        return None
+    as_of = as_of or db.now().date()
+    h = head.iloc[0]
+    header = {"小区": h["community"], "楼栋": h["building"], "房号": h["code"], "建筑面积(㎡)": h["area"],
+              "用途": h["usage"], "状态": h["status"], "交房日期": h["handover_date"],
+              "入住日期": h["move_in_date"], "备注": h["note"]}
+    return HouseholdFile(
+        household_id=household_id,
+        header={k: (None if _missing(v) else v) for k, v in header.items()},
+        balance=balance(db, household_id, as_of),
+        timeline=timeline(db, actor, household_id, as_of),
+        sections=[s for s in (section(db, actor, reg, col, household_id) for reg, col in household_refs())],
+    )
+
+
+def balance(db: Database, household_id: int, as_of: date) -> dict[str, Any]:
+    """Outstanding on all bills, the part overdue, late fee, and prepaid credit, at as_of."""
+    due = db.query(
+        "SELECT coalesce(sum(due_net), 0) AS billed, coalesce(sum(paid_net), 0) AS paid, "
+        "coalesce(sum(greatest(outstanding, 0)), 0) AS outstanding, count(*) FILTER (WHERE outstanding > 0) AS open_bills "
+        "FROM bill_balance_as_of(CAST(? AS DATE)) WHERE household_id = ?", [as_of, household_id]).iloc[0]
+    arrears = db.query(
+        "SELECT outstanding, late_fee, days_overdue FROM arrears_as_of(CAST(? AS DATE)) WHERE household_id = ?",
+        [as_of, household_id])
+    credit = db.scalar("SELECT coalesce(sum(amount), 0) FROM household_credits "
+                       "WHERE household_id = ? AND deleted_at IS NULL AND credited_at < CAST(? AS DATE) + 1",
+                       [household_id, as_of]) if db.table_exists("household_credits") else 0
+    a = arrears.iloc[0] if not arrears.empty else None
+    return {"billed": due["billed"], "paid": due["paid"], "outstanding": due["outstanding"],
+            "open_bills": int(due["open_bills"]),
+            "overdue": a["outstanding"] if a is not None else 0,
+            "late_fee": a["late_fee"] if a is not None else 0,
+            "days_overdue": int(a["days_overdue"]) if a is not None else 0,
+            "credit": credit}
+
+
+def timeline(db: Database, actor: Actor, household_id: int, as_of: date) -> pd.DataFrame:
+    frame = db.query(
+        "SELECT happened_at, area, what, ref_table, ref_id FROM household_timeline_as_of(CAST(? AS DATE)) "
+        "WHERE household_id = ? ORDER BY happened_at DESC, ref_table, ref_id", [as_of, household_id])
+    frame["register"] = [registers.get(t).label if t in registers.catalog() else t for t in frame["ref_table"]]
+    frame["link"] = ["/" + t + "?id=" + str(i) for t, i in zip(frame["ref_table"], frame["ref_id"])]
+    return frame
+
+
+def section(db: Database, actor: Actor, reg: Register, column: str, household_id: int) -> Section:
+    require(actor, reg.name, "view", reg.label)
+    order = ", ".join("t." + q(c) + " DESC NULLS LAST" for c in reg.order_by if c != column) or "t.id DESC"
+    total = db.scalar("SELECT count(*) FROM " + q(reg.name) + " t WHERE t." + q(column)
+                      + " = ? AND t.deleted_at IS NULL", [household_id])
+    raw = db.query("SELECT t.* FROM " + q(reg.name) + " t WHERE t." + q(column) + " = ? AND t.deleted_at IS NULL "
+                   "ORDER BY " + order + ", t.id DESC LIMIT ?", [household_id, SECTION_ROWS])
+    raw = mask_frame(reg, raw, actor)
+    shown = pd.DataFrame({"编号": raw["id"]})
+    kinds = {"编号": "integer"}
+    for f in reg.fields:
+        if f.name == column or f.name in HIDDEN:
+            continue
+        values = raw[f.name]
+        if f.type == "ref":
+            labels = labels_for(db, registers.get(f.ref), [int(v) for v in values.dropna()])
+            values = [None if _missing(v) else labels.get(int(v), str(v)) for v in values]
+        shown[f.label] = list(values)
+        kinds[f.label] = f.type
+    return Section(reg.name, reg.label, shown, kinds, int(total))
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (not isinstance(v, str) and pd.isna(v))
+
+
+# -- the workbook --------------------------------------------------------------------------------
+KIND_OF_TYPE = {"money": "money", "area": "number", "quantity": "number", "price": "number", "rate": "rate",
+                "integer": "integer", "date": "date", "timestamp": "timestamp", "boolean": "boolean"}
+
+
+def export_workbook(db: Database, actor: Actor, household_id: int, out: str | Path | IO[bytes],
+                    as_of: date | None = None) -> None:
+    """The whole file as one workbook: 概况, 时间线, and a sheet per section (masked as on screen)."""
+    require(actor, "households", "export", "房屋档案")
+    file = load(db, actor, household_id, as_of)
+    if file is None:
+        raise KeyError(f"没有编号为 {household_id} 的房屋")
+    name = f"{file.header['小区']} {file.header['房号']}"
+    book = ReportBook(out, f"一户一档 {name}", created=datetime.combine(as_of or db.now().date(), datetime.min.time()))
+    sheet = book.sheet("概况", f"一户一档：{name}")
+    sheet.pairs([(k, v, "date" if isinstance(v, date) else "text") for k, v in file.header.items()])
+    b = file.balance
+    sheet.heading("费用")
+    sheet.pairs([("应收合计(元)", b["billed"], "money"), ("实收合计(元)", b["paid"], "money"),
+                 ("未缴(元)", b["outstanding"], "money"), ("其中逾期欠费(元)", b["overdue"], "money"),
+                 ("滞纳金(元)", b["late_fee"], "money"), ("预存余额(元)", b["credit"], "money")])
+    sheet = book.sheet("时间线", f"{name} 时间线")
+    sheet.table(file.timeline, [Column("happened_at", "时间", "timestamp"), Column("area", "业务范围"),
+                                Column("what", "事件"), Column("register", "台账"), Column("ref_id", "行编号", "integer")])
+    for s in file.sections:
+        if s.rows.empty:
+            continue
+        sheet = book.sheet(s.title, f"{name} {s.title}", f"共 {s.total} 条" if s.total > len(s.rows) else "")
+        sheet.table(s.rows, [
+            Column(c, c, KIND_OF_TYPE.get(s.kinds.get(c, "text"), "text")) for c in s.rows.columns])
+    book.close()

@@ -1,0 +1,49 @@
+"""Widgets shared by the service-desk pages: run an action with a message, pick a community."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from app.changes import SaveRejected
+from app.permissions import PermissionDenied
+
+FLASH = "_desk_flash"
+
+
+def act(done: str | Callable[[Any], str], service: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run service(*args, **kwargs); on success keep a message for the next run and rerun, else show why."""
+    try:
+        result = service(*args, **kwargs)
+    except (SaveRejected, PermissionDenied, KeyError) as err:
+        st.error(str(err).strip("'\""))
+        return None
+    st.session_state[FLASH] = done(result) if callable(done) else done
+    st.rerun()
+
+
+def flash() -> None:
+    """The message the last action left, shown once."""
+    if message := st.session_state.pop(FLASH, None):
+        st.success(message)
+
+
+def pick_community(choices: dict[int, str], key: str, allow_all: bool = False) -> int | None:
+    options: list[int | None] = ([None] if allow_all else []) + list(choices)
+    if not options:
+        st.info("还没有小区数据。")
+        st.stop()
+    return st.selectbox("小区", options, key=key,
+                        format_func=lambda c: "全部小区" if c is None else choices[c])
+
+
+def percent(value: Any) -> str:
+    """A rate as a percentage with one decimal; — when there is none (denominator 0)."""
+    try:
+        if value is None or value != value:
+            return "—"
+    except TypeError:
+        return "—"
+    return f"{float(value):.1%}"

@@ -1,0 +1,51 @@
+"""24 小时值班看板: open orders by urgency with the clock running, those about to breach first."""
+
+import streamlit as st
+
+from app import service_desk as desk
+from app.ui import session
+from app.ui.desk import pick_community
+
+REFRESH_SECONDS = 30
+SOON_MINUTES = 60
+
+db, actor = session.db(), session.actor()
+st.title("24小时值班看板")
+st.caption("未办结的报修单：到场前计到场时限，到场后计完成时限（暂停时间不计）；已超时和即将超时的排在最前。"
+           f"每 {REFRESH_SECONDS} 秒自动刷新。")
+community = pick_community(desk.communities(db, actor), "duty-community", allow_all=True)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def board() -> None:
+    now = db.now()
+    rows = desk.duty_board(db, community, now, actor=actor)
+    c = st.columns(4)
+    c[0].metric("未办结", len(rows))
+    c[1].metric("已超时", int((rows["minutes_left"] < 0).sum()))
+    c[2].metric(f"{SOON_MINUTES} 分钟内到时", int(rows["minutes_left"].between(0, SOON_MINUTES).sum()))
+    c[3].metric("待派工", int((rows["status"] == "待派工").sum()))
+    if rows.empty:
+        st.success("没有未办结的报修单。")
+        return
+    rows = rows.assign(
+        light=["🔴" if m < 0 else ("🟠" if m <= SOON_MINUTES else "🟢") for m in rows["minutes_left"]],
+        left=[desk.clock_text(m) for m in rows["minutes_left"]],
+        link="/service_desk",
+    )
+    st.dataframe(
+        rows[["light", "left", "urgency", "order_no", "status", "clock", "deadline", "category", "location",
+              "assignee", "reported_at"]],
+        hide_index=True, width="stretch", height=min(640, 38 + 35 * len(rows)),
+        column_config={
+            "light": st.column_config.TextColumn("", width="small"), "left": "时限", "urgency": "紧急程度",
+            "order_no": "报修单号", "status": "状态", "clock": "计时",
+            "deadline": st.column_config.DatetimeColumn("应到/应完成", format="MM-DD HH:mm"),
+            "category": "类别", "location": "位置", "assignee": "维修人员",
+            "reported_at": st.column_config.DatetimeColumn("报修时间", format="MM-DD HH:mm"),
+        },
+    )
+    st.caption(f"更新于 {now:%H:%M:%S}")
+
+
+board()

@@ -1,0 +1,30 @@
+"""Change one's own password (required after the first sign-in with a one-time password)."""
+
+import streamlit as st
+
+from app.auth import PasswordRejected, change_password
+from app.ui import session
+
+who = session.signed_in()
+session.actor()  # stops here without a signed-in user
+st.title("修改密码")
+if who.must_change_password:
+    st.info("这是一次性密码或管理员重设的密码：请先设置您自己的新密码。")
+with st.form("password", border=True, width=420):
+    old = st.text_input("原密码", type="password", key="password-old")
+    new = st.text_input("新密码（至少 8 位，含字母和数字）", type="password", key="password-new")
+    again = st.text_input("再输一次新密码", type="password", key="password-again")
+    submitted = st.form_submit_button("保存新密码", type="primary")
+if submitted:
+    if new != again:
+        st.error("两次输入的新密码不一致")
+    else:
+        try:
+            change_password(session.db(), who, old, new)
+        except PasswordRejected as err:
+            st.error(str(err))
+        else:
+            session.refresh()
+            st.success("密码已修改，其他设备上的登录已退出。")
+            if who.must_change_password:
+                st.rerun()

@@ -1,0 +1,73 @@
+"""Users (administrators only): add, change role and scope, disable, unlock, reset a password."""
+
+import pandas as pd
+import streamlit as st
+
+from app import auth
+from app.permissions import ROLES, PermissionDenied, require_admin
+from app.ui import session
+
+db, actor = session.db(), session.actor()
+st.title("用户管理")
+try:
+    require_admin(actor, "管理用户")
+except PermissionDenied as err:
+    st.error(str(err))
+    st.stop()
+st.caption("密码只以不可逆的哈希保存；连续输错会锁定账号。修改角色或可见小区后，该用户须重新登录。")
+
+users = auth.list_users(db, actor)
+frame = pd.DataFrame(users).rename(columns={
+    "id": "编号", "name": "用户名", "role": "角色", "communities": "可见小区", "active": "可登录",
+    "locked_until": "锁定至", "failed_logins": "连续输错", "must_change_password": "须改密码",
+    "last_login_at": "上次登录", "created_at": "创建时间"})
+st.dataframe(frame, hide_index=True, width="stretch", key="users-grid")
+
+communities = auth.community_names(db)
+
+with st.expander("添加用户", icon=":material/person_add:"), st.form("user-add"):
+    name = st.text_input("用户名", key="user-add-name")
+    role = st.selectbox("角色", list(ROLES), key="user-add-role",
+                        format_func=lambda r: f"{r}：{ROLES[r].description}")
+    scope = st.multiselect("可见小区（不选：全部）", list(communities), format_func=communities.get,
+                           key="user-add-scope")
+    password = st.text_input("初始密码（用户首次登录后须修改）", type="password", key="user-add-password")
+    if st.form_submit_button("添加", type="primary"):
+        try:
+            auth.add_user(db, actor, name, password, role, tuple(scope) or None, must_change_password=True)
+            st.success(f"已添加 {name}")
+            st.rerun()
+        except (ValueError, auth.PasswordRejected) as err:
+            st.error(str(err))
+
+if users:
+    st.subheader("修改用户")
+    by_id = {u["id"]: u for u in users}
+    uid = st.selectbox("用户", list(by_id), format_func=lambda i: f"{by_id[i]['name']}（{by_id[i]['role']}）",
+                       key="user-edit")
+    user = by_id[uid]
+    current = auth.parse_communities(user["communities"]) or ()
+    with st.form("user-edit-form"):
+        role = st.selectbox("角色", list(ROLES), index=list(ROLES).index(user["role"]), key="user-edit-role")
+        scope = st.multiselect("可见小区（不选：全部）", list(communities), format_func=communities.get,
+                               default=[c for c in current if c in communities], key="user-edit-scope")
+        active = st.checkbox("可以登录", value=bool(user["active"]), key="user-edit-active")
+        if st.form_submit_button("保存"):
+            try:
+                auth.update_user(db, actor, uid, role=role, communities=tuple(scope) or None, active=active)
+                st.success("已保存")
+                st.rerun()
+            except ValueError as err:
+                st.error(str(err))
+    c1, c2 = st.columns(2)
+    if c1.button("解锁", key="user-unlock", disabled=not user["locked_until"]):
+        auth.unlock_user(db, actor, uid)
+        st.rerun()
+    with c2.popover("重设密码"):
+        new = st.text_input("新密码（用户下次登录须修改）", type="password", key="user-reset-password")
+        if st.button("重设", key="user-reset"):
+            try:
+                auth.reset_password(db, actor, uid, new)
+                st.success("已重设")
+            except auth.PasswordRejected as err:
+                st.error(str(err))

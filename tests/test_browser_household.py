@@ -1,0 +1,64 @@
+"""Real browser: the home dashboard and the 一户一档 page on the demo file, with screenshots.
+
+The household is the demo's household with the most timeline events (bills, receipts, repairs,
+survey forms…); the page must show its 小区 and 房号, the 时间线 tab and no exception.
+Screenshots: tests/artifacts/dashboard-home.png, household-file.png (git-ignored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser import (  # noqa: F401  (chromium and page are fixtures)
+    CHROMIUM,
+    exceptions,
+    full_page_screenshot,
+    open_page,
+    running_app,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def seeded(copy_demo):
+    from app.db import open_database
+
+    path = copy_demo("browser-household")
+    db = open_database(str(path))
+    try:
+        hid, community, code, events = db.rows(
+            "SELECT t.household_id, c.name, h.code, count(*) AS n FROM v_household_timeline t "
+            "JOIN households h ON h.id = t.household_id JOIN communities c ON c.id = h.community_id "
+            "GROUP BY ALL ORDER BY n DESC, t.household_id LIMIT 1")[0]
+    finally:
+        db.close()
+    return path, {"id": hid, "title": f"{community} {code}", "events": events}
+
+
+@pytest.fixture(scope="module")
+def app(seeded):
+    yield from running_app(seeded[0], ARTIFACTS / "server-household.log")
+
+
+def test_dashboard_and_household_file_render_in_a_browser(page, app, seeded):
+    _, target = seeded
+    open_page(page, app, "/")
+    page.get_by_text("收费率（", exact=False).first.wait_for()
+    page.get_by_role("heading", name="今日待办").wait_for()
+    page.locator('[data-testid="stVegaLiteChart"], .vega-embed').first.wait_for()
+    assert exceptions(page) == []
+    full_page_screenshot(page, ARTIFACTS / "dashboard-home.png")
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_page(page, app, f"/household?id={target['id']}")
+    page.get_by_role("heading", name=target["title"]).wait_for()
+    page.get_by_role("tab", name=f"时间线（{target['events']}）").wait_for()
+    page.get_by_text("导出一户一档", exact=False).wait_for()
+    assert exceptions(page) == []
+    full_page_screenshot(page, ARTIFACTS / "household-file.png")
