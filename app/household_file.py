@@ -81,6 +81,11 @@ def find_households(db: Database, actor: Actor, text: str, community_id: int | N
     return dict(db.rows(sql, [*params, limit]))
 
 
+def labels(db: Database, ids: list[int]) -> dict[int, str]:
+    """id -> "小区/房号" of households."""
+    return labels_for(db, registers.get("households"), ids)
+
+
 def load(db: Database, actor: Actor, household_id: int, as_of: date | None = None) -> HouseholdFile | None:
     """The household's file, or None when it does not exist or the actor may not see it."""
     households = registers.get("households")
@@ -107,24 +112,24 @@ def load(db: Database, actor: Actor, household_id: int, as_of: date | None = Non
 
 
 def balance(db: Database, household_id: int, as_of: date) -> dict[str, Any]:
-    """Outstanding on all bills, the part overdue, late fee, and prepaid credit, at as_of."""
+    """Billed, paid and outstanding on all bills at as_of, and the overdue part (bills due before
+    as_of, as v_arrears counts them) with the oldest due date; prepaid credit. The late fee is
+    v_arrears' (a whole-estate computation), shown on the 欠费 view rather than here."""
     due = db.query(
         "SELECT coalesce(sum(due_net), 0) AS billed, coalesce(sum(paid_net), 0) AS paid, "
-        "coalesce(sum(greatest(outstanding, 0)), 0) AS outstanding, count(*) FILTER (WHERE outstanding > 0) AS open_bills "
-        "FROM bill_balance_as_of(CAST(? AS DATE)) WHERE household_id = ?", [as_of, household_id]).iloc[0]
-    arrears = db.query(
-        "SELECT outstanding, late_fee, days_overdue FROM arrears_as_of(CAST(? AS DATE)) WHERE household_id = ?",
-        [as_of, household_id])
+        "coalesce(sum(greatest(outstanding, 0)), 0) AS outstanding, "
+        "count(*) FILTER (WHERE outstanding > 0) AS open_bills, "
+        "coalesce(sum(outstanding) FILTER (WHERE outstanding > 0 AND due_date < CAST(? AS DATE)), 0) AS overdue, "
+        "min(due_date) FILTER (WHERE outstanding > 0 AND due_date < CAST(? AS DATE)) AS oldest "
+        "FROM bill_balance_as_of(CAST(? AS DATE)) WHERE household_id = ?",
+        [as_of, as_of, as_of, household_id]).iloc[0]
     credit = db.scalar("SELECT coalesce(sum(amount), 0) FROM household_credits "
                        "WHERE household_id = ? AND deleted_at IS NULL AND credited_at < CAST(? AS DATE) + 1",
-                       [household_id, as_of]) if db.table_exists("household_credits") else 0
-    a = arrears.iloc[0] if not arrears.empty else None
+                       [household_id, as_of]) if "household_credits" in registers.catalog() else 0
+    oldest = None if _missing(due["oldest"]) else due["oldest"]
     return {"billed": due["billed"], "paid": due["paid"], "outstanding": due["outstanding"],
-            "open_bills": int(due["open_bills"]),
-            "overdue": a["outstanding"] if a is not None else 0,
-            "late_fee": a["late_fee"] if a is not None else 0,
-            "days_overdue": int(a["days_overdue"]) if a is not None else 0,
-            "credit": credit}
+            "open_bills": int(due["open_bills"]), "overdue": due["overdue"], "oldest_due": oldest,
+            "days_overdue": (as_of - oldest).days if oldest else 0, "credit": credit}
 
 
 def timeline(db: Database, actor: Actor, household_id: int, as_of: date) -> pd.DataFrame:
@@ -139,10 +144,10 @@ def timeline(db: Database, actor: Actor, household_id: int, as_of: date) -> pd.D
 def section(db: Database, actor: Actor, reg: Register, column: str, household_id: int) -> Section:
     require(actor, reg.name, "view", reg.label)
     order = ", ".join("t." + q(c) + " DESC NULLS LAST" for c in reg.order_by if c != column) or "t.id DESC"
-    total = db.scalar("SELECT count(*) FROM " + q(reg.name) + " t WHERE t." + q(column)
-                      + " = ? AND t.deleted_at IS NULL", [household_id])
     raw = db.query("SELECT t.* FROM " + q(reg.name) + " t WHERE t." + q(column) + " = ? AND t.deleted_at IS NULL "
-                   "ORDER BY " + order + ", t.id DESC LIMIT ?", [household_id, SECTION_ROWS])
+                   "ORDER BY " + order + ", t.id DESC LIMIT ?", [household_id, SECTION_ROWS + 1])
+    total = len(raw)  # SECTION_ROWS + 1 means "more than SECTION_ROWS"
+    raw = raw.head(SECTION_ROWS)
     raw = mask_frame(reg, raw, actor)
     shown = pd.DataFrame({"编号": raw["id"]})
     kinds = {"编号": "integer"}
@@ -182,14 +187,14 @@ def export_workbook(db: Database, actor: Actor, household_id: int, out: str | Pa
     sheet.heading("费用")
     sheet.pairs([("应收合计(元)", b["billed"], "money"), ("实收合计(元)", b["paid"], "money"),
                  ("未缴(元)", b["outstanding"], "money"), ("其中逾期欠费(元)", b["overdue"], "money"),
-                 ("滞纳金(元)", b["late_fee"], "money"), ("预存余额(元)", b["credit"], "money")])
+                 ("逾期天数", b["days_overdue"], "integer"), ("预存余额(元)", b["credit"], "money")])
     sheet = book.sheet("时间线", f"{name} 时间线")
     sheet.table(file.timeline, [Column("happened_at", "时间", "timestamp"), Column("area", "业务范围"),
                                 Column("what", "事件"), Column("register", "台账"), Column("ref_id", "行编号", "integer")])
     for s in file.sections:
         if s.rows.empty:
             continue
-        sheet = book.sheet(s.title, f"{name} {s.title}", f"共 {s.total} 条" if s.total > len(s.rows) else "")
+        sheet = book.sheet(s.title, f"{name} {s.title}", f"最近 {len(s.rows)} 条" if s.total > len(s.rows) else "")
         sheet.table(s.rows, [
             Column(c, c, KIND_OF_TYPE.get(s.kinds.get(c, "text"), "text")) for c in s.rows.columns])
     book.close()

@@ -244,6 +244,16 @@ def order_list(db: Database, actor: Actor, community_id: int | None = None,
         [*params, limit])
 
 
+def order_labels(db: Database, ids: list[int]) -> dict[int, str]:
+    """id -> 'number · urgency · category · place', parts that do not change as the order moves on."""
+    if not ids:
+        return {}
+    placeholders, params = in_list(sorted({int(i) for i in ids}))
+    return dict(db.rows(
+        "SELECT w.id, concat_ws(' · ', w.order_no, w.urgency, w.category, coalesce(h.code, w.location)) "
+        "FROM work_orders w LEFT JOIN households h ON h.id = w.household_id WHERE w.id IN " + placeholders, params))
+
+
 def complaint_list(db: Database, actor: Actor, community_id: int | None = None,
                    open_only: bool = True, limit: int = 300) -> pd.DataFrame:
     """Complaints for the desk with their deadlines, nearest deadline first."""

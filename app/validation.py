@@ -97,7 +97,7 @@ def parse_timestamp(value: Any) -> datetime:
     raise CellError("不是有效时间（例如 2026-03-05 14:30）")
 
 
-def parse_decimal(value: Any, scale: int) -> Decimal:
+def parse_decimal(value: Any, scale: int, precision: int | None = None) -> Decimal:
     if isinstance(value, bool):
         raise CellError("应为数字")
     if isinstance(value, float):
@@ -109,6 +109,8 @@ def parse_decimal(value: Any, scale: int) -> Decimal:
         raise CellError("应为数字") from None
     if not d.is_finite():
         raise CellError("应为数字")
+    if precision is not None and d.adjusted() >= precision - scale:
+        raise CellError(f"数值太大：整数部分最多 {precision - scale} 位")
     if d != d.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP):
         raise CellError(f"最多 {scale} 位小数")
     return money(d, scale)
@@ -123,6 +125,8 @@ def parse_integer(value: Any) -> int:
         raise CellError("应为整数") from None
     if not d.is_finite() or d != d.to_integral_value():
         raise CellError("应为整数")
+    if abs(d) >= 2**63:  # beyond BIGINT: the database could not even compare it
+        raise CellError("数值太大")
     return int(d)
 
 
@@ -151,7 +155,7 @@ def convert(field: Field, value: Any) -> Any:
     if t in ("integer", "ref"):
         return parse_integer(value)
     if field.scale is not None:
-        return parse_decimal(value, field.scale)
+        return parse_decimal(value, field.scale, field.precision)
     # text-like: keep codes as text; a float from a grid that saw digits loses nothing here
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -34,9 +34,10 @@ month = right.selectbox("统计月份", months, index=months.index(dashboard.rep
 
 k = dashboard.kpis(db, actor, month, community, today)
 tiles = st.columns(6)
-tiles[0].metric(f"收费率（{k.month} 账期）", pct(k.collection_rate),
+st.caption(f"{k.month} 账期的收费率与投诉及时率，截至 {k.as_of}；欠费、超时报修截至同日；待办为今天。")
+tiles[0].metric("收费率", pct(k.collection_rate),
                 help=f"实收 {k.collected:,.2f} / 应收 {k.billed:,.2f} 元，截至 {k.as_of}")
-tiles[1].metric("欠费", f"{k.arrears:,.0f} 元", help=f"{k.arrears_households} 户逾期未缴，截至 {k.as_of}")
+tiles[1].metric("欠费", f"{k.arrears / 10000:,.1f} 万元" if k.arrears >= 100000 else f"{k.arrears:,.0f} 元", help=f"{k.arrears_households} 户逾期未缴，截至 {k.as_of}")
 tiles[2].metric("超时报修", f"{k.repairs_over_limit}", help=f"未完成报修 {k.open_repairs} 单中超过到场或完成时限的")
 tiles[3].metric("投诉及时率", pct(k.complaint_timely_rate), help=f"{k.month} 已处理 {k.complaints_handled} 件")
 tiles[4].metric("满意率", pct(k.satisfaction), help=k.satisfaction_source)

@@ -20,7 +20,7 @@ community = left.selectbox("小区", [None, *choices], format_func=lambda c: "�
 text = mid.text_input("房号或业主姓名", key="household-search", placeholder="例如 3-2-1201 或 张伟")
 found = household_file.find_households(db, actor, text, community) if (text or not wanted) else {}
 if wanted and wanted.isdigit() and int(wanted) not in found:
-    found = {int(wanted): f"编号 {wanted}", **found}
+    found = {**household_file.labels(db, [int(wanted)]), **found}
 if not found:
     st.info("没有找到符合条件的房屋。")
     st.stop()
@@ -41,7 +41,7 @@ cols[1].metric("状态", h["状态"] or "—")
 cols[2].metric("未缴", f"{b['outstanding']:,.2f} 元")
 cols[3].metric("逾期欠费", f"{b['overdue']:,.2f} 元",
                help=f"逾期 {b['days_overdue']} 天" if b["days_overdue"] else None)
-cols[4].metric("滞纳金", f"{b['late_fee']:,.2f} 元")
+cols[4].metric("逾期天数", f"{b['days_overdue']} 天", help="最早一张未缴逾期账单的到期日起算；滞纳金见「欠费」视图")
 cols[5].metric("预存余额", f"{b['credit']:,.2f} 元")
 st.caption(" · ".join(f"{k}：{v}" for k, v in h.items() if v not in (None, "") and k not in ("小区", "房号")))
 
@@ -58,7 +58,7 @@ st.download_button("导出一户一档（Excel）", workbook, file_name=f"一户
                    icon=":material/download:", key="household-export")
 
 sections = [s for s in file.sections if s.total]
-tabs = st.tabs([f"时间线（{len(file.timeline)}）", *(f"{s.title}（{s.total}）" for s in sections), "附件"])
+tabs = st.tabs([f"时间线（{len(file.timeline)}）", *(f"{s.title}（{s.total if s.total <= household_file.SECTION_ROWS else str(household_file.SECTION_ROWS) + '+'}）" for s in sections), "附件"])
 with tabs[0]:
     if file.timeline.empty:
         st.caption("还没有记录。")
@@ -72,7 +72,7 @@ with tabs[0]:
 for tab, s in zip(tabs[1:], sections):
     with tab:
         if s.total > len(s.rows):
-            st.caption(f"显示最近 {len(s.rows)} 条，共 {s.total} 条。")
+            st.caption(f"显示最近 {len(s.rows)} 条；更多请到「{s.title}」台账按房屋筛选。")
         frame = s.rows.assign(打开=["/" + s.register + "?id=" + str(i) for i in s.rows["编号"]])
         st.dataframe(frame, hide_index=True, width="stretch",
                      column_config={"打开": st.column_config.LinkColumn("打开", display_text="查看记录"),

@@ -54,10 +54,11 @@ with st.expander("投诉受理（登记）", expanded=not state.get("complaint-p
 
 show_closed = st.toggle("含已关闭", key="complaint-closed")
 rows = desk.complaint_list(db, actor, community, open_only=not show_closed)
-labels = {int(r.id): f"{r.complaint_no} · {r.status} · {r.category} · {r.location or ''}" for r in rows.itertuples()}
+# Labels and their order must not change while a complaint moves on, or the select box starts over.
+labels = {int(r.id): f"{r.complaint_no} · {r.category} · {r.location or ''}" for r in rows.itertuples()}
 if state.get("complaint-pick") not in labels:
     state["complaint-pick"] = None
-picked = st.selectbox("投诉（时限近的在前）", [None, *labels], key="complaint-pick",
+picked = st.selectbox("投诉（下表时限近的在前）", [None, *sorted(labels, reverse=True)], key="complaint-pick",
                       format_func=lambda x: "请选择投诉…" if x is None else labels[x])
 if picked is None:
     st.dataframe(rows.drop(columns="id"), hide_index=True, width="stretch", height=380, column_config={

@@ -60,11 +60,11 @@ with st.expander("报修受理（登记新报修单）", expanded=not state.get(
 
 # -- 2. the orders, open ones by urgency ----------------------------------------------------
 orders = desk.order_list(db, actor, community)
-labels = {int(r.id): f"{r.order_no} · {r.status} · {r.urgency} · {r.category} · {r.place or ''}"
-          for r in orders.itertuples()}
+# Labels and their order must not change while an order moves on, or the select box starts over.
+labels = desk.order_labels(db, [*orders["id"], *([state["desk-order"]] if state.get("desk-order") else [])])
 if state.get("desk-order") not in labels:
     state["desk-order"] = None
-order_id = st.selectbox("报修单（未办结的按紧急程度在前）", [None, *labels], key="desk-order",
+order_id = st.selectbox("报修单（下表未办结的按紧急程度在前）", [None, *sorted(labels, reverse=True)], key="desk-order",
                         format_func=lambda o: "请选择报修单…" if o is None else labels[o])
 if order_id is None:
     st.dataframe(orders.drop(columns="id"), hide_index=True, width="stretch", height=360, column_config={

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
     CHROMIUM,
-    cell_text,
     column,
     exceptions,
     full_page_screenshot,
@@ -76,21 +75,22 @@ def app(estate):
     yield from running_app(estate[0], ARTIFACTS / "server-checks.log")
 
 
-def home_todo_items(page) -> list[str]:
-    """The 事项 of the home page's 今日待办 grid (a few rows, all in view)."""
+def home_todo(page) -> tuple[int, list[str]]:
+    """The home page's 今日待办 count (its tile) and the 事项 of its grid (a few rows, all in view)."""
+    tile = page.get_by_test_id("stMetric").filter(has_text="今日待办").first
+    count = int(tile.get_by_test_id("stMetricValue").inner_text().strip())
+    if not count:
+        return 0, []
     page.get_by_role("heading", name="今日待办").wait_for()
-    heads = page.get_by_test_id("stDataFrameResizable")
-    n = next((i for i in range(heads.count())
-              if grid(page, i).locator('th[role="columnheader"]', has_text="事项").count()), None)
-    if n is None:
-        return []
+    page.get_by_test_id("stDataFrameResizable").filter(
+        has=page.locator('th[role="columnheader"]', has_text="事项")).wait_for()
+    grids = page.get_by_test_id("stDataFrameResizable")
+    n = next(i for i in range(grids.count())
+             if grid(page, i).locator('th[role="columnheader"]', has_text="事项").count())
     wait_grid(page, n)
     col = column(page, "事项", n)
-    items, row = [], 0
-    while grid(page, n).get_by_test_id(f"glide-cell-{col}-{row}").count():
-        items.append(cell_text(page, col, row, n))
-        row += 1
-    return items
+    cells = grid(page, n).locator(f'td[aria-colindex="{col}"][data-testid^="glide-cell-"]')
+    return count, [t.strip() for t in cells.all_inner_texts()]
 
 
 def area_todo(page) -> str:
@@ -118,7 +118,7 @@ def test_fail_fix_verify_changes_the_todo_list(page, app, estate):
 
     # 1. the home page lists the overdue plan
     open_page(page, app, "/")
-    assert [t for t in home_todo_items(page) if t.startswith("检查计划")] == [PLAN_ITEM + "，已逾期 3 天"]
+    assert home_todo(page) == (1, [PLAN_ITEM + "，已逾期 3 天"])
 
     # 2. the area page lists it too; record a failed check
     open_page(page, app, "/checks-cleaning")
@@ -155,7 +155,7 @@ def test_fail_fix_verify_changes_the_todo_list(page, app, estate):
 
     # 5. the home page's to-do list has no 检查与整改 row left
     open_page(page, app, "/")
-    assert not [t for t in home_todo_items(page) if t.startswith(("检查计划", "整改"))]
+    assert home_todo(page) == (0, [])
 
     # 6. the file
     with app.offline() as con:

@@ -34,8 +34,8 @@ PLACE = "浏览器测试：2幢电梯"
 def seeded(copy_demo):
     """The demo file and its open orders in community 1 (the desk's first community), before the server opens it."""
     from app.db import open_database
-    from app.settings import ensure_defaults
     from app.permissions import Actor
+    from app.settings import ensure_defaults
 
     path = copy_demo("browser-service")
     db = open_database(str(path))
@@ -72,7 +72,11 @@ def choose(page, label: str, option: str) -> None:
 
 def click_and_wait(page, button: str, message: str) -> None:
     page.get_by_role("button", name=button, exact=True).click()
-    page.get_by_test_id("stAlert").filter(has_text=message).wait_for()
+    try:
+        page.get_by_test_id("stAlert").filter(has_text=message).wait_for()
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "service-failed.png"))
+        raise AssertionError(f"after {button}: {page.get_by_test_id('stAlert').all_inner_texts()}") from None
     wait_app_idle(page)
     assert exceptions(page) == []
 
@@ -101,7 +105,7 @@ def test_repair_from_intake_to_visit_shows_on_duty_board_and_statistics(page, ap
 
     # 3. back on the desk: dispatch (first worker offered), arrive, complete, visit
     open_page(page, app, "/service_desk")
-    choose(page, "报修单（未办结的按紧急程度在前）", number)
+    choose(page, "报修单（下表未办结的按紧急程度在前）", number)
     click_and_wait(page, "派工", "已派工给")
     assert metric(page, "状态") == "已派工"
     click_and_wait(page, "到场，开始处理", "已记录到场时间")

@@ -15,6 +15,7 @@ from datetime import date, datetime
 import pytest
 
 from app.changes import RowChange, SaveRejected, apply_changes
+from app.permissions import Actor
 from app.save_rules.checks import SAME_PERSON
 
 
@@ -214,7 +215,8 @@ def test_bad_repair_visit_opens_rectification_for_the_repairer(db, actor, site):
 
 def test_visit_asking_for_rework_opens_rectification_whatever_the_score(db, actor, site):
     order = completed_order(db, actor, site)
-    add(db, actor, "work_order_visits", work_order_id=order, visited_at=datetime(2026, 11, 2, 10), satisfaction=4,
+    desk = Actor("客服甲", role="客服")  # no rights on 检查与整改: the rectification follows the visit anyway
+    add(db, desk, "work_order_visits", work_order_id=order, visited_at=datetime(2026, 11, 2, 10), satisfaction=4,
         needs_rework=True)
     assert [r[5].split("回访")[1] for r in rectifications(db)] == ["要求返修"]
 

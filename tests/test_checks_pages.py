@@ -95,7 +95,7 @@ def test_security_pages_render(estate):
     # one on the Monday day shift: short of 2; all other 13 day × shift slots empty
     assert len(at.warning) == 14
 
-    at = app_test("pages/security_visitors.py", role="保安").run()
+    at = app_test("pages/security_visitors.py", role="保安", user="测试保安").run()
     assert not at.exception, at.exception
     assert at.metric[0].value == "1"
     assert at.dataframe[0].value["id_number"].tolist() == ["110***********002X"]

@@ -20,8 +20,8 @@ def test_file_of_a_household_balance_timeline_and_sections(db, actor, estate):  
     file = household_file.load(db, actor, home, as_of=date(2026, 9, 30))
     assert file.header["房号"] == "1-1-102" and file.header["小区"] == "阳光花园"
     b = file.balance
-    assert (b["outstanding"], b["overdue"], b["late_fee"], b["days_overdue"]) == (
-        Decimal("200.00"), Decimal("200.00"), Decimal("1.75"), 15)
+    assert (b["outstanding"], b["overdue"], b["oldest_due"], b["days_overdue"]) == (
+        Decimal("200.00"), Decimal("200.00"), date(2026, 9, 15), 15)
     assert list(file.timeline["what"]) == [
         "账单 2026-09 物业费 应收 300.00 元，2026-09-15 前缴清", "业主 王芳 迁入（主联系人）", "交房"]
     titles = {s.register: s for s in file.sections}

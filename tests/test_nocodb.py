@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -299,3 +299,32 @@ def test_page_publishes_forms_and_pushes(db, actor, backend, estate, link, monke
             "房屋档案", "住户投诉表单", "住户报修表单"]
     finally:
         session._database.clear()
+
+
+def test_field_staff_move_an_order_in_nocodb_and_the_workflow_holds(db, actor, estate, link):
+    from app import service_desk
+
+    department = add(db, actor, "departments", name="工程部")
+    add(db, actor, "staff", name="李工", department_id=department, community_id=estate["community"])
+    order_id, number = service_desk.register_repair(db, actor, {
+        "community_id": estate["community"], "category": "水电", "description": "楼道灯不亮",
+        "reported_at": datetime(2026, 11, 20, 9, 0)})
+    second_id, _ = service_desk.register_repair(db, actor, {
+        "community_id": estate["community"], "category": "门窗", "description": "单元门闭门器坏"})
+    nocodb.push(db, actor, link, "work_orders")
+    rows = records(link, db, "work_orders")
+    assert rows[order_id]["报修时间"] == "2026-11-20 01:00:00+00:00"  # office time (UTC+8) as a moment
+    patch(link, db, "work_orders", [
+        {"Id": rows[order_id]["Id"], "状态": "已派工", "维修人员": "李工"},  # allowed: dispatch
+        {"Id": rows[second_id]["Id"], "状态": "已完成"},  # skips the flow: refused
+    ])
+    report = nocodb.pull(db, actor, link, "work_orders")
+    assert report.updated == [order_id] and [i.row_id for i in report.refused] == [second_id]
+    status, assignee, dispatched = db.rows(
+        "SELECT status, assignee_id, dispatched_at FROM work_orders WHERE id = ?", [order_id])[0]
+    assert (status, assignee is not None, dispatched is not None) == ("已派工", True, True)
+    shown = records(link, db, "work_orders")
+    assert shown[order_id]["派工时间"]  # stamped by the workflow rule, written back
+    assert shown[order_id]["报修单号"] == number
+    assert db.scalar("SELECT status FROM work_orders WHERE id = ?", [second_id]) == "待派工"
+    assert "状态" in shown[second_id]["同步错误"]

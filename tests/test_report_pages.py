@@ -58,7 +58,7 @@ def test_home_dashboard_shows_kpis_charts_and_todo(site):
     at = app_test("pages/home.py").run()
     assert not at.exception, at.exception
     shown = {m.label: m.value for m in at.metric}
-    assert shown["收费率（2026-09 账期）"] == "33.3%"
+    assert shown["收费率"] == "33.3%"
     assert shown["满意率"] == "50.0%"  # F1: 5 and 3 → one of two scores ≥ 4
     assert shown["户数"] == "3"
 

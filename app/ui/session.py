@@ -43,9 +43,10 @@ def db() -> Database:
 
 def _cookie_token() -> str | None:
     try:
-        return st.context.cookies.get(COOKIE)
+        value = st.context.cookies.get(COOKIE)
     except Exception:  # no browser context (AppTest)
         return None
+    return value if isinstance(value, str) and value else None
 
 
 def signed_in() -> auth.SignedIn | None:

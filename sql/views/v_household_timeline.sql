@@ -1,7 +1,7 @@
 -- v_household_timeline: 一户一档时间线
 -- rule: every dated event of a household, one row each, newest first when sorted by happened_at:
---       交房 and 入住 (households), owners' and residents' move-in and move-out (owners), bills issued
---       (bills: issued_at, else the due date), receipts (receipts; voided ones say so), waivers,
+--       交房 and 入住 (households), owners' and residents' move-in and move-out (owners), bills (on the first day of their
+--       period: a bill belongs to its period), receipts (receipts; voided ones say so), waivers,
 --       discounts and refunds (bill_adjustments), deposits received and refunded (deposits), repairs
 --       reported and their visits (work_orders, work_order_visits), complaints (complaints),
 --       survey forms returned (survey_responses) and files attached to the household (attachments).
@@ -36,7 +36,7 @@ WITH events AS (
            'owners', id
     FROM owners WHERE deleted_at IS NULL AND moved_out_on IS NOT NULL
     UNION ALL
-    SELECT b.household_id, coalesce(b.issued_at, CAST(b.due_date AS TIMESTAMP)), '收费管理',
+    SELECT b.household_id, CAST(CAST(b.period || '-01' AS DATE) AS TIMESTAMP), '收费管理',
            '账单 ' || b.period || ' ' || coalesce(f.name, '') || ' 应收 ' || CAST(b.amount AS VARCHAR) || ' 元'
                || coalesce('，' || strftime(b.due_date, '%Y-%m-%d') || ' 前缴清', ''),
            'bills', b.id
