@@ -215,7 +215,7 @@ def chart_sql(source_text: str, columns: list[Column], spec: ChartSpec) -> tuple
     if spec.mark not in MARKS:
         raise ChartError(f"不支持的图表类型：{spec.mark}")
     dim = column(spec.dimension, "维度")
-    dim_expr = "src." + ident(dim.name)
+    dim_expr = "src." + q(dim.name, any_name=True)
     if spec.time_unit:
         if spec.time_unit not in TIME_UNITS:
             raise ChartError(f"不支持的时间粒度：{spec.time_unit}")
@@ -225,12 +225,12 @@ def chart_sql(source_text: str, columns: list[Column], spec: ChartSpec) -> tuple
                     + TIME_FORMATS[spec.time_unit] + "')")
     select = [dim_expr + ' AS "dimension"']
     if spec.color:
-        select.append("src." + ident(column(spec.color, "颜色").name) + ' AS "color"')
+        select.append("src." + q(column(spec.color, "颜色").name, any_name=True) + ' AS "color"')
     if spec.measure:
         measure = column(spec.measure, "度量")
         if spec.aggregate in ("sum", "avg") and not measure.is_numeric:
             raise ChartError(f"「{measure.label}」不是数值列，不能{AGGREGATES[spec.aggregate]}")
-        target = "src." + ident(measure.name)
+        target = "src." + q(measure.name, any_name=True)
         value = {"count": f"count({target})", "sum": f"sum({target})", "avg": f"round(avg({target}), 2)",
                  "min": f"min({target})", "max": f"max({target})"}[spec.aggregate]
     elif spec.aggregate == "count":
@@ -243,7 +243,7 @@ def chart_sql(source_text: str, columns: list[Column], spec: ChartSpec) -> tuple
         col = column(f.column, "筛选")
         if f.op not in FILTER_OPS:
             raise ChartError(f"不支持的筛选条件：{f.op}")
-        target = "src." + ident(col.name)
+        target = "src." + q(col.name, any_name=True)
         if f.value is None or f.value == "":
             if f.op not in ("=", "!="):
                 raise ChartError(f"请填写「{col.label}」的筛选值")
@@ -258,11 +258,6 @@ def chart_sql(source_text: str, columns: list[Column], spec: ChartSpec) -> tuple
            + (" WHERE " + " AND ".join(where) if where else "")
            + " GROUP BY ALL ORDER BY 1 NULLS LAST" + (", 2 NULLS LAST" if spec.color else ""))
     return sql, params
-
-
-def ident(name: str) -> str:
-    """A column name already checked against the source's columns, quoted."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def filter_value(col: Column, value: Any) -> Any:

@@ -156,9 +156,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from app.importer import ImportRefused, ImportRejected, error_workbook, plan_import, run_import
-
     from app.backup import enable_auto
+    from app.importer import ImportRefused, ImportRejected, error_workbook, plan_import, run_import
 
     db = _open(args)
     enable_auto(db)  # a backup before the import writes (not for --dry-run)
@@ -195,9 +194,12 @@ def cmd_sql(args) -> int:
     except ReadOnlyViolation as err:
         print(str(err), file=sys.stderr)
         return 2
+    from app.excel import defuse
+
+    # text a spreadsheet would run as a formula gets a leading ' (the output is often opened in Excel)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerows([defuse(v) if isinstance(v, str) else v for v in row] for row in rows)
     return 0
 
 

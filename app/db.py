@@ -23,12 +23,16 @@ import duckdb
 import pandas as pd
 
 from app import postgres, registers
-from app.registers.model import Register
+from app.registers.model import Register, q  # q: the one identifier quoting (re-exported)
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
 DEFAULT_DB = "data/wuye.duckdb"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+# The office's own register definitions (app/registers/custom.py), merged into the catalog.
+CUSTOM_DEFINITIONS = "SELECT name, kind, definition FROM custom_definitions ORDER BY name"
 
 
 class DatabaseBusy(RuntimeError):
@@ -43,13 +47,6 @@ class StatementFailedInTransaction(RuntimeError):
     """A statement failed inside a transaction and its caller went on: all was rolled back."""
 
 
-def q(identifier: str) -> str:
-    """Quote an identifier that comes from a register definition or a view name."""
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", identifier):
-        raise ValueError(f"not an identifier: {identifier!r}")
-    return '"' + identifier + '"'
-
-
 def database_url(cli_value: str | None = None) -> str:
     return cli_value or os.environ.get("WUYE_DB") or DEFAULT_DB
 
@@ -59,7 +56,7 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
     module = __import__(f"duckdb_extension_{name}")
     base = Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}"
     path = base / f"{name}.duckdb_extension"
-    con.execute("INSTALL '" + str(path).replace("'", "''") + "'")
+    con.execute("INSTALL " + sql_literal(str(path)))
     con.execute("LOAD " + q(name))
 
 
@@ -123,7 +120,7 @@ class Database:
             if self.is_postgres:
                 postgres.prepare(cur)
                 cur = _PreparedCursor(cur, self)
-            cur.execute("SET TimeZone = '" + self.timezone + "'")
+            cur.execute("SET TimeZone = " + sql_literal(self.timezone))
             self._local.cur = cur
         return cur
 
@@ -152,7 +149,7 @@ class Database:
             if row and row[0] in zoneinfo.available_timezones():
                 tz = row[0]
         self.timezone = tz
-        self._con.execute("SET TimeZone = '" + tz + "'")
+        self._con.execute("SET TimeZone = " + sql_literal(tz))
         self._local = threading.local()
 
     def now(self) -> datetime:
@@ -271,14 +268,15 @@ class Database:
                 postgres.execute(self.cursor(), postgres.SYNC_SEQUENCES)
 
     # -- schema ------------------------------------------------------------------------
-    def migrate(self) -> list[str]:
+    def migrate(self, views: bool = True) -> list[str]:
         """Apply migrations, create or extend register tables, (re)create rule views."""
         if self.is_postgres:
             applied = self._migrate_postgres()
         else:
             applied = self._migrate_duckdb()
         self._apply_timezone()
-        self.create_views()
+        if views:
+            self.create_views()
         return applied
 
     def _migrate_duckdb(self) -> list[str]:
@@ -295,6 +293,7 @@ class Database:
                 cur.execute(path.read_text(encoding="utf-8"))
                 self._record(cur, path.stem, path.read_bytes())
                 applied.append(path.stem)
+            registers.load_custom(cur.execute(CUSTOM_DEFINITIONS).fetchall())  # issue 12
             for reg in registers.creation_order():
                 applied += self._sync_table(cur, reg, done)
                 for sql in postgres.unique_index_sql(reg).values():
@@ -358,6 +357,7 @@ class Database:
                     run(sql)
                     record(path.stem, sql.encode())
                     applied.append(path.stem)
+                registers.load_custom(postgres.rows(cur, CUSTOM_DEFINITIONS, admin))  # issue 12
                 columns = self._pg_columns(cur, admin)
                 indexes = {r[0] for r in postgres.rows(
                     cur, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'", admin)}
@@ -397,6 +397,11 @@ class Database:
                 cur.execute("CALL pg_clear_cache()")  # DuckDB caches the attached schema
                 cur.close()
         return applied
+
+    def load_custom(self) -> None:
+        """Merge this database's own definitions into the catalog (done by `migrate` too)."""
+        if self.table_exists("custom_definitions"):
+            registers.load_custom(self.rows(CUSTOM_DEFINITIONS))
 
     def _office_timezone(self, cur: duckdb.DuckDBPyConnection) -> str:
         try:
@@ -448,7 +453,7 @@ class _PreparedCursor:
     def cursor(self) -> _PreparedCursor:
         child = self._cur.cursor()
         postgres.prepare(child)
-        child.execute("SET TimeZone = '" + self._db.timezone + "'")
+        child.execute("SET TimeZone = " + sql_literal(self._db.timezone))
         return _PreparedCursor(child, self._db)
 
     def __getattr__(self, name: str) -> Any:
@@ -513,7 +518,9 @@ def open_database(url: str | None = None, migrate: bool = True, read_only: bool 
     db = Database(url, read_only=read_only)
     if migrate and not read_only:
         db.migrate()
-    elif db.is_postgres:
+    else:
+        db.load_custom()
+    if not (migrate and not read_only) and db.is_postgres:
         # Rule views live in each process's memory catalog: make them without migrating too
         # (a read-only console); a database not migrated yet simply has none.
         try:

@@ -28,14 +28,13 @@ import xlsxwriter
 
 from app import registers, views
 from app.changes import write_audit
-from app.db import Database, q
+from app.db import Database, q, sql_literal
 from app.permissions import Actor, mask_value, require, sees_personal_data
 from app.queries import PageRequest, label_sql, labels_for, order_clause, where_clause
 from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Register
 
 BATCH_ROWS = 5000
 SAMPLE_ROWS = 1000  # rows looked at to size columns
-EXPORT_MEMORY = "64MB"  # DuckDB's memory while an export streams (global to the database: kept short)
 MIN_WIDTH, MAX_WIDTH = 6, 50
 EXPORT_ACTION = "导出"
 
@@ -60,6 +59,27 @@ class UnknownExport(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class RegisterRows:
+    """A register's exported rows: `SELECT select FROM source ORDER BY …` (source: `tbl t WHERE …`).
+
+    Kept in parts so the writer can count and sample without sorting, and on a DuckDB file
+    sort only row numbers, then render the rows a chunk at a time (memory stays bounded).
+    """
+
+    select: str
+    select_params: list
+    source: str
+    source_params: list
+    order: str
+    chunked: bool = True
+
+    @property
+    def query(self) -> tuple[str, list]:
+        return ("SELECT " + self.select + " FROM " + self.source + self.order,
+                [*self.select_params, *self.source_params])
 
 
 @dataclass(frozen=True)
@@ -119,10 +139,12 @@ def _export_register(db: Database, actor: Actor, name: str, out, request: PageRe
     reg = registers.get(name)
     require(actor, reg.name, "export", reg.label)
     columns, select = register_columns(reg, actor, request.include_deleted)
+    columns, select, calc_params = _with_view_columns(reg, request, columns, select)
     where, params = where_clause(reg, request, actor)
-    sql = "SELECT " + ", ".join(select) + " FROM " + q(reg.name) + " t" + where + order_clause(reg, request)
+    source = RegisterRows(", ".join(select), calc_params, q(reg.name) + " t" + where, params,
+                          order_clause(reg, request), chunked=not db.is_postgres)
     with _reading_cursor(db) as cur:
-        count = _write(out, reg.label, columns, cur, (sql, params))
+        count = _write(out, reg.label, columns, cur, source)
     _audit(db, actor, reg.name, count, target_name, describe_request(db, reg, request))
     return count
 
@@ -153,6 +175,39 @@ def register_columns(reg: Register, actor: Actor, include_deleted: bool = False
                                     number_format=NUMBER_FORMATS["timestamp"]))
         select.append("t.deleted_at")
     return columns, select
+
+
+def _with_view_columns(reg: Register, request: PageRequest, columns: list[ExportColumn], select: list[str]
+                       ) -> tuple[list[ExportColumn], list[str], list]:
+    """Calculated columns added, and a saved view's columns and order kept (id stays first)."""
+    from app.expressions import columns_of, select_sql
+
+    calc = columns_of(reg)
+    calc_sql, calc_params = select_sql(reg, "t")
+    columns = [*columns, *(ExportColumn(c.name, c.label, c.field_type, None, NUMBER_FORMATS.get(c.field_type))
+                           for c in calc)]
+    select = [*select, *calc_sql]
+    if not request.columns:
+        return columns, select, calc_params
+    by_name = {c.name: (c, s) for c, s in zip(columns, select)}
+    by_name["updated_at"] = (ExportColumn("updated_at", SYSTEM_LABELS["updated_at"], "timestamp",
+                                          number_format=NUMBER_FORMATS["timestamp"]), "t.updated_at")
+    wanted = ["id", *(c for c in request.columns if c != "id" and c in by_name)]
+    if request.include_deleted:
+        wanted.append("deleted_at")
+    picked = [by_name[n] for n in wanted]
+    # parameters of the calculated columns kept, in the order they now come
+    return [c for c, _ in picked], [s for _, s in picked], _params_in_order(reg, wanted)
+
+
+def _params_in_order(reg: Register, order: list[str]) -> list:
+    from app.expressions import select_sql
+
+    params: list = []
+    for name in order:
+        if any(c.get("name") == name for c in reg.extra.get("calculated", [])):
+            params += select_sql(reg, "t", only=[name])[1]
+    return params
 
 
 def describe_request(db: Database, reg: Register, request: PageRequest) -> str:
@@ -227,19 +282,12 @@ def _view_column(name: str, sql_type: str, label: str, mask: str | None) -> Expo
 # -- writing ------------------------------------------------------------------------------
 @contextmanager
 def _reading_cursor(db: Database) -> Iterator[Any]:
-    """A cursor of its own, so streaming is not disturbed by other queries meanwhile.
-
-    While it streams, DuckDB works within EXPORT_MEMORY (sorting a million rows spills to
-    its temporary directory instead), so an export stays small beside the app.
-    """
+    """A cursor of its own, so streaming is not disturbed by other queries meanwhile."""
     cur = db.cursor().cursor()
     try:
-        cur.execute("SET TimeZone = '" + db.timezone + "'")
-        cur.execute("SET memory_limit = '" + EXPORT_MEMORY + "'")
+        cur.execute("SET TimeZone = " + sql_literal(db.timezone))
         yield cur
     finally:
-        with suppress(Exception):
-            cur.execute("RESET memory_limit")
         cur.close()
 
 
@@ -250,10 +298,10 @@ def _target_name(out) -> str:
 
 
 def _write(out, sheet_title: str, columns: list[ExportColumn], cur,
-           query: tuple[str, list] | None = None) -> int:
+           query: RegisterRows | tuple[str, list] | None = None) -> int:
     """Write rows to a path (suffix picks xlsx or csv) or a binary file object (xlsx).
 
-    With a query (SQL, parameters) on a DuckDB cursor, an .xlsx has its rows rendered by the
+    With a query (register rows, or SQL and parameters) an .xlsx has its rows rendered by the
     database (`_write_xlsx_query`); otherwise the rows are the executed cursor's.
     """
     if query is not None and (not isinstance(out, (str, os.PathLike))
@@ -262,7 +310,7 @@ def _write(out, sheet_title: str, columns: list[ExportColumn], cur,
     else:
         write_xlsx = _write_xlsx
         if query is not None:
-            cur.execute(*query)
+            cur.execute(*(query.query if isinstance(query, RegisterRows) else query))
     if not isinstance(out, (str, os.PathLike)):
         return write_xlsx(out, sheet_title, columns, cur, query)
     path = Path(out)
@@ -356,10 +404,17 @@ def _write_xlsx_query(target, sheet_title: str, columns: list[ExportColumn], cur
     by the rendered rows while the package is copied. 1,000,000 rows take seconds, not
     minutes, in bounded memory (batches of BATCH_ROWS).
     """
-    sql, params = query
-    cur.execute("SELECT count(*) FROM (" + sql + ") s", params)
-    total = cur.fetchone()[0]
-    cur.execute("SELECT * FROM (" + sql + ") s LIMIT " + str(SAMPLE_ROWS), params)
+    if isinstance(query, RegisterRows):
+        cur.execute("SELECT count(*) FROM " + query.source, query.source_params)
+        total = cur.fetchone()[0]
+        # the rows first, then their labels: label subqueries over the whole table cost memory
+        cur.execute("SELECT " + query.select + " FROM (SELECT t.* FROM " + query.source + " LIMIT "
+                    + str(SAMPLE_ROWS) + ") t", [*query.select_params, *query.source_params])
+    else:
+        sql, params = query
+        cur.execute("SELECT count(*) FROM (" + sql + ") s", params)
+        total = cur.fetchone()[0]
+        cur.execute("SELECT * FROM (" + sql + ") s LIMIT " + str(SAMPLE_ROWS), params)
     widths = [display_width(col.label) for col in columns]
     _widen(widths, columns, cur.fetchall())
     layout = io.BytesIO()
@@ -376,7 +431,7 @@ def _write_xlsx_query(target, sheet_title: str, columns: list[ExportColumn], cur
         else:
             target.write(data)
         return 0
-    cur.execute(_render_sql(columns, formats, sql), params)
+    rendered = _rendered_rows(cur, query, columns, formats)
     with zipfile.ZipFile(io.BytesIO(layout.getvalue())) as source, \
             zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
         for info in source.infolist():
@@ -388,7 +443,7 @@ def _write_xlsx_query(target, sheet_title: str, columns: list[ExportColumn], cur
             with package.open(SHEET_XML, "w", force_zip64=True) as fh:
                 fh.write(sheet[:head].encode("utf-8"))
                 count = 0
-                for batch in _batches(cur):
+                for batch in rendered:
                     parts = []
                     for (row_cells,) in batch:
                         count += 1
@@ -397,6 +452,32 @@ def _write_xlsx_query(target, sheet_title: str, columns: list[ExportColumn], cur
                     fh.write("".join(parts).encode("utf-8"))
                 fh.write(sheet[tail:].encode("utf-8"))
     return count
+
+
+CHUNK_ROWS = 50_000  # rows rendered per query of a chunked register export
+
+
+def _rendered_rows(cur, query, columns: Sequence[ExportColumn], formats) -> Iterator[list[tuple]]:
+    """Batches of rendered rows, in the export's order."""
+    if not (isinstance(query, RegisterRows) and query.chunked):
+        sql, params = query.query if isinstance(query, RegisterRows) else query
+        cur.execute(_render_sql(columns, formats, sql), params)
+        yield from _batches(cur)
+        return
+    # Only (id, position) is sorted; each chunk is then joined back and rendered.
+    order = "export_order_" + uuid.uuid4().hex[:12]
+    cur.execute("CREATE TEMP TABLE " + order + " AS SELECT t.id, row_number() OVER ("
+                + query.order.strip() + ") AS n FROM " + query.source, query.source_params)
+    try:
+        total = cur.execute("SELECT count(*) FROM " + order).fetchone()[0]
+        table = query.source.split(" t", 1)[0]
+        sql = ("SELECT " + query.select + " FROM " + order + " o JOIN " + table
+               + " t ON t.id = o.id WHERE o.n > ? AND o.n <= ? ORDER BY o.n")
+        for first in range(0, total, CHUNK_ROWS):
+            cur.execute(_render_sql(columns, formats, sql), [*query.select_params, first, first + CHUNK_ROWS])
+            yield from _batches(cur)
+    finally:
+        cur.execute("DROP TABLE IF EXISTS " + order)
 
 
 def _render_sql(columns: Sequence[ExportColumn], formats, sql: str) -> str:

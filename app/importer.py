@@ -63,6 +63,7 @@ SCIENTIFIC = re.compile(r"[+-]?\d+(\.\d+)?[eE][+-]?\d+")
 DATE_WITH_TIME = re.compile(r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)[\sT]+\d{1,2}:\d{2}(:\d{2})?")
 DIGITS_DATE = re.compile(r"(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
 FORMULA_STARTS = ("=", "+", "-", "@")
+MAX_IMPORT_BYTES = 50 * 1024 * 1024  # as streamlit_config's maxUploadSize; the CLI is held to it too
 
 Progress = Callable[[float, str], None]
 
@@ -119,10 +120,15 @@ def read_source(source: str | Path | bytes | IO[bytes], file_name: str | None = 
     file_name = file_name or "导入文件"
     if not data or (len(data) < 4096 and not data.strip()):
         raise ImportRefused(f"文件 {file_name} 是空的")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportRefused(f"文件 {file_name} 大小 {len(data) / 1024 / 1024:.1f} MB，超过上限 "
+                            f"{MAX_IMPORT_BYTES // 1024 // 1024} MB：请分成几个文件导入")
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return _read_workbook(data, file_name, sheet, register)
     if Path(file_name).suffix.lower() in WORKBOOK_SUFFIXES:
         raise ImportRefused(f"文件 {file_name} 不是有效的 Excel 工作簿（可能已损坏或只是改了后缀名）")
+    if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ImportRefused(f"文件 {file_name} 不是文本（CSV）也不是 Excel 文件，不能导入")
     return _read_csv(data, file_name)
 
 

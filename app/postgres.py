@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 
-from app.registers.model import Field, Register
+from app.registers.model import Field, Register, q
 
 ALIAS = "pg"
 # A second attach for migrations: READ COMMITTED, so that after waiting for the migration
@@ -114,12 +114,6 @@ def literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def ident(name: str) -> str:
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise ValueError(f"not an identifier: {name!r}")
-    return '"' + name + '"'
-
-
 def native_type(duckdb_type: str) -> str:
     """PostgreSQL type for a DuckDB column type of a register field."""
     t = duckdb_type.strip().upper()
@@ -147,7 +141,7 @@ def native_type(duckdb_type: str) -> str:
 
 
 def column_sql(f: Field) -> str:
-    sql = ident(f.name) + " " + native_type(f.sql_type)
+    sql = q(f.name) + " " + native_type(f.sql_type)
     if f.default is not None:
         sql += " DEFAULT " + literal(f.default)
     return sql
@@ -161,21 +155,21 @@ def create_table_sql(reg: Register) -> str:
         "row_version integer DEFAULT 1",
         "deleted_at timestamp",
     ]
-    return "CREATE TABLE " + ident(reg.name) + " (\n  " + ",\n  ".join(cols) + "\n)"
+    return "CREATE TABLE " + q(reg.name) + " (\n  " + ",\n  ".join(cols) + "\n)"
 
 
 def index_sql(reg: Register) -> dict[str, str]:
     """Indexes PostgreSQL needs (DuckDB does without), by name: the grid order, each reference."""
-    table = ident(reg.name)
+    on_table = q(reg.name)
     order = [c for c in reg.order_by if c != "id"] + ["id"]
     out = {
-        reg.name + "_order_idx": f"CREATE INDEX IF NOT EXISTS {ident(reg.name + '_order_idx')} ON {table} "
-        "(" + ", ".join(ident(c) for c in order) + ")"
+        reg.name + "_order_idx": f"CREATE INDEX IF NOT EXISTS {q(reg.name + '_order_idx')} ON {on_table} "
+        "(" + ", ".join(q(c) for c in order) + ")"
     }
     for f in reg.refs():
         if order[0] != f.name:
             name = reg.name + "_" + f.name + "_idx"
-            out[name] = f"CREATE INDEX IF NOT EXISTS {ident(name)} ON {table} ({ident(f.name)})"
+            out[name] = f"CREATE INDEX IF NOT EXISTS {q(name)} ON {on_table} ({q(f.name)})"
     return out | unique_index_sql(reg)
 
 
@@ -191,8 +185,8 @@ def unique_index_sql(reg: Register) -> dict[str, str]:
     out = {}
     for cols in reg.unique:
         name = reg.name + "_" + "_".join(cols) + "_key"
-        out[name] = (f"CREATE UNIQUE INDEX IF NOT EXISTS {ident(name)} ON {ident(reg.name)} ("
-                     + ", ".join(ident(c) for c in cols) + ")")
+        out[name] = (f"CREATE UNIQUE INDEX IF NOT EXISTS {q(name)} ON {q(reg.name)} ("
+                     + ", ".join(q(c) for c in cols) + ")")
     return out
 
 
@@ -247,11 +241,11 @@ def next_ids(cur: duckdb.DuckDBPyConnection, table: str, n: int) -> list[int]:
     """
     if n <= 0:
         return []
-    seq = literal(ident(table + "_id_seq"))
+    seq = literal(q(table + "_id_seq"))
     found = rows(
         cur,
         f"SELECT nextval(to_regclass({seq})) AS id, "
-        f"(SELECT coalesce(max(id), 0) FROM {ident(table)}) AS top "
+        f"(SELECT coalesce(max(id), 0) FROM {q(table)}) AS top "
         f"FROM generate_series(1, {int(n)})",
     )
     top = found[0][1]

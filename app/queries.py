@@ -109,6 +109,7 @@ class PageRequest:
     page: int = 1
     page_size: int = 50
     include_deleted: bool = False
+    columns: list[str] | None = None  # visible columns in order (a saved view); None: all
 
 
 def where_clause(reg: Register, req: PageRequest, actor: Actor) -> tuple[str, list]:
@@ -162,6 +163,9 @@ def order_clause(reg: Register, req: PageRequest) -> str:
     if req.sort and (req.sort == "id" or reg.has_field(req.sort) or req.sort in reg.columns):
         direction = " DESC" if req.descending else " ASC"
         return " ORDER BY t." + q(req.sort) + direction + " NULLS LAST, t.id" + direction
+    if req.sort and any(c.get("name") == req.sort for c in reg.extra.get("calculated", [])):
+        direction = " DESC" if req.descending else " ASC"  # a calculated column: its output name
+        return " ORDER BY " + q(req.sort) + direction + " NULLS LAST, t.id" + direction
     return " ORDER BY " + ", ".join("t." + q(c) for c in reg.order_by) + ", t.id"
 
 
@@ -175,12 +179,22 @@ def fetch_page(db: Database, actor: Actor, reg: Register, req: PageRequest) -> t
     require(actor, reg.name, "view", reg.label)
     total = count_rows(db, reg, req, actor)
     where, params = where_clause(reg, req, actor)
+    calculated, calc_params = calculated_sql(reg)
     sql = (
-        "SELECT t.* FROM " + q(reg.name) + " t" + where + order_clause(reg, req)
-        + " LIMIT ? OFFSET ?"
+        "SELECT t.*" + "".join(", " + c for c in calculated) + " FROM " + q(reg.name) + " t" + where
+        + order_clause(reg, req) + " LIMIT ? OFFSET ?"
     )
-    frame = db.query_page(sql, [*params, req.page_size, (max(req.page, 1) - 1) * req.page_size])
+    frame = db.query_page(sql, [*calc_params, *params, req.page_size, (max(req.page, 1) - 1) * req.page_size])
     return mask_frame(reg, frame, actor), total
+
+
+def calculated_sql(reg: Register, alias: str = "t") -> tuple[list[str], list]:
+    """SELECT items of the register's calculated columns (issue 12, app/expressions.py)."""
+    if not reg.extra.get("calculated"):
+        return [], []
+    from app.expressions import select_sql
+
+    return select_sql(reg, alias)
 
 
 def mask_frame(reg: Register, frame: pd.DataFrame, actor: Actor) -> pd.DataFrame:

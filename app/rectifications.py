@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 from app import registers
 from app.changes import SaveContext, row_json, write_audit
-from app.db import in_list
+from app.db import in_list, q
 
 # The register a rectification comes from -> its `source` (DOMAIN.md 检查与整改).
 SOURCE_OF_TABLE = {
@@ -127,7 +127,7 @@ def open_rectifications(ctx: SaveContext, openings: list[Opening]) -> list[int]:
     ]
     columns = list(rows[0])
     ctx.cur.executemany(
-        "INSERT INTO rectifications (" + ", ".join(columns) + ") VALUES ("
+        "INSERT INTO rectifications (" + ", ".join(q(c) for c in columns) + ") VALUES ("
         + ", ".join("?" for _ in columns) + ")",
         [[row[col] for col in columns] for row in rows],
     )

@@ -82,12 +82,12 @@ def global_search(db: Database, actor: Actor, text: str, limit: int = 20) -> lis
         matches = " OR ".join([code_match, *(f"contains({n}, ?)" for n in names)])
         scope, scope_params = community_filter_sql(reg, "t", actor)
         parts.append(
-            f"SELECT '{reg.name}' AS register, t.id AS row_id, {label_sql(reg, 't')} AS label, "
+            f"SELECT CAST(? AS VARCHAR) AS register, t.id AS row_id, {label_sql(reg, 't')} AS label, "
             f"{target.snippet} AS snippet, {rank} AS rank, {order} AS register_order "
             f"FROM {q(reg.name)} t WHERE t.deleted_at IS NULL{scope} AND ({matches})"
         )
-        # in the order the placeholders appear: rank, scope, matches
-        params += [needle, needle, *[needle] * len(names), *scope_params, *code_params]
+        # in the order the placeholders appear: register, rank, scope, matches
+        params += [reg.name, needle, needle, *[needle] * len(names), *scope_params, *code_params]
         params += [needle] * len(names)
     if not parts:
         return []

@@ -17,7 +17,7 @@ import xlsxwriter
 
 from app import registers
 from app.changes import RowChange, apply_changes
-from app.db import Database, in_list
+from app.db import Database, in_list, q
 from app.permissions import Actor, require
 from app.queries import labels_for
 from app.save_rules.service import COMPLAINT_FLOW, WORK_ORDER_FLOW, allowed_next
@@ -27,7 +27,7 @@ URGENCY_ORDER = {"紧急": 0, "预约": 1, "一般": 2}
 
 
 def _row(db: Database, table: str, row_id: int) -> dict[str, Any]:
-    res = db.cursor().execute("SELECT * FROM " + table + " WHERE id = ? AND deleted_at IS NULL", [row_id])
+    res = db.cursor().execute("SELECT * FROM " + q(table) + " WHERE id = ? AND deleted_at IS NULL", [row_id])
     names = [d[0] for d in res.description]
     got = res.fetchone()
     if got is None:

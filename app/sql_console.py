@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from app import registers, views
-from app.db import Database, q
+from app.db import Database, q, sql_literal
 from app.permissions import SQL_CONSOLE, Actor, can, cli_actor, require, sees_personal_data
 from app.registers.model import SYSTEM_LABELS, Register
 
@@ -240,7 +240,7 @@ class Sandbox:
             "allow_community_extensions": False,
         })
         for setting in (
-            "SET TimeZone = '" + db.timezone + "'",
+            "SET TimeZone = " + sql_literal(db.timezone),
             "SET enable_progress_bar = false",
             "SET memory_limit = '" + MEMORY_LIMIT + "'",
             "SET max_temp_directory_size = '0KiB'",  # no spilling to disk either
@@ -275,7 +275,7 @@ class Sandbox:
         reader = self.db.cursor().cursor()  # a cursor of its own, like a streaming export
         loaded = []
         try:
-            reader.execute("SET TimeZone = '" + self.db.timezone + "'")
+            reader.execute("SET TimeZone = " + sql_literal(self.db.timezone))
             reader.execute("SET enable_progress_bar = false")  # not on the server's terminal
             for name, sql, params in sources:
                 try:

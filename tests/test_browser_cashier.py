@@ -81,6 +81,7 @@ def app(seeded):
 def test_cashier_takes_a_payment_and_the_arrears_and_todo_row_go(page, app, seeded):
     _, t = seeded
     open_page(page, app, "/cashier")
+    page.screenshot(path=str(ARTIFACTS / "cashier-open.png"))
     page.get_by_label("查找房屋").fill(t.code)
     page.get_by_label("查找房屋").press("Enter")
     wait_app_idle(page)
@@ -117,6 +118,6 @@ def test_cashier_takes_a_payment_and_the_arrears_and_todo_row_go(page, app, seed
         receipt_audit = next(json.loads(r[4]) for r in audit if r[0] == "receipts")
         assert receipt_audit["receipt_no"] == t.next_no
         assert not con.execute("SELECT * FROM v_arrears WHERE household_id = ?", [t.household_id]).fetchall()
-        assert not con.execute("SELECT * FROM v_todo WHERE ref_table = 'households' AND ref_id = ?",
-                               [t.household_id]).fetchall()
+        assert not con.execute("SELECT * FROM v_todo WHERE area = '收费管理' AND ref_table = 'households' "
+                               "AND ref_id = ?", [t.household_id]).fetchall()
         assert con.execute("SELECT count(*) FROM v_todo").fetchone()[0] == t.todo_count - 1

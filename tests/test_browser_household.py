@@ -49,7 +49,7 @@ def app(seeded):
 def test_dashboard_and_household_file_render_in_a_browser(page, app, seeded):
     _, target = seeded
     open_page(page, app, "/")
-    page.get_by_text("收费率（", exact=False).first.wait_for()
+    page.get_by_test_id("stMetricLabel").filter(has_text="收费率").first.wait_for()
     page.get_by_role("heading", name="今日待办").wait_for()
     page.locator('[data-testid="stVegaLiteChart"], .vega-embed').first.wait_for()
     assert exceptions(page) == []

@@ -64,7 +64,7 @@ def test_home_dashboard_shows_kpis_charts_and_todo(site):
 
 
 def test_household_page_masks_phones_for_a_role_without_the_right(site):
-    at = app_test("pages/household.py", query={"id": str(site["homes"][0])}, role="维修").run()
+    at = app_test("pages/household.py", query={"id": str(site["homes"][0])}, role="维修", user="李师傅").run()
     assert not at.exception, at.exception
     assert at.subheader[0].value == "阳光花园 1-1-101"
     tables = [d.value for d in at.dataframe]

@@ -216,7 +216,10 @@ def test_hotspot_needs_three_valid_complaints_in_30_days(db, actor, community, s
     assert count(date(2026, 11, 5)) == []
     flagged = db.query("SELECT item, severity FROM todo_service_as_of(?) WHERE item LIKE '投诉热点%'",
                        [date(2026, 10, 31)])
-    assert flagged["severity"].tolist() == ["中"]
+    # a hotspot is flagged in the to-do list until an open rectification covers it (the third
+    # complaint opens one by itself where the inspection/rectification rules are installed)
+    covered = db.scalar("SELECT has_rectification FROM complaint_hotspots_as_of(?)", [date(2026, 10, 31)])
+    assert flagged["severity"].tolist() == ([] if covered else ["中"])
 
 
 def test_overdue_orders_join_the_todo_list(db, actor, community, staff):

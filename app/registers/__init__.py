@@ -6,7 +6,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from app.registers.model import Field, Register, load_definition
+from app.registers.model import Field, Register, load_definition  # noqa: F401  (kept for callers)
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 
@@ -46,9 +46,30 @@ def area_slug(area: str) -> str:
     return "area-" + (AREAS.get(area) or hashlib.sha1(area.encode()).hexdigest()[:8])
 
 
+# Definitions of the open database (issue 12, app/registers/custom.py): name -> (kind, TOML text).
+_stored: dict[str, tuple[str, str]] = {}
+
+
+def load_custom(rows) -> bool:
+    """Merge the database's own definitions (custom_definitions rows: name, kind, TOML) into the
+    catalog; called when a database is opened or migrated. True when the catalog changed."""
+    global _stored
+    stored = {name: (kind, text) for name, kind, text in rows}
+    if stored == _stored:
+        return False
+    _stored = stored
+    catalog.cache_clear()
+    from app.permissions import default_grants
+
+    default_grants.cache_clear()
+    return True
+
+
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, Register]:
-    regs = [load_definition(p) for p in sorted(DEFINITIONS.glob("*.toml"))]
+    from app.registers.custom import build
+
+    regs = list(build(DEFINITIONS, _stored).values())
     found = {r.name: r for r in regs}
     for r in regs:
         for f in r.refs():

@@ -14,6 +14,24 @@ from typing import Any
 
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
+
+def q(identifier: str, *, any_name: bool = False) -> str:
+    """The one way an identifier goes into SQL: a table or column name, double-quoted.
+
+    Names from register definitions (and tables, views, macros, indexes) must be plain
+    `[a-z_][a-z0-9_]*`, else ValueError, so nothing else can ride along. `any_name=True` is for
+    the columns of a result the user's own query produced (the console): any text, with its
+    double quotes doubled, as SQL requires. Values never go through here: they are parameters.
+    """
+    if any_name:
+        if not isinstance(identifier, str) or not identifier or "\x00" in identifier:
+            raise ValueError(f"not a column name: {identifier!r}")
+        return '"' + identifier.replace('"', '""') + '"'
+    if not isinstance(identifier, str) or not IDENTIFIER.fullmatch(identifier):
+        raise ValueError(f"not an identifier: {identifier!r}")
+    return '"' + identifier + '"'
+
+
 # Field type -> SQL type. Money and measures are DECIMAL, never floating point.
 SQL_TYPES: dict[str, str] = {
     "text": "VARCHAR",

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from app import registers
 from app.changes import SaveContext, row_json, save_rule, write_audit
-from app.db import in_list
+from app.db import in_list, q
 from app.permissions import require
 
 ZERO = Decimal("0.00")
@@ -325,7 +325,7 @@ def _insert_rows(ctx: SaveContext, register: str, rows: list[dict], note: str) -
         row.update(id=row_id, created_at=now, updated_at=now, row_version=1)
     columns = list(rows[0])
     ctx.cur.executemany(
-        "INSERT INTO " + reg.name + " (" + ", ".join(columns) + ") VALUES ("
+        "INSERT INTO " + q(reg.name) + " (" + ", ".join(q(c) for c in columns) + ") VALUES ("
         + ", ".join("?" for _ in columns) + ")",
         [[row[col] for col in columns] for row in rows],
     )

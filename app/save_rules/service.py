@@ -12,7 +12,7 @@ from datetime import datetime
 
 from app import registers
 from app.changes import RowChange, SaveContext, row_json, save_rule, write_audit
-from app.db import in_list
+from app.db import in_list, q
 from app.permissions import require
 
 WORK_ORDER_FLOW: dict[str, tuple[str, ...]] = {
@@ -81,8 +81,8 @@ def _next_numbers(ctx: SaveContext, table: str, column: str, prefix: str, day: d
     """n new numbers `PREFIX-YYYYMMDD-NNN` following the highest one of that day."""
     stem = f"{prefix}-{day:%Y%m%d}-"
     top = ctx.cur.execute(
-        "SELECT max(CAST(substr(" + column + ", ?) AS INTEGER)) FROM " + table
-        + " WHERE " + column + " LIKE ? AND length(" + column + ") = ?",
+        "SELECT max(CAST(substr(" + q(column) + ", ?) AS INTEGER)) FROM " + q(table)
+        + " WHERE " + q(column) + " LIKE ? AND length(" + q(column) + ") = ?",
         [len(stem) + 1, stem + "%", len(stem) + 3],
     ).fetchone()[0] or 0
     return [f"{stem}{top + k:03d}" for k in range(1, n + 1)]
@@ -203,7 +203,7 @@ def _open_pauses(ctx: SaveContext, pauses: list[tuple[int, datetime, str | None]
     ]
     columns = list(rows[0])
     ctx.cur.executemany(
-        "INSERT INTO work_order_pauses (" + ", ".join(columns) + ") VALUES ("
+        "INSERT INTO work_order_pauses (" + ", ".join(q(c) for c in columns) + ") VALUES ("
         + ", ".join("?" for _ in columns) + ")",
         [[row[col] for col in columns] for row in rows],
     )

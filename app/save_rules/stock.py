@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from app import registers
 from app.changes import SaveContext, row_json, save_rule, write_audit
-from app.db import in_list
+from app.db import in_list, q
 from app.permissions import require
 
 ZERO = Decimal(0)
@@ -181,7 +181,7 @@ def _receive(ctx: SaveContext, receiving: list[tuple[int, dict, Decimal]]) -> No
     columns = list(rows[0])
     ctx.cur.executemany(
         "INSERT INTO stock_movements ("
-        + ", ".join(columns)
+        + ", ".join(q(c) for c in columns)
         + ") VALUES ("
         + ", ".join("?" for _ in columns)
         + ")",

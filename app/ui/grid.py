@@ -20,6 +20,7 @@ import streamlit as st
 from app import registers
 from app.changes import RowChange, SaveRejected, apply_changes
 from app.db import Database
+from app.expressions import columns_of
 from app.permissions import Actor, PermissionDenied, can, sees_personal_data
 from app.queries import PageRequest, count_rows, fetch_page, labels_for, options
 from app.registers.model import Register
@@ -69,6 +70,16 @@ def column_config(reg: Register, ref_options: dict[str, dict[int, str]], actor: 
             config[f.name] = cc.CheckboxColumn(f.label, **common)
         else:
             config[f.name] = cc.TextColumn(f.label, **common)
+    for c in columns_of(reg):  # calculated columns (issue 12): shown, never edited
+        help_text = "计算列：" + c.expression
+        if c.kind == "日期":
+            config[c.name] = cc.DateColumn(c.label, format="YYYY-MM-DD", disabled=True, help=help_text)
+        elif c.kind == "数值":
+            config[c.name] = cc.NumberColumn(c.label, disabled=True, help=help_text)
+        elif c.kind == "是否":
+            config[c.name] = cc.CheckboxColumn(c.label, disabled=True, help=help_text)
+        else:
+            config[c.name] = cc.TextColumn(c.label, disabled=True, help=help_text)
     return config
 
 
@@ -101,6 +112,16 @@ def display_frame(db: Database, reg: Register, frame: pd.DataFrame,
         else:
             out[f.name] = pd.Series([None if v is None or (isinstance(v, float) and math.isnan(v))
                                      else str(v) for v in values], dtype="object")
+    for c in columns_of(reg):
+        values = list(frame[c.name]) if c.name in frame else [None] * len(frame)
+        if c.kind == "数值":
+            out[c.name] = pd.Series([float(v) if v is not None and pd.notna(v) else None for v in values],
+                                    dtype="float64")
+        elif c.kind == "日期":
+            out[c.name] = pd.Series([v if isinstance(v, date) else None for v in values], dtype="object")
+        else:
+            out[c.name] = pd.Series([None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+                                     for v in values], dtype="object")
     out["updated_at"] = pd.to_datetime(frame["updated_at"]).reset_index(drop=True) if len(frame) \
         else pd.Series(dtype="datetime64[us]")
     return out
@@ -188,12 +209,15 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
     version_key = f"{key}-version"
     st.session_state.setdefault(version_key, 0)
     ref_options = {f.name: options(db, registers.get(f.ref), actor) for f in reg.refs()}
+    from app.ui import views_bar
+
+    shown_columns = views_bar.choose_view(db, actor, reg, key)
 
     top = st.columns([4, 2, 1, 1.4])
     search = top[0].text_input("搜索", key=f"{key}-search", placeholder="输入文字，在文本列中查找",
                                label_visibility="collapsed")
     sortable = {"": "默认排序", "id": "编号", **{f.name: f.label for f in reg.fields},
-                "updated_at": "修改时间"}
+                **{c.name: c.label for c in columns_of(reg)}, "updated_at": "修改时间"}
     sort = top[1].selectbox("排序", list(sortable), format_func=sortable.get, key=f"{key}-sort",
                             label_visibility="collapsed")
     descending = top[2].toggle("降序", key=f"{key}-desc")
@@ -202,7 +226,7 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
     filters = {**_filters(db, reg, actor, key, ref_options), **(base_filters or {})}
 
     req = PageRequest(search=search, filters=filters, sort=sort or None, descending=descending,
-                      page_size=page_size)
+                      page_size=page_size, columns=shown_columns)
     total = count_rows(db, reg, req, actor)
     pages = max(1, math.ceil(total / page_size))
     grid_area, pager_area = st.container(), st.container()
@@ -234,7 +258,8 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
             snap.frame,
             key=editor_key,
             column_config=column_config(reg, ref_options, actor),
-            column_order=["id", *(f.name for f in reg.fields), "updated_at"],
+            column_order=shown_columns or ["id", *(f.name for f in reg.fields),
+                                           *(c.name for c in columns_of(reg)), "updated_at"],
             hide_index=True,
             num_rows="dynamic" if can(actor, reg.name, "add") else "fixed",
             disabled=not editable and not can(actor, reg.name, "add"),
@@ -256,6 +281,8 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:", on_click="ignore",
         )
+    views_bar.save_and_chart(db, actor, reg, key, req, {k: v for k, v in filters.items()
+                                                         if k not in (base_filters or {})})
     done_key = f"{key}-done"
     if done_key in st.session_state:
         st.success(st.session_state.pop(done_key))

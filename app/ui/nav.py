@@ -62,7 +62,8 @@ def build(actor=None) -> dict[str, list[st.Page]]:
     schedule_in_app()  # the scheduled NocoDB pull: once per process, when NocoDB is configured
     if actor is not None and actor.role == "管理员":  # the services check it again (require_admin)
         tools += [("users.py", "用户管理", "users", ":material/group:"),
-                  ("permissions.py", "权限设置", "permissions", ":material/admin_panel_settings:")]
+                  ("permissions.py", "权限设置", "permissions", ":material/admin_panel_settings:"),
+                  ("designer.py", "台账设计", "designer", ":material/design_services:")]
     navigation.setdefault("系统", []).extend(
         page(file, title, url, icon) for file, title, url, icon in tools if (PAGES / file).exists()
     )

@@ -23,6 +23,9 @@
 -- label late_fee: 滞纳金(元)
 -- label total_due: 合计应缴(元)
 CREATE OR REPLACE MACRO arrears_as_of(as_of) AS TABLE
+-- Set-based: one pass over v_bill_balance; a bill with no payment, refund or reduction counted
+-- (almost every overdue bill) accrues on its whole amount, amount × days × rate, with no join to
+-- payments; only the few bills with such moves are looked up in payments and adjustments.
 WITH params AS (
     SELECT id AS community_id,
            CAST(coalesce(setting_num('fee.late_fee_rate_per_day', id), 0) AS DECIMAL(10,6)) AS rate,
@@ -38,11 +41,15 @@ overdue AS (
            bb.due_date,
            bb.outstanding,
            bb.late_fee_waived,
+           bb.paid <> 0 OR bb.reduced <> 0 OR bb.refunded <> 0 AS moved,
            bb.due_date + CAST(pr.grace_days AS INTEGER) + 1 AS accrues_from,
            pr.rate
     FROM bill_balance_as_of(as_of) bb
     JOIN params pr ON pr.community_id = bb.community_id
     WHERE bb.due_date < as_of AND bb.outstanding > 0
+),
+moved AS (
+    SELECT bill_id, amount, accrues_from, rate FROM overdue WHERE moved AND accrues_from <= as_of
 ),
 moves AS (
     -- what changes a bill's outstanding, counted from the day after its date
@@ -50,28 +57,26 @@ moves AS (
            CAST(a.adjusted_at AS DATE) + 1 AS from_day,
            CASE WHEN a.kind = '退款' THEN a.amount ELSE -a.amount END AS delta
     FROM bill_adjustments a
-    JOIN overdue o ON o.bill_id = a.bill_id
+    JOIN moved o ON o.bill_id = a.bill_id
     WHERE a.deleted_at IS NULL AND a.kind IN ('减免', '折扣', '退款') AND a.adjusted_at < as_of
     UNION ALL
     SELECT p.bill_id,
            CAST(p.paid_at AS DATE) + 1,
            -p.amount
     FROM payments p
-    JOIN overdue o ON o.bill_id = p.bill_id
-    LEFT JOIN receipts r ON r.id = p.receipt_id
+    JOIN moved o ON o.bill_id = p.bill_id
     WHERE p.deleted_at IS NULL
       AND p.paid_at < as_of
-      AND NOT (coalesce(r.voided, false) AND coalesce(r.voided_at, p.paid_at) < as_of + 1)
+      AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.id = p.receipt_id AND r.voided
+                      AND (r.voided_at IS NULL OR r.voided_at < as_of + 1))
 ),
 steps AS (
     SELECT bill_id, accrues_from AS from_day, amount AS delta
-    FROM overdue
-    WHERE accrues_from <= as_of
+    FROM moved
     UNION ALL
     SELECT m.bill_id, greatest(m.from_day, o.accrues_from), m.delta
     FROM moves m
-    JOIN overdue o ON o.bill_id = m.bill_id
-    WHERE o.accrues_from <= as_of
+    JOIN moved o ON o.bill_id = m.bill_id
 ),
 stretches AS (
     SELECT bill_id,
@@ -80,25 +85,37 @@ stretches AS (
            lead(from_day, 1, as_of + 1) OVER (PARTITION BY bill_id ORDER BY from_day) - from_day AS days
     FROM (SELECT bill_id, from_day, sum(delta) AS delta FROM steps GROUP BY bill_id, from_day)
 ),
-bill_late_fee AS (
+moved_late_fee AS (
     SELECT s.bill_id,
            round(sum(greatest(s.balance, 0) * s.days * o.rate), 2) AS late_fee
     FROM stretches s
-    JOIN overdue o ON o.bill_id = s.bill_id
+    JOIN moved o ON o.bill_id = s.bill_id
     GROUP BY s.bill_id
+),
+bill_late_fee AS (
+    SELECT o.household_id,
+           o.community_id,
+           o.household_code,
+           o.outstanding,
+           o.due_date,
+           o.late_fee_waived,
+           CASE WHEN NOT o.moved
+                THEN round(o.amount * greatest(as_of - o.accrues_from + 1, 0) * o.rate, 2)
+                ELSE coalesce(f.late_fee, 0) END AS late_fee
+    FROM overdue o
+    LEFT JOIN moved_late_fee f ON f.bill_id = o.bill_id
 )
-SELECT o.household_id,
-       o.community_id,
-       o.household_code,
+SELECT household_id,
+       community_id,
+       household_code,
        count(*) AS bills,
-       sum(o.outstanding) AS outstanding,
-       min(o.due_date) AS oldest_due_date,
-       as_of - min(o.due_date) AS days_overdue,
-       greatest(coalesce(sum(f.late_fee), 0) - sum(o.late_fee_waived), 0) AS late_fee,
-       sum(o.outstanding) + greatest(coalesce(sum(f.late_fee), 0) - sum(o.late_fee_waived), 0) AS total_due
-FROM overdue o
-LEFT JOIN bill_late_fee f ON f.bill_id = o.bill_id
-GROUP BY o.household_id, o.community_id, o.household_code;
+       sum(outstanding) AS outstanding,
+       min(due_date) AS oldest_due_date,
+       as_of - min(due_date) AS days_overdue,
+       greatest(sum(late_fee) - sum(late_fee_waived), 0) AS late_fee,
+       sum(outstanding) + greatest(sum(late_fee) - sum(late_fee_waived), 0) AS total_due
+FROM bill_late_fee
+GROUP BY household_id, community_id, household_code;
 
 CREATE OR REPLACE VIEW v_arrears AS
 SELECT * FROM arrears_as_of(current_date);

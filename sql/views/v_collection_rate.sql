@@ -18,17 +18,31 @@
 -- label households_owing: 欠费户数
 -- label household_rate: 户收费率
 CREATE OR REPLACE MACRO collection_rate_as_of(as_of) AS TABLE
-WITH per_period AS (
+-- Households are counted from one row per household and period (first grouping), not with
+-- count(DISTINCT …) over the bills, which costs a hash table per distinct aggregate.
+WITH per_household AS (
     SELECT community_id,
            period,
+           household_id,
            count(*) AS bills,
            sum(due_net) AS billed,
            sum(paid_net) AS collected,
            sum(greatest(outstanding, 0)) AS outstanding,
-           count(DISTINCT household_id) AS households_billed,
-           count(DISTINCT household_id) FILTER (WHERE outstanding > 0) AS households_owing
+           bool_or(outstanding > 0) AS owing
     FROM bill_balance_as_of(as_of)
     WHERE period <= strftime(as_of, '%Y-%m')
+    GROUP BY community_id, period, household_id
+),
+per_period AS (
+    SELECT community_id,
+           period,
+           CAST(sum(bills) AS BIGINT) AS bills,
+           sum(billed) AS billed,
+           sum(collected) AS collected,
+           sum(outstanding) AS outstanding,
+           count(*) AS households_billed,
+           count(*) FILTER (WHERE owing) AS households_owing
+    FROM per_household
     GROUP BY community_id, period
 )
 SELECT community_id,
