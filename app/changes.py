@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from app import registers
 from app.db import Database, in_list, q
-from app.permissions import Actor, require
+from app.permissions import Actor, require, require_admin
 from app.queries import resolve_labels
 from app.registers.model import Register
 from app.validation import CellError, check, convert
@@ -104,6 +104,9 @@ class SaveContext:
     rows: list[tuple[int, RowChange, dict, dict | None]]  # (index, change, new row, old row)
     problems: list[Problem]
     change_id: str = ""  # side effects a rule writes are audited under the same change set
+    # A history import records rows as they were (a closed order, a voided receipt): rules
+    # skip workflow entry states and their automatic side effects, never field checks.
+    history: bool = False
 
     def problem(self, index: int, change: RowChange, column: str | None, message: str) -> None:
         label = self.register.label_of(column) if column else ""
@@ -127,16 +130,22 @@ def save_rule(register: str) -> Callable[[SaveRule], SaveRule]:
 SAVE_ATTEMPTS = 5
 
 
-def apply_changes(db: Database, actor: Actor, register: str, changes: list[RowChange]) -> SaveResult:
+def apply_changes(db: Database, actor: Actor, register: str, changes: list[RowChange],
+                  *, history: bool = False) -> SaveResult:
     """Validate and write a change set to one register, all or nothing.
 
     On PostgreSQL a save that collides with another process's save (a serialization
     failure, or both taking the same new id) is run again as a whole, re-reading rows.
+    `history`: new rows are records of the past (administrators only; see SaveContext).
     """
+    if history:
+        require_admin(actor, "按历史记录导入")
+        if any(c.action != "insert" for c in changes):
+            raise ValidationFailed([Problem(registers.get(register).label, "", "按历史记录导入只能新增行")])
     given_ids = [c.row_id for c in changes]  # a failed attempt assigned ids to inserts
     for attempt in range(SAVE_ATTEMPTS):
         try:
-            return _apply_changes_once(db, actor, register, changes)
+            return _apply_changes_once(db, actor, register, changes, history)
         except Exception as err:
             if not db.is_retryable(err):
                 raise
@@ -147,7 +156,8 @@ def apply_changes(db: Database, actor: Actor, register: str, changes: list[RowCh
     raise ConflictError([Problem(label, "", "多人正在同时修改这些数据，多次重试仍未保存，请稍后再保存")])
 
 
-def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list[RowChange]) -> SaveResult:
+def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list[RowChange],
+                        history: bool = False) -> SaveResult:
     import app.save_rules  # noqa: F401  (registers the domain rules)
 
     reg = registers.get(register)
@@ -178,7 +188,7 @@ def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list
             else:
                 new = dict(before)
             rows.append((i, c, new, before))
-        ctx = SaveContext(db, cur, actor, reg, rows, problems, result.change_id)
+        ctx = SaveContext(db, cur, actor, reg, rows, problems, result.change_id, history)
         _check_fields(ctx)
         _check_refs_exist(ctx)
         _check_unique(ctx)

@@ -165,7 +165,7 @@ def cmd_import(args) -> int:
     try:
         plan = plan_import(db, actor, args.register, Path(args.file), sheet=args.sheet,
                            header_row=args.header_row, community=args.community,
-                           update_existing=args.update)
+                           update_existing=args.update, history=args.history)
         result = run_import(db, actor, plan, dry_run=args.dry_run)
     except ImportRefused as err:
         print(str(err), file=sys.stderr)
@@ -367,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--header-row", type=int, help="表头所在的 Excel 行号（默认自动识别）")
     p.add_argument("--community", help="默认小区（编号或名称）：填补空的小区列，并区分同名的关联数据")
     p.add_argument("--update", action="store_true", help="编号已存在的行按文件内容修改（默认拒绝）")
+    p.add_argument("--history", action="store_true",
+                   help="按历史记录导入：保留文件中的状态（已关闭的报修单、已作废的收据等），只新增行，仅管理员")
     p.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     p.add_argument("--error-report", metavar="XLSX", help="校验未通过时，把标出错误的文件写到这里")
     p = add("bills", cmd_bills, "收费：出账（bills generate --period 2026-07）")

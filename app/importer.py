@@ -46,7 +46,7 @@ from app.changes import (
 )
 from app.db import Database, q
 from app.excel import display_width
-from app.permissions import Actor, require
+from app.permissions import ADMIN, Actor, require
 from app.queries import resolve_labels
 from app.registers.model import SYSTEM_LABELS, Field, Register
 
@@ -499,6 +499,7 @@ class ImportPlan:
     held_back: set[int] = field(default_factory=set)  # rows refused for their 编号: not validated
     update_existing: bool = False
     community_id: int | None = None
+    history: bool = False  # rows are records of the past: see app.changes.SaveContext.history
 
     @property
     def row_count(self) -> int:
@@ -554,17 +555,28 @@ def plan_import(db: Database, actor: Actor, register: str, source: SourceTable |
                 *, file_name: str | None = None, sheet: str | None = None,
                 header_row: int | None = None, mapping: dict[int, str] | None = None,
                 community: int | str | None = None, update_existing: bool = False,
-                progress: Progress | None = None) -> ImportPlan:
-    """Read the file and turn its rows into a change set; nothing is validated or written yet."""
+                history: bool = False, progress: Progress | None = None) -> ImportPlan:
+    """Read the file and turn its rows into a change set; nothing is validated or written yet.
+
+    `history`: the rows are records of the past (closed orders, voided receipts), kept in the
+    states the file gives them — administrators only, new rows only.
+    """
     reg = registers.get(register)
     require(actor, reg.name, "import", reg.label)
     if reg.name in NOT_IMPORTABLE:
         raise ImportRefused(NOT_IMPORTABLE[reg.name])
+    if history:
+        if actor.role != ADMIN:
+            raise ImportRefused(f"{actor.user}（{actor.role}）无权按历史记录导入：只有管理员可以")
+        if update_existing:
+            raise ImportRefused("按历史记录导入只新增行，不能同时修改已有的行")
     report = progress or (lambda fraction, text: None)
     report(0.0, "正在读取文件…")
     with _bulk_work():
-        return _plan(db, reg, source, file_name, sheet, header_row, mapping, community,
+        plan = _plan(db, reg, source, file_name, sheet, header_row, mapping, community,
                      update_existing, report)
+    plan.history = history
+    return plan
 
 
 def _plan(db: Database, reg: Register, source, file_name, sheet, header_row, mapping, community,
@@ -907,7 +919,8 @@ def run_import(db: Database, actor: Actor, plan: ImportPlan, dry_run: bool = Fal
     try:
         if changes:
             with _bulk_work():
-                saved = apply_changes(target, actor.via(IMPORT_SOURCE), reg.name, changes)
+                saved = apply_changes(target, actor.via(IMPORT_SOURCE), reg.name, changes,
+                                      history=plan.history)
     except _DryRunDone:
         pass
     except SaveRejected as err:
@@ -935,12 +948,12 @@ def check_import(db: Database, actor: Actor, plan: ImportPlan,
 def import_file(db: Database, actor: Actor, register: str, source: str | Path | bytes, *,
                 file_name: str | None = None, sheet: str | None = None,
                 header_row: int | None = None, community: int | str | None = None,
-                update_existing: bool = False, dry_run: bool = False,
+                update_existing: bool = False, history: bool = False, dry_run: bool = False,
                 progress: Progress | None = None) -> ImportResult:
     """Read, map, validate and (unless a dry run) write a file, all or nothing."""
     plan = plan_import(db, actor, register, source, file_name=file_name, sheet=sheet,
                        header_row=header_row, community=community,
-                       update_existing=update_existing, progress=progress)
+                       update_existing=update_existing, history=history, progress=progress)
     return run_import(db, actor, plan, dry_run=dry_run, progress=progress)
 
 

@@ -87,8 +87,11 @@ def already_opened(ctx: SaveContext, source_table: str, source_ids: list[int]) -
 def open_rectifications(ctx: SaveContext, openings: list[Opening]) -> list[int]:
     """Insert the rectifications (status 待整改) in the caller's transaction; returns their ids.
 
-    A source row that already has a rectification gets no second one.
+    A source row that already has a rectification gets no second one; a history import
+    opens none (its file records what was opened then).
     """
+    if ctx.history:
+        return []
     fresh: list[Opening] = []
     for table in sorted({o.source_table for o in openings}):
         mine = [o for o in openings if o.source_table == table]

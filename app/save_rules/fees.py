@@ -170,7 +170,7 @@ def receipt_rules(ctx: SaveContext) -> None:
         elif c.action == "update":
             _check_void(ctx, i, c, new, old)
         else:
-            if new.get("voided"):
+            if new.get("voided") and not ctx.history:
                 ctx.problem(i, c, "voided", "新收据不能是作废状态")
             if not new.get("receipt_no"):
                 issuing.append((i, c, new))

@@ -119,6 +119,8 @@ def work_order_flow(ctx: SaveContext) -> None:
             continue
         before = old.get("status") if old else None
         after = new.get("status")
+        if ctx.history:
+            continue  # a record of the past: its states and stamps are the file's
         if c.action == "insert" and after not in WORK_ORDER_START:
             ctx.problem(i, c, "status", f"新报修单的状态只能是“待派工”或“已派工”，不能直接登记为“{after}”")
             continue
@@ -245,6 +247,8 @@ def pause_ends_after_it_starts(ctx: SaveContext) -> None:
 @save_rule("work_order_visits")
 def visit_after_completion(ctx: SaveContext) -> None:
     """Only a finished order is visited; the first visit moves a 已完成 order to 已回访."""
+    if ctx.history:
+        return  # the imported order already has the state the visit led to
     ids = {new.get("work_order_id") for _, c, new, _ in ctx.rows if c.action != "delete"}
     ids = {x for x in ids if isinstance(x, int)}
     if not ids:
@@ -300,6 +304,8 @@ def complaint_flow(ctx: SaveContext) -> None:
             continue
         before = old.get("status") if old else None
         after = new.get("status")
+        if ctx.history:
+            continue
         if c.action == "insert" and after not in COMPLAINT_START:
             ctx.problem(i, c, "status", f"新投诉的状态只能是“待处理”或“处理中”，不能直接登记为“{after}”")
             continue

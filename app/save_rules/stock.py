@@ -132,7 +132,7 @@ def purchase_request_workflow(ctx: SaveContext) -> None:
             if frozen:
                 ctx.problem(i, c, frozen[0], "申请已入库，不能再改；如有差错请在出入库中做盘点调整")
             continue
-        if status == "已入库" and before != "已批准":
+        if status == "已入库" and before != "已批准" and not ctx.history:
             ctx.problem(
                 i, c, "status", f"只有已批准的申请才能入库（当前为{before or '新申请'}），请先审批"
             )

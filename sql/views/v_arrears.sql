@@ -65,10 +65,10 @@ moves AS (
            -p.amount
     FROM payments p
     JOIN moved o ON o.bill_id = p.bill_id
+    LEFT JOIN receipts r ON r.id = p.receipt_id
     WHERE p.deleted_at IS NULL
       AND p.paid_at < as_of
-      AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.id = p.receipt_id AND r.voided
-                      AND (r.voided_at IS NULL OR r.voided_at < as_of + 1))
+      AND NOT (coalesce(r.voided, false) AND coalesce(r.voided_at, p.paid_at) < as_of + 1)
 ),
 steps AS (
     SELECT bill_id, accrues_from AS from_day, amount AS delta

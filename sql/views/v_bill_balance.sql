@@ -37,7 +37,7 @@ WITH adjusted AS (
 ),
 voided AS (
     -- receipts voided by the end of as_of (a void without a time counts from the payment on):
-    -- few rows, so payments are checked against them with an anti-join, not joined to all receipts
+    -- few rows, so payments are matched against them (a small hash table), not against all receipts
     SELECT id FROM receipts WHERE voided AND (voided_at IS NULL OR voided_at < as_of + 1)
 ),
 paid AS (
@@ -45,9 +45,10 @@ paid AS (
            sum(p.amount) AS paid,
            max(p.paid_at) AS last_paid_at
     FROM payments p
+    LEFT JOIN voided v ON v.id = p.receipt_id
     WHERE p.deleted_at IS NULL
       AND p.paid_at < as_of + 1
-      AND NOT EXISTS (SELECT 1 FROM voided v WHERE v.id = p.receipt_id)
+      AND v.id IS NULL
     GROUP BY p.bill_id
 ),
 balance AS (
