@@ -26,7 +26,10 @@ from app.validation import money
 PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 # One row per (household, fee item) that the run for a period bills, with its amount.
-# Parameters: period, period, community_id. Parking spaces are added when that register exists.
+# Parameters: period, period, community_id (NULL: every community, in one statement). Each method
+# is one set-based branch joined on community (an equi-join, so a run over all communities is one
+# hash join, not a loop); the due day comes from each community's settings, looked up once per
+# community. Parking spaces are added when that register exists.
 _BILL_LINES = """
 WITH run AS (
     SELECT CAST(? AS VARCHAR) AS period,
@@ -34,21 +37,27 @@ WITH run AS (
            CAST(? AS BIGINT) AS community_id
 ),
 run_days AS (
-    SELECT *,
+    SELECT period,
+           period_start,
            last_day(period_start) AS period_end,
-           month(period_start) AS period_month,
-           make_date(year(period_start), month(period_start),
-                     CAST(least(greatest(coalesce(setting_int('fee.due_day', community_id), 25), 1),
-                                day(last_day(period_start))) AS INTEGER)) AS due_date
+           month(period_start) AS period_month
     FROM run
 ),
+scope AS (
+    SELECT c.id AS community_id,
+           make_date(year(d.period_start), month(d.period_start),
+                     CAST(least(greatest(coalesce(setting_int('fee.due_day', c.id), 25), 1),
+                                day(d.period_end)) AS INTEGER)) AS due_date
+    FROM communities c, run r, run_days d
+    WHERE r.community_id IS NULL OR c.id = r.community_id
+),
 items AS (
-    SELECT f.id, f.method, f.unit_price, f.usage_scope, f.meter,
+    SELECT f.id, f.community_id, f.method, f.unit_price, f.usage_scope, f.meter,
            coalesce(f.vacant_ratio, 1) AS vacant_ratio,
            CASE f.cycle WHEN '月' THEN 1 WHEN '季' THEN 3 ELSE 12 END AS months
-    FROM fee_items f, run_days r
-    WHERE f.community_id = r.community_id
-      AND f.deleted_at IS NULL
+    FROM fee_items f
+    JOIN scope s ON s.community_id = f.community_id, run_days r
+    WHERE f.deleted_at IS NULL
       AND f.status = '已审批'
       AND f.effective_from <= r.period_end
       AND (f.effective_to IS NULL OR f.effective_to >= r.period_start)
@@ -57,53 +66,58 @@ items AS (
            OR (f.cycle = '年' AND r.period_month = 1))
 ),
 homes AS (
-    SELECT h.id, h.area, h.usage, h.status
-    FROM households h, run_days r
-    WHERE h.community_id = r.community_id AND h.deleted_at IS NULL
+    SELECT h.id, h.community_id, h.area, h.usage, h.status, s.due_date
+    FROM households h
+    JOIN scope s ON s.community_id = h.community_id
+    WHERE h.deleted_at IS NULL
 ),
 lines AS (
     SELECT h.id AS household_id, i.id AS fee_item_id,
            CAST(h.area AS DECIMAL(12,3)) AS quantity,
            round(h.area * i.unit_price * i.months
-                 * CASE WHEN h.status = '空置' THEN i.vacant_ratio ELSE 1 END, 2) AS amount
-    FROM items i JOIN homes h ON i.usage_scope IS NULL OR h.usage = i.usage_scope
+                 * CASE WHEN h.status = '空置' THEN i.vacant_ratio ELSE 1 END, 2) AS amount,
+           h.due_date
+    FROM items i
+    JOIN homes h ON h.community_id = i.community_id AND (i.usage_scope IS NULL OR h.usage = i.usage_scope)
     WHERE i.method = '按面积'
     UNION ALL
-    SELECT h.id, i.id, CAST(i.months AS DECIMAL(12,3)), round(i.unit_price * i.months, 2)
-    FROM items i JOIN homes h ON i.usage_scope IS NULL OR h.usage = i.usage_scope
+    SELECT h.id, i.id, CAST(i.months AS DECIMAL(12,3)), round(i.unit_price * i.months, 2), h.due_date
+    FROM items i
+    JOIN homes h ON h.community_id = i.community_id AND (i.usage_scope IS NULL OR h.usage = i.usage_scope)
     WHERE i.method = '固定'
     UNION ALL
     SELECT h.id, i.id, m.curr_reading - m.prev_reading,
-           round((m.curr_reading - m.prev_reading) * i.unit_price, 2)
+           round((m.curr_reading - m.prev_reading) * i.unit_price, 2), h.due_date
     FROM items i
-    JOIN homes h ON i.usage_scope IS NULL OR h.usage = i.usage_scope
+    JOIN homes h ON h.community_id = i.community_id AND (i.usage_scope IS NULL OR h.usage = i.usage_scope)
     JOIN meter_readings m ON m.household_id = h.id AND m.meter = i.meter
     JOIN run_days r ON m.period = r.period
     WHERE i.method = '按用量' AND m.deleted_at IS NULL AND m.curr_reading >= m.prev_reading
     {parking}
 )
-SELECT l.household_id, l.fee_item_id, l.quantity, l.amount, r.due_date
-FROM lines l, run_days r
-WHERE l.amount > 0
-  AND NOT EXISTS (
-      SELECT 1 FROM bills b
-      WHERE b.household_id = l.household_id AND b.fee_item_id = l.fee_item_id
-        AND b.period = r.period AND b.deleted_at IS NULL
-  )
+SELECT l.household_id, l.fee_item_id, l.quantity, l.amount, l.due_date
+FROM lines l
+LEFT JOIN (
+    -- already billed this period (unique per household, fee item and period): skipped
+    SELECT b.household_id, b.fee_item_id
+    FROM bills b, run_days r
+    WHERE b.period = r.period AND b.deleted_at IS NULL
+) billed ON billed.household_id = l.household_id AND billed.fee_item_id = l.fee_item_id
+WHERE l.amount > 0 AND billed.household_id IS NULL
 ORDER BY l.household_id, l.fee_item_id
 """
 
 _PARKING_LINES = """
     UNION ALL
     SELECT h.id, i.id, CAST(i.months AS DECIMAL(12,3)),
-           round(sum(s.monthly_fee) * i.unit_price * i.months, 2)
+           round(sum(s.monthly_fee) * i.unit_price * i.months, 2), h.due_date
     FROM items i
-    JOIN homes h ON i.usage_scope IS NULL OR h.usage = i.usage_scope
+    JOIN homes h ON h.community_id = i.community_id AND (i.usage_scope IS NULL OR h.usage = i.usage_scope)
     JOIN parking_spaces s ON s.household_id = h.id
     JOIN run_days r ON true
     WHERE i.method = '按车位' AND s.deleted_at IS NULL AND s.kind = '租赁'
       AND (s.lease_end_on IS NULL OR s.lease_end_on >= r.period_start)
-    GROUP BY h.id, i.id, i.months, i.unit_price
+    GROUP BY h.id, i.id, i.months, i.unit_price, h.due_date
 """
 
 
@@ -117,8 +131,11 @@ def _has_parking(db: Database) -> bool:
     return "parking_spaces" in registers.catalog() and db.table_exists("parking_spaces")
 
 
-def bill_lines(db: Database, community_id: int, period: str) -> pd.DataFrame:
-    """The bills a run for this period would add (none already billed): the dry run's rows."""
+def bill_lines(db: Database, community_id: int | None, period: str) -> pd.DataFrame:
+    """The bills a run for this period would add (none already billed): the dry run's rows.
+
+    community_id None: every community at once (one statement; the benchmark's month run).
+    """
     check_period(period)
     sql = _BILL_LINES.format(parking=_PARKING_LINES if _has_parking(db) else "")
     return db.query(sql, [period, period, community_id])

@@ -74,6 +74,9 @@ left, right = st.columns(2)
 update_existing = left.checkbox("按编号更新已有行", key="import-update",
                                 help="文件中「编号」已存在的行，按文件内容修改该行（空单元格会清空该字段）；"
                                      "不勾选时这样的行会被拒绝")
+history = left.checkbox("按历史记录导入（仅管理员）", key="import-history",
+                        help="把以前的记录原样登记：已关闭的报修单、已作废的收据等保留文件中的状态，"
+                             "不触发流程的自动动作；只新增行")
 community = None
 if reg.community is not None:
     communities = importer.community_choices(db, actor)
@@ -84,7 +87,7 @@ if reg.community is not None:
 
 try:
     plan = importer.plan_import(db, actor, name, table, header_row=header_row, mapping=mapping,
-                                community=community, update_existing=update_existing)
+                                community=community, update_existing=update_existing, history=history)
 except importer.ImportRefused as err:
     st.error(str(err))
     st.stop()

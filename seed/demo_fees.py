@@ -6,6 +6,9 @@ history does (one per household and day paid, numbered per community and year in
 and their payments are written through the save path in bulk. Patterns: most households pay
 on time, some late, a few pay every few months, a few stop paying (long-term arrears); some
 waivers, one refund, one voided receipt, vacant units at a reduced ratio, water meters for shops.
+Then the year's budget and monthly income and spending (finance_entries: 物业费收入 is the month's
+receipts), 催缴 steps for the long overdue households (through fee_documents, with the arrears of
+the day) and the cashier's day closes of the last days with receipts (one short of cash, explained).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from app import billing
+from app import billing, fee_documents
+from app import cashier as cashier_desk
 from app.changes import RowChange, apply_changes
 from app.db import Database
 from app.permissions import Actor
@@ -26,6 +30,8 @@ PERIODS = [f"{y}-{m:02d}" for y, m in
            [((2025 * 12 + 9 + k) // 12, (9 + k) % 12 + 1) for k in range(12)]]  # 2025-10 … 2026-09
 HABITS = (("准时", "拖延", "攒着交", "长期欠费"), (72, 17, 6, 5))
 RESIDENTIAL_PRICE = {"阳光花园": "1.2000", "翠湖苑": "2.3000"}
+# monthly spending per household (元) by category, for the budget and the entries
+SPENDING = {"人工": 38, "能耗": 9, "维修": 6, "保洁": 7, "绿化": 4, "保安": 12, "办公": 2}
 
 
 def _insert(db: Database, actor: Actor, register: str, rows: list[dict]) -> list[int]:
@@ -143,4 +149,78 @@ def seed(db: Database, actor: Actor) -> dict[str, int]:
         counts["bill_adjustments"] += len(_insert(db, actor, "bill_adjustments", adjustments))
         if ids:
             billing.void_receipt(db, actor, ids[len(ids) // 3], "收款信息录错，已作废")
+        _finance(db, actor, random.Random(SEED + c), c, len(households), counts)
+        _arrears_steps(db, actor, c, approver, counts)
+        if cashier:
+            _day_closes(db, actor, c, cashier, counts)
     return dict(counts)
+
+
+def _finance(db: Database, actor: Actor, rng: random.Random, c: int, households: int,
+             counts: dict[str, int]) -> None:
+    """The 2026 budget (approved by the owners' committee) and a year of monthly entries."""
+    income = dict(db.rows(
+        "SELECT strftime(paid_at, '%Y-%m'), sum(total) FROM receipts WHERE community_id = ? "
+        "AND deleted_at IS NULL AND NOT coalesce(voided, false) GROUP BY 1", [c]))
+    budget_fees = sum(income.get(p, 0) for p in PERIODS[-9:]) / 9 * 12
+    budgets = [{"community_id": c, "year": 2026, "category": "物业费收入",
+                "amount": money_of(budget_fees * Decimal("1.08")), "approved_on": date(2025, 12, 20),
+                "note": "按应收测算"},
+               {"community_id": c, "year": 2026, "category": "公共收益", "amount": money_of(48000),
+                "approved_on": date(2025, 12, 20)}]
+    budgets += [{"community_id": c, "year": 2026, "category": cat,
+                 "amount": money_of(per * households * 12), "approved_on": date(2025, 12, 20)}
+                for cat, per in SPENDING.items()]
+    counts["budgets"] += len(_insert(db, actor, "budgets", budgets))
+    entries = []
+    for period in PERIODS:
+        y, m = map(int, period.split("-"))
+        end = date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)
+        if period in income:
+            entries.append({"community_id": c, "entry_date": end, "direction": "收入", "category": "物业费收入",
+                            "amount": money_of(income[period]), "voucher_no": f"记-{period}-01",
+                            "note": "当月收据汇总"})
+        entries.append({"community_id": c, "entry_date": end, "direction": "收入", "category": "公共收益",
+                        "amount": money_of(rng.randrange(2500, 5500)), "voucher_no": f"记-{period}-02",
+                        "note": "广告位、场地租金"})
+        for n, (cat, per) in enumerate(SPENDING.items(), start=3):
+            swing = Decimal(rng.randrange(85, 125)) / 100 if cat in ("维修", "能耗") else Decimal(1)
+            entries.append({"community_id": c, "entry_date": end - timedelta(days=2), "direction": "支出",
+                            "category": cat, "amount": money_of(per * households * swing),
+                            "voucher_no": f"记-{period}-{n:02d}"})
+    counts["finance_entries"] += len(_insert(db, actor, "finance_entries", entries))
+
+
+def _arrears_steps(db: Database, actor: Actor, c: int, handler: int | None, counts: dict[str, int]) -> None:
+    """催缴: a notice to everyone two months overdue in July, a written demand with a deadline in
+    September to those five months overdue, and the owners' committee for the longest one."""
+    def overdue(day: date, days: int) -> list[int]:
+        return [r[0] for r in db.rows(
+            "SELECT household_id FROM arrears_as_of(CAST(? AS DATE)) WHERE community_id = ? "
+            "AND days_overdue >= ? ORDER BY days_overdue DESC, household_id", [day, c, days])]
+    steps = [("催缴通知书", date(2026, 7, 6), overdue(date(2026, 7, 6), 60), None),
+             ("书面催告", date(2026, 9, 8), overdue(date(2026, 9, 8), 150), date(2026, 10, 15))]
+    steps.append(("业委会督促", date(2026, 9, 20), steps[1][2][:1], None))
+    for step, day, households, deadline in steps:
+        counts["arrears_actions"] += len(fee_documents.record_arrears_actions(
+            db, actor, households, step, day, handler_id=handler, deadline=deadline))
+
+
+def _day_closes(db: Database, actor: Actor, c: int, cashier_id: int, counts: dict[str, int]) -> None:
+    """日结 of the cashier's last five days with receipts (not closed yet: a cashier of the whole
+    group closes a day once); the first one is 20 元 short."""
+    days = [r[0] for r in db.rows(
+        "SELECT DISTINCT CAST(paid_at AS DATE) AS day FROM receipts WHERE community_id = ? AND cashier_id = ? "
+        "AND deleted_at IS NULL AND NOT coalesce(voided, false) AND CAST(paid_at AS DATE) NOT IN "
+        "(SELECT closing_on FROM cash_closings WHERE cashier_id = ? AND deleted_at IS NULL) "
+        "ORDER BY day DESC LIMIT 5", [c, cashier_id, cashier_id])]
+    for n, day in enumerate(sorted(days)):
+        cash = cashier_desk.day_close_preview(db, c, cashier_id, day)["cash_total"]
+        short = Decimal("20.00") if n == 0 and cash >= 20 else Decimal(0)
+        cashier_desk.close_day(db, actor, c, cashier_id, day, cash - short,
+                          note="清点少 20 元，收款员已签字说明" if short else None)
+        counts["cash_closings"] += 1
+
+
+def money_of(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))

@@ -570,7 +570,7 @@ def test_browser_imports_a_workbook_through_the_wizard(tmp_path):
 CLOSED_COMPLAINT = (
     "投诉编号,小区,涉及位置,受理时间,类别,投诉内容,有效投诉,状态,处理结果,关闭时间\n"
     "TS-20250310-001,阳光花园,北门,2025-03-10 09:00,环境卫生,垃圾未清运,是,已关闭,已清运,2025-03-12 17:00\n"
-).encode("utf-8")
+).encode()
 
 
 def test_a_closed_complaint_imports_only_as_history_and_only_for_administrators(estate, actor):
