@@ -193,6 +193,8 @@ def _with_view_columns(reg: Register, request: PageRequest, columns: list[Export
     by_name["updated_at"] = (ExportColumn("updated_at", SYSTEM_LABELS["updated_at"], "timestamp",
                                           number_format=NUMBER_FORMATS["timestamp"]), "t.updated_at")
     wanted = ["id", *(c for c in request.columns if c != "id" and c in by_name)]
+    if request.sort in {c.name for c in calc} and request.sort not in wanted:
+        wanted.append(request.sort)  # ordered by its output name: it must be selected
     if request.include_deleted:
         wanted.append("deleted_at")
     picked = [by_name[n] for n in wanted]
@@ -470,8 +472,8 @@ def _rendered_rows(cur, query, columns: Sequence[ExportColumn], formats) -> Iter
                 + query.order.strip() + ") AS n FROM " + query.source, query.source_params)
     try:
         total = cur.execute("SELECT count(*) FROM " + order).fetchone()[0]
-        table = query.source.split(" t", 1)[0]
-        sql = ("SELECT " + query.select + " FROM " + order + " o JOIN " + table
+        source_table = query.source.split(" t", 1)[0]  # q(register) of the source fragment
+        sql = ("SELECT " + query.select + " FROM " + order + " o JOIN " + source_table
                + " t ON t.id = o.id WHERE o.n > ? AND o.n <= ? ORDER BY o.n")
         for first in range(0, total, CHUNK_ROWS):
             cur.execute(_render_sql(columns, formats, sql), [*query.select_params, first, first + CHUNK_ROWS])

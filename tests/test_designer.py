@@ -24,7 +24,7 @@ from app.expressions import ExpressionError
 from app.importer import import_file
 from app.permissions import Actor, PermissionDenied, can
 from app.queries import PageRequest, fetch_page
-from app.registers.model import DefinitionError, SQL_TYPES
+from app.registers.model import SQL_TYPES, DefinitionError
 from app.templates import template_xlsx
 
 EVERY_TYPE = [

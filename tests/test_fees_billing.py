@@ -103,6 +103,22 @@ def test_bill_run_uses_the_due_day_setting(db, actor, estate):
     assert {d for _, d in bills_of(db, "2026-06").values()} == {datetime(2026, 6, 30).date()}
 
 
+def test_bill_lines_of_every_community_at_once(db, actor, estate):
+    """community None: one statement for all communities, each with its own items and due day."""
+    item(db, actor, estate, "物业费", method="按面积", unit_price="2")
+    other = add(db, actor, "communities", name="翠湖苑")
+    home = add(db, actor, "households", community_id=other, code="2-1-101", area="50.25", status="已入住")
+    fee = add(db, actor, "fee_items", community_id=other, name="垃圾清运费", method="固定", unit_price="8",
+              status="已审批", effective_from="2026-01-01")
+    add(db, actor, "settings", key="fee.due_day", value="10", community_id=other)
+    billing.generate_bills(db, actor, estate["community"], "2026-06")  # already billed: skipped
+    lines = billing.bill_lines(db, None, "2026-06")
+    got = {(r.household_id, r.fee_item_id): (r.amount, r.due_date) for r in lines.itertuples()}
+    # only 翠湖苑's home: 固定 8 × 1 = 8.00, due on its own day 10 (阳光花园 keeps 25)
+    assert got == {(home, fee): (D("8.00"), datetime(2026, 6, 10).date())}
+    assert len(billing.bill_lines(db, None, "2026-07")) == 4  # 3 homes × 物业费 + 1 × 垃圾清运费
+
+
 def test_bills_of_a_closed_period_are_refused(db, actor, estate):
     item(db, actor, estate, "物业费", method="固定", unit_price="50")
     add(db, actor, "period_closes", community_id=estate["community"], period="2026-06",

@@ -652,8 +652,10 @@ def test_todo_unions_what_is_due(db, actor, community, staff):
     )
     todo = rows(
         db,
-        "SELECT area, ref_table, ref_id, due_on, days_overdue, severity, item "
-        "FROM todo_as_of(?) ORDER BY ref_table, ref_id",
+        # the rows of this registers (other areas add theirs, e.g. a drill never held)
+        "SELECT area, ref_table, ref_id, due_on, days_overdue, severity, item FROM todo_as_of(?) "
+        "WHERE ref_table IN ('archive_loans', 'assets', 'contracts', 'fire_equipment', 'stock_items') "
+        "ORDER BY ref_table, ref_id",
         [AS_OF],
     )
     assert todo == [
@@ -736,7 +738,7 @@ def test_views_at_current_date_are_the_macros_at_today(db, actor, community):
         assert rows(db, f"SELECT * FROM {view} ORDER BY ALL") == rows(
             db, f"SELECT * FROM {macro}(?) ORDER BY ALL", [today]
         )
-    assert rows(db, "SELECT count(*) FROM v_todo") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM v_todo WHERE ref_table = 'fire_equipment'") == [(1,)]
 
 
 # -- demo data --------------------------------------------------------------------------------
@@ -805,7 +807,7 @@ def test_demo_has_the_promised_rows_and_something_due_in_every_area(demo_db):
     )
     assert db.scalar("SELECT count(DISTINCT type) FROM fire_equipment") == 9
     todo = dict(db.rows("SELECT area, count(*) FROM todo_as_of(?) GROUP BY 1", [REFERENCE_DATE]))
-    assert set(todo) == {"设备与消防", "合同与工程", "采购与库存", "档案与公文"}
+    assert set(todo) >= {"设备与消防", "合同与工程", "采购与库存", "档案与公文"}  # others add theirs
     assert db.scalar("SELECT count(*) FROM contract_expiring_as_of(?)", [REFERENCE_DATE]) >= 5
     assert db.scalar("SELECT count(*) FROM archive_loans_overdue_as_of(?)", [REFERENCE_DATE]) >= 5
     assert (

@@ -44,7 +44,8 @@ FRAGMENT_BUILDERS = {
 }
 RAW_NAMES = {"table", "column", "col", "columns", "name", "register", "value", "values", "text",
              "field", "tz", "timezone", "path", "url", "user", "label"}
-FRAGMENT_ATTRIBUTES = {"sql", "snippet"}  # compiled fragments (app/expressions.py Sql, search Targets)
+# fragments held by objects: app/expressions.py Sql.sql, search Target.snippet, excel RegisterRows
+FRAGMENT_ATTRIBUTES = {"sql", "snippet", "select", "source", "order"}
 
 
 def _call_name(node: ast.Call) -> str:
@@ -88,6 +89,8 @@ def _safe(node: ast.AST) -> bool:
             return (isinstance(arg, ast.Constant) and isinstance(arg.value, int)) or (
                 isinstance(arg, ast.Name) and arg.id.isupper()) or (
                 isinstance(arg, ast.Call) and _call_name(arg) in ("int", "len"))
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("strip", "lstrip", "rstrip"):
+            return not node.args and _safe(node.func.value)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "replace":  # fragment, constants
             return _safe(node.func.value) and all(isinstance(a, ast.Constant) for a in node.args)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "join":

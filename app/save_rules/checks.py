@@ -78,9 +78,9 @@ def rectification_flow(ctx: SaveContext) -> None:
             options = "、".join(RECTIFICATION_FLOW.get(before or "", ())) or "无（已验证完毕）"
             ctx.problem(i, c, "status", f"状态不能从“{before}”改为“{after}”，只能改为：{options}")
             continue
-        if c.action == "insert" and new.get("opened_on") is None:
+        if c.action == "insert" and new.get("opened_on") is None and not ctx.history:
             _set(c, new, "opened_on", now.date())
-        moved = c.action == "insert" or after != before
+        moved = (c.action == "insert" and not ctx.history) or after != before
         if moved and after in ("已整改", "已验证") and new.get("done_at") is None:
             _set(c, new, "done_at", now)
         if moved and after == "已验证" and new.get("verified_at") is None:

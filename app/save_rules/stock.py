@@ -151,7 +151,7 @@ def purchase_request_workflow(ctx: SaveContext) -> None:
                 ctx.problem(i, c, "unit_price", "入库须填写实际单价或预计单价")
             else:
                 receiving.append((c.row_id, new, price))
-    if receiving and not ctx.problems:
+    if receiving and not ctx.problems and not ctx.history:  # history: the file has the movement
         _receive(ctx, receiving)
 
 
