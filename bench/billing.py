@@ -5,7 +5,7 @@
 
 The data set: `build_dataset(path, ...)` writes N communities, H households, `months` periods of
 3 fee items (物业费 按面积, 垃圾清运费 固定, 电梯费 按面积 for buildings with lifts) — at full size
-≈ 14 M bills — and payments for most of them (≈ 12 M; one receipt per household and month paid),
+12 M bills (电梯费 in half the buildings) — and payments for most of them (11 M; one receipt per household and month paid),
 straight into a DuckDB file in bulk (set-based SQL, not the save path). bench/reports.py reuses it.
 
 Figures:
@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     lite.close()
     db.close()
     print(f"3. peak memory of this process: {peak_mb():,.0f} MiB")
-    if not args.keep and not args.db:
+    if not args.keep:  # the SQLite copy always goes; a data set built at --db stays
         for f in work.iterdir():
             f.unlink()
         work.rmdir()

@@ -171,16 +171,31 @@ def actor() -> Actor:
 
 @pytest.fixture(scope="session")
 def demo_file(tmp_path_factory) -> Path:
-    """The demo estate seeded once into a DuckDB file; tests copy it (`copy_demo`), never write it."""
+    """The demo estate seeded once into a DuckDB file; tests copy it (`copy_demo`), never write it.
+
+    Under pytest-xdist the workers share one file: the first to take the lock seeds it.
+    """
+    import fcntl
+
     from app.settings import ensure_defaults
     from seed.demo import seed_demo
 
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    database = open_database(str(path))
-    seeder = Actor("演示数据", source="任务")
-    ensure_defaults(database, seeder)
-    seed_demo(database, seeder)
-    database.close()
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the session's common temporary folder
+    path = shared / "demo" / "demo.duckdb"
+    path.parent.mkdir(exist_ok=True)
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            partial = path.with_name("seeding.duckdb")
+            partial.unlink(missing_ok=True)
+            database = open_database(str(partial))
+            seeder = Actor("演示数据", source="任务")
+            ensure_defaults(database, seeder)
+            seed_demo(database, seeder)
+            database.close()
+            partial.rename(path)
     return path
 
 
