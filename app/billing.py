@@ -321,7 +321,7 @@ def open_bills(db: Database, household_id: int, as_of: date | None = None) -> pd
     """A household's bills with money still owed, oldest due first (the order payments go)."""
     return db.query(
         "SELECT bill_id, fee_item, period, due_date, due_net, paid_net, outstanding, status "
-        "FROM bill_balance_as_of(CAST(? AS DATE)) WHERE household_id = ? AND outstanding > 0 "
+        "FROM bill_balance_of(CAST(? AS DATE), CAST(? AS BIGINT)) WHERE outstanding > 0 "
         "ORDER BY due_date, period, bill_id",
         [as_of or db.now().date(), household_id],
     )

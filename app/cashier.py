@@ -101,7 +101,7 @@ def account(db: Database, household_id: int, as_of: date | None = None) -> Accou
     community_id, community, code, owners = row[0]
     bills = billing.open_bills(db, household_id, as_of)
     arrears = db.rows(
-        "SELECT outstanding, late_fee FROM arrears_as_of(CAST(? AS DATE)) WHERE household_id = ?",
+        "SELECT outstanding, late_fee FROM arrears_of(CAST(? AS DATE), CAST(? AS BIGINT))",
         [as_of, household_id])
     overdue, late_fee = arrears[0] if arrears else (0, 0)
     return Account(household_id, community_id, community, code, owners or "", bills,

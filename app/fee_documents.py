@@ -55,7 +55,7 @@ def statement(db: Database, household_id: int, as_of: date | None = None) -> Sta
     acc = account(db, household_id, as_of)
     bills = db.query(
         "SELECT period, fee_item, amount, due_date, reduced, paid, refunded, outstanding, status "
-        "FROM bill_balance_as_of(CAST(? AS DATE)) WHERE household_id = ? ORDER BY period, fee_item",
+        "FROM bill_balance_of(CAST(? AS DATE), CAST(? AS BIGINT)) ORDER BY period, fee_item",
         [as_of, household_id])
     receipts = db.query(
         "SELECT receipt_no, paid_at, total, method, CASE WHEN voided THEN '已作废：' || coalesce(void_reason, '') "

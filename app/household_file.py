@@ -121,7 +121,7 @@ def balance(db: Database, household_id: int, as_of: date) -> dict[str, Any]:
         "count(*) FILTER (WHERE outstanding > 0) AS open_bills, "
         "coalesce(sum(outstanding) FILTER (WHERE outstanding > 0 AND due_date < CAST(? AS DATE)), 0) AS overdue, "
         "min(due_date) FILTER (WHERE outstanding > 0 AND due_date < CAST(? AS DATE)) AS oldest "
-        "FROM bill_balance_as_of(CAST(? AS DATE)) WHERE household_id = ?",
+        "FROM bill_balance_of(CAST(? AS DATE), CAST(? AS BIGINT))",
         [as_of, as_of, as_of, household_id]).iloc[0]
     credit = db.scalar("SELECT coalesce(sum(amount), 0) FROM household_credits "
                        "WHERE household_id = ? AND deleted_at IS NULL AND credited_at < CAST(? AS DATE) + 1",

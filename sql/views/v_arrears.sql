@@ -11,6 +11,7 @@
 --       Example: 300.00 due 2026-06-30, paid 100.00 on 2026-07-10, as_of 2026-07-20:
 --       07-01..07-10 at 300 (1.50) + 07-11..07-20 at 200 (1.00) → late_fee 2.50, days_overdue 20.
 --       Point in time: arrears_as_of(as_of DATE); this view is it at current_date.
+--       One household: arrears_of(as_of, household_id) (the cashier); NULL: every household.
 -- source: 三(二) 收费管理 (催缴); 小区物业管理处工作流程「收费管理」
 -- parameters: fee.late_fee_rate_per_day [0.0005], fee.grace_days [0]
 -- label household_id: 房屋编号(内部)
@@ -22,7 +23,7 @@
 -- label days_overdue: 逾期天数
 -- label late_fee: 滞纳金(元)
 -- label total_due: 合计应缴(元)
-CREATE OR REPLACE MACRO arrears_as_of(as_of) AS TABLE
+CREATE OR REPLACE MACRO arrears_of(as_of, household) AS TABLE
 -- Set-based: one pass over v_bill_balance; a bill with no payment, refund or reduction counted
 -- (almost every overdue bill) accrues on its whole amount, amount × days × rate, with no join to
 -- payments; only the few bills with such moves are looked up in payments and adjustments.
@@ -44,7 +45,7 @@ overdue AS (
            bb.paid <> 0 OR bb.reduced <> 0 OR bb.refunded <> 0 AS moved,
            bb.due_date + CAST(pr.grace_days AS INTEGER) + 1 AS accrues_from,
            pr.rate
-    FROM bill_balance_as_of(as_of) bb
+    FROM bill_balance_of(as_of, household) bb
     JOIN params pr ON pr.community_id = bb.community_id
     WHERE bb.due_date < as_of AND bb.outstanding > 0
 ),
@@ -116,6 +117,9 @@ SELECT household_id,
        sum(outstanding) + greatest(sum(late_fee) - sum(late_fee_waived), 0) AS total_due
 FROM bill_late_fee
 GROUP BY household_id, community_id, household_code;
+
+CREATE OR REPLACE MACRO arrears_as_of(as_of) AS TABLE
+SELECT * FROM arrears_of(as_of, NULL);
 
 CREATE OR REPLACE VIEW v_arrears AS
 SELECT * FROM arrears_as_of(current_date);

@@ -5,6 +5,8 @@
 --       Example: amount 300.00, 减免 50.00, paid 100.00 → due_net 250.00, outstanding 150.00, 部分缴纳.
 --       Point in time: bill_balance_as_of(as_of DATE) counts payments and adjustments dated up to
 --       the end of as_of (and receipts voided by then); this view is it at current_date.
+--       One household: bill_balance_of(as_of, household_id) reads only that household's bills,
+--       payments and adjustments (the cashier, statements and the household page); NULL: all.
 -- source: 三(二) 收费管理; 一 5 财务制度
 -- parameters: none
 -- label bill_id: 账单编号
@@ -25,7 +27,7 @@
 -- label late_fee_waived: 滞纳金减免(元)
 -- label last_paid_at: 最近收款时间
 -- label status: 缴费状态
-CREATE OR REPLACE MACRO bill_balance_as_of(as_of) AS TABLE
+CREATE OR REPLACE MACRO bill_balance_of(as_of, household) AS TABLE
 WITH adjusted AS (
     SELECT bill_id,
            coalesce(sum(amount) FILTER (WHERE kind IN ('减免', '折扣')), 0) AS reduced,
@@ -33,6 +35,7 @@ WITH adjusted AS (
            coalesce(sum(amount) FILTER (WHERE kind = '滞纳金减免'), 0) AS late_fee_waived
     FROM bill_adjustments
     WHERE deleted_at IS NULL AND adjusted_at < as_of + 1
+      AND (household IS NULL OR bill_id IN (SELECT id FROM bills WHERE household_id = household))
     GROUP BY bill_id
 ),
 voided AS (
@@ -49,6 +52,7 @@ paid AS (
     WHERE p.deleted_at IS NULL
       AND p.paid_at < as_of + 1
       AND v.id IS NULL
+      AND (household IS NULL OR p.bill_id IN (SELECT id FROM bills WHERE household_id = household))
     GROUP BY p.bill_id
 ),
 balance AS (
@@ -73,7 +77,7 @@ balance AS (
     LEFT JOIN fee_items f ON f.id = b.fee_item_id
     LEFT JOIN adjusted a ON a.bill_id = b.id
     LEFT JOIN paid p ON p.bill_id = b.id
-    WHERE b.deleted_at IS NULL
+    WHERE b.deleted_at IS NULL AND (household IS NULL OR b.household_id = household)
 )
 SELECT bill_id,
        community_id,
@@ -96,6 +100,9 @@ SELECT bill_id,
             WHEN due_net - paid_net < due_net THEN '部分缴纳'
             ELSE '未缴' END AS status
 FROM balance;
+
+CREATE OR REPLACE MACRO bill_balance_as_of(as_of) AS TABLE
+SELECT * FROM bill_balance_of(as_of, NULL);
 
 CREATE OR REPLACE VIEW v_bill_balance AS
 SELECT * FROM bill_balance_as_of(current_date);
