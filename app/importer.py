@@ -47,7 +47,7 @@ from app.changes import (
 from app.db import Database, q
 from app.excel import display_width
 from app.permissions import ADMIN, Actor, require
-from app.queries import resolve_labels
+from app.queries import LABEL_SEPARATOR, resolve_labels
 from app.registers.model import SYSTEM_LABELS, Field, Register
 
 IMPORT_SOURCE = "导入"
@@ -790,6 +790,9 @@ def _resolve_references(db: Database, plan: ImportPlan) -> None:
         if not texts:
             continue
         found = resolve_labels(db, target, sorted(texts))
+        if target.name == reg.name:  # a row may name another row of the same file (返修原单)
+            own = _own_labels(plan)
+            found.update({t: [own[t]] for t in texts if not found.get(t) and t in own})
         prefixed = {}
         for text in texts:
             head, _, rest = text.partition("/")
@@ -817,6 +820,25 @@ def _resolve_references(db: Database, plan: ImportPlan) -> None:
                 c.values[f.name] = candidates[0][0]
             elif isinstance(v, int) or text.isdigit():
                 c.values[f.name] = int(text)  # no row has it as a label: an id
+
+
+def _own_labels(plan: ImportPlan) -> dict[str, tuple[int, str, Any]]:
+    """Labels of the file's own rows that carry their 编号, as resolve_labels gives them.
+
+    Only for registers labelled by their own text columns (an order number); others are
+    left to the database.
+    """
+    reg = plan.register
+    if not reg.display or any(reg.field(col).type == "ref" for col in reg.display):
+        return {}
+    own = {}
+    for c in plan.changes:
+        parts = [c.values.get(col) for col in reg.display]
+        row_id = c.values.get(ID_COLUMN, c.row_id)  # a new row keeps its 编号 in values until saved
+        if isinstance(row_id, int) and all(v not in (None, "") for v in parts):
+            label = LABEL_SEPARATOR.join(str(v) for v in parts)
+            own[label] = (row_id, label, c.values.get(reg.community) if reg.community else None)
+    return own
 
 
 # -- checking and writing -------------------------------------------------------------------

@@ -364,7 +364,7 @@ def materials_for_a_work_order(ctx: SaveContext) -> None:
         number, status, community, reported_at = orders[new["work_order_id"]]
         if new.get("direction") != "出库":
             ctx.problem(i, c, "direction", f"维修领料只能是“出库”（报修单 {number}）")
-        elif status in ("待派工", "已关闭"):
+        elif status in ("待派工", "已关闭") and not ctx.history:  # history: issued before it closed
             ctx.problem(i, c, "work_order_id", f"报修单 {number} {status}，不能领料" +
                         ("：请先派工" if status == "待派工" else ""))
         elif new.get("stock_item_id") in communities and communities[new["stock_item_id"]] != community:
