@@ -1,6 +1,6 @@
 """Bench: v_repair_stats, v_complaint_stats and v_todo in DuckDB against the same rules in pandas.
 
-Prints figures; not a test. Run:  .venv/bin/python bench/service.py [--scale 1.0] [--runs 3] [--keep DIR]
+Prints figures; not a test. Run:  .venv/bin/python bench/operations.py [--scale 1.0] [--runs 3] [--keep DIR]
 
 Data (scale 1.0, issue 6): 100 communities, 1,000,000 work orders (5 % paused once, 80 % of the
 completed visited, 2 % linked reworks), 300,000 complaints (10 % consultations, 10 % handled late,
@@ -197,7 +197,7 @@ def main() -> None:
     args = ap.parse_args()
     from app.db import open_database
 
-    work = args.keep or Path(tempfile.mkdtemp(prefix="wuye-bench-service-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="wuye-bench-operations-"))
     work.mkdir(parents=True, exist_ok=True)
     path = work / "service.duckdb"
     t = time.perf_counter()
