@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from app import registers, views
 from app.changes import write_audit
@@ -485,7 +486,7 @@ def _rendered_rows(cur, query, columns: Sequence[ExportColumn], formats) -> Iter
 def _render_sql(columns: Sequence[ExportColumn], formats, sql: str) -> str:
     """One VARCHAR per row: its cells as sheet XML, row numbers left as ROW_MARK."""
     names = ["c" + str(c) for c in range(len(columns))]
-    cells = [_cell_sql(col, _column_letter(c), fmt.xf_index if fmt else 0, names[c])
+    cells = [_cell_sql(col, xl_col_to_name(c), fmt.xf_index if fmt else 0, names[c])
              for c, (col, fmt) in enumerate(zip(columns, formats))]
     # Columns are taken by position: a view's columns may repeat a name.
     return "SELECT concat(" + ", ".join(cells) + ") FROM (" + sql + ") s(" + ", ".join(names) + ")"
@@ -522,15 +523,6 @@ def _cell_sql(col: ExportColumn, letter: str, style: int, v: str) -> str:
         return "CASE WHEN isfinite(CAST(" + v + " AS DOUBLE)) THEN " + styled + "CAST(" + v \
             + " AS VARCHAR)" + end_value + " END"
     return inline + _xml_text("CAST(" + v + " AS VARCHAR)") + end_inline
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _xlsx_writer(ws, col: ExportColumn, fmt) -> Callable[[int, int, Any], Any]:

@@ -34,6 +34,7 @@ from typing import IO, Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from app import registers
 from app.changes import (
@@ -332,12 +333,8 @@ def map_columns(headers: list[str], reg: Register) -> dict[int, str]:
 
 
 def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """Excel's name of a 0-based column: 0 → A, 26 → AA."""
+    return xl_col_to_name(index)
 
 
 def importable_registers() -> dict[str, str]:

@@ -120,8 +120,7 @@ def open_rectifications(ctx: SaveContext, openings: list[Opening]) -> list[int]:
             "issue": o.issue,
             "responsible_id": o.responsible_id,
             "opened_on": o.opened_on or now.date(),
-            # opened today for a source of days ago: the deadline is never before the opening
-            "deadline": max(o.deadline, o.opened_on or now.date()),
+            "deadline": o.deadline,  # the source's own deadline, even when already past
             "status": "待整改",
             "created_at": now,
             "updated_at": now,

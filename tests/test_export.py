@@ -11,7 +11,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from app import excel, registers
+from app import excel, permissions, registers
 from app.changes import RowChange, apply_changes
 from app.permissions import Actor
 from app.queries import PageRequest
@@ -211,12 +211,14 @@ def samples(db, actor, monkeypatch):
     })
     catalog = registers.catalog()
     monkeypatch.setattr(registers, "catalog", lambda: {**catalog, reg.name: reg})
+    permissions.default_grants.cache_clear()  # the role defaults are worked out from the catalog
     db.migrate()  # creates the table on either backend
     add(db, actor, "export_samples",
         {"title": "物业费", "account_no": "007", "amount": "1234.5", "unit_price": "2.35",
          "ratio": "0.35", "paid_at": "2026-03-05 14:30", "settled": True, "visits": 3},
         {"title": "水费", "amount": "-20", "settled": False})
-    return db
+    yield db
+    permissions.default_grants.cache_clear()
 
 
 def test_money_rate_timestamp_and_boolean_cells(samples, actor, tmp_path):

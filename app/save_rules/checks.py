@@ -89,7 +89,7 @@ def rectification_flow(ctx: SaveContext) -> None:
             _set(c, new, "done_at", None)
             _set(c, new, "verified_at", None)
         opened, deadline = new.get("opened_on"), new.get("deadline")
-        if opened and deadline and deadline < opened:
+        if opened and deadline and deadline < opened and not ctx.history:  # opened late, by a rule
             ctx.problem(i, c, "deadline", f"整改期限早于立项日期 {opened:%Y-%m-%d}")
         if after in ("已整改", "已验证") and new.get("responsible_id") is None:
             ctx.problem(i, c, "responsible_id", "整改须指定责任人")

@@ -97,10 +97,7 @@ WITH items AS (
 )
 SELECT community_id,
        area,
-       what || CASE WHEN ref_table = 'stock_items' THEN ''
-                    WHEN as_of - due_on > 0 THEN '，已逾期 ' || (as_of - due_on) || ' 天'
-                    WHEN as_of - due_on = 0 THEN '，今天到期'
-                    ELSE '，还有 ' || (due_on - as_of) || ' 天' END AS item,
+       what || CASE WHEN ref_table = 'stock_items' THEN '' ELSE due_text(as_of, due_on) END AS item,
        ref_table,
        ref_id,
        due_on,

@@ -112,9 +112,7 @@ WITH items AS (
 )
 SELECT community_id,
        area,
-       what || CASE WHEN CAST(as_of AS DATE) - due_on > 0 THEN '，已逾期 ' || (CAST(as_of AS DATE) - due_on) || ' 天'
-                    WHEN CAST(as_of AS DATE) - due_on = 0 THEN '，今天到期'
-                    ELSE '，还有 ' || (due_on - CAST(as_of AS DATE)) || ' 天' END AS item,
+       what || due_text(as_of, due_on) AS item,
        ref_table,
        ref_id,
        due_on,
