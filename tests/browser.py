@@ -310,12 +310,15 @@ def page(app, chromium):
 
 def open_page(page, app, path: str) -> None:
     """Go to `path`; on the login page, sign in (once per browser context: a cookie) and go again."""
+    login = page.get_by_role("button", name="登录", exact=True)
+    signed_in = page.get_by_test_id("stSidebarNav")  # only a signed-in user has the navigation
     page.goto(app.url + path)
-    wait_app_idle(page)
-    if page.get_by_role("button", name="登录", exact=True).count():
+    login.or_(signed_in).first.wait_for(timeout=60_000)  # the first run may still be on its way
+    if login.is_visible():
         sign_in(page)
         page.goto(app.url + path)
-        wait_app_idle(page)
+        signed_in.wait_for(timeout=60_000)
+    wait_app_idle(page)
 
 
 def sign_in(page, user: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:
