@@ -250,6 +250,7 @@ def test_money_in_csv_keeps_its_two_decimals(samples, actor, tmp_path):
 def test_streams_in_batches_and_never_loads_the_table_into_pandas(estate, actor, tmp_path, monkeypatch):
     monkeypatch.setattr(excel, "BATCH_ROWS", 3)
     monkeypatch.setattr(excel, "SAMPLE_ROWS", 2)
+    monkeypatch.setattr(excel, "CHUNK_ROWS", 3)  # on a DuckDB file: chunks of 3, 1 rows
 
     def no_pandas(*args, **kwargs):
         raise AssertionError("export must stream from a cursor")
@@ -257,7 +258,10 @@ def test_streams_in_batches_and_never_loads_the_table_into_pandas(estate, actor,
     monkeypatch.setattr(estate, "query", no_pandas)
     out = tmp_path / "h.xlsx"
     assert excel.export_register(estate, actor, "households", out) == 4
-    assert len(rows_of(sheet(out))) == 5
+    rows = rows_of(sheet(out))
+    assert len(rows) == 5
+    # the register's order (小区, 房号) across chunks: 阳光花园 0101, 3-2-1201; 翠湖苑 1-1-101, 2-1-202
+    assert [r[3] for r in rows[1:]] == ["0101", "3-2-1201", "1-1-101", "2-1-202"]
 
 
 # -- csv --------------------------------------------------------------------------------
