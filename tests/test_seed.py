@@ -208,7 +208,10 @@ def seed(db, actor):
 """
 
 
-def test_extension_modules_run_in_name_order_after_the_core(db, actor, tmp_path, monkeypatch):
+def test_extension_modules_run_in_name_order_after_the_core(actor, tmp_path, monkeypatch):
+    # the order of the modules does not depend on the backend: one DuckDB file is enough
+    db = open_database(str(tmp_path / "probe.duckdb"))
+    ensure_defaults(db, SEEDER)
     (tmp_path / "demo_zz_probe_b.py").write_text(PROBE.replace("{RESULT}", "{'probe': 2}"))
     (tmp_path / "demo_zz_probe_a.py").write_text(
         PROBE.replace("{RESULT}", "{'probe': 1, 'owners': 0}"))
@@ -224,6 +227,7 @@ def test_extension_modules_run_in_name_order_after_the_core(db, actor, tmp_path,
                                      ("seed.demo_zz_probe_b", households)]
     assert counts["probe"] == 3
     assert counts["owners"] == count(db, "owners")
+    db.close()
 
 
 @pytest.mark.parametrize("n", [10_000])
