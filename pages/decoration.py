@@ -34,8 +34,9 @@ if not communities:
     st.stop()
 community = st.selectbox("小区", list(communities), format_func=communities.get, key="decoration-community")
 staff = estate.staff(db, community)
+notice = st.empty()  # always drawn, so the tabs below keep their place (and the chosen tab) on reruns
 if st.session_state.get("decoration-done"):
-    st.success(st.session_state.pop("decoration-done"))
+    notice.success(st.session_state.pop("decoration-done"))
 
 current, new = st.tabs(["装修中的房屋", "新申请"])
 

@@ -43,8 +43,9 @@ def run(action, *args, **kwargs) -> None:
     st.rerun()
 
 
+notice = st.empty()  # always drawn, so the tabs below keep their place (and the chosen tab) on reruns
 if DONE in st.session_state:
-    st.success(st.session_state.pop(DONE))
+    notice.success(st.session_state.pop(DONE))
 
 catalog = registers.catalog()
 labels = {name: f"{reg.area} / {reg.label}" for area, regs in registers.by_area().items() for reg in regs

@@ -9,6 +9,7 @@ file from the test.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,9 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
@@ -149,6 +152,51 @@ def wait_app_idle(page, timeout: float = 20_000) -> None:
                  && !document.querySelector('[data-stale="true"]')""",
         timeout=timeout,
     )
+
+
+def add_row(page, n: int = 0, attempts: int = 5) -> None:
+    """Click the grid toolbar's "Add row". The toolbar shows only while the mouse is over the
+    grid, and a rerun under load may redraw it between the hover and the click: hover again."""
+    for attempt in range(attempts):
+        grid(page, n).hover()
+        try:
+            page.get_by_role("button", name="Add row").first.click(timeout=4_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            wait_app_idle(page)
+
+
+def choose(page, label: str, option: str, n: int = 0, attempts: int = 3) -> None:
+    """Pick `option` in the (n-th) select box labelled `label` by typing it: a click on a list
+    item that is still being laid out can miss, leaving the list open and the rest of the page
+    aria-hidden."""
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True)).nth(n)
+    for attempt in range(attempts):
+        box.click()
+        page.keyboard.type(option)
+        page.keyboard.press("Enter")
+        wait_app_idle(page)
+        try:
+            expect(box.get_by_role("combobox")).to_have_value(re.compile(re.escape(option)), timeout=5_000)
+            return
+        except AssertionError:
+            page.keyboard.press("Escape")
+            if attempt == attempts - 1:
+                raise
+
+
+def select_tab(page, name: str) -> None:
+    """Make tab `name` the selected one (a rerun may redraw the tabs on their first one)."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    for _ in range(5):
+        tab.wait_for(timeout=60_000)
+        if tab.get_attribute("aria-selected") == "true":
+            return
+        tab.click()
+        wait_app_idle(page)
+    expect(tab).to_have_attribute("aria-selected", "true")
 
 
 def exceptions(page) -> list[str]:
@@ -298,14 +346,29 @@ def chromium():
 
 
 @pytest.fixture
-def page(app, chromium):
+def page(app, chromium, request):
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     context.set_default_timeout(20_000)
     pg = context.new_page()
     try:
         yield pg
     finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            _failure_artifacts(pg, request.node.name)
         context.close()
+
+
+def _failure_artifacts(page, name: str) -> None:
+    """What the browser showed when a test failed: a screenshot in tests/artifacts/ and the
+    page's text on stdout (CI prints it with the failure)."""
+    try:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"failed-{name}.png"), full_page=True)
+        print(f"--- page at failure ({page.url}) ---")
+        print(page.locator("body").inner_text(timeout=5_000)[:3000])
+    except Exception as err:  # the page may be gone; the failure itself is what matters
+        print(f"(no failure artifacts: {err})")
 
 
 def open_page(page, app, path: str) -> None:

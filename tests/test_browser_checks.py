@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
     CHROMIUM,
+    choose,
     column,
     exceptions,
     full_page_screenshot,
@@ -105,13 +106,6 @@ def click_and_wait(page, button: str, message: str) -> None:
     page.get_by_role("button", name=button).click()
     page.get_by_test_id("stAlert").filter(has_text=message).first.wait_for()
     wait_app_idle(page)
-
-
-def choose(page, label: str, option: str) -> None:
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
-    box.click()
-    page.get_by_role("option", name=option).click()
-    page.wait_for_timeout(300)
 
 
 def test_fail_fix_verify_changes_the_todo_list(page, app, estate):

@@ -15,13 +15,16 @@ import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
     CHROMIUM,
     GLIDE_EDITOR,
+    add_row,
     cell,
+    choose,
     column,
     exceptions,
     grid,
     open_page,
     running_app,
     select_cell,
+    select_tab,
     wait_app_idle,
 )
 from playwright.sync_api import expect
@@ -85,15 +88,10 @@ def test_create_register_add_field_enter_row_export(page, app, tmp_path):
     assert exceptions(page) == []
 
     # 2. a field added to it (the register is picked by its label in the 修改列 tab)
-    page.get_by_role("tab", name="修改列").click()
-    picker = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("台账", exact=True)).first
-    picker.click()
-    page.get_by_role("option", name="机房钥匙").first.click()
-    wait_app_idle(page)
+    select_tab(page, "修改列")
+    choose(page, "台账", "机房钥匙")
     for label, text in (("列英文名", "holder"), ("列名称", "保管人")):
-        tab = page.get_by_role("tab", name="修改列")
-        if tab.get_attribute("aria-selected") != "true":  # a rerun may redraw the tabs on the first one
-            tab.click()
+        select_tab(page, "修改列")
         fill(page, label, text)
     page.get_by_role("button", name="新增列").click()
     wait_app_idle(page)
@@ -109,9 +107,8 @@ def test_create_register_add_field_enter_row_export(page, app, tmp_path):
     open_page(page, app, "/plant_keys")
     page.get_by_role("heading", name="机房钥匙").wait_for()
     grid(page).wait_for()
-    wait_app_idle(page)  # a rerun redrawing the grid would take the click meant for its toolbar
-    grid(page).hover()
-    page.get_by_role("button", name="Add row").click()
+    wait_app_idle(page)
+    add_row(page)
     cell(page, 1, 0).wait_for(state="attached", timeout=5_000)  # the empty grid's first row
     key_col, holder_col = column(page, "钥匙编号"), column(page, "保管人")
     assert holder_col == key_col + 1

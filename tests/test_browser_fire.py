@@ -23,6 +23,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
     CHROMIUM,
     GLIDE_EDITOR,
     ROW_HEIGHT,
+    add_row,
     cell,
     cell_text,
     column,
@@ -227,8 +228,7 @@ def test_fire_check_in_grid_clears_todo_and_moves_equipment(page, app, seeded):
     wait_grid(page)
     equip, on, kind, result, findings = (
         column(page, c) for c in ("消防器材", "日期", "类别", "结果", "情况说明"))
-    grid(page).hover()
-    page.get_by_role("button", name="Add row").click()
+    add_row(page)
     new = new_row(page)
 
     assert [on, kind, result, findings] == [equip + 1, equip + 2, equip + 3, equip + 4]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
     CHROMIUM,
+    choose,
     exceptions,
     full_page_screenshot,
     open_page,
@@ -69,15 +70,6 @@ def visit(page, app, path: str) -> None:
 def metric(page, label: str) -> str:
     box = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
     return box.get_by_test_id("stMetricValue").inner_text().strip()
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick an option of a select box by typing part of it."""
-    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
-    box.click()
-    page.keyboard.type(option)
-    page.get_by_role("option").filter(has_text=option).first.click()
-    wait_app_idle(page)
 
 
 def click_and_wait(page, button: str, message: str) -> None:

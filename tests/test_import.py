@@ -522,12 +522,12 @@ def test_import_page_lists_problems_and_keeps_the_button_disabled(app_db):
 def test_browser_imports_a_workbook_through_the_wizard(tmp_path):
     from browser import (
         CHROMIUM,
+        choose,
         exceptions,
         full_page_screenshot,
         launch_chromium,
         open_page,
         start_app,
-        wait_app_idle,
     )
     from playwright.sync_api import sync_playwright
 
@@ -548,9 +548,7 @@ def test_browser_imports_a_workbook_through_the_wizard(tmp_path):
             page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
             page.set_default_timeout(30_000)
             open_page(page, server, "/import")
-            page.get_by_test_id("stSelectbox").first.click()
-            page.get_by_role("option", name="小区与房屋 / 房屋档案").click()
-            wait_app_idle(page)
+            choose(page, "导入到哪个台账", "小区与房屋 / 房屋档案")
             page.locator('input[type="file"]').set_input_files(str(workbook))
             page.get_by_text("校验通过：2 行都可以导入").wait_for()
             assert exceptions(page) == []
