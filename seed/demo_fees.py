@@ -1,4 +1,4 @@
-"""Demo data for 收费管理: 12 months of fee standards, bills, receipts and payments.
+"""Demo data for 收费管理: 24 months of fee standards, bills, receipts and payments.
 
 Runs after the core demo and reads households and staff from the database. Bills come from the
 real bill run (`app.billing.generate_bills`); receipts carry their numbers the way migrated
@@ -27,7 +27,7 @@ from app.permissions import Actor
 SEED = 20260505
 AS_OF = date(2026, 9, 30)
 PERIODS = [f"{y}-{m:02d}" for y, m in
-           [((2025 * 12 + 9 + k) // 12, (9 + k) % 12 + 1) for k in range(12)]]  # 2025-10 … 2026-09
+           [((2024 * 12 + 9 + k) // 12, (9 + k) % 12 + 1) for k in range(24)]]  # 2024-10 … 2026-09
 HABITS = (("准时", "拖延", "攒着交", "长期欠费"), (72, 17, 6, 5))
 RESIDENTIAL_PRICE = {"阳光花园": "1.2000", "翠湖苑": "2.3000"}
 # monthly spending per household (元) by category, for the budget and the entries
@@ -103,7 +103,8 @@ def seed(db: Database, actor: Actor) -> dict[str, int]:
         households = [r[0] for r in db.rows(
             "SELECT id FROM households WHERE community_id = ? AND deleted_at IS NULL ORDER BY id", [c])]
         habit = {h: rng.choices(*HABITS)[0] for h in households}
-        stops = {h: rng.randrange(0, 9) for h in households if habit[h] == "长期欠费"}
+        # long-term arrears: paid for a while, then stopped (8 to 20 months owed)
+        stops = {h: rng.randrange(4, 17) for h in households if habit[h] == "长期欠费"}
         bills = db.rows(
             "SELECT b.id, b.household_id, b.period, b.amount, b.due_date FROM bills b "
             "JOIN households h ON h.id = b.household_id WHERE h.community_id = ? ORDER BY b.id", [c])
@@ -158,7 +159,7 @@ def seed(db: Database, actor: Actor) -> dict[str, int]:
 
 def _finance(db: Database, actor: Actor, rng: random.Random, c: int, households: int,
              counts: dict[str, int]) -> None:
-    """The 2026 budget (approved by the owners' committee) and a year of monthly entries."""
+    """The 2026 budget (approved by the owners' committee) and the monthly entries of every period."""
     income = dict(db.rows(
         "SELECT strftime(paid_at, '%Y-%m'), sum(total) FROM receipts WHERE community_id = ? "
         "AND deleted_at IS NULL AND NOT coalesce(voided, false) GROUP BY 1", [c]))

@@ -58,18 +58,21 @@ cal AS (
                 + 60 + 3 * (SELECT coalesce(max(greatest(handle_days, feedback_days)), 0) FROM params)
          FROM received))
 ),
+workdays AS (  -- working days are numbered 1, 2, 3 … without gaps: the N-th after d is one equi-join
+    SELECT day, workday_no FROM cal WHERE working
+),
 dated AS (
     SELECT r.*,
            p.handle_days,
            p.feedback_days,
-           coalesce(r.deadline, (SELECT min(d.day) FROM cal d
-                                 WHERE d.working AND d.workday_no = cr.workday_no + p.handle_days)) AS due,
-           (SELECT min(d.day) FROM cal d
-            WHERE d.working AND d.workday_no = ch.workday_no + p.feedback_days) AS feedback_due
+           coalesce(r.deadline, wh.day) AS due,
+           wf.day AS feedback_due
     FROM received r
     JOIN params p ON p.community_id = r.community_id
     LEFT JOIN cal cr ON cr.day = CAST(r.received_at AS DATE)
     LEFT JOIN cal ch ON ch.day = CAST(r.handled AS DATE)
+    LEFT JOIN workdays wh ON wh.workday_no = cr.workday_no + p.handle_days
+    LEFT JOIN workdays wf ON wf.workday_no = ch.workday_no + p.feedback_days
 )
 SELECT id AS complaint_id,
        community_id,
