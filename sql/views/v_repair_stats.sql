@@ -39,15 +39,19 @@ cut AS (
                           ELSE CAST(CAST(as_of AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY END
                 ELSE CAST(as_of AS TIMESTAMP) END AS cutoff
 ),
-visits AS (
+window_days AS (
+    SELECT id AS community_id,
+           CAST(setting_int('repair.rework_window_days', id) AS INTEGER) AS days
+    FROM communities
+),
+visits AS (  -- counted for completed orders only (see judged)
     SELECT v.work_order_id,
            count(*) AS visits,
            sum(v.satisfaction) AS score_sum,
            count(v.satisfaction) AS scores,
            bool_or(coalesce(v.needs_rework, false)) AS needs_rework
-    FROM work_order_visits v
-    JOIN sla s ON s.work_order_id = v.work_order_id, cut
-    WHERE v.deleted_at IS NULL AND s.completed_at IS NOT NULL AND v.visited_at <= cut.cutoff
+    FROM work_order_visits v, cut
+    WHERE v.deleted_at IS NULL AND v.visited_at <= cut.cutoff
     GROUP BY v.work_order_id
 ),
 linked AS (
@@ -56,12 +60,12 @@ linked AS (
 repeated AS (  -- the same household and category reported again within the window after completion
     SELECT DISTINCT s.work_order_id
     FROM sla s
+    JOIN window_days w ON w.community_id = s.community_id
     JOIN sla n ON n.household_id = s.household_id AND n.category = s.category
                   AND n.work_order_id <> s.work_order_id
     WHERE s.completed_at IS NOT NULL
       AND n.reported_at > s.completed_at
-      AND n.reported_at <= s.completed_at
-          + to_days(CAST(setting_int('repair.rework_window_days', s.community_id) AS INTEGER))
+      AND n.reported_at <= s.completed_at + to_days(w.days)
 ),
 judged AS (
     SELECT s.community_id,
@@ -78,9 +82,9 @@ judged AS (
            s.completed_at IS NOT NULL
                AND (l.work_order_id IS NOT NULL OR coalesce(v.needs_rework, false)
                     OR r.work_order_id IS NOT NULL) AS reworked,
-           s.completed_at IS NOT NULL AND v.visits > 0 AS visited,
-           v.score_sum,
-           v.scores,
+           s.completed_at IS NOT NULL AND coalesce(v.visits, 0) > 0 AS visited,
+           CASE WHEN s.completed_at IS NOT NULL THEN v.score_sum END AS score_sum,
+           CASE WHEN s.completed_at IS NOT NULL THEN v.scores END AS scores,
            s.labor_hours,
            s.charge,
            s.material_cost

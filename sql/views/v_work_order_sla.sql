@@ -90,11 +90,11 @@ materials AS (  -- 维修领料: the order's 出库 movements, one money line ea
 ),
 repeats AS (  -- orders whose household and category was completed within the window before
     SELECT DISTINCT o.id AS work_order_id
-    FROM orders o
-    JOIN params pr ON pr.community_id = o.community_id
+    FROM (SELECT o.id, o.household_id, o.category, o.reported_at,
+                 o.reported_at - to_days(CAST(pr.window_days AS INTEGER)) AS window_start
+          FROM orders o JOIN params pr ON pr.community_id = o.community_id) o
     JOIN orders e ON e.household_id = o.household_id AND e.category = o.category AND e.id <> o.id
-    WHERE e.completed < o.reported_at
-      AND e.completed >= o.reported_at - to_days(CAST(pr.window_days AS INTEGER))
+    WHERE e.completed < o.reported_at AND e.completed >= o.window_start
 ),
 timed AS (
     SELECT o.id AS work_order_id,
