@@ -145,6 +145,28 @@ def test_worker_passes_are_numbered_and_need_an_approved_decoration(db, actor, e
     assert list(zip(passes["name"], passes["pass_valid"])) == [("赵师傅", True), ("钱师傅", False)]
 
 
+def test_expired_passes_not_handed_back_are_in_the_todo_list(db, actor, estate_ids):
+    did = approved_decoration(db, actor, estate_ids)
+    decoration.issue_pass(db, actor, did, "赵师傅", date(2026, 11, 30), issued_on=date(2026, 9, 5))  # valid
+    decoration.issue_pass(db, actor, did, "钱师傅", date(2026, 11, 25), issued_on=date(2026, 9, 5))  # valid today
+    late = decoration.issue_pass(db, actor, did, "孙师傅", date(2026, 11, 20), issued_on=date(2026, 9, 5))
+    back = decoration.issue_pass(db, actor, did, "李师傅", date(2026, 11, 10), issued_on=date(2026, 9, 5),
+                                 returned_on=date(2026, 11, 10))
+    assert back == f"ZX-{did}-04"
+
+    def listed():
+        return db.rows("SELECT item, due_on, days_overdue, severity FROM todo_estate_as_of(?) "
+                       "WHERE ref_table = 'decoration_workers'", [AS_OF])
+    # approved, not started: 中; valid until 11-20, as_of 11-25 -> 5 days
+    assert listed() == [(f"装修出入证过期未交回：3-2-1201 孙师傅（{late}），已逾期 5 天", date(2026, 11, 20), 5, "中")]
+    decoration.move(db, actor, did, "施工中")
+    assert [r[3] for r in listed()] == ["高"]  # works going on: someone may enter on it
+    wid = db.scalar("SELECT id FROM decoration_workers WHERE pass_no = ?", [late])
+    apply_changes(db, actor, "decoration_workers", [RowChange("update", row_id=wid,
+                                                              values={"returned_on": date(2026, 11, 24)})])
+    assert listed() == []
+
+
 # -- v_decoration_deposit -----------------------------------------------------------------------
 def test_deposit_refund_is_received_less_penalties(db, actor, estate_ids):
     did = approved_decoration(db, actor, estate_ids)

@@ -9,7 +9,9 @@
 --       v_parking_lease_expiring); vacant units due for a check (中 when overdue, 低 due today,
 --       v_vacant_check_due); communities due for a fire drill (高 when overdue, 中 due today,
 --       v_drill_due); emergency plans in force with review_due_on <= as_of (中); incidents not
---       resolved (高); vacant-unit keys lent before as_of and not returned (中).
+--       resolved (高); vacant-unit keys lent before as_of and not returned (中); decoration worker
+--       passes past valid_until and not handed back (高 while the works are 施工中: someone may be
+--       entering on an expired pass; else 中).
 --       due_on: the date behind the row's state; days_overdue = as_of − due_on.
 --       Point in time: todo_estate_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(一) 入住管理; 三(九) 消防; 三(十) 装修管理; 三(十一) 停车场管理; 应急管理阶段
@@ -109,6 +111,17 @@ WITH items AS (
     JOIN households h ON h.id = k.household_id
     WHERE k.deleted_at IS NULL AND CAST(k.borrowed_at AS DATE) < CAST(as_of AS DATE)
       AND (k.returned_at IS NULL OR CAST(k.returned_at AS DATE) > CAST(as_of AS DATE))
+
+    UNION ALL
+    SELECT h.community_id, '装修与停车',
+           '装修出入证过期未交回：' || h.code || ' ' || w.name || coalesce('（' || w.pass_no || '）', ''),
+           'decoration_workers', w.id, w.valid_until,
+           CASE WHEN d.status = '施工中' THEN '高' ELSE '中' END
+    FROM decoration_workers w
+    JOIN decorations d ON d.id = w.decoration_id AND d.deleted_at IS NULL
+    JOIN households h ON h.id = d.household_id
+    WHERE w.deleted_at IS NULL AND w.valid_until < CAST(as_of AS DATE)
+      AND (w.returned_on IS NULL OR w.returned_on > CAST(as_of AS DATE))
 )
 SELECT community_id,
        area,
