@@ -112,6 +112,35 @@ def test_status_does_not_go_back_except_from_acceptance_to_works(db, actor, esta
     decoration.move(db, actor, did, "施工中")  # acceptance failed: back to work
 
 
+def test_works_make_the_household_under_decoration_until_acceptance(db, actor, estate_ids):
+    def status(key):
+        return db.scalar("SELECT status FROM households WHERE id = ?", [estate_ids[key]])
+
+    let = approved_decoration(db, actor, estate_ids, household="other")  # 出租 before the works
+    assert status("other") == "出租"  # approval alone changes nothing
+    decoration.move(db, actor, let, "施工中")
+    assert status("other") == "装修中"
+    decoration.move(db, actor, let, "待验收")
+    decoration.move(db, actor, let, "施工中")  # acceptance failed: still under works
+    assert status("other") == "装修中"
+    decoration.move(db, actor, let, "待验收")
+    decoration.accept(db, actor, let, estate_ids["engineer"], date(2026, 11, 12))
+    assert status("other") == "出租"  # what it was when the works started
+    assert db.rows("SELECT old_values, new_values, note FROM audit_log WHERE register = 'households' "
+                   "AND row_id = ? AND action = '修改' ORDER BY id", [estate_ids["other"]]) == [
+        ('{"status": "出租"}', '{"status": "装修中"}', "装修开工自动更新"),
+        ('{"status": "装修中"}', '{"status": "出租"}', "装修验收自动更新"),
+    ]
+
+    # set to 装修中 by hand (no audit row of a start): back to 已入住 if someone moved in, else 空置
+    home = estate_ids["home"]
+    apply_changes(db, actor, "households", [RowChange("update", row_id=home, values={"status": "装修中"})])
+    own = approved_decoration(db, actor, estate_ids)
+    decoration.move(db, actor, own, "施工中")
+    decoration.accept(db, actor, own, estate_ids["engineer"], date(2026, 11, 12))
+    assert status("home") == "空置"  # 3-2-1201 has no move-in date
+
+
 def test_acceptance_and_refund_wait_for_open_violations(db, actor, estate_ids):
     did = approved_decoration(db, actor, estate_ids)
     check = decoration.record_check(db, actor, did, date(2026, 10, 8), violation_kind="违规时间施工",

@@ -2,7 +2,8 @@
 
 - decorations: documents complete before approval (建设部令第110号), one active decoration per
   household, the workflow only moves forward (except 待验收 -> 施工中), no acceptance or refund
-  while a violation is open.
+  while a violation is open; works starting make the household 装修中 and acceptance gives its
+  status back (side effects, audited).
 - deposits: a 装修保证金 belongs to a decoration of the same household; refunding it deducts the
   decoration's penalties, and once all its deposits are refunded the decoration becomes
   已退保证金 (side effect in the same transaction, audited).
@@ -15,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from datetime import date, datetime
@@ -112,6 +114,55 @@ def decoration_workflow(ctx: SaveContext) -> None:
             elif unrefunded.get(did):
                 ctx.problem(i, c, "status",
                             "保证金尚未退还：请在装修办理页面办理退还（或在押金与保证金台账填写退还日期）")
+
+
+@save_rule("decorations")
+def household_under_works(ctx: SaveContext) -> None:
+    """Works starting (施工中) mark the household 装修中; acceptance (已验收) gives it back the status
+    it had when the works started (from that side effect's audit row; else 已入住 if someone moved
+    in, 空置 if not). Audited side effects in the same transaction; not for history imports."""
+    if ctx.problems or ctx.history:
+        return
+    starting, ending = {}, {}
+    for _, _, new, old in _live(ctx):
+        before, after = (old or {}).get("status"), new.get("status")
+        if after == "施工中" and before not in ("施工中", "待验收"):
+            starting[new["household_id"]] = True
+        elif after == "已验收" and before in ("施工中", "待验收"):
+            ending[new["household_id"]] = True
+    if not starting and not ending:
+        return
+    ids = sorted({*starting, *ending})
+    placeholders, params = in_list(ids)
+    current = {r[0]: r[1:] for r in ctx.cur.execute(
+        "SELECT id, status, move_in_date FROM households WHERE id IN " + placeholders, params).fetchall()}
+    moves = {h: "装修中" for h in starting if current.get(h, (None,))[0] != "装修中"}
+    for h in ending:
+        if current.get(h, (None,))[0] == "装修中":
+            moves[h] = _status_before_works(ctx, h) or ("已入住" if current[h][1] else "空置")
+    if not moves:
+        return
+    reg = registers.get("households")
+    require(ctx.actor, reg.name, "edit", reg.label)
+    now = ctx.db.now()
+    for h, status in moves.items():
+        ctx.cur.execute("UPDATE households SET status = ?, updated_at = ?, row_version = row_version + 1 "
+                        "WHERE id = ?", [status, now, h])
+    for h, status in moves.items():
+        write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
+                    [(h, "修改", row_json(reg, {"status": current[h][0]}), row_json(reg, {"status": status}))],
+                    now, WORKS_STARTED if status == "装修中" else "装修验收自动更新")
+
+
+WORKS_STARTED = "装修开工自动更新"
+
+
+def _status_before_works(ctx: SaveContext, household_id: int) -> str | None:
+    found = ctx.cur.execute(
+        "SELECT old_values FROM audit_log WHERE register = 'households' AND row_id = ? AND note = ? "
+        "ORDER BY id DESC LIMIT 1", [household_id, WORKS_STARTED]).fetchone()
+    status = json.loads(found[0]).get("status") if found and found[0] else None
+    return status if status in registers.get("households").field("status").values else None
 
 
 def _one_active_per_household(ctx: SaveContext) -> None:
