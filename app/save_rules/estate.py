@@ -116,6 +116,9 @@ def decoration_workflow(ctx: SaveContext) -> None:
                             "保证金尚未退还：请在装修办理页面办理退还（或在押金与保证金台账填写退还日期）")
 
 
+WORKS_STARTED, WORKS_ACCEPTED = "装修开工自动更新", "装修验收自动更新"  # audit notes of the side effects
+
+
 @save_rule("decorations")
 def household_under_works(ctx: SaveContext) -> None:
     """Works starting (施工中) mark the household 装修中; acceptance (已验收) gives it back the status
@@ -123,38 +126,34 @@ def household_under_works(ctx: SaveContext) -> None:
     in, 空置 if not). Audited side effects in the same transaction; not for history imports."""
     if ctx.problems or ctx.history:
         return
-    starting, ending = {}, {}
+    starting, ending = set(), set()
     for _, _, new, old in _live(ctx):
         before, after = (old or {}).get("status"), new.get("status")
         if after == "施工中" and before not in ("施工中", "待验收"):
-            starting[new["household_id"]] = True
+            starting.add(new["household_id"])
         elif after == "已验收" and before in ("施工中", "待验收"):
-            ending[new["household_id"]] = True
+            ending.add(new["household_id"])
     if not starting and not ending:
         return
-    ids = sorted({*starting, *ending})
-    placeholders, params = in_list(ids)
+    placeholders, params = in_list(sorted(starting | ending))
     current = {r[0]: r[1:] for r in ctx.cur.execute(
         "SELECT id, status, move_in_date FROM households WHERE id IN " + placeholders, params).fetchall()}
     moves = {h: "装修中" for h in starting if current.get(h, (None,))[0] != "装修中"}
-    for h in ending:
-        if current.get(h, (None,))[0] == "装修中":
-            moves[h] = _status_before_works(ctx, h) or ("已入住" if current[h][1] else "空置")
+    moves |= {h: _status_before_works(ctx, h) or ("已入住" if current[h][1] else "空置")
+              for h in ending if current.get(h, (None,))[0] == "装修中"}
     if not moves:
         return
     reg = registers.get("households")
     require(ctx.actor, reg.name, "edit", reg.label)
     now = ctx.db.now()
+    audit: dict[str, list[tuple]] = defaultdict(list)
     for h, status in moves.items():
         ctx.cur.execute("UPDATE households SET status = ?, updated_at = ?, row_version = row_version + 1 "
                         "WHERE id = ?", [status, now, h])
-    for h, status in moves.items():
-        write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
-                    [(h, "修改", row_json(reg, {"status": current[h][0]}), row_json(reg, {"status": status}))],
-                    now, WORKS_STARTED if status == "装修中" else "装修验收自动更新")
-
-
-WORKS_STARTED = "装修开工自动更新"
+        audit[WORKS_STARTED if status == "装修中" else WORKS_ACCEPTED].append(
+            (h, "修改", row_json(reg, {"status": current[h][0]}), row_json(reg, {"status": status})))
+    for note, entries in audit.items():
+        write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id, entries, now, note)
 
 
 def _status_before_works(ctx: SaveContext, household_id: int) -> str | None:
