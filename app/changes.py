@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from app import registers
+from app import bill_totals, registers
 from app.db import Database, in_list, q
 from app.permissions import Actor, require, require_admin
 from app.queries import resolve_labels
@@ -578,7 +578,10 @@ def _write(db: Database, cur, actor: Actor, reg: Register, rows, result: SaveRes
 
 def write_audit(db: Database, cur, actor: Actor, register: str, change_id: str,
                 entries: list[tuple], at: datetime | None = None, note: str | None = None) -> None:
-    """Append audit rows (row_id, action, old JSON, new JSON) inside the caller's transaction."""
+    """Append audit rows (row_id, action, old JSON, new JSON) inside the caller's transaction.
+
+    Every write of a register row passes here, so the totals kept per bill are refreshed here too.
+    """
     if not entries:
         return
     at = at or db.now()
@@ -606,3 +609,4 @@ def write_audit(db: Database, cur, actor: Actor, register: str, change_id: str,
         )
     finally:
         cur.unregister("incoming_audit")
+    bill_totals.follow(cur, register, entries)  # derived totals move with the ledger rows they sum

@@ -274,6 +274,10 @@ class Database:
             applied = self._migrate_postgres()
         else:
             applied = self._migrate_duckdb()
+        if "050_bill_totals" in applied:  # a database from before the totals were kept
+            from app import bill_totals
+
+            bill_totals.rebuild(self)
         self._apply_timezone()
         if views:
             self.create_views()

@@ -123,3 +123,39 @@ def test_serve_starts_the_app(db_file):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_bills_generate_then_check_and_rebuild_the_kept_totals(db_file):
+    from app.changes import RowChange, apply_changes
+    from app.db import open_database
+    from app.permissions import Actor
+
+    db = open_database(str(db_file))
+    actor = Actor("王会计", role="管理员")
+
+    def add(register, **values):
+        return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
+
+    c = add("communities", name="阳光花园")
+    add("households", community_id=c, code="1-1-101", area="100.00", status="已入住")
+    add("fee_items", community_id=c, name="物业费", method="按面积", unit_price="3.0000", status="已审批",
+        effective_from="2026-01-01")
+    db.close()
+
+    missing = wuye("bills", "generate", db=db_file)
+    assert missing.returncode == 2 and "--period" in missing.stderr
+    preview = wuye("bills", "generate", "--period", "2026-07", "--dry-run", db=db_file)
+    assert preview.returncode == 0 and "将新增 1 张账单，合计 300.00 元" in preview.stdout  # 100 m² × 3.00
+    assert "没有写入" in preview.stdout
+    done = wuye("bills", "generate", "--period", "2026-07", db=db_file)
+    assert done.returncode == 0 and "已出账 1 张" in done.stdout
+    assert wuye("bills", "check", db=db_file).returncode == 0
+
+    db = open_database(str(db_file))
+    with db.transaction() as cur:  # a hand edit of the file behind the app's back
+        cur.execute("UPDATE bill_totals SET paid = 50")
+    db.close()
+    check = wuye("bills", "check", db=db_file)
+    assert check.returncode == 1 and "1 行账单累计" in check.stderr
+    rebuilt = wuye("bills", "rebuild", db=db_file)
+    assert rebuilt.returncode == 0 and "已重算 1 张账单" in rebuilt.stdout and "一致" in rebuilt.stdout

@@ -24,9 +24,10 @@
 -- label late_fee: 滞纳金(元)
 -- label total_due: 合计应缴(元)
 CREATE OR REPLACE MACRO arrears_of(as_of, household) AS TABLE
--- Set-based: one pass over v_bill_balance; a bill with no payment, refund or reduction counted
+-- Set-based: one pass over the bills' totals at as_of (bill_totals_of); a bill with no payment, refund or reduction counted
 -- (almost every overdue bill) accrues on its whole amount, amount × days × rate, with no join to
 -- payments; only the few bills with such moves are looked up in payments and adjustments.
+-- Day counts are INTEGER in the products: a BIGINT makes DuckDB multiply DECIMALs at 128 bits.
 WITH params AS (
     SELECT id AS community_id,
            CAST(coalesce(setting_num('fee.late_fee_rate_per_day', id), 0) AS DECIMAL(10,6)) AS rate,
@@ -34,20 +35,19 @@ WITH params AS (
     FROM communities
 ),
 overdue AS (
-    SELECT bb.bill_id,
-           bb.community_id,
-           bb.household_id,
-           bb.household_code,
-           bb.amount,
-           bb.due_date,
-           bb.outstanding,
-           bb.late_fee_waived,
-           bb.paid <> 0 OR bb.reduced <> 0 OR bb.refunded <> 0 AS moved,
-           bb.due_date + CAST(pr.grace_days AS INTEGER) + 1 AS accrues_from,
+    SELECT t.bill_id,
+           t.community_id,
+           t.household_id,
+           t.amount,
+           t.due_date,
+           (t.amount - t.reduced) - (t.paid - t.refunded) AS outstanding,
+           t.late_fee_waived,
+           t.paid <> 0 OR t.reduced <> 0 OR t.refunded <> 0 AS moved,
+           t.due_date + CAST(pr.grace_days AS INTEGER) + 1 AS accrues_from,
            pr.rate
-    FROM bill_balance_of(as_of, household) bb
-    JOIN params pr ON pr.community_id = bb.community_id
-    WHERE bb.due_date < as_of AND bb.outstanding > 0
+    FROM bill_totals_of(as_of, household) t
+    JOIN params pr ON pr.community_id = t.community_id
+    WHERE t.due_date < as_of AND (t.amount - t.reduced) - (t.paid - t.refunded) > 0
 ),
 moved AS (
     SELECT bill_id, amount, accrues_from, rate FROM overdue WHERE moved AND accrues_from <= as_of
@@ -88,7 +88,7 @@ stretches AS (
 ),
 moved_late_fee AS (
     SELECT s.bill_id,
-           round(sum(greatest(s.balance, 0) * s.days * o.rate), 2) AS late_fee
+           round(sum(greatest(s.balance, 0) * CAST(s.days AS INTEGER) * o.rate), 2) AS late_fee
     FROM stretches s
     JOIN moved o ON o.bill_id = s.bill_id
     GROUP BY s.bill_id
@@ -96,27 +96,36 @@ moved_late_fee AS (
 bill_late_fee AS (
     SELECT o.household_id,
            o.community_id,
-           o.household_code,
            o.outstanding,
            o.due_date,
            o.late_fee_waived,
            CASE WHEN NOT o.moved
-                THEN round(o.amount * greatest(as_of - o.accrues_from + 1, 0) * o.rate, 2)
+                THEN round(o.amount * CAST(greatest(as_of - o.accrues_from + 1, 0) AS INTEGER) * o.rate, 2)
                 ELSE coalesce(f.late_fee, 0) END AS late_fee
     FROM overdue o
     LEFT JOIN moved_late_fee f ON f.bill_id = o.bill_id
+),
+per_household AS (
+    SELECT household_id,
+           community_id,
+           count(*) AS bills,
+           sum(outstanding) AS outstanding,
+           min(due_date) AS oldest_due_date,
+           greatest(sum(late_fee) - sum(late_fee_waived), 0) AS late_fee
+    FROM bill_late_fee
+    GROUP BY household_id, community_id
 )
-SELECT household_id,
-       community_id,
-       household_code,
-       count(*) AS bills,
-       sum(outstanding) AS outstanding,
-       min(due_date) AS oldest_due_date,
-       as_of - min(due_date) AS days_overdue,
-       greatest(sum(late_fee) - sum(late_fee_waived), 0) AS late_fee,
-       sum(outstanding) + greatest(sum(late_fee) - sum(late_fee_waived), 0) AS total_due
-FROM bill_late_fee
-GROUP BY household_id, community_id, household_code;
+SELECT a.household_id,
+       a.community_id,
+       h.code AS household_code,
+       a.bills,
+       a.outstanding,
+       a.oldest_due_date,
+       as_of - a.oldest_due_date AS days_overdue,
+       a.late_fee,
+       a.outstanding + a.late_fee AS total_due
+FROM per_household a
+JOIN households h ON h.id = a.household_id;
 
 CREATE OR REPLACE MACRO arrears_as_of(as_of) AS TABLE
 SELECT * FROM arrears_of(as_of, NULL);

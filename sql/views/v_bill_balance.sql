@@ -7,6 +7,9 @@
 --       the end of as_of (and receipts voided by then); this view is it at current_date.
 --       One household: bill_balance_of(as_of, household_id) reads only that household's bills,
 --       payments and adjustments (the cashier, statements and the household page); NULL: all.
+--       Totals: bill_totals_of(as_of, household) gives each bill's reduced, paid, refunded and
+--       late_fee_waived at as_of: the totals kept in bill_totals by the save path (every move up
+--       to now, see app/bill_totals.py) less the payments, voids and adjustments dated after as_of.
 -- source: 三(二) 收费管理; 一 5 财务制度
 -- parameters: none
 -- label bill_id: 账单编号
@@ -27,79 +30,101 @@
 -- label late_fee_waived: 滞纳金减免(元)
 -- label last_paid_at: 最近收款时间
 -- label status: 缴费状态
-CREATE OR REPLACE MACRO bill_balance_of(as_of, household) AS TABLE
-WITH adjusted AS (
-    SELECT bill_id,
-           coalesce(sum(amount) FILTER (WHERE kind IN ('减免', '折扣')), 0) AS reduced,
-           coalesce(sum(amount) FILTER (WHERE kind = '退款'), 0) AS refunded,
-           coalesce(sum(amount) FILTER (WHERE kind = '滞纳金减免'), 0) AS late_fee_waived
-    FROM bill_adjustments
-    WHERE deleted_at IS NULL AND adjusted_at < as_of + 1
-      AND (household IS NULL OR bill_id IN (SELECT id FROM bills WHERE household_id = household))
-    GROUP BY bill_id
+CREATE OR REPLACE MACRO bill_totals_of(as_of, household) AS TABLE
+-- The kept totals count every move up to now; what happened after as_of is taken back out
+-- (at today: nothing, and the dated scans below skip their tables' blocks by min/max).
+WITH voided AS (
+    SELECT id, voided_at FROM receipts WHERE voided
 ),
-voided AS (
-    -- receipts voided by the end of as_of (a void without a time counts from the payment on):
-    -- few rows, so payments are matched against them (a small hash table), not against all receipts
-    SELECT id FROM receipts WHERE voided AND (voided_at IS NULL OR voided_at < as_of + 1)
+of_household AS (
+    SELECT bill_id FROM bill_totals WHERE household_id = household
 ),
-paid AS (
-    SELECT p.bill_id,
-           sum(p.amount) AS paid,
-           max(p.paid_at) AS last_paid_at
+moves_after AS (
+    -- a payment after as_of that still counts today: not yet paid on as_of
+    SELECT p.bill_id, -p.amount AS paid, 0 AS reduced, 0 AS refunded, 0 AS late_fee_waived
     FROM payments p
     LEFT JOIN voided v ON v.id = p.receipt_id
-    WHERE p.deleted_at IS NULL
-      AND p.paid_at < as_of + 1
-      AND v.id IS NULL
-      AND (household IS NULL OR p.bill_id IN (SELECT id FROM bills WHERE household_id = household))
-    GROUP BY p.bill_id
+    WHERE p.deleted_at IS NULL AND p.paid_at >= as_of + 1 AND v.id IS NULL
+      AND (household IS NULL OR p.bill_id IN (SELECT bill_id FROM of_household))
+    UNION ALL
+    -- a receipt voided after as_of: on as_of its payments still counted
+    SELECT p.bill_id, p.amount, 0, 0, 0
+    FROM payments p
+    JOIN voided v ON v.id = p.receipt_id AND v.voided_at >= as_of + 1
+    WHERE p.deleted_at IS NULL AND p.paid_at < as_of + 1
+      AND (household IS NULL OR p.bill_id IN (SELECT bill_id FROM of_household))
+    UNION ALL
+    SELECT bill_id,
+           0,
+           -CASE WHEN kind IN ('减免', '折扣') THEN amount ELSE 0 END,
+           -CASE WHEN kind = '退款' THEN amount ELSE 0 END,
+           -CASE WHEN kind = '滞纳金减免' THEN amount ELSE 0 END
+    FROM bill_adjustments
+    WHERE deleted_at IS NULL AND adjusted_at >= as_of + 1
+      AND (household IS NULL OR bill_id IN (SELECT bill_id FROM of_household))
 ),
-balance AS (
-    SELECT b.id AS bill_id,
-           h.community_id,
-           b.household_id,
-           h.code AS household_code,
-           b.fee_item_id,
-           f.name AS fee_item,
-           b.period,
-           b.amount,
-           b.due_date,
-           coalesce(a.reduced, 0) AS reduced,
-           coalesce(p.paid, 0) AS paid,
-           coalesce(a.refunded, 0) AS refunded,
-           b.amount - coalesce(a.reduced, 0) AS due_net,
-           coalesce(p.paid, 0) - coalesce(a.refunded, 0) AS paid_net,
-           coalesce(a.late_fee_waived, 0) AS late_fee_waived,
-           p.last_paid_at
-    FROM bills b
-    JOIN households h ON h.id = b.household_id
-    LEFT JOIN fee_items f ON f.id = b.fee_item_id
-    LEFT JOIN adjusted a ON a.bill_id = b.id
-    LEFT JOIN paid p ON p.bill_id = b.id
-    WHERE b.deleted_at IS NULL AND (household IS NULL OR b.household_id = household)
+later AS (
+    -- DECIMAL(14,2) like the kept totals: the sums over every bill below stay 64-bit integers
+    SELECT bill_id,
+           CAST(sum(paid) AS DECIMAL(14,2)) AS paid,
+           CAST(sum(reduced) AS DECIMAL(14,2)) AS reduced,
+           CAST(sum(refunded) AS DECIMAL(14,2)) AS refunded,
+           CAST(sum(late_fee_waived) AS DECIMAL(14,2)) AS late_fee_waived,
+           bool_or(paid <> 0) AS payments_moved
+    FROM moves_after
+    GROUP BY bill_id
+),
+last_paid AS (
+    -- the latest payment counted on as_of, for the bills whose payments moved since
+    SELECT p.bill_id, max(p.paid_at) AS last_paid_at
+    FROM (SELECT bill_id FROM later WHERE payments_moved) m
+    JOIN payments p ON p.bill_id = m.bill_id
+    LEFT JOIN voided v ON v.id = p.receipt_id AND (v.voided_at IS NULL OR v.voided_at < as_of + 1)
+    WHERE p.deleted_at IS NULL AND p.paid_at < as_of + 1 AND v.id IS NULL
+    GROUP BY p.bill_id
 )
-SELECT bill_id,
-       community_id,
-       household_id,
-       household_code,
-       fee_item_id,
-       fee_item,
-       period,
-       amount,
-       due_date,
-       reduced,
-       paid,
-       refunded,
-       due_net,
-       paid_net,
-       due_net - paid_net AS outstanding,
-       late_fee_waived,
-       last_paid_at,
-       CASE WHEN due_net - paid_net <= 0 THEN '已缴清'
-            WHEN due_net - paid_net < due_net THEN '部分缴纳'
+SELECT t.bill_id,
+       t.community_id,
+       t.household_id,
+       t.fee_item_id,
+       t.period,
+       t.amount,
+       t.due_date,
+       t.first_of_period,
+       t.reduced + coalesce(l.reduced, 0) AS reduced,
+       t.paid + coalesce(l.paid, 0) AS paid,
+       t.refunded + coalesce(l.refunded, 0) AS refunded,
+       t.late_fee_waived + coalesce(l.late_fee_waived, 0) AS late_fee_waived,
+       CASE WHEN l.payments_moved THEN lp.last_paid_at ELSE t.last_paid_at END AS last_paid_at
+FROM bill_totals t
+LEFT JOIN later l ON l.bill_id = t.bill_id
+LEFT JOIN last_paid lp ON lp.bill_id = t.bill_id
+WHERE household IS NULL OR t.household_id = household;
+
+CREATE OR REPLACE MACRO bill_balance_of(as_of, household) AS TABLE
+SELECT t.bill_id,
+       t.community_id,
+       t.household_id,
+       h.code AS household_code,
+       t.fee_item_id,
+       f.name AS fee_item,
+       t.period,
+       t.amount,
+       t.due_date,
+       t.reduced,
+       t.paid,
+       t.refunded,
+       t.amount - t.reduced AS due_net,
+       t.paid - t.refunded AS paid_net,
+       (t.amount - t.reduced) - (t.paid - t.refunded) AS outstanding,
+       t.late_fee_waived,
+       t.last_paid_at,
+       CASE WHEN (t.amount - t.reduced) - (t.paid - t.refunded) <= 0 THEN '已缴清'
+            WHEN (t.paid - t.refunded) > 0 THEN '部分缴纳'
             ELSE '未缴' END AS status
-FROM balance;
+FROM bill_totals_of(as_of, household) t
+JOIN households h ON h.id = t.household_id
+LEFT JOIN fee_items f ON f.id = t.fee_item_id;
 
 CREATE OR REPLACE MACRO bill_balance_as_of(as_of) AS TABLE
 SELECT * FROM bill_balance_of(as_of, NULL);

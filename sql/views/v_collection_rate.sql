@@ -18,31 +18,21 @@
 -- label households_owing: 欠费户数
 -- label household_rate: 户收费率
 CREATE OR REPLACE MACRO collection_rate_as_of(as_of) AS TABLE
--- Households are counted from one row per household and period (first grouping), not with
--- count(DISTINCT …) over the bills, which costs a hash table per distinct aggregate.
-WITH per_household AS (
+-- One pass over the bills' totals at as_of. Billed households are counted by the first bill each
+-- has in the period (first_of_period), not with count(DISTINCT …) over every bill; the distinct
+-- count is left for owing households, among the few bills still outstanding.
+WITH per_period AS (
     SELECT community_id,
            period,
-           household_id,
            count(*) AS bills,
-           sum(due_net) AS billed,
-           sum(paid_net) AS collected,
-           sum(greatest(outstanding, 0)) AS outstanding,
-           bool_or(outstanding > 0) AS owing
-    FROM bill_balance_as_of(as_of)
+           sum(amount - reduced) AS billed,
+           sum(paid - refunded) AS collected,
+           sum(greatest((amount - reduced) - (paid - refunded), 0)) AS outstanding,
+           count(*) FILTER (WHERE first_of_period) AS households_billed,
+           count(DISTINCT household_id) FILTER (WHERE (amount - reduced) - (paid - refunded) > 0)
+               AS households_owing
+    FROM bill_totals_of(as_of, NULL)
     WHERE period <= strftime(as_of, '%Y-%m')
-    GROUP BY community_id, period, household_id
-),
-per_period AS (
-    SELECT community_id,
-           period,
-           CAST(sum(bills) AS BIGINT) AS bills,
-           sum(billed) AS billed,
-           sum(collected) AS collected,
-           sum(outstanding) AS outstanding,
-           count(*) AS households_billed,
-           count(*) FILTER (WHERE owing) AS households_owing
-    FROM per_household
     GROUP BY community_id, period
 )
 SELECT community_id,
