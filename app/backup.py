@@ -48,14 +48,14 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from app import bill_totals, postgres
+from app import derived, postgres
 from app.db import Database, DatabaseBusy, open_database, q
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 NOT_RESTORED = {"schema_migrations"}  # the target keeps its own record of its migrations
-DERIVED = {bill_totals.TABLE}  # recomputed from the restored rows, not backed up
+DERIVED = derived.TABLES  # recomputed from the restored rows, not backed up
 NOT_DATA = {"schema_migrations", "settings", "audit_log"}  # alone, not a target "in use"
 KINDS = {"manual": "手动", "daily": "每日自动", "import": "导入前", "billing": "出账前"}
 PRUNED_KINDS = {"daily", "import", "billing"}  # manual backups are kept until deleted by hand
@@ -353,7 +353,7 @@ def _load(db: Database, path: Path, manifest: dict, truncate: bool) -> list[Rest
             tx.execute("INSERT INTO " + q(t) + " (" + names + ") SELECT " + names + " FROM read_parquet(?)",
                        [str(path / v["file"])])
     db.sync_sequences()
-    bill_totals.rebuild(db)
+    derived.rebuild(db)
     with _snapshot(db) as cur:  # the backup's columns: a newer schema may have added some
         found = {t: _checksum(cur, t, v["columns"]) for t, v in tables.items()}
     return [RestoredTable(t, found[t].rows, TableSum(v["rows"], v["checksum"]), found[t])

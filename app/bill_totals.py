@@ -15,9 +15,10 @@ import json
 from collections.abc import Iterable
 
 from app import postgres
-from app.db import Database, in_list, q
+from app.db import Database, column_in, in_list, q, rows_in
 
 TABLE = "bill_totals"
+MIGRATION = "050_bill_totals"
 CHUNK = 2000  # bills per refresh statement: bounded IN lists, which PostgreSQL gets spelled out
 
 # One bill's totals from its ledger rows; every {…} is a filter (an IN list, or TRUE for all).
@@ -64,14 +65,14 @@ def follow(cur, register: str, entries: list[tuple]) -> None:
     ids = [e[0] for e in written]
     if register == "households":  # only a move to another community changes a bill's totals row
         ids = [e[0] for e in written if e[1] == "修改" and "community_id" in json.loads(e[3] or "{}")]
-        refresh(cur, _column(cur, "SELECT id FROM bills WHERE household_id IN ", ids))
+        refresh(cur, column_in(cur, "SELECT id FROM bills WHERE household_id IN ", ids))
     elif register == "bills":
         refresh(cur, ids)
     elif register == "receipts":  # a new receipt has no payments yet; a void moves its payments' bills
         ids = [e[0] for e in written if e[1] != "新增"]
-        refresh(cur, _column(cur, "SELECT bill_id FROM payments WHERE receipt_id IN ", ids))
+        refresh(cur, column_in(cur, "SELECT bill_id FROM payments WHERE receipt_id IN ", ids))
     else:
-        refresh(cur, _column(cur, "SELECT bill_id FROM " + q(register) + " WHERE id IN ", ids))
+        refresh(cur, column_in(cur, "SELECT bill_id FROM " + q(register) + " WHERE id IN ", ids))
 
 
 def refresh(cur, bills: Iterable[int]) -> None:
@@ -79,7 +80,7 @@ def refresh(cur, bills: Iterable[int]) -> None:
     ids = sorted({b for b in bills if b is not None})
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        pairs = set(_rows(cur, "SELECT household_id, period FROM bills WHERE id IN ", chunk))
+        pairs = set(rows_in(cur, "SELECT household_id, period FROM bills WHERE id IN ", chunk))
         if not pairs:
             continue
         households = sorted({h for h, _ in pairs})
@@ -89,7 +90,7 @@ def refresh(cur, bills: Iterable[int]) -> None:
         group = [i for i, h, p in cur.execute(
             "SELECT id, household_id, period FROM bills WHERE household_id IN " + hp + " AND period IN " + pp,
             hp_params + pp_params).fetchall() if (h, p) in pairs]
-        receipts = _column(cur, "SELECT DISTINCT receipt_id FROM payments WHERE receipt_id IS NOT NULL "
+        receipts = column_in(cur, "SELECT DISTINCT receipt_id FROM payments WHERE receipt_id IS NOT NULL "
                                 "AND bill_id IN ", group)
         gp, gp_params = in_list(group)
         rp, rp_params = in_list(receipts)
@@ -118,14 +119,3 @@ def differences(db: Database) -> int:
     kept = "SELECT " + _COLUMNS + " FROM " + TABLE
     return db.scalar("SELECT count(DISTINCT bill_id) FROM ((" + fresh + " EXCEPT ALL " + kept + ") UNION ALL ("
                      + kept + " EXCEPT ALL " + fresh + "))")
-
-
-def _rows(cur, sql: str, values: list) -> list[tuple]:
-    if not values:
-        return []
-    placeholders, params = in_list(values)
-    return cur.execute(sql + placeholders, params).fetchall()
-
-
-def _column(cur, sql: str, values: list) -> list:
-    return [r[0] for r in _rows(cur, sql, values)]

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from app import bill_totals, registers
+from app import derived, registers
 from app.db import Database, in_list, q
 from app.permissions import Actor, require, require_admin
 from app.queries import resolve_labels
@@ -609,4 +609,4 @@ def write_audit(db: Database, cur, actor: Actor, register: str, change_id: str,
         )
     finally:
         cur.unregister("incoming_audit")
-    bill_totals.follow(cur, register, entries)  # derived totals move with the ledger rows they sum
+    derived.follow(cur, register, entries)  # kept totals and facts move with the rows they come from

@@ -274,10 +274,9 @@ class Database:
             applied = self._migrate_postgres()
         else:
             applied = self._migrate_duckdb()
-        if "050_bill_totals" in applied:  # a database from before the totals were kept
-            from app import bill_totals
+        from app import derived
 
-            bill_totals.rebuild(self)
+        derived.rebuild(self, applied)  # a derived table created just now is filled from the registers
         self._apply_timezone()
         if views:
             self.create_views()
@@ -544,3 +543,16 @@ def in_list(values) -> tuple[str, list]:
     if not values:
         return "(NULL)", []
     return "(" + ", ".join("?" * len(values)) + ")", values
+
+
+def rows_in(cur, sql: str, values: list) -> list[tuple]:
+    """Rows of `sql` ending in `… IN `, for these values (none: no rows, no query)."""
+    if not values:
+        return []
+    placeholders, params = in_list(values)
+    return cur.execute(sql + placeholders, params).fetchall()
+
+
+def column_in(cur, sql: str, values: list) -> list:
+    """The first column of `rows_in`."""
+    return [r[0] for r in rows_in(cur, sql, values)]

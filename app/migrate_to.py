@@ -14,10 +14,10 @@ from pathlib import Path
 
 import duckdb
 
-from app import bill_totals, postgres
+from app import derived, postgres
 from app.db import Database, DatabaseBusy, open_database, q
 
-SKIPPED = {"schema_migrations", bill_totals.TABLE}  # the target keeps its own migrations; totals are rebuilt
+SKIPPED = {"schema_migrations", *derived.TABLES}  # the target keeps its own migrations; derived tables are rebuilt
 SOURCE = "src"
 
 
@@ -117,7 +117,7 @@ def _copy_and_verify(db: Database, source: str, replace: bool) -> list[TableRepo
                 tx.execute("INSERT INTO " + postgres.ALIAS + ".public." + q(t) + " (" + names + ") "
                            "SELECT " + names + " FROM " + SOURCE + ".main." + q(t))
         db.sync_sequences()
-        bill_totals.rebuild(db)
+        derived.rebuild(db)
         reports = []
         for t, cols in tables.items():
             src_rows, src_sum = cur.execute(checksum_sql(t, cols, SOURCE + ".main")).fetchone()

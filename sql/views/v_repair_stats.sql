@@ -30,70 +30,82 @@
 -- label charge: 收费(元)
 -- label material_cost: 材料费(元)
 CREATE OR REPLACE MACRO repair_orders_judged_as_of(as_of) AS TABLE
-WITH sla AS (
-    SELECT * FROM work_order_sla_as_of(as_of)
-),
-cut AS (
+-- One pass over work_order_facts (kept by the save path, app/work_order_facts.py): the moments each
+-- order was reported, arrived, completed, reworked, visited, compared here with the cut-off and the
+-- settings, as v_work_order_sla judges them; visits after the cut-off are taken back out of the sums.
+-- Limits are compared as microseconds (epoch_us): integer arithmetic instead of a timestamp plus an
+-- interval on every order.
+WITH cut AS (
     SELECT CASE WHEN typeof(as_of) = 'DATE'
                 THEN CASE WHEN CAST(as_of AS DATE) = current_date THEN localtimestamp
                           ELSE CAST(CAST(as_of AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY END
                 ELSE CAST(as_of AS TIMESTAMP) END AS cutoff
 ),
-window_days AS (
+params AS (
     SELECT id AS community_id,
-           CAST(setting_int('repair.rework_window_days', id) AS INTEGER) AS days
+           CAST(setting_int('repair.urgent_minutes', id) AS BIGINT) AS urgent_minutes,
+           CAST(setting_int('repair.normal_minutes', id) AS BIGINT) AS normal_minutes,
+           CAST(setting_int('repair.appointment_grace_minutes', id) AS BIGINT) AS grace_minutes,
+           CAST(setting_int('repair.complete_hours', id) AS BIGINT) AS complete_hours,
+           CAST(setting_int('repair.rework_window_days', id) AS BIGINT) AS window_days
     FROM communities
 ),
-visits AS (  -- counted for completed orders only (see judged)
-    SELECT v.work_order_id,
-           count(*) AS visits,
-           sum(v.satisfaction) AS score_sum,
-           count(v.satisfaction) AS scores,
-           bool_or(coalesce(v.needs_rework, false)) AS needs_rework
+visits_after AS (  -- few or none: visits recorded after the cut-off
+    SELECT v.work_order_id, sum(v.satisfaction) AS score_sum, count(v.satisfaction) AS scores
     FROM work_order_visits v, cut
-    WHERE v.deleted_at IS NULL AND v.visited_at <= cut.cutoff
+    WHERE v.deleted_at IS NULL AND v.visited_at > cut.cutoff
     GROUP BY v.work_order_id
 ),
-linked AS (
-    SELECT DISTINCT rework_of AS work_order_id FROM sla WHERE rework_of IS NOT NULL
+materials AS (  -- 维修领料: the order's 出库 movements by the cut-off, one money line each
+    SELECT m.work_order_id,
+           sum(round(m.qty * coalesce(m.unit_price, 0), 2)) AS material_cost
+    FROM stock_movements m, cut
+    WHERE m.deleted_at IS NULL AND m.direction = '出库' AND m.work_order_id IS NOT NULL
+      AND m.moved_at < cut.cutoff
+    GROUP BY m.work_order_id
 ),
-repeated AS (  -- the same household and category reported again within the window after completion
-    SELECT DISTINCT s.work_order_id
-    FROM sla s
-    JOIN window_days w ON w.community_id = s.community_id
-    JOIN sla n ON n.household_id = s.household_id AND n.category = s.category
-                  AND n.work_order_id <> s.work_order_id
-    WHERE s.completed_at IS NOT NULL
-      AND n.reported_at > s.completed_at
-      AND n.reported_at <= s.completed_at + to_days(w.days)
-),
-judged AS (
-    SELECT s.community_id,
-           s.month,
-           s.work_order_id,
-           s.building_id,
-           s.category,
-           s.assignee_id,
-           s.location,
-           s.arrived_at IS NOT NULL AS arrived,
-           coalesce(s.on_time, false) AS on_time,
-           s.completed_at IS NOT NULL AS completed,
-           coalesce(s.completed_on_time, false) AS completed_on_time,
-           s.completed_at IS NOT NULL
-               AND (l.work_order_id IS NOT NULL OR coalesce(v.needs_rework, false)
-                    OR r.work_order_id IS NOT NULL) AS reworked,
-           s.completed_at IS NOT NULL AND coalesce(v.visits, 0) > 0 AS visited,
-           CASE WHEN s.completed_at IS NOT NULL THEN v.score_sum END AS score_sum,
-           CASE WHEN s.completed_at IS NOT NULL THEN v.scores END AS scores,
-           s.labor_hours,
-           s.charge,
-           s.material_cost
-    FROM sla s
-    LEFT JOIN visits v ON v.work_order_id = s.work_order_id
-    LEFT JOIN linked l ON l.work_order_id = s.work_order_id
-    LEFT JOIN repeated r ON r.work_order_id = s.work_order_id
+facts AS (
+    SELECT f.*,
+           f.arrived_at <= cut.cutoff AS arrived,
+           f.completed_at <= cut.cutoff AS completed,
+           cut.cutoff,
+           f.scores - coalesce(a.scores, 0) AS scores_then,
+           f.score_sum - coalesce(a.score_sum, 0) AS score_sum_then
+    FROM work_order_facts f
+    CROSS JOIN cut
+    LEFT JOIN visits_after a ON a.work_order_id = f.work_order_id
+    WHERE f.reported_at < cut.cutoff
 )
-SELECT * FROM judged;
+SELECT f.community_id,
+       f.month,
+       f.work_order_id,
+       h.building_id,
+       f.category,
+       f.assignee_id,
+       f.location,
+       coalesce(f.arrived, false) AS arrived,
+       coalesce(f.arrived AND CASE f.urgency
+               WHEN '预约' THEN epoch_us(f.arrived_at) - epoch_us(f.appointment_at) <= pr.grace_minutes * 60000000
+               WHEN '紧急' THEN epoch_us(f.arrived_at) - epoch_us(f.reported_at) <= pr.urgent_minutes * 60000000
+               ELSE epoch_us(f.arrived_at) - epoch_us(f.reported_at) <= pr.normal_minutes * 60000000 END,
+                false) AS on_time,
+       coalesce(f.completed, false) AS completed,
+       coalesce(f.completed AND f.completion_minutes <= pr.complete_hours * 60, false) AS completed_on_time,
+       coalesce(f.completed, false)
+           AND (f.linked_at < f.cutoff OR f.rework_visit_at <= f.cutoff
+                OR (f.repeat_reported_at < f.cutoff
+                    AND epoch_us(f.repeat_reported_at) - epoch_us(f.completed_at) <= pr.window_days * 86400000000))
+               IS TRUE AS reworked,
+       coalesce(f.completed, false) AND (f.first_visit_at <= f.cutoff) IS TRUE AS visited,
+       CASE WHEN f.completed AND f.scores_then > 0 THEN f.score_sum_then END AS score_sum,
+       CASE WHEN f.completed AND f.first_visit_at <= f.cutoff THEN f.scores_then END AS scores,
+       f.labor_hours,
+       f.charge,
+       CAST(coalesce(mt.material_cost, 0) AS DECIMAL(12,2)) AS material_cost
+FROM facts f
+JOIN params pr ON pr.community_id = f.community_id
+LEFT JOIN households h ON h.id = f.household_id
+LEFT JOIN materials mt ON mt.work_order_id = f.work_order_id;
 
 CREATE OR REPLACE MACRO repair_stats_as_of(as_of) AS TABLE
 SELECT community_id,

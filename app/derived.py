@@ -1,0 +1,26 @@
+"""Tables derived from register rows and kept by the save path, one module each.
+
+They exist for the speed of the rules that read them; each can be rebuilt from the registers at any
+time, so backups leave them out and a restore, `migrate-to` or a new migration rebuilds them.
+"""
+
+from __future__ import annotations
+
+from app import bill_totals, work_order_facts
+from app.db import Database
+
+KEPT = (bill_totals, work_order_facts)
+TABLES = {m.TABLE for m in KEPT}
+
+
+def follow(cur, register: str, entries: list[tuple]) -> None:
+    """Refresh what an audited write of `register` rows changes (called by app.changes.write_audit)."""
+    for kept in KEPT:
+        kept.follow(cur, register, entries)
+
+
+def rebuild(db: Database, migrations: list[str] | None = None) -> None:
+    """Rebuild every derived table, or those whose migration is among `migrations` (just created)."""
+    for kept in KEPT:
+        if migrations is None or kept.MIGRATION in migrations:
+            kept.rebuild(db)
