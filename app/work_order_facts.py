@@ -69,7 +69,7 @@ paused AS (  -- pauses up to completion (v_work_order_sla's paused_minutes once 
     WHERE p.deleted_at IS NULL AND o.completed_at IS NOT NULL AND {pauses}
     GROUP BY p.work_order_id
 )
-SELECT o.id, o.community_id, o.household_id, o.category, o.urgency, strftime(o.reported_at, '%Y-%m'),
+SELECT o.id, o.community_id, o.order_no, o.status, o.rework_of, o.household_id, o.category, o.urgency, strftime(o.reported_at, '%Y-%m'),
        o.reported_at, o.appointment_at, o.arrived_at, o.completed_at, o.assignee_id, o.location,
        o.labor_hours, o.charge,
        date_diff('second', o.reported_at, o.completed_at) / 60.0 - coalesce(pa.minutes, 0),
@@ -83,7 +83,7 @@ LEFT JOIN linked lk ON lk.id = o.id
 LEFT JOIN visits v ON v.id = o.id
 LEFT JOIN paused pa ON pa.id = o.id
 """
-_COLUMNS = ("work_order_id, community_id, household_id, category, urgency, month, reported_at, appointment_at, "
+_COLUMNS = ("work_order_id, community_id, order_no, status, rework_of, household_id, category, urgency, month, reported_at, appointment_at, "
             "arrived_at, completed_at, assignee_id, location, labor_hours, charge, completion_minutes, "
             "previous_completed_at, repeat_reported_at, linked_at, visits, score_sum, scores, first_visit_at, "
             "rework_visit_at, last_visit_at")

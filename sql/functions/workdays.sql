@@ -33,7 +33,7 @@ CREATE OR REPLACE MACRO workdays_after(t, n) AS (
 CREATE OR REPLACE MACRO workday_calendar(from_d, to_d) AS TABLE
 SELECT day,
        working,
-       sum(CASE WHEN working THEN 1 ELSE 0 END) OVER (ORDER BY day) AS workday_no
+       CAST(sum(CASE WHEN working THEN 1 ELSE 0 END) OVER (ORDER BY day) AS INTEGER) AS workday_no  -- not HUGEINT: cheap join keys
 FROM (
     SELECT CAST(g AS DATE) AS day,
            coalesce(h.is_workday, isodow(CAST(g AS DATE)) <= 5) AS working

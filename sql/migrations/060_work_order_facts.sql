@@ -1,6 +1,6 @@
 -- What the repair statistics need of each work order, kept by the save path
 -- (app/work_order_facts.py) in the same transaction as the order, visit or pause that changes it,
--- never edited by hand: copies of the order's own moments and the ones found elsewhere (the previous
+-- never edited by hand: copies of the order's own fields and moments and the ones found elsewhere (the previous
 -- and the next report of the same household and category, the first rework order, visits).
 -- The rules (repair_orders_judged_as_of in sql/views/v_repair_stats.sql) compare these moments with
 -- their cut-off and the settings of the day, so nothing here depends on a date or a setting.
@@ -8,6 +8,9 @@
 CREATE TABLE IF NOT EXISTS work_order_facts (
   work_order_id BIGINT NOT NULL,
   community_id BIGINT,
+  order_no VARCHAR,
+  status VARCHAR,
+  rework_of BIGINT,
   household_id BIGINT,
   category VARCHAR,
   urgency VARCHAR,

@@ -43,7 +43,7 @@ grouped AS (
            count(*) AS complaints,
            min(received_at) AS first_received_at,
            max(received_at) AS latest_received_at,
-           arg_max(id, received_at) AS latest_complaint_id,
+           arg_max(id, (received_at, id)) AS latest_complaint_id,  -- same minute: the later number
            count(*) FILTER (WHERE still_open) AS open_complaints,
            any_value(min_count) AS min_count
     FROM recent

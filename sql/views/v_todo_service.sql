@@ -18,7 +18,17 @@
 -- label days_overdue: 逾期天数
 -- label severity: 紧急程度
 CREATE OR REPLACE MACRO todo_service_as_of(as_of) AS TABLE
-WITH items AS (
+-- Each SLA is computed once, filtered down to the open orders and complaints, then read twice.
+WITH late_orders AS MATERIALIZED (
+    SELECT * FROM work_order_sla_as_of(CAST(as_of AS DATE))
+    WHERE (arrival_overdue OR completion_overdue) AND status NOT IN ('已完成', '已回访', '已关闭')
+),
+late_complaints AS MATERIALIZED (
+    SELECT * FROM complaint_sla_as_of(CAST(as_of AS DATE))
+    WHERE coalesce(is_valid, true) AND status <> '已关闭'
+      AND ((handled_at IS NULL AND deadline <= CAST(as_of AS DATE)) OR feedback_overdue)
+),
+items AS (
     SELECT community_id,
            '报修单 ' || order_no || '（' || urgency || '，' || category || '）超时未到场，应于 '
                || strftime(arrival_deadline, '%m-%d %H:%M') || ' 前到场' AS item,
@@ -26,8 +36,8 @@ WITH items AS (
            work_order_id AS ref_id,
            CAST(arrival_deadline AS DATE) AS due_on,
            CASE WHEN urgency = '紧急' THEN '高' ELSE '中' END AS severity
-    FROM work_order_sla_as_of(CAST(as_of AS DATE))
-    WHERE arrival_overdue AND status NOT IN ('已完成', '已回访', '已关闭')
+    FROM late_orders
+    WHERE arrival_overdue
 
     UNION ALL
     SELECT community_id,
@@ -37,8 +47,8 @@ WITH items AS (
            work_order_id,
            CAST(completion_deadline AS DATE),
            '中'
-    FROM work_order_sla_as_of(CAST(as_of AS DATE))
-    WHERE completion_overdue AND arrived_at IS NOT NULL AND status NOT IN ('已完成', '已回访', '已关闭')
+    FROM late_orders
+    WHERE completion_overdue AND arrived_at IS NOT NULL
 
     UNION ALL
     SELECT community_id,
@@ -48,9 +58,8 @@ WITH items AS (
            complaint_id,
            deadline,
            CASE WHEN overdue THEN '高' ELSE '低' END
-    FROM complaint_sla_as_of(CAST(as_of AS DATE))
-    WHERE coalesce(is_valid, true) AND handled_at IS NULL AND deadline <= CAST(as_of AS DATE)
-      AND status <> '已关闭'
+    FROM late_complaints
+    WHERE handled_at IS NULL AND deadline <= CAST(as_of AS DATE)
 
     UNION ALL
     SELECT community_id,
@@ -59,8 +68,8 @@ WITH items AS (
            complaint_id,
            feedback_deadline,
            '中'
-    FROM complaint_sla_as_of(CAST(as_of AS DATE))
-    WHERE feedback_overdue AND status <> '已关闭'
+    FROM late_complaints
+    WHERE feedback_overdue
 
     UNION ALL
     SELECT community_id,

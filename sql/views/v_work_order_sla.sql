@@ -53,13 +53,27 @@ WITH cut AS (
                           ELSE CAST(CAST(as_of AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY END
                 ELSE CAST(as_of AS TIMESTAMP) END AS cutoff
 ),
-orders AS (
-    SELECT w.*,
-           CASE WHEN w.arrived_at <= cut.cutoff THEN w.arrived_at END AS arrived,
-           CASE WHEN w.completed_at <= cut.cutoff THEN w.completed_at END AS completed,
+orders AS (  -- the facts kept per order (app/work_order_facts.py): its fields and found moments
+    SELECT f.work_order_id AS id,
+           f.community_id,
+           f.order_no,
+           f.household_id,
+           f.location,
+           f.category,
+           f.urgency,
+           f.status,
+           f.assignee_id,
+           f.reported_at,
+           f.appointment_at,
+           f.rework_of,
+           f.labor_hours,
+           f.charge,
+           f.previous_completed_at,
+           CASE WHEN f.arrived_at <= cut.cutoff THEN f.arrived_at END AS arrived,
+           CASE WHEN f.completed_at <= cut.cutoff THEN f.completed_at END AS completed,
            cut.cutoff
-    FROM work_orders w, cut
-    WHERE w.deleted_at IS NULL AND w.reported_at < cut.cutoff
+    FROM work_order_facts f, cut
+    WHERE f.reported_at < cut.cutoff
 ),
 params AS (
     SELECT k.community_id,
@@ -88,14 +102,6 @@ materials AS (  -- 维修领料: the order's 出库 movements, one money line ea
     WHERE m.deleted_at IS NULL AND m.direction = '出库' AND m.moved_at < o.cutoff
     GROUP BY m.work_order_id
 ),
-repeats AS (  -- orders whose household and category was completed within the window before
-    SELECT DISTINCT o.id AS work_order_id
-    FROM (SELECT o.id, o.household_id, o.category, o.reported_at,
-                 o.reported_at - to_days(CAST(pr.window_days AS INTEGER)) AS window_start
-          FROM orders o JOIN params pr ON pr.community_id = o.community_id) o
-    JOIN orders e ON e.household_id = o.household_id AND e.category = o.category AND e.id <> o.id
-    WHERE e.completed < o.reported_at AND e.completed >= o.window_start
-),
 timed AS (
     SELECT o.id AS work_order_id,
            o.community_id,
@@ -120,7 +126,10 @@ timed AS (
            o.completed,
            pr.complete_hours,
            o.rework_of,
-           o.rework_of IS NOT NULL OR r.work_order_id IS NOT NULL AS is_rework,
+           -- the same household and category completed within the window before this report
+           o.rework_of IS NOT NULL
+               OR coalesce(o.previous_completed_at >= o.reported_at - to_days(CAST(pr.window_days AS INTEGER)),
+                           false) AS is_rework,
            o.labor_hours,
            o.charge,
            CAST(coalesce(mt.material_cost, 0) AS DECIMAL(12,2)) AS material_cost,
@@ -129,7 +138,6 @@ timed AS (
     JOIN params pr ON pr.community_id = o.community_id
     LEFT JOIN households h ON h.id = o.household_id
     LEFT JOIN paused pa ON pa.work_order_id = o.id
-    LEFT JOIN repeats r ON r.work_order_id = o.id
     LEFT JOIN materials mt ON mt.work_order_id = o.id
 )
 SELECT work_order_id,
