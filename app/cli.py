@@ -254,19 +254,9 @@ def cmd_restore(args) -> int:
 
 
 def cmd_bills(args) -> int:
-    from app import bill_totals, billing
+    from app import billing
     from app.changes import ValidationFailed
 
-    if args.action in ("check", "rebuild"):
-        db = _open(args)
-        if args.action == "rebuild":
-            print(f"已重算 {bill_totals.rebuild(db):,} 张账单的累计（已收、减免、退款）。")
-        differing = bill_totals.differences(db)
-        if differing:
-            print(f"有 {differing:,} 行账单累计与收款、调整记录不一致：请运行 wuye bills rebuild", file=sys.stderr)
-            return 1
-        print("账单累计与收款、调整记录一致。")
-        return 0
     if args.period is None:
         print("出账需要 --period 年-月，例如 2026-07", file=sys.stderr)
         return 2
@@ -303,6 +293,25 @@ def cmd_bills(args) -> int:
     if args.dry_run:
         print("只是预览（--dry-run），没有写入。")
     return 0
+
+
+def cmd_derived(args) -> int:
+    from app import derived
+
+    db = _open(args)
+    if args.action == "rebuild":
+        derived.rebuild(db)
+        print("已从台账重算：" + "、".join(DERIVED_LABELS[t] for t in sorted(derived.TABLES)) + "。")
+    differing = {t: n for t, n in derived.differences(db).items() if n}
+    if differing:
+        print("与台账不一致：" + "；".join(f"{DERIVED_LABELS[t]} {n:,} 行" for t, n in differing.items())
+              + "。请运行 wuye derived rebuild", file=sys.stderr)
+        return 1
+    print("账单累计、报修单统计要素与台账一致。")
+    return 0
+
+
+DERIVED_LABELS = {"bill_totals": "账单累计", "work_order_facts": "报修单统计要素"}
 
 
 def cmd_report(args) -> int:
@@ -384,13 +393,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="按历史记录导入：保留文件中的状态（已关闭的报修单、已作废的收据等），只新增行，仅管理员")
     p.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     p.add_argument("--error-report", metavar="XLSX", help="校验未通过时，把标出错误的文件写到这里")
-    p = add("bills", cmd_bills, "收费：出账（bills generate --period 2026-07）；核对或重算账单累计（check、rebuild）")
-    p.add_argument("action", choices=["generate", "check", "rebuild"],
-                   help="generate：按已审批的收费标准出账；check：核对每张账单的累计与收款、调整记录；"
-                        "rebuild：从收款、调整记录重算累计")
-    p.add_argument("--period", help="账期 年-月，例如 2026-07（generate 必填）")
+    p = add("bills", cmd_bills, "收费：出账（bills generate --period 2026-07）")
+    p.add_argument("action", choices=["generate"], help="generate：按已审批的收费标准出账")
+    p.add_argument("--period", help="账期 年-月，例如 2026-07")
     p.add_argument("--community", type=int, help="只为这个小区出账（编号；默认全部小区）")
     p.add_argument("--dry-run", action="store_true", help="只预览各楼栋与上期的对比和变化，不写入")
+    p = add("derived", cmd_derived, "保存时维护的派生数据（账单累计、报修单统计要素）：check 与台账核对，rebuild 重算")
+    p.add_argument("action", choices=["check", "rebuild"])
     p = add("report", cmd_report, "报告：业委会月度报告（report monthly --period 2026-09 --out 报告.xlsx）")
     p.add_argument("kind", choices=["monthly"], help="monthly：业委会月度报告")
     p.add_argument("--period", required=True, help="月份 年-月，例如 2026-09（按该月最后一天的数据计算）")

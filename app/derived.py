@@ -24,3 +24,8 @@ def rebuild(db: Database, migrations: list[str] | None = None) -> None:
     for kept in KEPT:
         if migrations is None or kept.MIGRATION in migrations:
             kept.rebuild(db)
+
+
+def differences(db: Database) -> dict[str, int]:
+    """Rows of each derived table that differ from a recomputation (all 0 when the save path kept them)."""
+    return {kept.TABLE: kept.differences(db) for kept in KEPT}

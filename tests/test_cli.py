@@ -125,7 +125,7 @@ def test_serve_starts_the_app(db_file):
         proc.wait(timeout=20)
 
 
-def test_bills_generate_then_check_and_rebuild_the_kept_totals(db_file):
+def test_bills_generate_then_check_and_rebuild_the_derived_tables(db_file):
     from app.changes import RowChange, apply_changes
     from app.db import open_database
     from app.permissions import Actor
@@ -149,13 +149,14 @@ def test_bills_generate_then_check_and_rebuild_the_kept_totals(db_file):
     assert "没有写入" in preview.stdout
     done = wuye("bills", "generate", "--period", "2026-07", db=db_file)
     assert done.returncode == 0 and "已出账 1 张" in done.stdout
-    assert wuye("bills", "check", db=db_file).returncode == 0
+    assert wuye("derived", "check", db=db_file).returncode == 0
 
     db = open_database(str(db_file))
     with db.transaction() as cur:  # a hand edit of the file behind the app's back
         cur.execute("UPDATE bill_totals SET paid = 50")
     db.close()
-    check = wuye("bills", "check", db=db_file)
-    assert check.returncode == 1 and "1 行账单累计" in check.stderr
-    rebuilt = wuye("bills", "rebuild", db=db_file)
-    assert rebuilt.returncode == 0 and "已重算 1 张账单" in rebuilt.stdout and "一致" in rebuilt.stdout
+    check = wuye("derived", "check", db=db_file)
+    assert check.returncode == 1 and "账单累计 1 行" in check.stderr and "报修单" not in check.stderr
+    rebuilt = wuye("derived", "rebuild", db=db_file)
+    assert rebuilt.returncode == 0 and "一致" in rebuilt.stdout
+    assert wuye("derived", "check", db=db_file).returncode == 0

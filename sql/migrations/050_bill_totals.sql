@@ -2,7 +2,7 @@
 -- transaction as the payment, adjustment, void or bill that changes them, never edited by hand.
 -- The fee rules (bill_totals_of in sql/views/v_bill_balance.sql) read the totals here and take
 -- back out what is dated after their as_of day, so every figure still traces to ledger rows.
--- Derived data: not in backups; rebuilt after a restore or a migration (`wuye bills rebuild`; `wuye bills check` compares).
+-- Derived data: not in backups; rebuilt after a restore or a migration (`wuye derived rebuild`; `wuye derived check` compares).
 CREATE TABLE IF NOT EXISTS bill_totals (
   bill_id BIGINT NOT NULL,      -- no index in DuckDB: rows are found by scanning, and bulk rebuilds stay fast
   community_id BIGINT,

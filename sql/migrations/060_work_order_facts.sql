@@ -4,7 +4,7 @@
 -- and the next report of the same household and category, the first rework order, visits).
 -- The rules (repair_orders_judged_as_of in sql/views/v_repair_stats.sql) compare these moments with
 -- their cut-off and the settings of the day, so nothing here depends on a date or a setting.
--- Derived data: not in backups; rebuilt after a restore or a migration.
+-- Derived data: not in backups; rebuilt after a restore or a migration (`wuye derived rebuild`).
 CREATE TABLE IF NOT EXISTS work_order_facts (
   work_order_id BIGINT NOT NULL,
   community_id BIGINT,

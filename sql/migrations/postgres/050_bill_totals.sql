@@ -3,7 +3,7 @@
 -- transaction as the payment, adjustment, void or bill that changes them, never edited by hand.
 -- The fee rules (bill_totals_of in sql/views/v_bill_balance.sql) read the totals here and take
 -- back out what is dated after their as_of day, so every figure still traces to ledger rows.
--- Derived data: not in backups; rebuilt after a restore or a migration (`wuye bills rebuild`; `wuye bills check` compares).
+-- Derived data: not in backups; rebuilt after a restore or a migration (`wuye derived rebuild`; `wuye derived check` compares).
 CREATE TABLE IF NOT EXISTS bill_totals (
   bill_id BIGINT PRIMARY KEY,
   community_id BIGINT,
