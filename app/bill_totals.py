@@ -58,18 +58,17 @@ _EVERY_BILL = _ROWS.format(households="TRUE", adjusted_bills="TRUE", receipts="T
 
 
 def follow(cur, register: str, entries: list[tuple]) -> None:
-    """Refresh the bills an audited write touched (entries: row_id, action, old JSON, new JSON)."""
+    """Refresh the bills rows written touched (entries: row_id, action, old JSON, new JSON)."""
     if register not in ("bills", "payments", "bill_adjustments", "receipts", "households"):
         return
-    written = [e for e in entries if e[0] is not None and e[1] in ("新增", "修改", "删除", "恢复")]  # not 导出
-    ids = [e[0] for e in written]
+    ids = [e[0] for e in entries]
     if register == "households":  # only a move to another community changes a bill's totals row
-        ids = [e[0] for e in written if e[1] == "修改" and "community_id" in json.loads(e[3] or "{}")]
+        ids = [e[0] for e in entries if e[1] == "修改" and "community_id" in json.loads(e[3] or "{}")]
         refresh(cur, column_in(cur, "SELECT id FROM bills WHERE household_id IN ", ids))
     elif register == "bills":
         refresh(cur, ids)
     elif register == "receipts":  # a new receipt has no payments yet; a void moves its payments' bills
-        ids = [e[0] for e in written if e[1] != "新增"]
+        ids = [e[0] for e in entries if e[1] != "新增"]
         refresh(cur, column_in(cur, "SELECT bill_id FROM payments WHERE receipt_id IN ", ids))
     else:
         refresh(cur, column_in(cur, "SELECT bill_id FROM " + q(register) + " WHERE id IN ", ids))

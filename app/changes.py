@@ -580,7 +580,7 @@ def write_audit(db: Database, cur, actor: Actor, register: str, change_id: str,
                 entries: list[tuple], at: datetime | None = None, note: str | None = None) -> None:
     """Append audit rows (row_id, action, old JSON, new JSON) inside the caller's transaction.
 
-    Every write of a register row passes here, so the totals kept per bill are refreshed here too.
+    Every write of a register row passes here, so the derived tables (app/derived.py) follow here too.
     """
     if not entries:
         return

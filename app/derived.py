@@ -13,10 +13,18 @@ KEPT = (bill_totals, work_order_facts)
 TABLES = {m.TABLE for m in KEPT}
 
 
+WRITES = ("新增", "修改", "删除", "恢复")  # audit actions that change rows (not 导出)
+
+
 def follow(cur, register: str, entries: list[tuple]) -> None:
-    """Refresh what an audited write of `register` rows changes (called by app.changes.write_audit)."""
-    for kept in KEPT:
-        kept.follow(cur, register, entries)
+    """Refresh what an audited write of `register` rows changes (called by app.changes.write_audit).
+
+    Each module gets the entries that wrote a row: (row_id, action, old JSON, new JSON).
+    """
+    written = [e for e in entries if e[0] is not None and e[1] in WRITES]
+    if written:
+        for kept in KEPT:
+            kept.follow(cur, register, written)
 
 
 def rebuild(db: Database, migrations: list[str] | None = None) -> None:

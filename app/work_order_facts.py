@@ -89,18 +89,14 @@ _COLUMNS = ("work_order_id, community_id, order_no, status, rework_of, household
             "rework_visit_at, last_visit_at")
 _INSERT = "INSERT INTO " + TABLE + " (" + _COLUMNS + ") "
 _EVERY_ORDER = _ROWS.format(orders="TRUE", peers="TRUE", reworks="TRUE", visits="TRUE", pauses="TRUE")
-_WRITTEN = ("新增", "修改", "删除", "恢复")  # not 导出
 
 
 def follow(cur, register: str, entries: list[tuple]) -> None:
-    """Refresh the orders an audited write touched (entries: row_id, action, old JSON, new JSON)."""
-    ids = [e[0] for e in entries if e[0] is not None and e[1] in _WRITTEN]
-    if not ids:
-        return
-    if register in ("work_order_visits", "work_order_pauses"):
-        refresh(cur, column_in(cur, "SELECT work_order_id FROM " + q(register) + " WHERE id IN ", ids))
-        for e in entries:  # a visit or pause moved to another order
-            refresh(cur, [json.loads(e[2] or "{}").get("work_order_id")])
+    """Refresh the orders rows written touched (entries: row_id, action, old JSON, new JSON)."""
+    ids = [e[0] for e in entries]
+    if register in ("work_order_visits", "work_order_pauses"):  # its order, and the one it moved from
+        moved_from = [json.loads(e[2] or "{}").get("work_order_id") for e in entries]
+        refresh(cur, column_in(cur, "SELECT work_order_id FROM " + q(register) + " WHERE id IN ", ids) + moved_from)
     elif register == "work_orders":
         households, reworked = set(), set()
         for e in entries:  # before and after: a changed household, category or rework link

@@ -36,10 +36,7 @@ CREATE OR REPLACE MACRO repair_orders_judged_as_of(as_of) AS TABLE
 -- Limits are compared as microseconds (epoch_us): integer arithmetic instead of a timestamp plus an
 -- interval on every order.
 WITH cut AS (
-    SELECT CASE WHEN typeof(as_of) = 'DATE'
-                THEN CASE WHEN CAST(as_of AS DATE) = current_date THEN localtimestamp
-                          ELSE CAST(CAST(as_of AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY END
-                ELSE CAST(as_of AS TIMESTAMP) END AS cutoff
+    SELECT repair_cutoff(as_of) AS cutoff
 ),
 params AS (
     SELECT id AS community_id,
@@ -55,14 +52,6 @@ visits_after AS (  -- few or none: visits recorded after the cut-off
     FROM work_order_visits v, cut
     WHERE v.deleted_at IS NULL AND v.visited_at > cut.cutoff
     GROUP BY v.work_order_id
-),
-materials AS (  -- 维修领料: the order's 出库 movements by the cut-off, one money line each
-    SELECT m.work_order_id,
-           sum(round(m.qty * coalesce(m.unit_price, 0), 2)) AS material_cost
-    FROM stock_movements m, cut
-    WHERE m.deleted_at IS NULL AND m.direction = '出库' AND m.work_order_id IS NOT NULL
-      AND m.moved_at < cut.cutoff
-    GROUP BY m.work_order_id
 ),
 facts AS (
     SELECT f.*,
@@ -105,7 +94,7 @@ SELECT f.community_id,
 FROM facts f
 JOIN params pr ON pr.community_id = f.community_id
 LEFT JOIN households h ON h.id = f.household_id
-LEFT JOIN materials mt ON mt.work_order_id = f.work_order_id;
+LEFT JOIN work_order_materials(repair_cutoff(as_of)) mt ON mt.work_order_id = f.work_order_id;
 
 CREATE OR REPLACE MACRO repair_stats_as_of(as_of) AS TABLE
 SELECT community_id,

@@ -48,10 +48,7 @@
 -- label material_cost: 材料费(元)
 CREATE OR REPLACE MACRO work_order_sla_as_of(as_of) AS TABLE
 WITH cut AS (
-    SELECT CASE WHEN typeof(as_of) = 'DATE'
-                THEN CASE WHEN CAST(as_of AS DATE) = current_date THEN localtimestamp
-                          ELSE CAST(CAST(as_of AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY END
-                ELSE CAST(as_of AS TIMESTAMP) END AS cutoff
+    SELECT repair_cutoff(as_of) AS cutoff
 ),
 orders AS (  -- the facts kept per order (app/work_order_facts.py): its fields and found moments
     SELECT f.work_order_id AS id,
@@ -94,14 +91,6 @@ paused AS (
     WHERE p.deleted_at IS NULL AND p.paused_at < o.cutoff
     GROUP BY o.id
 ),
-materials AS (  -- 维修领料: the order's 出库 movements, one money line each
-    SELECT m.work_order_id,
-           sum(round(m.qty * coalesce(m.unit_price, 0), 2)) AS material_cost
-    FROM stock_movements m
-    JOIN orders o ON o.id = m.work_order_id
-    WHERE m.deleted_at IS NULL AND m.direction = '出库' AND m.moved_at < o.cutoff
-    GROUP BY m.work_order_id
-),
 timed AS (
     SELECT o.id AS work_order_id,
            o.community_id,
@@ -138,7 +127,7 @@ timed AS (
     JOIN params pr ON pr.community_id = o.community_id
     LEFT JOIN households h ON h.id = o.household_id
     LEFT JOIN paused pa ON pa.work_order_id = o.id
-    LEFT JOIN materials mt ON mt.work_order_id = o.id
+    LEFT JOIN work_order_materials(repair_cutoff(as_of)) mt ON mt.work_order_id = o.id
 )
 SELECT work_order_id,
        community_id,
