@@ -18,6 +18,8 @@ from app import postgres
 from app.db import Database, column_in, in_list, q, rows_in
 
 TABLE = "bill_totals"
+TABLES = (TABLE,)
+LABEL = "账单累计"
 MIGRATION = "050_bill_totals"
 CHUNK = 2000  # bills per refresh statement: bounded IN lists, which PostgreSQL gets spelled out
 

@@ -301,17 +301,14 @@ def cmd_derived(args) -> int:
     db = _open(args)
     if args.action == "rebuild":
         derived.rebuild(db)
-        print("已从台账重算：" + "、".join(DERIVED_LABELS[t] for t in sorted(derived.TABLES)) + "。")
+        print("已从台账重算：" + "、".join(derived.LABELS.values()) + "。")
     differing = {t: n for t, n in derived.differences(db).items() if n}
     if differing:
-        print("与台账不一致：" + "；".join(f"{DERIVED_LABELS[t]} {n:,} 行" for t, n in differing.items())
+        print("与台账不一致：" + "；".join(f"{derived.LABELS[t]} {n:,} 行" for t, n in differing.items())
               + "。请运行 wuye derived rebuild", file=sys.stderr)
         return 1
-    print("账单累计、报修单统计要素与台账一致。")
+    print("、".join(derived.LABELS.values()) + "与台账一致。")
     return 0
-
-
-DERIVED_LABELS = {"bill_totals": "账单累计", "work_order_facts": "报修单统计要素"}
 
 
 def cmd_report(args) -> int:

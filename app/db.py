@@ -276,6 +276,7 @@ class Database:
             applied = self._migrate_duckdb()
         from app import derived
 
+        self.create_functions()  # the SQL functions the derived tables and the views use
         derived.rebuild(self, applied)  # a derived table created just now is filled from the registers
         self._apply_timezone()
         if views:
@@ -419,22 +420,27 @@ class Database:
         tz = found[0][0] if found else None
         return tz if tz in zoneinfo.available_timezones() else DEFAULT_TIMEZONE
 
+    def create_functions(self) -> None:
+        cur = self.cursor()
+        for path in sorted((SQL_DIR / "functions").glob("*.sql")):
+            cur.execute(path.read_text(encoding="utf-8"))
+
     def create_views(self) -> None:
         """Functions first, then every rule view; a view that needs another comes after it.
 
         On PostgreSQL they live in this process's DuckDB memory catalog, over the attached
         tables (the search path finds them), so the same SQL runs on both backends.
         """
+        self.create_functions()
         cur = self.cursor()
-        for path in sorted((SQL_DIR / "functions").glob("*.sql")):
-            cur.execute(path.read_text(encoding="utf-8"))
         pending = sorted((SQL_DIR / "views").glob("*.sql"))
         while pending:
             failed, last_error = [], None
             for path in pending:
                 try:
                     cur.execute(path.read_text(encoding="utf-8"))
-                except duckdb.CatalogException as err:
+                except (duckdb.CatalogException, duckdb.BinderException) as err:
+                    # not there yet, or still the older definition of a database made before
                     failed.append(path)
                     last_error = err
             if len(failed) == len(pending):

@@ -6,11 +6,12 @@ time, so backups leave them out and a restore, `migrate-to` or a new migration r
 
 from __future__ import annotations
 
-from app import bill_totals, work_order_facts
+from app import bill_totals, complaint_facts, work_order_facts
 from app.db import Database
 
-KEPT = (bill_totals, work_order_facts)
-TABLES = {m.TABLE for m in KEPT}
+KEPT = (bill_totals, work_order_facts, complaint_facts)
+TABLES = {t for m in KEPT for t in m.TABLES}
+LABELS = {m.TABLE: m.LABEL for m in KEPT}  # what `wuye derived` calls each (by its main table)
 
 
 WRITES = ("新增", "修改", "删除", "恢复")  # audit actions that change rows (not 导出)

@@ -128,9 +128,9 @@ def duty_board(db: Database, community_id: int | None = None, at: datetime | Non
         "CASE WHEN s.arrived_at IS NULL THEN s.arrival_deadline ELSE s.completion_deadline END AS deadline, "
         "date_diff('minute', CAST(? AS TIMESTAMP), "
         "  CASE WHEN s.arrived_at IS NULL THEN s.arrival_deadline ELSE s.completion_deadline END) AS minutes_left "
-        "FROM work_order_sla_as_of(CAST(? AS TIMESTAMP)) s LEFT JOIN staff st ON st.id = s.assignee_id "
-        "LEFT JOIN households h ON h.id = s.household_id "
-        "WHERE s.status IN ('待派工', '已派工', '处理中', '暂停')"
+        "FROM work_order_sla_as_of(CAST(? AS TIMESTAMP), open_only := true) s "
+        "LEFT JOIN staff st ON st.id = s.assignee_id LEFT JOIN households h ON h.id = s.household_id "
+        "WHERE TRUE"
     )
     params: list[Any] = [at, at]
     if actor is not None:

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from app.db import Database, column_in, in_list, q, rows_in
 
 TABLE = "work_order_facts"
+TABLES = (TABLE,)
+LABEL = "报修单统计要素"
 MIGRATION = "060_work_order_facts"
 CHUNK = 2000
 

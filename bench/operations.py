@@ -44,7 +44,7 @@ HOTSPOT_COUNT, HOTSPOT_DAYS = 3, 30
 
 
 def build_database(path: Path, scale: float) -> dict[str, int]:
-    from app import work_order_facts
+    from app import complaint_facts, work_order_facts
     from app.db import open_database
     from app.permissions import Actor
     from app.settings import ensure_defaults
@@ -59,8 +59,7 @@ def build_database(path: Path, scale: float) -> dict[str, int]:
                         [[k + 1, d] for k, d in enumerate(HOLIDAYS)])
         cur.execute(
             """INSERT INTO work_orders (id, order_no, community_id, household_id, category, description, channel,
-                                        urgency, appointment_at, reported_at, status, arrived_at, completed_at,
-                                        rework_of)
+                                        urgency, appointment_at, reported_at, status, arrived_at, completed_at)
                SELECT i + 1, 'BX-' || i, i % ? + 1, CASE WHEN hash(i * 2) % 5 = 0 THEN NULL
                                                          ELSE hash(i * 3) % (? * 300) + 1 END,
                       ['水电', '管道', '门窗', '电梯', '公共设施', '其他'][CAST(hash(i * 5) % 6 AS INTEGER) + 1],
@@ -68,39 +67,50 @@ def build_database(path: Path, scale: float) -> dict[str, int]:
                       CASE WHEN urgency = '预约' THEN reported + INTERVAL 1 DAY END, reported,
                       CASE WHEN done THEN '已完成' WHEN arrived THEN '处理中' ELSE '已派工' END,
                       CASE WHEN arrived THEN reported + to_minutes(CAST(hash(i * 7) % 1800 AS BIGINT)) END,
-                      CASE WHEN done THEN reported + to_minutes(CAST(1800 + hash(i * 11) % 6000 AS BIGINT)) END,
-                      CASE WHEN hash(i * 13) % 50 = 0 AND i > 1000 THEN i - 1000 + 1 END
-               FROM (SELECT i, ['紧急', '一般', '一般', '一般', '预约'][CAST(hash(i * 17) % 5 AS INTEGER) + 1] AS urgency,
-                            TIMESTAMP '2025-11-01 00:00' + to_minutes(CAST(hash(i * 19) % 525600 AS BIGINT)) AS reported,
-                            hash(i * 23) % 20 <> 0 AS arrived, hash(i * 23) % 20 > 1 AS done
-                     FROM range(?) t(i))""",
+                      CASE WHEN done THEN reported + to_minutes(CAST(1800 + hash(i * 11) % 6000 AS BIGINT)) END
+               FROM (SELECT i, urgency, reported,
+                            NOT backlog OR hash(i * 23) % 20 <> 0 AS arrived, NOT backlog OR hash(i * 23) % 20 > 1 AS done
+                     FROM (SELECT i, ['紧急', '一般', '一般', '一般', '预约'][CAST(hash(i * 17) % 5 AS INTEGER) + 1] AS urgency,
+                                  TIMESTAMP '2025-11-01 00:00' + to_minutes(CAST(hash(i * 19) % 525600 AS BIGINT)) AS reported
+                           FROM range(?) t(i))
+                     -- still open: 10 % of the last week's orders, 2 % of those of earlier weeks (stuck)
+                     CROSS JOIN LATERAL (SELECT reported >= TIMESTAMP '2026-10-25' OR hash(i * 29) % 50 = 0 AS backlog))""",
             [COMMUNITIES, COMMUNITIES, n["work_orders"]])
         cur.execute(
             """INSERT INTO work_order_pauses (id, work_order_id, paused_at, resumed_at)
                SELECT row_number() OVER (), id, arrived_at + INTERVAL 10 MINUTE,
                       CASE WHEN hash(id) % 4 <> 0 THEN arrived_at + to_minutes(CAST(20 + hash(id * 3) % 3000 AS BIGINT)) END
                FROM work_orders WHERE arrived_at IS NOT NULL AND id % 20 = 3""")
-        cur.execute(
+        cur.execute(  # scores 5…1 in the demo seed's proportions (50, 30, 12, 6, 2); 2 or less asks for rework
             """INSERT INTO work_order_visits (id, work_order_id, visited_at, satisfaction, needs_rework)
-               SELECT row_number() OVER (), id, completed_at + INTERVAL 1 DAY, 1 + CAST(hash(id * 7) % 5 AS INTEGER),
-                      hash(id * 11) % 40 = 0
-               FROM work_orders WHERE completed_at IS NOT NULL AND hash(id * 5) % 5 <> 0""")
+               SELECT row_number() OVER (), id, completed_at + INTERVAL 1 DAY, score, score <= 2
+               FROM (SELECT id, completed_at, CASE WHEN hash(id * 7) % 100 < 50 THEN 5 WHEN hash(id * 7) % 100 < 80 THEN 4
+                                                   WHEN hash(id * 7) % 100 < 92 THEN 3 WHEN hash(id * 7) % 100 < 98 THEN 2
+                                                   ELSE 1 END AS score
+                     FROM work_orders WHERE completed_at IS NOT NULL AND hash(id * 5) % 5 <> 0)""")
+        cur.execute(  # nine in ten such visits got a linked rework order (a later order of the data set)
+            """UPDATE work_orders o SET rework_of = v.work_order_id
+               FROM work_order_visits v
+               WHERE v.needs_rework AND hash(v.id) % 10 <> 0 AND o.id = v.work_order_id + 1000""")
         cur.execute(
             """INSERT INTO complaints (id, complaint_no, community_id, location, received_at, channel, category,
                                        description, is_valid, status, handled_at, feedback_at)
                SELECT i + 1, 'TS-' || i, i % ? + 1, '位置' || (hash(i) % 40), received, '电话',
                       ['服务态度', '环境卫生', '安全', '维修', '收费', '噪音', '停车', '绿化', '其他'][CAST(hash(i * 3) % 9 AS INTEGER) + 1],
                       '投诉', hash(i * 5) % 10 <> 0, '已处理',
-                      CASE WHEN hash(i * 7) % 12 <> 0 THEN received + to_hours(CAST(
+                      CASE WHEN NOT backlog OR hash(i * 7) % 12 <> 0 THEN received + to_hours(CAST(
                           CASE WHEN hash(i * 11) % 10 = 0 THEN 80 + hash(i * 13) % 100 ELSE 1 + hash(i * 13) % 40 END AS BIGINT)) END,
-                      CASE WHEN hash(i * 7) % 12 <> 0 AND hash(i * 17) % 6 <> 0
+                      CASE WHEN NOT backlog OR hash(i * 7) % 12 <> 0 AND hash(i * 17) % 6 <> 0
                            THEN received + to_hours(CAST(200 + hash(i * 19) % 30 AS BIGINT)) END
                FROM (SELECT i, TIMESTAMP '2025-11-01 00:00' + to_minutes(CAST(hash(i * 23) % 525600 AS BIGINT)) AS received
-                     FROM range(?) t(i))""",
+                     FROM range(?) t(i))
+               -- not handled or not fed back: 1 in 12 (6) of the last week's complaints, 2 % of those before
+               CROSS JOIN LATERAL (SELECT received >= TIMESTAMP '2026-10-25' OR hash(i * 29) % 50 = 0 AS backlog)""",
             [COMMUNITIES, n["complaints"]])
-    t = time.perf_counter()
-    work_order_facts.rebuild(db)  # written in bulk above, not through the save path
-    print(f"work order facts rebuilt: {time.perf_counter() - t:.1f} s")
+    for kept in (work_order_facts, complaint_facts):  # written in bulk above, not through the save path
+        t = time.perf_counter()
+        kept.rebuild(db)
+        print(f"{kept.TABLE} rebuilt: {time.perf_counter() - t:.1f} s")
     counts = {t: db.scalar("SELECT count(*) FROM " + t) for t in
               ("work_orders", "work_order_pauses", "work_order_visits", "complaints")}
     db.close()

@@ -9,6 +9,11 @@
 --       feedback, feedback_deadline < as_of. month = 'YYYY-MM' of received_at.
 --       Point in time: complaint_sla_as_of(as_of DATE): handling and feedback recorded after the end
 --       of as_of do not count yet; this view is it at current_date.
+--       complaint_sla_as_of(as_of, open_only := true): only valid complaints not 已关闭 and not yet
+--       handled or fed back by the cut-off (the to-do).
+--       The deadlines are worked out when a complaint is written and kept with its fields in
+--       complaint_facts (app/complaint_facts.py), every complaint's again when holidays or these
+--       settings change; here they are read and compared with the cut-off.
 -- source: 三(六) 业主投诉; practice: 2 个工作日内处理, 处理后 1 个工作日内反馈
 -- parameters: complaint.handle_workdays [2], complaint.feedback_workdays [1]
 -- label complaint_id: 投诉编号(内部)
@@ -30,51 +35,22 @@
 -- label feedback_at: 反馈时间
 -- label feedback_on_time: 按时反馈
 -- label feedback_overdue: 逾期未反馈
-CREATE OR REPLACE MACRO complaint_sla_as_of(as_of) AS TABLE
+CREATE OR REPLACE MACRO complaint_sla_as_of(as_of, open_only := false) AS TABLE
 WITH cut AS (
-    SELECT CAST(as_of AS DATE) AS as_day,
-           CASE WHEN typeof(as_of) = 'DATE'
-                THEN CAST(CAST(as_of AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY
-                ELSE CAST(as_of AS TIMESTAMP) END AS cutoff
+    SELECT CAST(as_of AS DATE) AS as_day, complaint_cutoff(as_of) AS cutoff
 ),
 received AS (
-    SELECT c.*,
-           CASE WHEN c.handled_at < cut.cutoff THEN c.handled_at END AS handled,
-           CASE WHEN c.feedback_at < cut.cutoff THEN c.feedback_at END AS fed_back,
+    SELECT f.*,
+           CASE WHEN f.handled_at < cut.cutoff THEN f.handled_at END AS handled,
+           CASE WHEN f.feedback_at < cut.cutoff THEN f.feedback_at END AS fed_back,
            cut.as_day
-    FROM complaints c, cut
-    WHERE c.deleted_at IS NULL AND c.received_at < cut.cutoff
-),
-params AS (
-    SELECT k.community_id,
-           CAST(setting_int('complaint.handle_workdays', k.community_id) AS INTEGER) AS handle_days,
-           CAST(setting_int('complaint.feedback_workdays', k.community_id) AS INTEGER) AS feedback_days
-    FROM (SELECT DISTINCT community_id FROM received) k
-),
-cal AS (
-    SELECT * FROM workday_calendar(
-        (SELECT coalesce(min(CAST(received_at AS DATE)), current_date) FROM received),
-        (SELECT coalesce(max(greatest(CAST(received_at AS DATE), CAST(handled AS DATE))), current_date)
-                + 60 + 3 * (SELECT coalesce(max(greatest(handle_days, feedback_days)), 0) FROM params)
-         FROM received))
-),
-workdays AS (  -- working days are numbered 1, 2, 3 … without gaps: the N-th after d is one equi-join
-    SELECT day, workday_no FROM cal WHERE working
-),
-dated AS (
-    SELECT r.*,
-           p.handle_days,
-           p.feedback_days,
-           coalesce(r.deadline, wh.day) AS due,
-           wf.day AS feedback_due
-    FROM received r
-    JOIN params p ON p.community_id = r.community_id
-    LEFT JOIN cal cr ON cr.day = CAST(r.received_at AS DATE)
-    LEFT JOIN cal ch ON ch.day = CAST(r.handled AS DATE)
-    LEFT JOIN workdays wh ON wh.workday_no = cr.workday_no + p.handle_days
-    LEFT JOIN workdays wf ON wf.workday_no = ch.workday_no + p.feedback_days
+    FROM complaint_facts f, cut
+    WHERE f.received_at < cut.cutoff
+      AND (NOT open_only OR (coalesce(f.is_valid, true) AND f.status <> '已关闭'
+                             AND (f.handled_at IS NULL OR f.handled_at >= cut.cutoff
+                                  OR f.feedback_at IS NULL OR f.feedback_at >= cut.cutoff)))
 )
-SELECT id AS complaint_id,
+SELECT complaint_id,
        community_id,
        complaint_no,
        household_id,
@@ -83,19 +59,19 @@ SELECT id AS complaint_id,
        is_valid,
        status,
        responsible_id,
-       strftime(received_at, '%Y-%m') AS month,
+       month,
        received_at,
-       due AS deadline,
+       deadline,
        handled AS handled_at,
-       CASE WHEN handled IS NOT NULL THEN CAST(handled AS DATE) <= due END AS on_time,
-       coalesce(is_valid, true) AND handled IS NULL AND due < as_day AS overdue,
-       feedback_due AS feedback_deadline,
+       CASE WHEN handled IS NOT NULL THEN CAST(handled AS DATE) <= deadline END AS on_time,
+       coalesce(is_valid, true) AND handled IS NULL AND deadline < as_day AS overdue,
+       CASE WHEN handled IS NOT NULL THEN feedback_deadline END AS feedback_deadline,
        fed_back AS feedback_at,
-       CASE WHEN fed_back IS NOT NULL AND handled IS NOT NULL THEN CAST(fed_back AS DATE) <= feedback_due END
-           AS feedback_on_time,
-       coalesce(is_valid, true) AND handled IS NOT NULL AND fed_back IS NULL AND feedback_due < as_day
+       CASE WHEN fed_back IS NOT NULL AND handled IS NOT NULL
+            THEN CAST(fed_back AS DATE) <= feedback_deadline END AS feedback_on_time,
+       coalesce(is_valid, true) AND handled IS NOT NULL AND fed_back IS NULL AND feedback_deadline < as_day
            AS feedback_overdue
-FROM dated;
+FROM received;
 
 CREATE OR REPLACE VIEW v_complaint_sla AS
 SELECT * FROM complaint_sla_as_of(current_date);

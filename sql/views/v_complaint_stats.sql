@@ -7,6 +7,9 @@
 --       The per-complaint judgement is the macro complaints_judged_as_of(as_of), so the same figures
 --       can be grouped by responsible person or month alone (app/service_desk.complaint_breakdown).
 --       Point in time: complaint_stats_as_of(as_of DATE); this view is it at current_date.
+--       complaint_stats_as_of gives the same figures as grouping complaints_judged_as_of, from the
+--       counts the save path keeps per group with everything recorded (complaint_counts,
+--       app/complaint_facts.py) less the part of complaints with something recorded after the cut-off.
 -- source: 三(六) 业主投诉 (及时率、处理率)
 -- parameters: those of v_complaint_sla
 -- label community_id: 小区编号
@@ -34,22 +37,57 @@ SELECT complaint_id,
 FROM complaint_sla_as_of(as_of);
 
 CREATE OR REPLACE MACRO complaint_stats_as_of(as_of) AS TABLE
+WITH cut AS (
+    SELECT complaint_cutoff(as_of) AS cutoff
+),
+later AS (  -- complaints with something recorded after the cut-off: what they counted then, less now
+    SELECT f.community_id,
+           f.month,
+           f.category,
+           count(*) FILTER (WHERE f.received_at < cut.cutoff) - count(*) AS received,
+           count(*) FILTER (WHERE f.received_at < cut.cutoff AND coalesce(f.is_valid, true))
+               - count(*) FILTER (WHERE coalesce(f.is_valid, true)) AS valid,
+           count(*) FILTER (WHERE f.received_at < cut.cutoff AND coalesce(f.is_valid, true)
+                              AND f.handled_at < cut.cutoff)
+               - count(*) FILTER (WHERE coalesce(f.is_valid, true) AND f.handled_at IS NOT NULL) AS handled,
+           count(*) FILTER (WHERE f.received_at < cut.cutoff AND coalesce(f.is_valid, true)
+                              AND f.handled_at < cut.cutoff AND CAST(f.handled_at AS DATE) <= f.deadline)
+               - count(*) FILTER (WHERE coalesce(f.is_valid, true) AND f.handled_at IS NOT NULL
+                                    AND CAST(f.handled_at AS DATE) <= f.deadline) AS on_time,
+           count(*) FILTER (WHERE f.received_at < cut.cutoff AND coalesce(f.is_valid, true)
+                              AND f.handled_at < cut.cutoff AND f.feedback_at < cut.cutoff)
+               - count(*) FILTER (WHERE coalesce(f.is_valid, true) AND f.handled_at IS NOT NULL
+                                    AND f.feedback_at IS NOT NULL) AS fed_back
+    FROM complaint_facts f, cut
+    WHERE f.last_at >= cut.cutoff
+    GROUP BY f.community_id, f.month, f.category
+),
+counted AS (
+    SELECT k.community_id,
+           k.month,
+           k.category,
+           k.received + coalesce(l.received, 0) AS received,
+           k.valid + coalesce(l.valid, 0) AS valid,
+           k.handled + coalesce(l.handled, 0) AS handled,
+           k.on_time + coalesce(l.on_time, 0) AS on_time,
+           k.fed_back + coalesce(l.fed_back, 0) AS fed_back
+    FROM complaint_counts k
+    LEFT JOIN later l
+           ON l.community_id = k.community_id AND l.month = k.month AND l.category IS NOT DISTINCT FROM k.category
+)
 SELECT community_id,
        month,
        category,
-       count(*) AS received,
-       count(*) FILTER (WHERE valid) AS valid,
-       count(*) FILTER (WHERE handled) AS handled,
-       count(*) FILTER (WHERE on_time) AS on_time,
-       CAST(count(*) FILTER (WHERE on_time) AS DOUBLE) / nullif(count(*) FILTER (WHERE handled), 0)
-           AS timely_rate,
-       CAST(count(*) FILTER (WHERE handled) AS DOUBLE) / nullif(count(*) FILTER (WHERE valid), 0)
-           AS handling_rate,
-       count(*) FILTER (WHERE fed_back) AS fed_back,
-       CAST(count(*) FILTER (WHERE fed_back) AS DOUBLE) / nullif(count(*) FILTER (WHERE handled), 0)
-           AS feedback_rate
-FROM complaints_judged_as_of(as_of)
-GROUP BY community_id, month, category;
+       received,
+       valid,
+       handled,
+       on_time,
+       CAST(on_time AS DOUBLE) / nullif(handled, 0) AS timely_rate,
+       CAST(handled AS DOUBLE) / nullif(valid, 0) AS handling_rate,
+       fed_back,
+       CAST(fed_back AS DOUBLE) / nullif(handled, 0) AS feedback_rate
+FROM counted
+WHERE received > 0;
 
 CREATE OR REPLACE VIEW v_complaint_stats AS
 SELECT * FROM complaint_stats_as_of(current_date);

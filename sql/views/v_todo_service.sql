@@ -18,13 +18,13 @@
 -- label days_overdue: 逾期天数
 -- label severity: 紧急程度
 CREATE OR REPLACE MACRO todo_service_as_of(as_of) AS TABLE
--- Each SLA is computed once, filtered down to the open orders and complaints, then read twice.
+-- Each SLA is computed once, for the open orders and complaints only, then read twice.
 WITH late_orders AS MATERIALIZED (
-    SELECT * FROM work_order_sla_as_of(CAST(as_of AS DATE))
+    SELECT * FROM work_order_sla_as_of(CAST(as_of AS DATE), open_only := true)
     WHERE (arrival_overdue OR completion_overdue) AND status NOT IN ('已完成', '已回访', '已关闭')
 ),
 late_complaints AS MATERIALIZED (
-    SELECT * FROM complaint_sla_as_of(CAST(as_of AS DATE))
+    SELECT * FROM complaint_sla_as_of(CAST(as_of AS DATE), open_only := true)
     WHERE coalesce(is_valid, true) AND status <> '已关闭'
       AND ((handled_at IS NULL AND deadline <= CAST(as_of AS DATE)) OR feedback_overdue)
 ),
@@ -91,13 +91,11 @@ items AS (
            CAST(v.visited_at AS DATE),
            '中'
     FROM work_order_visits v
-    JOIN work_orders w ON w.id = v.work_order_id AND w.deleted_at IS NULL
+    JOIN work_order_facts w ON w.work_order_id = v.work_order_id  -- linked_at: its first rework order
     WHERE v.deleted_at IS NULL
       AND CAST(v.visited_at AS DATE) <= CAST(as_of AS DATE)
       AND (v.satisfaction <= 2 OR coalesce(v.needs_rework, false))
-      AND NOT EXISTS (SELECT 1 FROM work_orders r
-                      WHERE r.rework_of = w.id AND r.deleted_at IS NULL
-                        AND CAST(r.reported_at AS DATE) <= CAST(as_of AS DATE))
+      AND (w.linked_at IS NULL OR CAST(w.linked_at AS DATE) > CAST(as_of AS DATE))
 )
 SELECT community_id,
        '维修与投诉' AS area,
