@@ -21,20 +21,29 @@
 -- label has_rectification: 已有整改
 -- label needs_rectification: 需立项整改
 CREATE OR REPLACE MACRO complaint_hotspots_as_of(as_of) AS TABLE
-WITH recent AS (
+WITH params AS (  -- looked up once per community, not once per complaint
+    SELECT k.community_id,
+           CAST(setting_int('complaint.hotspot_count', k.community_id) AS INTEGER) AS min_count,
+           CAST(setting_int('complaint.hotspot_days', k.community_id) AS INTEGER) AS days
+    FROM (SELECT id AS community_id FROM communities) k
+),
+recent AS (
     SELECT c.id,
            c.community_id,
            c.category,
            trim(c.location) AS location,
            c.received_at,
            c.handled_at IS NULL OR CAST(c.handled_at AS DATE) > CAST(as_of AS DATE) AS still_open,
-           CAST(setting_int('complaint.hotspot_count', c.community_id) AS INTEGER) AS min_count,
-           CAST(setting_int('complaint.hotspot_days', c.community_id) AS INTEGER) AS days
+           p.min_count,
+           p.days
     FROM complaints c
+    JOIN params p ON p.community_id = c.community_id
     WHERE c.deleted_at IS NULL
       AND coalesce(c.is_valid, true)
       AND nullif(trim(c.location), '') IS NOT NULL
-      AND CAST(c.received_at AS DATE) <= CAST(as_of AS DATE)
+      -- received by the end of as_of and within the longest window: bounds DuckDB can skip blocks by
+      AND c.received_at < CAST(CAST(as_of AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY
+      AND c.received_at >= CAST(CAST(as_of AS DATE) AS TIMESTAMP) - to_days((SELECT max(days) FROM params))
 ),
 grouped AS (
     SELECT community_id,
