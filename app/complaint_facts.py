@@ -60,6 +60,7 @@ LEFT JOIN workdays wf ON wf.workday_no = ch.workday_no + p.feedback_days
 """
 _COLUMNS = ("complaint_id, community_id, complaint_no, household_id, location, category, is_valid, status, "
             "responsible_id, month, received_at, handled_at, feedback_at, deadline, feedback_deadline, last_at")
+_INSERT = "INSERT INTO " + TABLE + " (" + _COLUMNS + ") "
 _EVERY_COMPLAINT = _ROWS.format(complaints="TRUE")
 
 # v_complaint_stats's counts of the groups {groups} selects, with everything recorded.
@@ -76,7 +77,10 @@ WHERE {groups}
 GROUP BY community_id, month, category
 """
 _COUNT_COLUMNS = "community_id, month, category, received, valid, handled, on_time, fed_back"
+_INSERT_COUNTS = "INSERT INTO " + COUNTS + " (" + _COUNT_COLUMNS + ") "
 _GROUP = "community_id = ? AND month = ?"  # a community's month: a few categories, found by two keys
+_COUNT_MONTH = _COUNTS.format(groups=_GROUP)
+_COUNT_ALL = _COUNTS.format(groups="TRUE")
 
 
 def follow(cur, register: str, entries: list[tuple]) -> None:
@@ -102,20 +106,19 @@ def refresh(cur, complaints: Iterable[int | None]) -> None:
         placeholders, params = in_list(chunk)
         months = set(rows_in(cur, "SELECT community_id, month FROM " + TABLE + " WHERE complaint_id IN ", chunk))
         cur.execute("DELETE FROM " + TABLE + " WHERE complaint_id IN " + placeholders, params)
-        cur.execute("INSERT INTO " + TABLE + " (" + _COLUMNS + ") "
-                    + _ROWS.format(complaints="id IN " + placeholders), params)
+        sql = _ROWS.format(complaints="id IN " + placeholders)
+        cur.execute(_INSERT + sql, params)
         months |= set(rows_in(cur, "SELECT community_id, month FROM " + TABLE + " WHERE complaint_id IN ", chunk))
         for community_month in sorted(months, key=str):
             cur.execute("DELETE FROM " + COUNTS + " WHERE " + _GROUP, list(community_month))
-            cur.execute("INSERT INTO " + COUNTS + " (" + _COUNT_COLUMNS + ") " + _COUNTS.format(groups=_GROUP),
-                        list(community_month))
+            cur.execute(_INSERT_COUNTS + _COUNT_MONTH, list(community_month))
 
 
 def _refresh_all(cur) -> None:
     cur.execute("DELETE FROM " + TABLE)
-    cur.execute("INSERT INTO " + TABLE + " (" + _COLUMNS + ") " + _EVERY_COMPLAINT)
+    cur.execute(_INSERT + _EVERY_COMPLAINT)
     cur.execute("DELETE FROM " + COUNTS)
-    cur.execute("INSERT INTO " + COUNTS + " (" + _COUNT_COLUMNS + ") " + _COUNTS.format(groups="TRUE"))
+    cur.execute(_INSERT_COUNTS + _COUNT_ALL)
 
 
 def rebuild(db: Database) -> int:
@@ -132,7 +135,7 @@ def differences(db: Database) -> int:
     facts = db.scalar("SELECT count(DISTINCT complaint_id) FROM ((" + fresh + " EXCEPT ALL " + kept
                       + ") UNION ALL (" + kept + " EXCEPT ALL " + fresh + "))")
     # the counts against a grouping of the facts (which the line above checks against the registers)
-    fresh = "SELECT * FROM (" + _COUNTS.format(groups="TRUE") + ") t(" + _COUNT_COLUMNS + ")"
+    fresh = "SELECT * FROM (" + _COUNT_ALL + ") t(" + _COUNT_COLUMNS + ")"
     kept = "SELECT " + _COUNT_COLUMNS + " FROM " + COUNTS
     groups = db.scalar("SELECT count(*) FROM (SELECT DISTINCT community_id, month, category FROM ((" + fresh
                        + " EXCEPT ALL " + kept + ") UNION ALL (" + kept + " EXCEPT ALL " + fresh + ")))")

@@ -37,6 +37,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
     wait_app_idle,
     wait_grid,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 pytestmark = [
@@ -166,10 +167,17 @@ def new_row(page, n: int = 0, timeout: float = 5.0) -> int:
 
 def select_last_row_cell(page, col: int, row: int, n: int = 0) -> None:
     """Select a cell of the grid's bottom row (the row just added: Glide scrolls to it)."""
-    box = grid(page, n).bounding_box()
-    page.mouse.click(box["x"] + 60, box["y"] + box["height"] - ROW_HEIGHT / 2)
-    cell(page, 1, row, n).and_(page.locator('[aria-selected="true"]')).wait_for(
-        state="attached", timeout=5_000)
+    for attempt in range(3):  # a busy machine may click before Glide has scrolled to the new row
+        box = grid(page, n).bounding_box()
+        page.mouse.click(box["x"] + 60, box["y"] + box["height"] - ROW_HEIGHT / 2)
+        try:
+            cell(page, 1, row, n).and_(page.locator('[aria-selected="true"]')).wait_for(
+                state="attached", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)
     for _ in range(col - 1):
         page.keyboard.press("ArrowRight")
     cell(page, col, row, n).and_(page.locator('[aria-selected="true"]')).wait_for(

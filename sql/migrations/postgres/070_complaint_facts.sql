@@ -1,4 +1,4 @@
--- PostgreSQL twin: the keys, so refreshing a complaint or a group is a look-up there.
+-- PostgreSQL twin: keys and indexes, so refreshing a complaint or recounting a group is a look-up there.
 -- What the complaint rules need, kept by the save path (app/complaint_facts.py) in the same
 -- transaction as the write that changes it, never edited by hand.
 -- complaint_facts: per complaint, copies of its fields and moments and its two deadlines in working
@@ -36,3 +36,4 @@ CREATE TABLE IF NOT EXISTS complaint_counts (
   fed_back BIGINT
 );
 CREATE INDEX IF NOT EXISTS complaint_counts_group ON complaint_counts (community_id, month, category);
+CREATE INDEX IF NOT EXISTS complaint_facts_group ON complaint_facts (community_id, month);
