@@ -63,17 +63,19 @@ _COLUMNS = ("complaint_id, community_id, complaint_no, household_id, location, c
 _INSERT = "INSERT INTO " + TABLE + " (" + _COLUMNS + ") "
 _EVERY_COMPLAINT = _ROWS.format(complaints="TRUE")
 
-# v_complaint_stats's counts of the groups {groups} selects, with everything recorded.
+# v_complaint_stats's counts of the groups {groups} selects, with everything recorded
+# (complaint_counted in sql/functions/complaints.sql says what each counts for).
 _COUNTS = """
 SELECT community_id, month, category,
-       count(*),
-       count(*) FILTER (WHERE coalesce(is_valid, true)),
-       count(*) FILTER (WHERE coalesce(is_valid, true) AND handled_at IS NOT NULL),
-       count(*) FILTER (WHERE coalesce(is_valid, true) AND handled_at IS NOT NULL
-                          AND CAST(handled_at AS DATE) <= deadline),
-       count(*) FILTER (WHERE coalesce(is_valid, true) AND handled_at IS NOT NULL AND feedback_at IS NOT NULL)
-FROM complaint_facts
-WHERE {groups}
+       count(*) FILTER (WHERE n.received),
+       count(*) FILTER (WHERE n.valid),
+       count(*) FILTER (WHERE n.handled),
+       count(*) FILTER (WHERE n.on_time),
+       count(*) FILTER (WHERE n.fed_back)
+FROM (SELECT community_id, month, category,
+             complaint_counted(is_valid, received_at, handled_at, feedback_at, deadline, TIMESTAMP 'infinity') AS n
+      FROM complaint_facts
+      WHERE {groups})
 GROUP BY community_id, month, category
 """
 _COUNT_COLUMNS = "community_id, month, category, received, valid, handled, on_time, fed_back"

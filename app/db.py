@@ -280,7 +280,7 @@ class Database:
         derived.rebuild(self, applied)  # a derived table created just now is filled from the registers
         self._apply_timezone()
         if views:
-            self.create_views()
+            self._create_rule_views()
         return applied
 
     def _migrate_duckdb(self) -> list[str]:
@@ -421,6 +421,7 @@ class Database:
         return tz if tz in zoneinfo.available_timezones() else DEFAULT_TIMEZONE
 
     def create_functions(self) -> None:
+        """The SQL functions (sql/functions) the derived tables and the rule views use."""
         cur = self.cursor()
         for path in sorted((SQL_DIR / "functions").glob("*.sql")):
             cur.execute(path.read_text(encoding="utf-8"))
@@ -432,6 +433,9 @@ class Database:
         tables (the search path finds them), so the same SQL runs on both backends.
         """
         self.create_functions()
+        self._create_rule_views()
+
+    def _create_rule_views(self) -> None:
         cur = self.cursor()
         pending = sorted((SQL_DIR / "views").glob("*.sql"))
         while pending:

@@ -22,10 +22,10 @@
 -- label needs_rectification: 需立项整改
 CREATE OR REPLACE MACRO complaint_hotspots_as_of(as_of) AS TABLE
 WITH params AS (  -- looked up once per community, not once per complaint
-    SELECT k.community_id,
-           CAST(setting_int('complaint.hotspot_count', k.community_id) AS INTEGER) AS min_count,
-           CAST(setting_int('complaint.hotspot_days', k.community_id) AS INTEGER) AS days
-    FROM (SELECT id AS community_id FROM communities) k
+    SELECT id AS community_id,
+           CAST(setting_int('complaint.hotspot_count', id) AS INTEGER) AS min_count,
+           CAST(setting_int('complaint.hotspot_days', id) AS INTEGER) AS days
+    FROM communities
 ),
 recent AS (
     SELECT c.id,

@@ -41,26 +41,24 @@ WITH cut AS (
     SELECT complaint_cutoff(as_of) AS cutoff
 ),
 later AS (  -- complaints with something recorded after the cut-off: what they counted then, less now
-    SELECT f.community_id,
-           f.month,
-           f.category,
-           count(*) FILTER (WHERE f.received_at < cut.cutoff) - count(*) AS received,
-           count(*) FILTER (WHERE f.received_at < cut.cutoff AND coalesce(f.is_valid, true))
-               - count(*) FILTER (WHERE coalesce(f.is_valid, true)) AS valid,
-           count(*) FILTER (WHERE f.received_at < cut.cutoff AND coalesce(f.is_valid, true)
-                              AND f.handled_at < cut.cutoff)
-               - count(*) FILTER (WHERE coalesce(f.is_valid, true) AND f.handled_at IS NOT NULL) AS handled,
-           count(*) FILTER (WHERE f.received_at < cut.cutoff AND coalesce(f.is_valid, true)
-                              AND f.handled_at < cut.cutoff AND CAST(f.handled_at AS DATE) <= f.deadline)
-               - count(*) FILTER (WHERE coalesce(f.is_valid, true) AND f.handled_at IS NOT NULL
-                                    AND CAST(f.handled_at AS DATE) <= f.deadline) AS on_time,
-           count(*) FILTER (WHERE f.received_at < cut.cutoff AND coalesce(f.is_valid, true)
-                              AND f.handled_at < cut.cutoff AND f.feedback_at < cut.cutoff)
-               - count(*) FILTER (WHERE coalesce(f.is_valid, true) AND f.handled_at IS NOT NULL
-                                    AND f.feedback_at IS NOT NULL) AS fed_back
-    FROM complaint_facts f, cut
-    WHERE f.last_at >= cut.cutoff
-    GROUP BY f.community_id, f.month, f.category
+    SELECT community_id,
+           month,
+           category,
+           count(*) FILTER (WHERE t.received) - count(*) FILTER (WHERE a.received) AS received,
+           count(*) FILTER (WHERE t.valid) - count(*) FILTER (WHERE a.valid) AS valid,
+           count(*) FILTER (WHERE t.handled) - count(*) FILTER (WHERE a.handled) AS handled,
+           count(*) FILTER (WHERE t.on_time) - count(*) FILTER (WHERE a.on_time) AS on_time,
+           count(*) FILTER (WHERE t.fed_back) - count(*) FILTER (WHERE a.fed_back) AS fed_back
+    FROM (SELECT f.community_id,
+                 f.month,
+                 f.category,
+                 complaint_counted(f.is_valid, f.received_at, f.handled_at, f.feedback_at, f.deadline, cut.cutoff)
+                     AS t,  -- then
+                 complaint_counted(f.is_valid, f.received_at, f.handled_at, f.feedback_at, f.deadline,
+                                   TIMESTAMP 'infinity') AS a  -- as kept: all recorded
+          FROM complaint_facts f, cut
+          WHERE f.last_at >= cut.cutoff)
+    GROUP BY community_id, month, category
 ),
 counted AS (
     SELECT k.community_id,
