@@ -21,12 +21,11 @@ CREATE OR REPLACE MACRO todo_service_as_of(as_of) AS TABLE
 -- Each SLA is computed once, for the open orders and complaints only, then read twice.
 WITH late_orders AS MATERIALIZED (
     SELECT * FROM work_order_sla_as_of(CAST(as_of AS DATE), open_only := true)
-    WHERE (arrival_overdue OR completion_overdue) AND status NOT IN ('已完成', '已回访', '已关闭')
+    WHERE arrival_overdue OR completion_overdue
 ),
 late_complaints AS MATERIALIZED (
-    SELECT * FROM complaint_sla_as_of(CAST(as_of AS DATE), open_only := true)
-    WHERE coalesce(is_valid, true) AND status <> '已关闭'
-      AND ((handled_at IS NULL AND deadline <= CAST(as_of AS DATE)) OR feedback_overdue)
+    SELECT * FROM complaint_sla_as_of(CAST(as_of AS DATE), open_only := true)  -- valid, not 已关闭
+    WHERE (handled_at IS NULL AND deadline <= CAST(as_of AS DATE)) OR feedback_overdue
 ),
 items AS (
     SELECT community_id,
