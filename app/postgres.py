@@ -5,7 +5,7 @@ DuckDB's postgres extension as `pg` and keeps rule views and macros in its own m
 catalog; plain table names resolve to `pg.public` through the search path, so the same
 SQL runs on both backends. Schema changes run in native PostgreSQL SQL (the extension
 refuses sequences and most ALTERs), through `postgres_execute`. Measured behaviour of the
-extension (1.5.5) is in ../shared/design/RECIPES.md.
+extension (1.5.5) is in docs/POSTGRES.md.
 """
 
 from __future__ import annotations
