@@ -35,14 +35,6 @@ RECTIFICATION_AREAS = {"设备": ("设备", "维修")}
 OPEN = ("待整改", "已整改")
 RECENT_DAYS = 30
 
-# Navigation entries of the area pages and the security pages: (file, title, url path, icon).
-NAV_PAGES = [
-    *(("checks.py", f"{area}检查", PAGE_PREFIX + slug, ":material/fact_check:") for slug, area in AREAS.items()),
-    ("security_shifts.py", "保安周排班", "security-shifts", ":material/calendar_view_week:"),
-    ("security_visitors.py", "在园访客", "security-visitors", ":material/badge:"),
-]
-
-
 def area_of_page(url_path: str) -> str:
     """The inspection area of a checks page's url path (checks-cleaning -> 清洁消杀)."""
     return AREAS.get(url_path.removeprefix(PAGE_PREFIX), "清洁消杀")

@@ -837,14 +837,12 @@ def schedule(db: Database, link: Link | None = None) -> threading.Event | None:
     return stop
 
 
-def schedule_in_app() -> None:
-    """Called by the navigation on every run of the app: starts the scheduled pull once."""
+def schedule_in_app(db: Database) -> None:
+    """Called by the app's router on every run: starts the scheduled pull once per database."""
     if not configured():
         return
-    from app.ui import session
-
     try:
-        schedule(session.db())
+        schedule(db)
     except Exception as err:  # never break the app for the sync
         print(f"NocoDB 定时同步未启动：{err}", flush=True)
 

@@ -374,7 +374,7 @@ def _failure_artifacts(page, name: str) -> None:
 def open_page(page, app, path: str) -> None:
     """Go to `path`; on the login page, sign in (once per browser context: a cookie) and go again."""
     login = page.get_by_role("button", name="登录", exact=True)
-    signed_in = page.get_by_test_id("stSidebarNav")  # only a signed-in user has the navigation
+    signed_in = page.get_by_role("button", name="退出登录")  # only a signed-in user has it
     page.goto(app.url + path)
     login.or_(signed_in).first.wait_for(timeout=60_000)  # the first run may still be on its way
     if login.is_visible():

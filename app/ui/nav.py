@@ -1,80 +1,137 @@
-"""Navigation built from the register catalog: areas, their registers, and the fixed pages."""
+"""The menu, built from the page table (app/navigation.toml) and the register catalog.
+
+Each register sits under its area after the area's desks; a role's working set comes first,
+under 「常用」; raw data registers and system pages sit together at the end. The sidebar draws
+the menu itself, a fold per section (「常用」 and the current page's section open), so nothing
+hides behind Streamlit's "View N more" and the sidebar stays short; the page finder
+(「跳转到…」) at its top reaches any page by name.
+"""
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
 
 from app import registers
+from app.permissions import ADMIN, Actor
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
+TABLE = Path(__file__).resolve().parents[1] / "navigation.toml"
 _pages: dict[str, st.Page] = {}
 
 
-def build(actor=None) -> dict[str, list[st.Page]]:
-    def page(file: str, title: str, url_path: str | None, icon: str, **kw) -> st.Page:
-        p = st.Page(PAGES / file, title=title, url_path=url_path, icon=icon, **kw)
-        _pages[url_path or ""] = p
-        return p
+@dataclass(frozen=True)
+class PageEntry:
+    file: str
+    title: str
+    url: str
+    icon: str
+    section: str
+    roles: tuple[str, ...] = ()  # empty: every role
 
-    navigation = {"概览": [page("home.py", "首页", None, ":material/home:", default=True)]}
-    overview_pages = [("household.py", "一户一档", "household", ":material/home_work:"),
-                      ("surveys.py", "意见调查统计与录入", "survey-stats", ":material/poll:"),
-                      ("reports.py", "业委会月度报告", "reports", ":material/summarize:")]
-    navigation["概览"] += [page(f, t, u, i) for f, t, u, i in overview_pages if (PAGES / f).exists()]
+    def shown_to(self, role: str) -> bool:
+        return not self.roles or role in self.roles
+
+
+@lru_cache(maxsize=1)
+def table() -> dict:
+    """The page table as read from navigation.toml."""
+    with open(TABLE, "rb") as f:
+        data = tomllib.load(f)
+    data["pages"] = [PageEntry(**{**p, "roles": tuple(p.get("roles", ()))}) for p in data["pages"]]
+    return data
+
+
+def entries(role: str) -> list[PageEntry]:
+    """Every menu entry a role has, registers included, in catalog order within each section."""
+    data = table()
+    hidden = set(data["register_pages"])
+    data_regs = set(data["data_registers"])
+    fixed = [p for p in data["pages"] if p.shown_to(role)]
+    out = [p for p in fixed if p.section in data["first_sections"]]
     for area, regs in registers.by_area().items():
-        navigation[area] = [
-            page("area.py", f"{area}总览", registers.area_slug(area), ":material/folder_open:"),
-            *(page("register.py", r.label, r.name, ":material/table:") for r in regs),
-        ]
-    service_pages = [("service_desk.py", "报修受理与派工", "service_desk", ":material/build:"),
-                     ("duty_board.py", "24小时值班看板", "duty_board", ":material/timer:"),
-                     ("service_complaints.py", "投诉受理与处理", "service_complaints", ":material/feedback:"),
-                     ("service_report.py", "维修与投诉统计", "service_report", ":material/monitoring:")]
-    navigation.setdefault("维修与投诉", [])[1:1] = [
-        page(file, title, url, icon) for file, title, url, icon in service_pages if (PAGES / file).exists()
-    ]
-    fee_pages = [("cashier.py", "收银台", "cashier", ":material/point_of_sale:"),
-                 ("fees.py", "出账、催缴与报表", "fees", ":material/receipt_long:")]
-    navigation.setdefault("收费管理", [])[1:1] = [
-        page(file, title, url, icon) for file, title, url, icon in fee_pages if (PAGES / file).exists()
-    ]
-    estate_pages = [("decoration.py", "装修办理", "decoration", ":material/construction:"),
-                    ("parking.py", "停车收费台", "parking", ":material/local_parking:")]
-    navigation.setdefault("装修与停车", [])[1:1] = [
-        page(file, title, url, icon) for file, title, url, icon in estate_pages if (PAGES / file).exists()
-    ]
-    from app.checks import NAV_PAGES as check_pages  # per-area check pages, security pages
+        out += [p for p in fixed if p.section == area]
+        section = "数据与系统" if area == "系统" else area
+        out.append(PageEntry("area.py", f"{area}总览", registers.area_slug(area), ":material/folder_open:", section))
+        out += [PageEntry("register.py", r.label, r.name, ":material/table:",
+                          "数据与系统" if r.name in data_regs else section)
+                for r in regs if r.name not in hidden]
+    known = set(data["first_sections"]) | set(data["last_sections"]) | set(registers.by_area())
+    out += [p for p in fixed if p.section not in known]  # a section named only in the table
+    out += [p for p in fixed if p.section in data["last_sections"]]
+    return out
 
-    navigation.setdefault("检查与整改", [])[1:1] = [
-        page(file, title, url, icon) for file, title, url, icon in check_pages if (PAGES / file).exists()
-    ]
-    tools = [("rules.py", "规则视图", "rules", ":material/rule:"),
-             ("settings.py", "规则参数", "rule-settings", ":material/tune:"),
-             ("import.py", "Excel 导入", "import", ":material/upload_file:"),
-             ("analysis.py", "查询与图表", "analysis", ":material/query_stats:"),
-             ("backup.py", "数据备份", "backup", ":material/backup:"),
-             ("audit.py", "修改记录", "audit", ":material/history:"),
-             ("nocodb.py", "NocoDB 同步", "nocodb", ":material/sync:")]
-    from app.nocodb import schedule_in_app
 
-    schedule_in_app()  # the scheduled NocoDB pull: once per process, when NocoDB is configured
-    if actor is not None and actor.role == "管理员":  # the services check it again (require_admin)
-        tools += [("users.py", "用户管理", "users", ":material/group:"),
-                  ("permissions.py", "权限设置", "permissions", ":material/admin_panel_settings:"),
-                  ("designer.py", "台账设计", "designer", ":material/design_services:")]
-    navigation.setdefault("系统", []).extend(
-        page(file, title, url, icon) for file, title, url, icon in tools if (PAGES / file).exists()
-    )
-    return navigation
+def working_set(role: str) -> list[str]:
+    return table()["working_sets"].get(role, [])
+
+
+def _page(entry: PageEntry) -> st.Page:
+    page = st.Page(PAGES / entry.file, title=entry.title, url_path=entry.url or None, icon=entry.icon,
+                   default=entry.url == "")
+    _pages[entry.url] = page
+    return page
+
+
+def menu(role: str) -> dict[str, list[PageEntry]]:
+    """A role's menu as entries: sections in order, 「常用」 (home and the working set) first."""
+    listed = entries(role)
+    first = {url: i for i, url in enumerate(working_set(role))}
+    sections: dict[str, list[PageEntry]] = {"常用": [e for e in listed if e.url == ""]}
+    sections["常用"] += sorted((e for e in listed if e.url in first), key=lambda e: first[e.url])
+    for e in listed:
+        if e.url != "" and e.url not in first:
+            sections.setdefault(e.section, []).append(e)
+    return {section: items for section, items in sections.items() if items}
+
+
+def build(actor: Actor | None = None) -> dict[str, list[st.Page]]:
+    """The menu of an actor as Streamlit pages (the administrator's when there is no actor)."""
+    role = actor.role if actor is not None else ADMIN
+    pages = {section: [_page(e) for e in items] for section, items in menu(role).items()}
+    for url, target in table()["register_pages"].items():
+        if target in _pages:
+            _pages[url] = _pages[target]
+    return pages
 
 
 def page_for(url_path: str) -> st.Page:
-    """The page object of a register or area, for st.page_link."""
-    if not _pages:
+    """The page object of a register, an area or a desk, for st.page_link."""
+    if url_path not in _pages:
         build()
-    return _pages[url_path]
+    return _pages[table()["register_pages"].get(url_path, url_path)]
+
+
+FINDER = "page-finder"
+
+
+def page_finder(menu: dict[str, list[st.Page]]) -> None:
+    """「跳转到…」: any page of the menu by (part of) its name; the box empties once it has jumped."""
+    choices = {f"{p.title}（{section}）": p for section, pages in menu.items() for p in pages}
+
+    def picked() -> None:  # a callback may not switch pages: note the target, then empty the box
+        st.session_state[FINDER + "-target"] = st.session_state[FINDER]
+        st.session_state[FINDER] = None
+
+    st.sidebar.selectbox("跳转到…", list(choices), index=None, key=FINDER, on_change=picked,
+                         placeholder="页面名称，如 收银台")
+    target = st.session_state.pop(FINDER + "-target", None)
+    if target in choices:
+        st.switch_page(choices[target])
+
+
+def sidebar_menu(menu: dict[str, list[st.Page]], current: st.Page) -> None:
+    """The menu in the sidebar: one fold per section, the working set and the current section open."""
+    with st.sidebar:
+        for section, pages in menu.items():
+            here = any(p.url_path == current.url_path for p in pages)
+            with st.expander(section, expanded=section == "常用" or here):
+                for p in pages:
+                    st.page_link(p)
 
 
 def login_page() -> st.Page:
@@ -84,11 +141,11 @@ def login_page() -> st.Page:
 
 def login_pages() -> list[st.Page]:
     """The login page, also under every page's address: a link to a page signs in, then opens it."""
-    from app.permissions import ADMIN, Actor
-
-    paths = [p.url_path for pages in build(Actor("", ADMIN)).values() for p in pages if p.url_path]
+    paths = [e.url for e in entries(ADMIN) if e.url]
     return [login_page(), *(st.Page(PAGES / "login.py", title="登录", url_path=path) for path in paths)]
 
 
 def password_page() -> st.Page:
-    return st.Page(PAGES / "password.py", title="修改密码", url_path="password", icon=":material/key:")
+    """The password page alone, for a user who must change it before anything else."""
+    entry = next(p for p in table()["pages"] if p.url == "password")
+    return st.Page(PAGES / entry.file, title=entry.title, url_path=entry.url, icon=entry.icon)
