@@ -5,13 +5,17 @@ Without a signed-in user the only page is the login page; a user who must change
 password gets only that page; each role's menu starts with its working set.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from app.nocodb import schedule_in_app
 from app.ui import nav, session
 from app.ui.search_box import search_box
 
-st.set_page_config(page_title="物业台账", page_icon=":material/apartment:", layout="wide")
+# The icon is a file of ours: a material icon would be fetched from the internet for the tab.
+st.set_page_config(page_title="物业台账", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
+                   layout="wide")
 
 who = session.signed_in()
 session.sync_cookie()
