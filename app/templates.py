@@ -12,13 +12,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import xlsxwriter
-
 from app import registers
 from app.db import Database
 from app.excel import NUMBER_FORMATS, display_width
 from app.permissions import Actor
 from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Field, Register
+from app.workbook import new_workbook
 
 TEMPLATE_ROWS = 2000  # rows that get the drop-downs and formats
 INLINE_LIST_MAX = 250  # Excel limits an inline list to 255 characters
@@ -177,8 +176,7 @@ def template_xlsx(register: str, db: Database | None = None, actor: Actor | None
     """
     reg = registers.get(register)
     out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
-                                   "strings_to_urls": False, "strings_to_numbers": False})
+    wb = new_workbook(out, in_memory=True)
     ws = wb.add_worksheet(reg.label[:31])
     notes = wb.add_worksheet("说明")
     lists = wb.add_worksheet("选项")
