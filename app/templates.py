@@ -265,7 +265,10 @@ def _add_list(ws, lists, c: int, list_col: int, choices: list[str], strict: bool
     else:
         options["error_type"] = "information"  # other texts naming a row are still accepted
         options["error_message"] = "不在列表中；导入时会按名称查找"
-    if sum(len(x) + 1 for x in choices) <= INLINE_LIST_MAX:
+    # An inline list is "a,b,c": a name with a comma or a quote (「=HYPERLINK("…","…")」) would
+    # split or break it, so such choices go to the 选项 sheet like long lists.
+    inline = not any("," in x or '"' in x for x in choices)
+    if inline and sum(len(x) + 1 for x in choices) <= INLINE_LIST_MAX:
         options["source"] = choices
     else:
         for r, text in enumerate(choices):

@@ -12,6 +12,7 @@ module starts making workbooks without being listed here. Both backends.
 from __future__ import annotations
 
 import ast
+import html
 import io
 import re
 import zipfile
@@ -192,6 +193,9 @@ def assert_values_only(data: bytes, hostile: tuple[str, ...], name: str) -> None
             xml = package.read(sheet).decode("utf-8")
             assert not re.search(r"<f[ >/]", xml), f"{name}: {sheet} has a formula"
             assert "<hyperlink" not in xml, f"{name}: {sheet} has a link"
+            for formula in re.findall(r"<formula1>(.*?)</formula1>", xml):  # drop-downs: "a,b" or a range
+                inner = html.unescape(formula)
+                assert not inner.startswith('"') or '"' not in inner[1:-1], f"{name}: drop-down {inner}"
         assert "xl/calcChain.xml" not in package.namelist(), name
     texts = []
     for ws in openpyxl.load_workbook(io.BytesIO(data)).worksheets:
