@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 
 from app import billing
 from app.changes import RowChange, apply_changes
 from app.db import Database
 from app.permissions import Actor, mask_value, sees_personal_data
 from app.validation import money
+from app.workbook import new_workbook
 
 METHODS = ("现金", "银行转账", "微信", "支付宝", "预存款", "其他")
 # receipts.method -> cash_closings column; 预存款 moves no money and is not in the day's totals
@@ -246,7 +246,7 @@ def receipt_workbook(db: Database, receipt_id: int, layout: str = "A4") -> bytes
     """The receipt as a one-page workbook to print: A4, or 半A4 (A5 landscape: half a sheet)."""
     r = receipt(db, receipt_id)
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = new_workbook(buf, in_memory=True)  # its sheets write owners and fee items as text
     ws = wb.add_worksheet("收据")
     title = wb.add_format({"bold": True, "font_size": 16, "align": "center"})
     head = wb.add_format({"bold": True, "border": 1, "bg_color": "#EEEEEE"})

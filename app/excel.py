@@ -1,9 +1,10 @@
 """Export of registers and rule views to Excel (.xlsx) or CSV, streamed and audited.
 
 Rows come from a DuckDB cursor in batches (`fetchmany`) and go straight into xlsxwriter in
-`constant_memory` mode, so a 200k-row register exports in bounded memory. Every cell is
-written with an explicit type: text is always `write_string` (leading zeros survive and
-`=1+1` stays text), numbers are numbers with a format, dates are Excel dates.
+`constant_memory` mode, so a 200k-row register exports in bounded memory. The workbook is
+opened by the one writer (app/workbook.py) and every cell is written with an explicit type:
+text is always `write_string` (leading zeros survive and `=1+1` stays text), numbers are
+numbers with a format, dates are Excel dates.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from app import registers, views
@@ -33,6 +33,7 @@ from app.db import Database, q, sql_literal
 from app.permissions import Actor, mask_value, require, sees_personal_data
 from app.queries import PageRequest, label_sql, labels_for, order_clause, where_clause
 from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Register
+from app.workbook import Book, new_workbook
 
 BATCH_ROWS = 5000
 SAMPLE_ROWS = 1000  # rows looked at to size columns
@@ -339,17 +340,12 @@ def _batches(cur) -> Iterator[list[tuple]]:
         yield batch
 
 
-def _workbook(target) -> xlsxwriter.Workbook:
-    return xlsxwriter.Workbook(target, {
-        "constant_memory": True,  # rows go to a temporary file as they come
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-        "remove_timezone": True,
-    })
+def _workbook(target) -> Book:
+    # constant_memory: rows go to a temporary file as they come
+    return new_workbook(target, constant_memory=True, remove_timezone=True)
 
 
-def _lay_out(wb: xlsxwriter.Workbook, sheet_title: str, columns: Sequence[ExportColumn]):
+def _lay_out(wb: Book, sheet_title: str, columns: Sequence[ExportColumn]):
     """The sheet with its styled, frozen header row; (sheet, number format of each column)."""
     ws = wb.add_worksheet(_sheet_name(sheet_title))
     header = wb.add_format({"bold": True, "bg_color": "#EDEDED", "bottom": 1, "valign": "vcenter"})
@@ -497,8 +493,9 @@ _NOT_XML = "".join(chr(c) for c in [*range(1, 9), 11, 12, *range(14, 32)])
 
 
 def _xml_text(expr: str) -> str:
-    return ("replace(replace(replace(translate(" + expr + ", '" + _NOT_XML + "', ''), "
-            "'&', '&amp;'), '<', '&lt;'), '>', '&gt;')")
+    # A raw carriage return would be read back as a line feed (XML end-of-line handling): &#13; keeps it.
+    return ("replace(replace(replace(replace(translate(" + expr + ", '" + _NOT_XML + "', ''), "
+            "'&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(13), '&#13;')")
 
 
 def _cell_sql(col: ExportColumn, letter: str, style: int, v: str) -> str:

@@ -1,6 +1,6 @@
 """Fee paperwork: the household statement (对账单), payment notices (缴费通知单) and 催缴 notices,
 the 催缴 list and its steps, and the fee charts. Workbooks are xlsxwriter bytes set up to print
-(one A4 page per household). No Streamlit here.
+(one A4 page per household), opened by app/workbook.py: names and fee items stay text. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
-import xlsxwriter
 
 from app.cashier import account, amount_in_words
 from app.changes import RowChange, apply_changes
 from app.db import Database
 from app.permissions import Actor
 from app.validation import money
+from app.workbook import new_workbook, write_text, write_value
 
 PAYMENT_WAYS = "现金、银行转账、微信、支付宝（到管理处收银台或扫码缴纳）"
 # Civil Code Art 944 and 物业管理条例 Art 64: the only steps there are; never utilities.
@@ -80,7 +80,7 @@ class _Book:
 
     def __init__(self) -> None:
         self.buf = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(self.buf, {"in_memory": True})
+        self.wb = new_workbook(self.buf, in_memory=True)
         f = self.wb.add_format
         self.title = f({"bold": True, "font_size": 16, "align": "center"})
         self.bold = f({"bold": True})
@@ -101,7 +101,8 @@ class _Book:
         return ws
 
     def table(self, ws, row: int, headers: list[str], frame: pd.DataFrame, money_cols: set[str]) -> int:
-        ws.write_row(row, 0, headers, self.head)
+        for c, header in enumerate(headers):
+            write_text(ws, row, c, header, self.head)
         for values in frame.itertuples(index=False):
             row += 1
             for c, (col, v) in enumerate(zip(frame.columns, values)):
@@ -109,8 +110,8 @@ class _Book:
                     ws.write_number(row, c, float(v), self.money)
                 elif v is None or (not isinstance(v, str) and pd.isna(v)):
                     ws.write_blank(row, c, None, self.cell)
-                else:
-                    ws.write(row, c, v if isinstance(v, (str, int, float)) else str(v), self.cell)
+                else:  # fee items, remarks, receipt numbers: text; dates as printed (2026-06-25)
+                    write_value(ws, row, c, v if isinstance(v, (str, int, float)) else str(v), self.cell)
         return row + 2
 
     def bytes(self) -> bytes:
@@ -124,27 +125,27 @@ def statement_workbook(db: Database, household_id: int, as_of: date | None = Non
     book = _Book()
     ws = book.sheet("对账单", [10, 18, 12, 12, 11, 11, 11, 12, 10])
     ws.merge_range(0, 0, 0, 8, f"{s.community} {s.code} 物业费用对账单", book.title)
-    ws.write(1, 0, f"业主：{s.owners}    截至：{s.as_of.isoformat()}")
+    write_text(ws, 1, 0, f"业主：{s.owners}    截至：{s.as_of.isoformat()}")
     row = 3
-    ws.write(row, 0, "账单", book.bold)
+    write_text(ws, row, 0, "账单", book.bold)
     row = book.table(ws, row + 1, ["账期", "收费项目", "应收(元)", "缴费截止日", "减免折扣", "已收",
                                    "已退款", "欠费(元)", "状态"],
                      s.bills, {"amount", "reduced", "paid", "refunded", "outstanding"})
-    ws.write(row, 0, "收据", book.bold)
+    write_text(ws, row, 0, "收据", book.bold)
     row = book.table(ws, row + 1, ["收据号", "收款时间", "金额(元)", "方式", "备注"], s.receipts, {"total"})
     if not s.adjustments.empty:
-        ws.write(row, 0, "调整", book.bold)
+        write_text(ws, row, 0, "调整", book.bold)
         row = book.table(ws, row + 1, ["账期", "收费项目", "类型", "金额(元)", "原因", "日期"],
                          s.adjustments, {"amount"})
     if not s.credits.empty:
-        ws.write(row, 0, "预存款", book.bold)
+        write_text(ws, row, 0, "预存款", book.bold)
         row = book.table(ws, row + 1, ["日期", "金额(元)", "说明"], s.credits, {"amount"})
     for label, value in (("欠费合计", s.outstanding), ("滞纳金", s.late_fee), ("预存款余额", s.credit),
                          ("应缴合计", s.balance)):
-        ws.write(row, 0, label, book.head)
+        write_text(ws, row, 0, label, book.head)
         ws.write_number(row, 1, float(value), book.total)
         row += 1
-    ws.write(row, 0, "大写：" + amount_in_words(max(s.balance, Decimal(0))))
+    write_text(ws, row, 0, "大写：" + amount_in_words(max(s.balance, Decimal(0))))
     ws.print_area(0, 0, row, 8)
     return book.bytes()
 
@@ -195,16 +196,16 @@ def notices_workbook(db: Database, community_id: int, period: str, as_of: date |
         later = bills[(bills["period"] != period) & (bills["due_date"] >= as_of)]
         head = f"{community} {'物业费催缴通知书' if dunning else '物业服务费缴费通知单'}"
         ws.merge_range(row, 0, row, 4, head, book.title)
-        ws.write(row + 1, 0, f"房号：{acc.code}    业主：{acc.owners}")
-        ws.write(row + 2, 0, f"账期：{period}    通知日期：{as_of.isoformat()}")
+        write_text(ws, row + 1, 0, f"房号：{acc.code}    业主：{acc.owners}")
+        write_text(ws, row + 2, 0, f"账期：{period}    通知日期：{as_of.isoformat()}")
         row += 4
         if not this.empty:
-            ws.write(row, 0, "本期费用", book.bold)
+            write_text(ws, row, 0, "本期费用", book.bold)
             row = book.table(ws, row + 1, ["收费项目", "账期", "缴费截止日", "应收(元)", "欠费(元)"],
                              this[["fee_item", "period", "due_date", "due_net", "outstanding"]],
                              {"due_net", "outstanding"})
         if not earlier.empty:
-            ws.write(row, 0, "往期欠费", book.bold)
+            write_text(ws, row, 0, "往期欠费", book.bold)
             row = book.table(ws, row + 1, ["收费项目", "账期", "缴费截止日", "应收(元)", "欠费(元)"],
                              earlier[["fee_item", "period", "due_date", "due_net", "outstanding"]],
                              {"due_net", "outstanding"})
@@ -214,10 +215,10 @@ def notices_workbook(db: Database, community_id: int, period: str, as_of: date |
                              {"due_net", "outstanding"})
         for label, value in (("欠费合计", acc.outstanding), ("滞纳金", acc.late_fee),
                              ("预存款", acc.credit), ("应缴合计", acc.total_due)):
-            ws.write(row, 0, label, book.head)
+            write_text(ws, row, 0, label, book.head)
             ws.write_number(row, 1, float(value), book.total)
             row += 1
-        ws.write(row, 0, "大写：人民币" + amount_in_words(acc.total_due))
+        write_text(ws, row, 0, "大写：人民币" + amount_in_words(acc.total_due))
         row += 1
         ws.merge_range(row, 0, row, 4, f"缴费方式：{PAYMENT_WAYS}", book.small)
         row += 1

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from app import registers
@@ -50,6 +49,7 @@ from app.excel import display_width
 from app.permissions import ADMIN, Actor, require
 from app.queries import LABEL_SEPARATOR, resolve_labels
 from app.registers.model import SYSTEM_LABELS, Field, Register
+from app.workbook import new_workbook
 
 IMPORT_SOURCE = "导入"
 HEADER_SCAN_ROWS = 30  # the header row is looked for among the first rows only
@@ -1025,8 +1025,7 @@ def error_workbook(plan: ImportPlan, problems: list[Problem]) -> bytes:
         (by_row.setdefault(n, []) if n is not None else general).append(p)
     bad = {(n, plan.column_of(p.column)) for n, ps in by_row.items() for p in ps}
     out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
-                                   "strings_to_urls": False, "strings_to_numbers": False})
+    wb = new_workbook(out, in_memory=True)
     ws = wb.add_worksheet(re.sub(r"[\[\]:*?/\\]", "_", plan.table.sheet)[:31] or "Sheet1")
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     moment_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from app.excel import display_width
+from app.workbook import new_workbook
 
 FORMATS = {
     "money": "#,##0.00",
@@ -65,8 +65,7 @@ class ReportBook:
     """A workbook being written; `close()` finishes it."""
 
     def __init__(self, target: str | Path | IO[bytes], title: str, created: datetime | None = None):
-        self.book = xlsxwriter.Workbook(target if not isinstance(target, Path) else str(target),
-                                        {"in_memory": True, "remove_timezone": True})
+        self.book = new_workbook(target, in_memory=True, remove_timezone=True)
         self.book.set_properties({"title": title, "author": "wuye 物业台账", "company": "",
                                   "created": created or datetime(2000, 1, 1)})
         self.f = {

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 
 from app import registers
 from app.changes import RowChange, apply_changes
@@ -21,6 +20,7 @@ from app.db import Database, in_list, q
 from app.permissions import Actor, require
 from app.queries import labels_for
 from app.save_rules.service import COMPLAINT_FLOW, WORK_ORDER_FLOW, allowed_next
+from app.workbook import new_workbook
 
 OPEN_STATUSES = ("待派工", "已派工", "处理中", "暂停")
 URGENCY_ORDER = {"紧急": 0, "预约": 1, "一般": 2}
@@ -407,7 +407,7 @@ def repair_report_html(report: dict[str, Any]) -> str:
 def repair_report_xlsx(report: dict[str, Any]) -> bytes:
     """The report as an Excel workbook (one sheet): facts, then each table. Text cells stay text."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book = new_workbook(out, in_memory=True)
     sheet = book.add_worksheet("维修报告")
     bold = book.add_format({"bold": True})
     sheet.set_column(0, 0, 16)

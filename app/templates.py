@@ -12,13 +12,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import xlsxwriter
-
 from app import registers
 from app.db import Database
 from app.excel import NUMBER_FORMATS, display_width
 from app.permissions import Actor
 from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Field, Register
+from app.workbook import new_workbook
 
 TEMPLATE_ROWS = 2000  # rows that get the drop-downs and formats
 INLINE_LIST_MAX = 250  # Excel limits an inline list to 255 characters
@@ -177,8 +176,7 @@ def template_xlsx(register: str, db: Database | None = None, actor: Actor | None
     """
     reg = registers.get(register)
     out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
-                                   "strings_to_urls": False, "strings_to_numbers": False})
+    wb = new_workbook(out, in_memory=True)
     ws = wb.add_worksheet(reg.label[:31])
     notes = wb.add_worksheet("说明")
     lists = wb.add_worksheet("选项")
@@ -267,7 +265,10 @@ def _add_list(ws, lists, c: int, list_col: int, choices: list[str], strict: bool
     else:
         options["error_type"] = "information"  # other texts naming a row are still accepted
         options["error_message"] = "不在列表中；导入时会按名称查找"
-    if sum(len(x) + 1 for x in choices) <= INLINE_LIST_MAX:
+    # An inline list is "a,b,c": a name with a comma or a quote (「=HYPERLINK("…","…")」) would
+    # split or break it, so such choices go to the 选项 sheet like long lists.
+    inline = not any("," in x or '"' in x for x in choices)
+    if inline and sum(len(x) + 1 for x in choices) <= INLINE_LIST_MAX:
         options["source"] = choices
     else:
         for r, text in enumerate(choices):
