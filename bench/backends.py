@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bench import grid_page, rules  # noqa: E402  (after the sys.path line)
+from bench import grid_page, rules, smoke  # noqa: E402  (after the sys.path line)
 from tests.conftest import PostgresCluster  # noqa: E402
 
 WRITER = r"""
@@ -169,7 +169,8 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--keep", help="folder for the scratch DuckDB files (kept)")
-    args = parser.parse_args()
+    smoke.flag(parser, rows=2_000, rules_scale=0.01, runs=1, writers=1, seconds=1.0)
+    args = smoke.parse(parser)
 
     from app.db import open_database
     from app.migrate_to import migrate_to

@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from app import bill_totals, billing  # noqa: E402
 from app.db import Database, open_database  # noqa: E402
 from app.permissions import Actor  # noqa: E402
+from bench import smoke  # noqa: E402
 
 AS_OF = date(2026, 11, 25)
 RATE = 0.0005  # fee.late_fee_rate_per_day default; grace 0
@@ -402,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--months", type=int, default=24)
     ap.add_argument("--db", help="build the data set here (default: a temporary file)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary files")
-    args = ap.parse_args(argv)
+    smoke.flag(ap, communities=2, households=200, months=3)
+    args = smoke.parse(ap, argv)
     work = Path(tempfile.mkdtemp(prefix="wuye-bench-billing-"))
     path = Path(args.db) if args.db else work / "billing.duckdb"
     print(f"data set: {args.communities} communities, {args.households:,} households, {args.months} months")

@@ -45,6 +45,7 @@ from app import importer, registers  # noqa: E402
 from app.changes import RowChange, apply_changes  # noqa: E402
 from app.db import open_database  # noqa: E402
 from app.permissions import Actor  # noqa: E402
+from bench import smoke  # noqa: E402
 
 REGISTER = "fire_equipment"
 TYPES = ("干粉灭火器", "水基型灭火器", "二氧化碳灭火器", "消火栓", "烟感探测器", "应急照明")
@@ -258,7 +259,8 @@ def main() -> None:
     parser.add_argument("--export-rows", type=int, default=1_000_000, help="export rows (default 1,000,000)")
     parser.add_argument("--runs", type=int, default=3, help="best of this many runs (default 3)")
     parser.add_argument("--keep", help="folder to keep the workbook and databases in")
-    args = parser.parse_args()
+    smoke.flag(parser, rows=300, export_rows=2_000, runs=1)
+    args = smoke.parse(parser)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="wuye-bench-excel-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:

@@ -27,6 +27,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import smoke  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 from app import nocodb  # noqa: E402
@@ -52,7 +55,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--backend", choices=["duckdb", "postgres"], default="duckdb")
-    args = parser.parse_args()
+    smoke.flag(parser, rows=40, submissions=1)
+    args = smoke.parse(parser)
 
     import os
 

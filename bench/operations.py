@@ -38,6 +38,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import smoke  # noqa: E402
+
 AS_OF = date(2026, 10, 31)
 CUTOFF = pd.Timestamp(AS_OF) + pd.Timedelta(days=1)
 COMMUNITIES = 100
@@ -299,7 +301,8 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", type=Path)
-    args = ap.parse_args()
+    smoke.flag(ap, scale=0.01, runs=1)
+    args = smoke.parse(ap)
     from app.db import open_database
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="wuye-bench-operations-"))

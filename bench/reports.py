@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import smoke  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 
@@ -49,7 +52,8 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--keep", action="store_true", help="keep the data set file")
     parser.add_argument("--skip-report", action="store_true", help="only the household page (figure 2)")
-    args = parser.parse_args()
+    smoke.flag(parser, communities=2, households=200, months=3)
+    args = smoke.parse(parser)
     sys.path.insert(0, str(ROOT / "bench"))
     path = args.db or str(Path(tempfile.mkdtemp(prefix="wuye-bench-reports-")) / "bench.duckdb")
     if not Path(path).exists():

@@ -30,6 +30,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import smoke  # noqa: E402
+
 AS_OF = date(2026, 11, 25)
 COMMUNITIES = 100
 TABLES = (
@@ -525,7 +527,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", help="folder for the scratch database (kept)")
-    args = parser.parse_args()
+    smoke.flag(parser, scale=0.01, runs=1)
+    args = smoke.parse(parser)
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="wuye-bench-rules-"))
     folder.mkdir(parents=True, exist_ok=True)
