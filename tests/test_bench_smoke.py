@@ -16,12 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p.name for p in (ROOT / "bench").glob("*.py") if p.name != "smoke.py")
-MARKS = {"grid_page.py": [pytest.mark.browser], "nocodb.py": [pytest.mark.nocodb]}
+MARKS = {"grid_page.py": [pytest.mark.browser], "pages.py": [pytest.mark.browser], "nocodb.py": [pytest.mark.nocodb]}
 
 
 def test_every_bench_script_is_listed():
     assert set(SCRIPTS) >= {"backends.py", "billing.py", "excel.py", "grid_page.py", "nocodb.py",
-                            "operations.py", "reports.py", "rules.py"}
+                            "operations.py", "pages.py", "reports.py", "rules.py"}
 
 
 @pytest.mark.parametrize("script", [pytest.param(s, marks=MARKS.get(s, [])) for s in SCRIPTS])
