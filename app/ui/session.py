@@ -8,7 +8,9 @@ the login page: `actor()` stops it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import time
 
 import streamlit as st
@@ -22,6 +24,7 @@ TOKEN = "_wuye_token"
 _SIGNED = "_wuye_signed"  # (checked at, SignedIn): the last check, reused for a few seconds
 COOKIE = "wuye_session"
 RECHECK_SECONDS = 5.0
+TRUSTED_PROXIES = "WUYE_TRUSTED_PROXIES"  # addresses of reverse proxies whose X-Forwarded-For counts
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,6 +50,35 @@ def _cookie_token() -> str | None:
     except Exception:  # no browser context (AppTest)
         return None
     return value if isinstance(value, str) and value else None
+
+
+def _trusted_proxies() -> set[str]:
+    return {a.strip() for a in os.environ.get(TRUSTED_PROXIES, "").replace(";", ",").split(",") if a.strip()}
+
+
+def client_address() -> str:
+    """The address a sign-in comes from, for the throttle (app.login_throttle).
+
+    The peer of the WebSocket, as Streamlit sees it (it reports a local peer as None). Only
+    when that peer is a configured trusted proxy (WUYE_TRUSTED_PROXIES, e.g. 127.0.0.1 for the
+    README's nginx or Caddy on the same machine) is X-Forwarded-For believed: its last entry,
+    the one that proxy wrote itself, is the client. '' when there is no browser (AppTest).
+    """
+    try:
+        peer = st.context.ip_address or "127.0.0.1"
+        headers = st.context.headers
+    except Exception:  # no browser context
+        return ""
+    if not isinstance(peer, str):  # AppTest's stand-in context
+        return ""
+    if peer in _trusted_proxies():
+        forwarded = [a.strip() for a in (headers.get("X-Forwarded-For") or "").split(",") if a.strip()]
+        if forwarded:
+            try:
+                return str(ipaddress.ip_address(forwarded[-1]))
+            except ValueError:
+                return forwarded[-1][:64]
+    return peer
 
 
 def signed_in() -> auth.SignedIn | None:
