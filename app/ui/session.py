@@ -1,7 +1,8 @@
 """Per-process database and per-session signed-in user for the Streamlit pages.
 
-The session token lives in the browser's cookie `wuye_session` (so a reload or a new tab
-stays signed in) and in `st.session_state`; the database decides whether it is still valid
+The session token lives in `st.session_state` and, when the app is reached directly (not through
+a trusted reverse proxy, see `behind_proxy`), in the browser's cookie `wuye_session` (so a reload
+or a new tab stays signed in); the database decides whether it is still valid
 (`app.auth.session_user`). A page run without a valid session shows nothing but a pointer to
 the login page: `actor()` stops it.
 """
@@ -44,7 +45,23 @@ def db() -> Database:
         st.stop()
 
 
+def behind_proxy() -> bool:
+    """Is this browser connected through a trusted reverse proxy (the README's deployment)?
+
+    There the proxy's Content-Security-Policy forbids inline scripts, so the script that sets
+    the session cookie could not run: the session then lives in the tab only (no cookie at all,
+    none a script could read), and a reload or a new tab signs in again.
+    """
+    try:
+        peer = st.context.ip_address or "127.0.0.1"
+    except Exception:
+        return False
+    return isinstance(peer, str) and peer in _trusted_proxies()
+
+
 def _cookie_token() -> str | None:
+    if behind_proxy():
+        return None
     try:
         value = st.context.cookies.get(COOKIE)
     except Exception:  # no browser context (AppTest)
@@ -120,7 +137,7 @@ def forget() -> None:
 def sync_cookie() -> None:
     """Make the browser's cookie match this session (set after sign-in, cleared after log-out)."""
     token = st.session_state.get(TOKEN)
-    if token == _cookie_token():
+    if behind_proxy() or token == _cookie_token():
         return
     value = json.dumps(token or "")
     expiry = "" if token else "; Max-Age=0"
