@@ -116,7 +116,8 @@ def test_security_headers_on_pages_and_errors(proxied):
 def test_internal_endpoints_are_not_reachable_from_outside(proxied):
     url, app = proxied
     assert fetch(app.url + "/_stcore/metrics")[0] == 200  # there, on the machine itself
-    for path in ("/_stcore/metrics", "/_stcore/metrics?x=1", "/_stcore/agent/openapi.json",
+    for path in ("/_stcore/metrics", "/_stcore/metrics?x=1", "/_stcore/%6detrics", "//_stcore/metrics",
+                 "/_stcore/agent/openapi.json",
                  "/_stcore/agent/mcp", "/_stcore/script-health-check"):
         assert fetch(url + path)[0] == 404, path
 
