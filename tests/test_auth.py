@@ -212,3 +212,25 @@ def test_permission_page_saves_a_cell(app_db):
     at.button(key="perm-save").click().run()
     assert not at.exception, at.exception
     assert "改动 1 项" in at.success[0].value
+
+
+def test_user_admin_page_lists_failed_sign_ins_and_lifts_the_wait(app_db):
+    from apptest import app_test
+
+    from app.ui import session
+
+    live = session._database(app_db)
+    for _ in range(6):  # five are counted; the sixth comes during the wait and is refused unchecked
+        with pytest.raises(auth.LoginFailed):
+            auth.sign_in(live, "zhao", "wrong-pass1", "10.0.0.66")
+    at = app_test("pages/users.py").run()
+    assert not at.exception, at.exception
+    assert any("最近失败的登录尝试（5 次）" in e.label for e in at.expander)
+    users = at.dataframe[0].value.set_index("用户名")
+    assert users.loc["zhao", "上次登录以来输错"] == 5 and users.loc["zhao", "新电脑须等待至"] is not None
+    failures = at.dataframe[1].value
+    assert set(failures["来自"]) == {"10.0.0.66"} and set(failures["输入的用户名"]) == {"zhao"}
+    at.selectbox(key="user-edit").set_value(auth._user(live, "zhao")["id"]).run()
+    at.button(key="user-unlock").click().run()
+    assert "已解除 zhao 的登录限制" in at.success[0].value
+    assert auth.sign_in(live, "zhao", PASSWORD, "10.0.0.66").failed_attempts == 5
