@@ -3,11 +3,11 @@
 Passwords are argon2id hashes (argon2-cffi); no password is stored, logged or audited in
 clear. A session is a random token the tab keeps (and a cookie, when no proxy is in front:
 app.ui.session); the database keeps its SHA-256 and ends it at log-out, after
-`office.session_idle_minutes` without use, after `SESSION_MAX_HOURS`, at a password change and when the user is disabled. Wrong passwords
-slow further tries down (growing delays by user name and by client, `app.login_throttle`)
-instead of locking the account; an unknown user name gets the same answer in the same time.
-Every password set passes `app.password_policy`. User changes are audited under the register
-`users`.
+`office.session_idle_minutes` without use, after `SESSION_MAX_HOURS`, at a password change
+and when the user is disabled. Wrong passwords slow further tries down (growing delays by user
+name and by client, `app.login_throttle`) instead of locking the account; an unknown user name
+gets the same answer in the same time. Every password set passes `app.password_policy`. User
+changes are audited under the register `users`.
 """
 
 from __future__ import annotations
