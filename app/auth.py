@@ -1,26 +1,33 @@
 """Users, passwords and sessions: who is signed in, and the actor their role gives them.
 
 Passwords are argon2id hashes (argon2-cffi); no password is stored, logged or audited in
-clear. A session is a random token the browser keeps in a cookie; the database keeps its
-SHA-256 and ends it at log-out, after `office.session_idle_minutes` without use, after
-`SESSION_MAX_HOURS`, at a password change and when the user is disabled. After
-`office.login_attempts` wrong passwords in a row the account is locked for
-`office.lockout_minutes`. User changes are audited under the register `users`.
+clear. A session is a random token the tab keeps (and a cookie, when no proxy is in front:
+app.ui.session); the database keeps its SHA-256 and ends it at log-out, after
+`office.session_idle_minutes` without use, after `SESSION_MAX_HOURS`, at a password change
+and when the user is disabled. Wrong passwords slow further tries down (growing delays by user
+name and by client, `app.login_throttle`) instead of locking the account; an unknown user name
+gets the same answer in the same time. Every password set passes `app.password_policy`. User
+changes are audited under the register `users`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from app import login_throttle
 from app.db import Database
+from app.password_policy import MIN_LENGTH as MIN_PASSWORD_LENGTH  # noqa: F401  (pages show it)
+from app.password_policy import PasswordRejected as PasswordRejected
+from app.password_policy import check as check_password_rules
 from app.permissions import (
     ADMIN,
     ROLES,
@@ -31,24 +38,18 @@ from app.permissions import (
 )
 
 USERS = "users"
-MIN_PASSWORD_LENGTH = 8
 SESSION_MAX_HOURS = 12
-DEFAULT_LOGIN_ATTEMPTS = 5
-DEFAULT_LOCKOUT_MINUTES = 15
 DEFAULT_IDLE_MINUTES = 30
 TOUCH_SECONDS = 60  # last_seen_at is written at most this often
 FIRST_ADMIN = "admin"
 # Checking a password against this when the user does not exist costs the same time as a real check.
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-password")
+WRONG = "用户名或密码不正确"
 
 
 class LoginFailed(Exception):
     """Sign-in refused; str() says why in words that do not tell whether the user exists."""
-
-
-class PasswordRejected(ValueError):
-    """A new password that does not meet the rules; str() says which."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class SignedIn:
     token: str
     must_change_password: bool
     actor: Actor
+    failed_attempts: int = 0  # failed sign-ins for this name since the previous sign-in
 
 
 def hash_password(password: str) -> str:
@@ -82,15 +84,6 @@ def _setting(db: Database, key: str, default: int) -> int:
         return default
     except Exception:  # settings macros not created (a bare database)
         return default
-
-
-def check_password_rules(password: str, name: str = "") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordRejected(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
-    if name and password.lower() == name.lower():
-        raise PasswordRejected("密码不能与用户名相同")
-    if password.isdigit() or password.isalpha():
-        raise PasswordRejected("密码须同时包含字母和数字（或符号）")
 
 
 def parse_communities(text: str | None) -> tuple[int, ...] | None:
@@ -157,14 +150,27 @@ def community_names(db: Database) -> dict[int, str]:
 
 def list_users(db: Database, actor: Actor) -> list[dict]:
     require_admin(actor, "查看用户")
-    names = ["id", "name", "role", "communities", "active", "locked_until", "failed_logins",
-             "must_change_password", "last_login_at", "created_at"]
-    return [dict(zip(names, r)) for r in db.rows("SELECT " + ", ".join(names) + " FROM users ORDER BY id")]
+    names = ["id", "name", "role", "communities", "active", "must_change_password", "last_login_at",
+             "created_at"]
+    users = [dict(zip(names, r)) for r in db.rows("SELECT " + ", ".join(names) + " FROM users ORDER BY id")]
+    now = db.now()
+    for u in users:
+        u["failed_since_login"] = login_throttle.failures_since(
+            db, u["name"], u["last_login_at"] or u["created_at"])
+        wait = login_throttle.wait_seconds(db, u["name"], "", u["id"], now)  # from a new client
+        u["wait_until"] = now + timedelta(seconds=wait) if wait > 0 else None
+    return users
+
+
+def recent_failures(db: Database, actor: Actor, limit: int = 200) -> list[dict]:
+    """The latest failed sign-ins (administrators only), newest first."""
+    require_admin(actor, "查看登录失败记录")
+    return login_throttle.recent_failures(db, limit)
 
 
 def _user(db: Database, name: str) -> dict | None:
     names = ["id", "name", "role", "communities", "password_hash", "must_change_password",
-             "failed_logins", "locked_until", "active"]
+             "active", "last_login_at", "created_at"]
     row = db.rows("SELECT " + ", ".join(names) + " FROM users WHERE lower(name) = lower(?)", [name.strip()])
     return dict(zip(names, row[0])) if row else None
 
@@ -203,9 +209,14 @@ def update_user(db: Database, actor: Actor, user_id: int, *, role: str | None = 
 
 
 def unlock_user(db: Database, actor: Actor, user_id: int) -> None:
+    """Clear the user's sign-in throttle: failures for the name, and from the clients that tried it."""
     require_admin(actor, "解锁用户")
+    name = db.scalar("SELECT name FROM users WHERE id = ?", [user_id])
+    if name is None:
+        raise KeyError(f"没有编号为 {user_id} 的用户")
     with db.transaction() as cur:
         cur.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", [user_id])
+        login_throttle.clear(db, cur, name, db.now())
         _audit(db, cur, actor, user_id, "修改", None, None, note="解锁")
 
 
@@ -251,32 +262,29 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 # -- signing in ----------------------------------------------------------------------------
-def sign_in(db: Database, name: str, password: str) -> SignedIn:
-    """Check the password and start a session; LoginFailed says why (lock-out included)."""
+def sign_in(db: Database, name: str, password: str, client: str = "",
+            now: datetime | None = None) -> SignedIn:
+    """Check the password and start a session; LoginFailed says why.
+
+    `client` is the address the attempt comes from (app.ui.session.client_address). While the
+    throttle makes this client wait for this name, the password is not checked at all. An
+    unknown name gets the same answers, after the same argon2 work, as a wrong password.
+    """
     user = _user(db, name or "")
-    now = db.now()
-    if user is None:
-        _verify(_DUMMY_HASH, password)  # same time as a real check
-        raise LoginFailed("用户名或密码不正确")
-    if user["locked_until"] is not None and user["locked_until"] > now:
-        raise LoginFailed(f"连续输错密码次数过多，账号已锁定至 {user['locked_until']:%H:%M}，"
-                          "请稍后再试或请管理员解锁")
-    if not _verify(user["password_hash"], password):
-        attempts = _setting(db, "office.login_attempts", DEFAULT_LOGIN_ATTEMPTS)
-        failed = (user["failed_logins"] or 0) + 1
-        locked = now + timedelta(minutes=_setting(db, "office.lockout_minutes", DEFAULT_LOCKOUT_MINUTES)) \
-            if failed >= attempts else None
+    now = now or db.now()
+    user_id = user["id"] if user else None
+    wait = login_throttle.wait_seconds(db, name or "", client, user_id, now)
+    if wait > 0:
+        shown = f"{wait} 秒" if wait < 120 else f"{math.ceil(wait / 60)} 分钟"
+        raise LoginFailed(f"登录尝试过于频繁，请 {shown}后再试")
+    right = _verify(user["password_hash"] if user else _DUMMY_HASH, password) and user is not None
+    if not right:
         with db.transaction() as cur:
-            cur.execute("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-                        [0 if locked else failed, locked, user["id"]])
-            if locked:
-                _audit(db, cur, Actor(user["name"], user["role"], source="登录"), user["id"], "修改",
-                       None, None, note=f"连续 {failed} 次输错密码，锁定至 {locked:%Y-%m-%d %H:%M}")
-        if locked:
-            raise LoginFailed(f"连续输错密码 {failed} 次，账号已锁定至 {locked:%H:%M}")
-        raise LoginFailed(f"用户名或密码不正确（再错 {attempts - failed} 次将锁定账号）")
+            login_throttle.record(db, cur, name or "", user_id, client, False, now)
+        raise LoginFailed(WRONG)
     if not user["active"]:
         raise LoginFailed("此账号已停用，请联系管理员")
+    failed = login_throttle.failures_since(db, user["name"], user["last_login_at"] or user["created_at"])
     token = secrets.token_urlsafe(32)
     with db.transaction() as cur:
         (session_id,) = db.allocate_ids(cur, "user_sessions", 1)
@@ -284,9 +292,10 @@ def sign_in(db: Database, name: str, password: str) -> SignedIn:
                     "VALUES (?, ?, ?, ?, ?)", [session_id, _token_hash(token), user["id"], now, now])
         cur.execute("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?",
                     [now, user["id"]])
-    found = session_user(db, token)
+        login_throttle.record(db, cur, user["name"], user["id"], client, True, now)
+    found = session_user(db, token, now)
     assert found is not None
-    return found
+    return replace(found, failed_attempts=failed)
 
 
 def session_user(db: Database, token: str | None, now: datetime | None = None) -> SignedIn | None:
@@ -335,8 +344,12 @@ def first_admin(db: Database, actor: Actor, name: str = FIRST_ADMIN) -> str | No
 
 
 def one_time_password() -> str:
+    """14 characters without look-alikes (0/O, 1/l/I); drawn again until the policy accepts it."""
     alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(14))
-        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
-            return password
+        try:
+            check_password_rules(password)
+        except PasswordRejected:
+            continue
+        return password

@@ -64,8 +64,10 @@ def cmd_user(args) -> int:
     try:
         if args.action == "list":
             for u in auth.list_users(db, actor):
-                state = "停用" if not u["active"] else ("锁定" if u["locked_until"] else "正常")
-                print(f"{u['name']}\t{u['role']}\t小区 {u['communities'] or '全部'}\t{state}")
+                state = "停用" if not u["active"] else (
+                    f"限制登录至 {u['wait_until']:%H:%M}" if u["wait_until"] else "正常")
+                failed = f"\t上次登录以来失败 {u['failed_since_login']} 次" if u["failed_since_login"] else ""
+                print(f"{u['name']}\t{u['role']}\t小区 {u['communities'] or '全部'}\t{state}{failed}")
             return 0
         if not args.name:
             print("请给出用户名", file=sys.stderr)
@@ -85,7 +87,7 @@ def cmd_user(args) -> int:
             print(f"已重设 {args.name} 的密码（下次登录须修改）")
         elif args.action == "unlock":
             auth.unlock_user(db, actor, user["id"])
-            print(f"已解锁 {args.name}")
+            print(f"已解除 {args.name} 的登录限制（输错密码的计数已清零）")
         elif args.action == "disable":
             auth.update_user(db, actor, user["id"], active=False)
             print(f"已停用 {args.name}")

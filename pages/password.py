@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.auth import PasswordRejected, change_password
+from app.auth import MIN_PASSWORD_LENGTH, PasswordRejected, change_password
 from app.ui import session
 
 who = session.signed_in()
@@ -12,7 +12,8 @@ if who.must_change_password:
     st.info("这是一次性密码或管理员重设的密码：请先设置您自己的新密码。")
 with st.form("password", border=True, width=420):
     old = st.text_input("原密码", type="password", key="password-old")
-    new = st.text_input("新密码（至少 8 位，含字母和数字）", type="password", key="password-new")
+    new = st.text_input(f"新密码（至少 {MIN_PASSWORD_LENGTH} 位，含字母和数字；不能包含用户名，不能是常见密码）",
+                        type="password", key="password-new")
     again = st.text_input("再输一次新密码", type="password", key="password-again")
     submitted = st.form_submit_button("保存新密码", type="primary")
 if submitted:

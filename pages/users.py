@@ -14,14 +14,22 @@ try:
 except PermissionDenied as err:
     st.error(str(err))
     st.stop()
-st.caption("密码只以不可逆的哈希保存；连续输错会锁定账号。修改角色或可见小区后，该用户须重新登录。")
+st.caption("密码只以不可逆的哈希保存；连续输错后须等待一段时间才能再试（在本人用过的电脑上不受别处输错的影响）。"
+           "修改角色或可见小区后，该用户须重新登录。")
 
 users = auth.list_users(db, actor)
 frame = pd.DataFrame(users).rename(columns={
     "id": "编号", "name": "用户名", "role": "角色", "communities": "可见小区", "active": "可登录",
-    "locked_until": "锁定至", "failed_logins": "连续输错", "must_change_password": "须改密码",
-    "last_login_at": "上次登录", "created_at": "创建时间"})
+    "must_change_password": "须改密码", "last_login_at": "上次登录", "created_at": "创建时间",
+    "failed_since_login": "上次登录以来输错", "wait_until": "新电脑须等待至"})
 st.dataframe(frame, hide_index=True, width="stretch", key="users-grid")
+
+failures = auth.recent_failures(db, actor)
+with st.expander(f"最近失败的登录尝试（{len(failures)} 次）", icon=":material/gpp_maybe:"):
+    st.dataframe(pd.DataFrame(failures, columns=["attempted_at", "name", "user_id", "client", "cleared_at"]).assign(
+        user_id=lambda f: f["user_id"].map(lambda v: "是" if pd.notna(v) else "否（无此用户）")).rename(
+        columns={"attempted_at": "时间", "name": "输入的用户名", "user_id": "用户存在", "client": "来自",
+                 "cleared_at": "已清零"}), hide_index=True, width="stretch", key="users-failures")
 
 communities = auth.community_names(db)
 
@@ -60,9 +68,9 @@ if users:
             except ValueError as err:
                 st.error(str(err))
     c1, c2 = st.columns(2)
-    if c1.button("解锁", key="user-unlock", disabled=not user["locked_until"]):
+    if c1.button("解除登录限制", key="user-unlock", help="把此用户输错密码的计数清零，不必等待即可再试"):
         auth.unlock_user(db, actor, uid)
-        st.rerun()
+        st.success(f"已解除 {user['name']} 的登录限制")
     with c2.popover("重设密码"):
         new = st.text_input("新密码（用户下次登录须修改）", type="password", key="user-reset-password")
         if st.button("重设", key="user-reset"):

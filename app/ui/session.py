@@ -1,14 +1,17 @@
 """Per-process database and per-session signed-in user for the Streamlit pages.
 
-The session token lives in the browser's cookie `wuye_session` (so a reload or a new tab
-stays signed in) and in `st.session_state`; the database decides whether it is still valid
+The session token lives in `st.session_state` and, when the app is reached directly (not through
+a trusted reverse proxy, see `behind_proxy`), in the browser's cookie `wuye_session` (so a reload
+or a new tab stays signed in); the database decides whether it is still valid
 (`app.auth.session_user`). A page run without a valid session shows nothing but a pointer to
 the login page: `actor()` stops it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import time
 
 import streamlit as st
@@ -22,6 +25,7 @@ TOKEN = "_wuye_token"
 _SIGNED = "_wuye_signed"  # (checked at, SignedIn): the last check, reused for a few seconds
 COOKIE = "wuye_session"
 RECHECK_SECONDS = 5.0
+TRUSTED_PROXIES = "WUYE_TRUSTED_PROXIES"  # addresses of reverse proxies whose X-Forwarded-For counts
 
 
 @st.cache_resource(show_spinner=False)
@@ -41,12 +45,57 @@ def db() -> Database:
         st.stop()
 
 
+def behind_proxy() -> bool:
+    """Is this browser connected through a trusted reverse proxy (the README's deployment)?
+
+    There the proxy's Content-Security-Policy forbids inline scripts, so the script that sets
+    the session cookie could not run: the session then lives in the tab only (no cookie at all,
+    none a script could read), and a reload or a new tab signs in again.
+    """
+    try:
+        peer = st.context.ip_address or "127.0.0.1"
+    except Exception:
+        return False
+    return isinstance(peer, str) and peer in _trusted_proxies()
+
+
 def _cookie_token() -> str | None:
+    if behind_proxy():
+        return None
     try:
         value = st.context.cookies.get(COOKIE)
     except Exception:  # no browser context (AppTest)
         return None
     return value if isinstance(value, str) and value else None
+
+
+def _trusted_proxies() -> set[str]:
+    return {a.strip() for a in os.environ.get(TRUSTED_PROXIES, "").replace(";", ",").split(",") if a.strip()}
+
+
+def client_address() -> str:
+    """The address a sign-in comes from, for the throttle (app.login_throttle).
+
+    The peer of the WebSocket, as Streamlit sees it (it reports a local peer as None). Only
+    when that peer is a configured trusted proxy (WUYE_TRUSTED_PROXIES, e.g. 127.0.0.1 for the
+    README's nginx or Caddy on the same machine) is X-Forwarded-For believed: its last entry,
+    the one that proxy wrote itself, is the client. '' when there is no browser (AppTest).
+    """
+    try:
+        peer = st.context.ip_address or "127.0.0.1"
+        headers = st.context.headers
+    except Exception:  # no browser context
+        return ""
+    if not isinstance(peer, str):  # AppTest's stand-in context
+        return ""
+    if peer in _trusted_proxies():
+        forwarded = [a.strip() for a in (headers.get("X-Forwarded-For") or "").split(",") if a.strip()]
+        if forwarded:
+            try:
+                return str(ipaddress.ip_address(forwarded[-1]))
+            except ValueError:
+                return forwarded[-1][:64]
+    return peer
 
 
 def signed_in() -> auth.SignedIn | None:
@@ -88,7 +137,7 @@ def forget() -> None:
 def sync_cookie() -> None:
     """Make the browser's cookie match this session (set after sign-in, cleared after log-out)."""
     token = st.session_state.get(TOKEN)
-    if token == _cookie_token():
+    if behind_proxy() or token == _cookie_token():
         return
     value = json.dumps(token or "")
     expiry = "" if token else "; Max-Age=0"
