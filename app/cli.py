@@ -14,7 +14,7 @@ from app.permissions import cli_actor
 from app.postgres import redacted
 
 STREAMLIT_CONFIG = ROOT / "streamlit_config" / "config.toml"
-ENTRY = ROOT / "app" / "streamlit_app.py"
+ENTRY = ROOT / "app" / "server.py"  # Streamlit's app and the session-cookie route
 
 
 def _open(args, migrate: bool = True, read_only: bool = False):

@@ -91,7 +91,7 @@ def time_pages(path: Path, log: Path, visits: int, limit: int | None) -> dict[st
     from playwright.sync_api import sync_playwright
 
     add_users(path)
-    server = start_server(ROOT / "app" / "streamlit_app.py", log, env={"WUYE_DB": str(path)})
+    server = start_server(ROOT / "app" / "server.py", log, env={"WUYE_DB": str(path)})
     out: dict[str, dict[str, list[float]]] = {}
     try:
         with sync_playwright() as p:

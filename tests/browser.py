@@ -1,6 +1,6 @@
 """Helpers for real-browser tests and the grid bench: a Streamlit server and Debian's chromium.
 
-The server is `streamlit run app/streamlit_app.py` with the flags of `wuye serve`
+The server is `streamlit run app/server.py` with the flags of `wuye serve`
 (streamlit_config/config.toml), started as our own subprocess so it can be stopped by pid.
 DuckDB files are locked by the process that opens them: stop the server before opening the
 file from the test.
@@ -136,7 +136,7 @@ def ensure_browser_user(db_path: Path) -> None:
 def start_app(db_path: Path, log: Path) -> Server:
     """The wuye app (as `wuye serve` runs it) on the given DuckDB file, with the browser user."""
     ensure_browser_user(db_path)
-    return start_server(ROOT / "app" / "streamlit_app.py", log, env={"WUYE_DB": str(db_path)})
+    return start_server(ROOT / "app" / "server.py", log, env={"WUYE_DB": str(db_path)})
 
 
 def launch_chromium(playwright):
@@ -389,5 +389,20 @@ def sign_in(page, user: str = BROWSER_USER, password: str = BROWSER_PASSWORD) ->
     page.get_by_label("用户名").fill(user)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_function("document.cookie.includes('wuye_session=')")
+    wait_for_session_cookie(page)
     wait_app_idle(page)
+
+
+def session_cookie(page) -> dict | None:
+    """The session cookie as the browser holds it (HttpOnly: the page's scripts cannot see it)."""
+    return next((c for c in page.context.cookies() if c["name"] == "wuye_session"), None)
+
+
+def wait_for_session_cookie(page, timeout: float = 60.0) -> dict:
+    """Poll the browser's cookie jar until the server has set the session cookie."""
+    deadline = time.monotonic() + timeout
+    while (cookie := session_cookie(page)) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError("the server never set the session cookie")
+        page.wait_for_timeout(100)  # one poll of the cookie jar, not a wait for luck
+    return cookie

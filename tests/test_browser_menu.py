@@ -49,3 +49,31 @@ def test_the_menu_folds_by_section_and_the_finder_jumps_to_a_page(page, app):
     expect(page.get_by_test_id("stMain").locator("h1").first).to_contain_text("收银台")
     fees = sidebar.get_by_test_id("stExpander").filter(has_text="收费管理").first
     expect(fees.get_by_role("link", name="收银台")).to_be_visible()  # the current section is open
+
+
+def test_the_session_cookie_is_set_by_the_server_and_hidden_from_scripts(chromium, app):
+    from browser import sign_in, wait_for_session_cookie
+
+    context = chromium.new_context(locale="zh-CN")
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        page.goto(app.url + "/")
+        page.get_by_role("button", name="登录", exact=True).wait_for()
+        sign_in(page)
+        cookie = wait_for_session_cookie(page)
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+        assert "wuye_session" not in page.evaluate("document.cookie")
+        page.reload()  # the cookie signs the new page run in
+        page.get_by_role("button", name="退出登录").wait_for()
+        page.get_by_role("button", name="退出登录").click()
+        page.get_by_role("button", name="登录", exact=True).wait_for()
+        deadline = 60
+        while any(c["name"] == "wuye_session" for c in context.cookies()) and deadline:
+            page.wait_for_timeout(500)  # the server removes the cookie on the next page run
+            deadline -= 1
+        assert not any(c["name"] == "wuye_session" for c in context.cookies())
+        page.reload()
+        page.get_by_role("button", name="登录", exact=True).wait_for()  # signed out for good
+    finally:
+        context.close()

@@ -23,6 +23,7 @@ from browser import (
     free_port,
     start_app,
     wait_app_idle,
+    wait_for_session_cookie,
 )
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -140,15 +141,14 @@ def test_the_app_works_under_the_policy_without_violations(proxied, chromium):
         page.get_by_role("button", name="登录", exact=True).click()
         page.get_by_text("自上次登录以来有 1 次失败的登录尝试").wait_for()
         page.get_by_role("button", name="知道了，继续").click()
-        page.get_by_test_id("stSidebarNav").wait_for()
+        page.get_by_role("button", name="退出登录").wait_for()
         wait_app_idle(page)
-        assert not [c for c in context.cookies() if c["name"] == "wuye_session"]
-        page.reload()  # behind the proxy the session lives in the tab only: sign in again
-        page.get_by_role("button", name="登录", exact=True).wait_for()
+        cookie = wait_for_session_cookie(page)  # set by the server through the proxy
+        assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+        assert "wuye_session" not in page.evaluate("document.cookie")  # no script can read it
+        page.reload()  # a reload stays signed in
+        page.get_by_role("button", name="退出登录").wait_for()
     finally:
         context.close()
-    violations = [m for m in messages if "Content Security Policy" in m
-                  # the page icon (:material/apartment:, app/streamlit_app.py) is fetched from
-                  # Google's font server; blocked, the tab just shows no icon
-                  and "fonts.gstatic.com" not in m]
+    violations = [m for m in messages if "Content Security Policy" in m]
     assert not violations, violations

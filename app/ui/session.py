@@ -1,8 +1,8 @@
 """Per-process database and per-session signed-in user for the Streamlit pages.
 
-The session token lives in `st.session_state` and, when the app is reached directly (not through
-a trusted reverse proxy, see `behind_proxy`), in the browser's cookie `wuye_session` (so a reload
-or a new tab stays signed in); the database decides whether it is still valid
+The session token lives in `st.session_state` and in the browser's cookie `wuye_session` (so a
+reload or a new tab stays signed in), which the server sets HttpOnly (app/server.py: no script on
+the page can read it); the database decides whether it is still valid
 (`app.auth.session_user`). A page run without a valid session shows nothing but a pointer to
 the login page: `actor()` stops it.
 """
@@ -10,8 +10,6 @@ the login page: `actor()` stops it.
 from __future__ import annotations
 
 import ipaddress
-import json
-import os
 import time
 
 import streamlit as st
@@ -19,13 +17,14 @@ import streamlit as st
 from app import auth
 from app.db import Database, DatabaseBusy, database_url, open_database
 from app.permissions import Actor
+from app.ui import handoff
 
 CURRENT_PAGE = "_wuye_page"
 TOKEN = "_wuye_token"
 _SIGNED = "_wuye_signed"  # (checked at, SignedIn): the last check, reused for a few seconds
-COOKIE = "wuye_session"
+COOKIE = handoff.COOKIE
+_COOKIE_ASKED = "_wuye_cookie_asked"  # the token the cookie was last set to from here
 RECHECK_SECONDS = 5.0
-TRUSTED_PROXIES = "WUYE_TRUSTED_PROXIES"  # addresses of reverse proxies whose X-Forwarded-For counts
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,23 +44,7 @@ def db() -> Database:
         st.stop()
 
 
-def behind_proxy() -> bool:
-    """Is this browser connected through a trusted reverse proxy (the README's deployment)?
-
-    There the proxy's Content-Security-Policy forbids inline scripts, so the script that sets
-    the session cookie could not run: the session then lives in the tab only (no cookie at all,
-    none a script could read), and a reload or a new tab signs in again.
-    """
-    try:
-        peer = st.context.ip_address or "127.0.0.1"
-    except Exception:
-        return False
-    return isinstance(peer, str) and peer in _trusted_proxies()
-
-
 def _cookie_token() -> str | None:
-    if behind_proxy():
-        return None
     try:
         value = st.context.cookies.get(COOKIE)
     except Exception:  # no browser context (AppTest)
@@ -70,7 +53,7 @@ def _cookie_token() -> str | None:
 
 
 def _trusted_proxies() -> set[str]:
-    return {a.strip() for a in os.environ.get(TRUSTED_PROXIES, "").replace(";", ",").split(",") if a.strip()}
+    return handoff.trusted_proxies()
 
 
 def client_address() -> str:
@@ -135,17 +118,18 @@ def forget() -> None:
 
 
 def sync_cookie() -> None:
-    """Make the browser's cookie match this session (set after sign-in, cleared after log-out)."""
+    """Make the browser's cookie match this session (set after sign-in, cleared after log-out).
+
+    The page loads the server's cookie route with a one-time code (app/server.py); the cookie it
+    sets is HttpOnly. A WebSocket session sees the cookies it was opened with, so what was asked
+    for is remembered here rather than asked for again on every run.
+    """
     token = st.session_state.get(TOKEN)
-    if behind_proxy() or token == _cookie_token():
+    if token == st.session_state.get(_COOKIE_ASKED, _cookie_token()):
         return
-    value = json.dumps(token or "")
-    expiry = "" if token else "; Max-Age=0"
-    st.html(
-        "<script>document.cookie = '" + COOKIE + "=' + " + value + " + '; Path=/; SameSite=Strict"
-        + expiry + "' + (location.protocol === 'https:' ? '; Secure' : '');</script>",
-        unsafe_allow_javascript=True,
-    )
+    st.session_state[_COOKIE_ASKED] = token
+    st.html(f'<script src="{handoff.SCRIPT_PATH}?code={handoff.issue(token)}"></script>',
+            unsafe_allow_javascript=True)
 
 
 def actor() -> Actor:
