@@ -10,9 +10,17 @@ Streamlit renders as Markdown holds them unescaped — while the text itself is 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from apptest import app_test
+from browser import (  # noqa: F401  (chromium and page are fixtures)
+    CHROMIUM,
+    exceptions,
+    open_page,
+    running_app,
+    wait_app_idle,
+)
 
 from app.changes import RowChange, apply_changes
 from app.db import open_database
@@ -118,5 +126,51 @@ def test_a_refusal_quoting_input_is_escaped(estate):
     """Save path messages quote what was typed (「…」): that text is escaped too."""
     at = app_test("pages/cashier.py").run()
     assert not at.exception, at.exception
-    assert md(PLANTED).count("\\") == sum(1 for c in PLANTED if c.isascii() and not c.isalnum() and c != " ")
-    assert "http://evil.example" not in md(f"收款金额「{PLANTED}」不是数字。")
+    refusal = md(f"收款金额「{PLANTED}」不是数字。")
+    assert not any(raw in re.sub(r"\\.", "§", refusal) for raw in RAW)
+    # what md() leaves alone reads the same, what would start a block is escaped
+    assert md("3-2-1201 建筑面积(㎡) 89.50") == "3-2-1201 建筑面积(㎡) 89.50"
+    assert md("- 1. www.evil.example a@b.cn") == "\\- 1. www\\.evil.example a\\@b.cn"
+    assert md("1. 第一") == "1\\. 第一" and md("多行\n文字") == "多行 文字"
+
+
+# -- in a real browser: no request leaves for the planted host ------------------------------------
+ARTIFACTS = Path(__file__).parent / "artifacts"
+SERVER_LOG = ARTIFACTS / "server-user-text.log"
+BROWSER_IDS: dict[str, int] = {}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """The app on its own DuckDB file (a server holds the file; the AppTest estate is another)."""
+    path = tmp_path_factory.mktemp("user-text-browser") / "wuye.duckdb"
+    db, actor = open_database(str(path)), Actor("测试")
+    ensure_defaults(db, actor)
+    sun = add(db, actor, "communities", name="花园" + PLANTED)
+    BROWSER_IDS["home"] = add(db, actor, "households", community_id=sun, code="3-2-1201", area="89.50",
+                              note="备注" + PLANTED)
+    add(db, actor, "owners", household_id=BROWSER_IDS["home"], name="张伟" + IMAGE, role="业主")
+    BROWSER_IDS["fire"] = add(db, actor, "fire_equipment", equip_no="MH-01", community_id=sun, type="干粉灭火器",
+                              location="大堂" + PLANTED, produced_on="2024-05-10")
+    db.close()
+    yield from running_app(path, SERVER_LOG)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}")
+def test_no_request_leaves_for_a_planted_host_and_no_traceback_is_logged(page, app):
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    open_page(page, app, f"/household?id={BROWSER_IDS['home']}")
+    # the 备注 is on the page as typed: brackets, parentheses and stars, no link, no image
+    page.get_by_text("备注[点此领奖](http://evil.example/x)", exact=False).first.wait_for()
+    assert page.locator('a[href*="evil.example"], img[src*="evil.example"]').count() == 0
+    assert page.locator("strong", has_text="粗体").count() == 0
+    # a record's details (the panel that logged ArrowInvalid) open without a traceback
+    open_page(page, app, f"/fire_equipment?id={BROWSER_IDS['fire']}")
+    page.get_by_role("tab", name="修改记录").wait_for()
+    wait_app_idle(page)
+    assert exceptions(page) == []
+    assert not [url for url in asked if "evil.example" in url]
+    log = SERVER_LOG.read_text()
+    assert "Traceback" not in log and "ArrowInvalid" not in log, log[-2000:]

@@ -5,27 +5,33 @@ a 备注 like `![](http://host/b.png)` would load an image (a beacon) for every 
 `[点此](http://host)` would plant a link. Data from the database goes through one of these:
 
 - `show_text(value)`: a block of user text on its own (st.text: no Markdown at all);
-- `md(value)`: user text placed inside a Markdown string (a caption, a subheader, a message),
-  with every ASCII punctuation mark backslash-escaped, which CommonMark shows as the mark itself.
-  That defeats links, images, emphasis, raw HTML, autolinks (`http\\:`, `www\\.`), Streamlit's
-  `:red[...]`/`:material/...:` directives and `$` maths. Line breaks become spaces.
+- `md(value)`: user text placed inside a Markdown string (a caption, a subheader, a message).
+  The marks that can start markup inline are backslash-escaped, which CommonMark shows as the
+  mark itself: links and images (`[`, `]`), raw HTML (`<`), emphasis (`*`, `_`, `~`), code,
+  autolinks (`http\\:`, `www\\.`, `a\\@b`), Streamlit's `:red[...]` directives and `$` maths; a
+  leading `-`, `+`, `#`, `>` or `1.` that would start a block. Line breaks become spaces. Other
+  punctuation stays as typed, so 3-2-1201 and 建筑面积(㎡) read the same in the source.
 """
 
 from __future__ import annotations
 
-import string
+import re
 from typing import Any
 
 import streamlit as st
 
-_ESCAPES = str.maketrans({c: "\\" + c for c in string.punctuation} | {"\n": " ", "\r": " ", "\t": " "})
+_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~$:@"} | {"\n": " ", "\r": " ", "\t": " "})
+_BULLET = re.compile(r"^(\s*)([-+=])")
+_ORDERED = re.compile(r"^(\s*\d+)([.)])")
+_WWW = re.compile(r"(www)\.", re.IGNORECASE)
 
 
 def md(value: Any) -> str:
     """`value` as Markdown source that renders as exactly its text (one line)."""
     if value is None:
         return ""
-    return str(value).translate(_ESCAPES)
+    text = _WWW.sub(r"\1\\.", str(value).translate(_ESCAPES))
+    return _ORDERED.sub(r"\1\\\2", _BULLET.sub(r"\1\\\2", text))
 
 
 def show_text(value: Any) -> None:
