@@ -130,7 +130,8 @@ def test_a_refusal_quoting_input_is_escaped(estate):
     assert not any(raw in re.sub(r"\\.", "§", refusal) for raw in RAW)
     # what md() leaves alone reads the same, what would start a block is escaped
     assert md("3-2-1201 建筑面积(㎡) 89.50") == "3-2-1201 建筑面积(㎡) 89.50"
-    assert md("- 1. www.evil.example a@b.cn") == "\\- 1. www\\.evil.example a\\@b.cn"
+    assert md("- 1. www.evil.example a@b.cn http://x") == \
+        "\\- 1. www\u200b\\.evil.example a\\@\u200bb.cn http\\:\u200b//x"  # no autolink either
     assert md("1. 第一") == "1\\. 第一" and md("多行\n文字") == "多行 文字"
 
 
@@ -159,11 +160,13 @@ def app(tmp_path_factory):
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}")
 def test_no_request_leaves_for_a_planted_host_and_no_traceback_is_logged(page, app):
+    page.set_default_timeout(60_000)  # signing in (argon2) on a busy machine
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     open_page(page, app, f"/household?id={BROWSER_IDS['home']}")
     # the 备注 is on the page as typed: brackets, parentheses and stars, no link, no image
-    page.get_by_text("备注[点此领奖](http://evil.example/x)", exact=False).first.wait_for()
+    page.get_by_text("备注[点此领奖](http", exact=False).first.wait_for()
+    # not even an autolink: GFM links http://… found in text whatever the escapes
     assert page.locator('a[href*="evil.example"], img[src*="evil.example"]').count() == 0
     assert page.locator("strong", has_text="粗体").count() == 0
     # a record's details (the panel that logged ArrowInvalid) open without a traceback
