@@ -24,7 +24,7 @@ from app.db import Database, in_list, q
 from app.permissions import Actor, require, require_admin
 from app.queries import resolve_labels
 from app.registers.model import Register
-from app.validation import CellError, check, convert
+from app.validation import CellError, check, check_dates, convert
 
 Action = Literal["insert", "update", "delete", "restore"]  # restore: undo a delete (audit revert)
 ACTION_WORDS = {"insert": "新增", "update": "修改", "delete": "删除", "restore": "恢复"}
@@ -308,6 +308,7 @@ def _check_conflicts(cur, reg: Register, changes: list[RowChange], old: dict[int
 
 
 def _check_fields(ctx: SaveContext) -> None:
+    today = ctx.db.now().date()
     for i, c, new, _ in ctx.rows:
         if c.action == "delete":
             continue
@@ -322,6 +323,9 @@ def _check_fields(ctx: SaveContext) -> None:
             message = check(f, value)
             if message:
                 ctx.problem(i, c, f.name, message)
+        changed = None if c.action == "insert" else set(c.values)
+        for column, message in check_dates(ctx.register, new, changed, today):
+            ctx.problem(i, c, column, message)
 
 
 def _check_refs_exist(ctx: SaveContext) -> None:

@@ -35,6 +35,8 @@ from app.registers.model import (
     DefinitionError,
     Field,
     Register,
+    label_problem,
+    name_problem,
 )
 
 AUDIT_REGISTER = "custom_definitions"
@@ -129,6 +131,13 @@ def _put_field(doc: dict, fdict: dict) -> None:
 
 
 # -- checking and writing ---------------------------------------------------------------------
+def _check_names(name: str, label: str, what: str, *, name_too: bool = True) -> None:
+    """Length and characters of an internal name and a label (model.NAME_MAX, LABEL_MAX)."""
+    problem = (name_problem(name, what) if name_too else None) or label_problem(label, what)
+    if problem:
+        raise DefinitionError(problem)
+
+
 def _clean_field(data: dict) -> dict:
     unknown = set(data) - set(FIELD_KEYS)
     if unknown:
@@ -142,6 +151,7 @@ def _clean_field(data: dict) -> dict:
         out.pop("required")
     if not str(out.get("label", "")).strip():
         raise DefinitionError(f"列 {out.get('name')} 需要中文名称")
+    _check_names(out.get("name", ""), out["label"], "列")
     if out.get("pattern"):
         try:
             re.compile(out["pattern"])
@@ -234,6 +244,7 @@ def create_register(db: Database, actor: Actor, definition: dict) -> Change:
         raise DefinitionError(f"已有名为 {name} 的台账或数据表")
     if not str(doc.get("label", "")).strip():
         raise DefinitionError("请填写台账的中文名称")
+    _check_names(name, doc["label"], "台账")
     if not doc.get("area"):
         raise DefinitionError("请选择台账所属的分区")
     if not doc.get("fields"):
@@ -297,6 +308,7 @@ def change_field(db: Database, actor: Actor, register: str, name: str, *, label:
     fdict = _field_dict(doc, name, register)
     words = []
     if label is not None and label.strip() and label.strip() != f.label:
+        _check_names(name, label, "列", name_too=False)
         if label.strip() in {x.label for x in reg.fields if x.name != name}:
             raise DefinitionError(f"{reg.label} 已有名为「{label.strip()}」的列")
         fdict["label"] = label.strip()
@@ -455,6 +467,9 @@ def set_calculated(db: Database, actor: Actor, register: str, name: str, label: 
     database (both backends) over the register's rows, so an error shows now and not in the grid.
     """
     require_designer(actor)
+    problem = name_problem(name, "计算列") or label_problem(label, "计算列")
+    if problem:
+        raise ExpressionError(problem)
     reg = registers.get(register)
     kind, doc = _doc(db, register)
     items = [c for c in doc.get("calculated", []) if c["name"] != name]

@@ -18,13 +18,14 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from app.registers.model import Register, q
 
 MAX_LENGTH = 500
 MAX_NODES = 200
+MAX_SQL = 20_000  # guards repeat their operands: an expression nesting many of them is refused
 
 NUMBER, DATE, TEXT, BOOLEAN = "数值", "日期", "文本", "是否"
 # Field types -> kinds; ref and personal fields take no part (ids, masked data).
@@ -35,6 +36,17 @@ KIND_OF_TYPE = {
 # Kind of a calculated column -> the field type its values are shown and exported as.
 FIELD_TYPE_OF_KIND = {NUMBER: "number", DATE: "date", TEXT: "text", BOOLEAN: "boolean"}
 DECIMAL = "DECIMAL(18,6)"
+# Every number an expression produces stays below LIMIT in magnitude, so it fits DECIMAL(18,6)
+# and no database raises on any row (issue #20): a step that could go beyond is guarded and gives
+# NULL on the rows where it would (an empty cell; `failure` says why). The guard's test runs in
+# DOUBLE PRECISION on operands already below LIMIT, which can neither raise nor overflow.
+LIMIT = 10**12
+SAFE = "999999999999"  # the guard's bound: a DECIMAL(18,6) cast cannot round up past LIMIT
+INTEGER_SAFE = "99999999999"  # an integer column taken into a calculation (so 份数 + 1 needs no guard)
+MAX_DAYS = 3_000_000  # a day offset; dates stay within the years 1..9999 Python can show
+YEAR_RANGE = "BETWEEN 2 AND 9998"
+DOUBLE = "DOUBLE PRECISION"
+DECIMAL_BOUNDS = {"money": 10**10, "price": 10**6, "area": 10**8, "quantity": 10**9, "rate": 10**4}
 
 
 class ExpressionError(ValueError):
@@ -46,6 +58,42 @@ class Sql:
     kind: str
     sql: str
     params: tuple = ()
+    bound: float = 0  # a number's largest possible magnitude (static)
+    constant: bool = True  # reads no field: the database may fold it when planning
+
+
+def _joined(*parts: Sql) -> dict:
+    return {"params": tuple(x for p in parts for x in p.params), "constant": all(p.constant for p in parts)}
+
+
+def _guarded(test: str, test_params: tuple, value: str, value_params: tuple, kind: str,
+             bound: float, constant: bool) -> Sql:
+    """`value` where `test` holds, else NULL (CASE evaluates THEN only on the rows it keeps)."""
+    return Sql(kind, "(CASE WHEN " + test + " THEN " + value + " END)", test_params + value_params,
+               bound, constant)
+
+
+def _double(part: Sql) -> str:
+    return "CAST(" + part.sql + " AS " + DOUBLE + ")"
+
+
+def _number(op_sql: str, double_sql: str, parts: tuple[Sql, ...], bound: float) -> Sql:
+    """A number from an operation: kept as is when it cannot reach LIMIT, else guarded."""
+    joined = _joined(*parts)
+    if bound < LIMIT:
+        return Sql(NUMBER, op_sql, joined["params"], bound, joined["constant"])
+    if joined["constant"]:
+        raise ExpressionError("数字过大：计算结果超出范围")
+    return _guarded("ABS(" + double_sql + ") < " + SAFE, joined["params"],
+                    "CAST(" + op_sql + " AS " + DECIMAL + ")", joined["params"], NUMBER, LIMIT, False)
+
+
+def _shifted(date: Sql, years: Sql, per_year: str, value: str, params: tuple) -> Sql:
+    """A date moved by a number of days/months/years, NULL when it would leave the years 1..9999."""
+    test = ("CAST(EXTRACT(YEAR FROM " + date.sql + ") AS " + DOUBLE + ") + " + "CAST(" + years.sql + " AS " + DOUBLE + ")" + " / "
+            + per_year + " " + YEAR_RANGE)
+    return _guarded(test, date.params + years.params, value, params, DATE, 0,
+                    date.constant and years.constant)
 
 
 @dataclass(frozen=True)
@@ -106,6 +154,8 @@ def compile_expression(reg: Register, text: str, others: dict[str, str] | None =
     tree = parse(text)
     translator = _Translator(reg, alias, others or {})
     out = translator.visit_checked(tree)
+    if len(out.sql) > MAX_SQL:
+        raise ExpressionError("表达式过于复杂（可能溢出的运算嵌套太多），请拆成几个计算列")
     return Compiled(text, out.kind, tuple(sorted(translator.used)), out.sql, out.params)
 
 
@@ -141,11 +191,13 @@ class _Translator:
         if isinstance(v, bool) or v is None:
             raise ExpressionError(f"不支持的值：{v!r}")
         if isinstance(v, int):
-            if abs(v) > 10**15:
+            if abs(v) >= LIMIT:
                 raise ExpressionError(f"数字过大：{v}")
-            return Sql(NUMBER, str(v))
+            return Sql(NUMBER, "CAST(" + str(v) + " AS DECIMAL(18,0))", (), abs(v))
         if isinstance(v, float):
-            return Sql(NUMBER, "CAST(" + str(Decimal(repr(v))) + " AS " + DECIMAL + ")")
+            if not abs(v) < LIMIT:
+                raise ExpressionError(f"数字过大：{v!r}")
+            return Sql(NUMBER, "CAST(" + str(Decimal(repr(v))) + " AS " + DECIMAL + ")", (), abs(v))
         if isinstance(v, str):
             if len(v) > 200:
                 raise ExpressionError("文字过长")
@@ -168,7 +220,11 @@ class _Translator:
         if f.type not in KIND_OF_TYPE:
             raise ExpressionError(f"「{f.label}」的类型不能参与计算")
         self.used.add(f.name)
-        return Sql(KIND_OF_TYPE[f.type], self.alias + "." + q(f.name))
+        column = self.alias + "." + q(f.name)
+        if f.type == "integer":  # BIGINT: beyond LIMIT it is no number an expression computes with
+            return Sql(NUMBER, "(CASE WHEN " + column + " BETWEEN -" + INTEGER_SAFE + " AND " + INTEGER_SAFE
+                       + " THEN CAST(" + column + " AS DECIMAL(18,0)) END)", (), int(INTEGER_SAFE), False)
+        return Sql(KIND_OF_TYPE[f.type], column, (), DECIMAL_BOUNDS.get(f.type, 0), False)
 
     def _lookup(self, word: str):
         for f in self.reg.fields:
@@ -180,9 +236,9 @@ class _Translator:
     def _UnaryOp(self, node: ast.UnaryOp) -> Sql:
         inner = self.visit_checked(node.operand)
         if isinstance(node.op, ast.USub) and inner.kind == NUMBER:
-            return Sql(NUMBER, "(-" + inner.sql + ")", inner.params)
+            return Sql(NUMBER, "(-" + inner.sql + ")", inner.params, inner.bound, inner.constant)
         if isinstance(node.op, ast.Not) and inner.kind == BOOLEAN:
-            return Sql(BOOLEAN, "(NOT " + inner.sql + ")", inner.params)
+            return Sql(BOOLEAN, "(NOT " + inner.sql + ")", inner.params, 0, inner.constant)
         raise ExpressionError(f"不能对{inner.kind}使用「{_show(node)}」")
 
     def _BinOp(self, node: ast.BinOp) -> Sql:
@@ -194,18 +250,34 @@ class _Translator:
         kinds = (a.kind, b.kind)
         if kinds == (NUMBER, NUMBER):
             if op == "/":
-                return Sql(NUMBER, "(CAST(" + a.sql + " AS " + DECIMAL + ") / NULLIF(CAST(" + b.sql
-                           + " AS " + DECIMAL + "), 0))", params)
-            return Sql(NUMBER, "(" + a.sql + " " + op + " " + b.sql + ")", params)
+                num = "CAST(" + a.sql + " AS " + DECIMAL + ")"
+                den = "CAST(" + b.sql + " AS " + DECIMAL + ")"
+                quotient = "(" + num + " / NULLIF(" + den + ", 0))"
+                in_double = ("(CAST(" + num + " AS " + DOUBLE + ") / NULLIF(CAST(" + den + " AS " + DOUBLE
+                             + "), 0))")
+                # a divisor may be as small as 0.000001: the quotient is never known to stay small
+                return _number(quotient, in_double, (a, b), LIMIT if not (a.constant and b.constant)
+                               else _constant_quotient(node))
+            bound = a.bound * b.bound if op == "*" else a.bound + b.bound
+            return _number("(" + a.sql + " " + op + " " + b.sql + ")",
+                           "(" + _double(a) + " " + op + " " + _double(b) + ")", (a, b), bound)
         if kinds == (DATE, NUMBER) and op in "+-":
-            return Sql(DATE, "(" + a.sql + " " + op + " CAST(" + b.sql + " AS INTEGER))", params)
+            return self._add_days(a, b, op)
         if kinds == (NUMBER, DATE) and op == "+":
-            return Sql(DATE, "(" + b.sql + " + CAST(" + a.sql + " AS INTEGER))", b.params + a.params)
+            return self._add_days(b, a, op)
         if kinds == (DATE, DATE) and op == "-":
-            return Sql(NUMBER, "(" + a.sql + " - " + b.sql + ")", params)
+            return Sql(NUMBER, "CAST((" + a.sql + " - " + b.sql + ") AS DECIMAL(18,0))", params, 4 * 10**6,
+                       a.constant and b.constant)
         if kinds == (TEXT, TEXT) and op == "+":
-            return Sql(TEXT, "(" + a.sql + " || " + b.sql + ")", params)
+            return Sql(TEXT, "(" + a.sql + " || " + b.sql + ")", params, 0, a.constant and b.constant)
         raise ExpressionError(f"{a.kind}和{b.kind}不能做「{op}」运算：{_show(node)}")
+
+    def _add_days(self, d: Sql, n: Sql, op: str) -> Sql:
+        if n.constant and n.bound >= MAX_DAYS:
+            raise ExpressionError(f"天数过大：{_show_bound(n)}")
+        signed = n if op == "+" else Sql(NUMBER, "(-" + n.sql + ")", n.params, n.bound, n.constant)
+        value = "(" + d.sql + " " + op + " CAST(" + n.sql + " AS INTEGER))"
+        return _shifted(d, signed, "365.2425", value, d.params + n.params)
 
     def _Compare(self, node: ast.Compare) -> Sql:
         if len(node.ops) != 1:
@@ -217,15 +289,15 @@ class _Translator:
         a, b = _as_date_if_other(a, b), _as_date_if_other(b, a)
         if a.kind != b.kind:
             raise ExpressionError(f"{a.kind}不能和{b.kind}比较：{_show(node)}")
-        return Sql(BOOLEAN, "(" + a.sql + " " + op + " " + b.sql + ")", a.params + b.params)
+        return Sql(BOOLEAN, "(" + a.sql + " " + op + " " + b.sql + ")", a.params + b.params, 0,
+                   a.constant and b.constant)
 
     def _BoolOp(self, node: ast.BoolOp) -> Sql:
         parts = [self.visit_checked(v) for v in node.values]
         if any(p.kind != BOOLEAN for p in parts):
             raise ExpressionError(f"且/或 两边应为条件：{_show(node)}")
         word = " AND " if isinstance(node.op, ast.And) else " OR "
-        return Sql(BOOLEAN, "(" + word.join(p.sql for p in parts) + ")",
-                   tuple(x for p in parts for x in p.params))
+        return Sql(BOOLEAN, "(" + word.join(p.sql for p in parts) + ")", **_joined(*parts))
 
     # functions
     def _Call(self, node: ast.Call) -> Sql:
@@ -252,15 +324,18 @@ class _Translator:
         if name in ("年", "月", "日"):
             need(DATE)
             part = {"年": "YEAR", "月": "MONTH", "日": "DAY"}[name]
-            return Sql(NUMBER, "CAST(EXTRACT(" + part + " FROM " + args[0].sql + ") AS INTEGER)", params)
+            return Sql(NUMBER, "CAST(EXTRACT(" + part + " FROM " + args[0].sql + ") AS DECIMAL(18,0))", params,
+                       10**4, args[0].constant)
         if name in ("加天", "加月", "加年"):
             need(DATE, NUMBER)
             d, n = args
             if name == "加天":
-                return Sql(DATE, "(" + d.sql + " + CAST(" + n.sql + " AS INTEGER))", params)
-            unit = "1 month" if name == "加月" else "1 year"
-            return Sql(DATE, "CAST(" + d.sql + " + CAST(" + n.sql + " AS INTEGER) * INTERVAL '" + unit
-                       + "' AS DATE)", params)
+                return self._add_days(d, n, "+")
+            unit, per_year, most = ("1 month", "12", MAX_DAYS // 30) if name == "加月" else ("1 year", "1", 9999)
+            if n.constant and n.bound >= most:
+                raise ExpressionError(f"{'月数' if name == '加月' else '年数'}过大：{_show_bound(n)}")
+            value = "CAST(" + d.sql + " + CAST(" + n.sql + " AS INTEGER) * INTERVAL '" + unit + "' AS DATE)"
+            return _shifted(d, n, per_year, value, params)
         if name == "如果":
             if len(args) != 3 or kinds[0] != BOOLEAN:
                 raise ExpressionError(f"{FUNCTIONS[name]}：第一个参数应为条件")
@@ -268,38 +343,41 @@ class _Translator:
             if a.kind != b.kind:
                 raise ExpressionError(f"如果()：成立时（{a.kind}）和否则（{b.kind}）应为同一类")
             return Sql(a.kind, "(CASE WHEN " + args[0].sql + " THEN " + a.sql + " ELSE " + b.sql + " END)",
-                       args[0].params + a.params + b.params)
+                       args[0].params + a.params + b.params, max(a.bound, b.bound),
+                       args[0].constant and a.constant and b.constant)
         if name == "取整":
             need(NUMBER)
-            return Sql(NUMBER, "FLOOR(" + args[0].sql + ")", params)
+            return Sql(NUMBER, "FLOOR(" + args[0].sql + ")", params, args[0].bound + 1, args[0].constant)
         if name == "绝对值":
             need(NUMBER)
-            return Sql(NUMBER, "ABS(" + args[0].sql + ")", params)
+            return Sql(NUMBER, "ABS(" + args[0].sql + ")", params, args[0].bound, args[0].constant)
         if name == "四舍五入":
             need(NUMBER, NUMBER)
             places = node.args[1]
             if not (isinstance(places, ast.Constant) and type(places.value) is int and 0 <= places.value <= 6):
                 raise ExpressionError("四舍五入() 的位数应为 0 到 6 的整数")
             return Sql(NUMBER, "ROUND(CAST(" + args[0].sql + " AS " + DECIMAL + "), " + str(places.value) + ")",
-                       args[0].params)
+                       args[0].params, args[0].bound + 1, args[0].constant)
         if name == "今天":
             need()
-            return Sql(DATE, "CURRENT_DATE")
+            return Sql(DATE, "CURRENT_DATE", (), 0, False)  # never folded into a constant error
         if name == "为空":
             if len(args) != 1:
                 raise ExpressionError(f"{FUNCTIONS[name]}：需要一个参数")
-            return Sql(BOOLEAN, "(" + args[0].sql + " IS NULL)", params)
+            return Sql(BOOLEAN, "(" + args[0].sql + " IS NULL)", params, 0, args[0].constant)
         if name == "空则":
             if len(args) != 2:
                 raise ExpressionError(f"{FUNCTIONS[name]}：需要两个参数")
             a, b = _as_date_if_other(args[0], args[1]), _as_date_if_other(args[1], args[0])
             if a.kind != b.kind:
                 raise ExpressionError(f"空则()：两个参数应为同一类（{a.kind}、{b.kind}）")
-            return Sql(a.kind, "COALESCE(" + a.sql + ", " + b.sql + ")", a.params + b.params)
+            return Sql(a.kind, "COALESCE(" + a.sql + ", " + b.sql + ")", a.params + b.params,
+                       max(a.bound, b.bound), a.constant and b.constant)
         if name == "连接":
             if not 1 <= len(args) <= 10:
                 raise ExpressionError("连接() 需要 1 到 10 个参数")
-            return Sql(TEXT, "concat(" + ", ".join("CAST(" + a.sql + " AS VARCHAR)" for a in args) + ")", params)
+            return Sql(TEXT, "concat(" + ", ".join("CAST(" + a.sql + " AS VARCHAR)" for a in args) + ")",
+                       **_joined(*args))
         raise ExpressionError(f"不认识的函数：{name}")  # pragma: no cover
 
 
@@ -318,6 +396,21 @@ def _as_date_if_other(value: Sql, other: Sql) -> Sql:
     if value.kind == TEXT and other.kind == DATE and value.sql == "CAST(? AS VARCHAR)":
         return _date_literal(value.params[0])
     return value
+
+
+def _show_bound(part: Sql) -> str:
+    return f"可达 {part.bound:.0f}" if part.bound < 10**18 else "过大"
+
+
+def _constant_quotient(node: ast.BinOp) -> float:
+    """The quotient of two constants (the planner folds it): its size, LIMIT when it fails."""
+    try:
+        value = _Evaluator(None, {}).number(node)
+    except Failed as err:
+        return 0 if err.reason == DIVISION_BY_ZERO else LIMIT  # 1/0: NULLIF makes it NULL
+    except (ArithmeticError, ValueError, TypeError):
+        return LIMIT
+    return 0 if value is None else abs(value)
 
 
 def _show(node: ast.AST) -> str:
@@ -389,3 +482,180 @@ def select_sql(reg: Register, alias: str = "t", only: list[str] | None = None) -
         parts.append(compiled.sql + " AS " + q(col.name, any_name=True))
         params += compiled.params
     return parts, params
+
+
+# -- why a row's value is empty --------------------------------------------------------------------
+OVERFLOW, DIVISION_BY_ZERO, DATE_RANGE = "计算失败：数值溢出", "计算失败：除数为零", "计算失败：日期超出范围"
+
+
+class Failed(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def failure(reg: Register, expression: str, row: dict) -> str | None:
+    """Why the calculated column is empty on this row ("计算失败：数值溢出", …), None when it is not
+    for a failure (a blank input, or a value). Follows the checks the SQL's guards make.
+
+    `row` holds the stored values by field name. Never raises: an expression that no longer
+    parses or checks says so.
+    """
+    try:
+        compile_expression(reg, expression)
+        _Evaluator(reg, row).value(parse(expression))
+    except ExpressionError as err:
+        return f"计算失败：{err}"
+    except Failed as err:
+        return err.reason
+    except (ArithmeticError, ValueError, TypeError, OverflowError):  # pragma: no cover - belt and braces
+        return OVERFLOW
+    return None
+
+
+class _Evaluator:
+    """The expression on one row in Python (Decimal), only to find the step that fails."""
+
+    def __init__(self, reg: Register | None, row: dict):
+        self.reg = reg
+        self.row = row
+
+    def number(self, node: ast.AST) -> Decimal | None:
+        return self.value(node)
+
+    def _bounded(self, value):
+        if isinstance(value, Decimal) and abs(value) >= int(SAFE):
+            raise Failed(OVERFLOW)
+        return value
+
+    def value(self, node: ast.AST):  # noqa: C901 - one branch per node kind, as in _Translator
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) else Decimal(repr(node.value))
+        if isinstance(node, ast.Name):
+            return self._field(node.id)
+        if isinstance(node, ast.UnaryOp):
+            inner = self.value(node.operand)
+            if inner is None:
+                return None
+            return -inner if isinstance(node.op, ast.USub) else not inner
+        if isinstance(node, ast.BoolOp):
+            parts = [self.value(v) for v in node.values]
+            return all(parts) if isinstance(node.op, ast.And) else any(parts)
+        if isinstance(node, ast.Compare):
+            a, b = self.value(node.left), self.value(node.comparators[0])
+            if a is None or b is None:
+                return None
+            a, b = _same(a, b), _same(b, a)
+            op = type(node.ops[0])
+            return {ast.Eq: a == b, ast.NotEq: a != b, ast.Lt: a < b, ast.LtE: a <= b, ast.Gt: a > b,
+                    ast.GtE: a >= b}[op]
+        if isinstance(node, ast.BinOp):
+            return self._binop(node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        raise Failed(OVERFLOW)  # pragma: no cover - the checker refused it already
+
+    def _field(self, word: str):
+        f = next((f for f in self.reg.fields if word in (f.name, f.label)), None) if self.reg else None
+        if f is None:
+            return None
+        v = self.row.get(f.name)
+        if v is None or (not isinstance(v, str) and v != v):  # None or NaN
+            return None
+        if f.type == "integer" and abs(int(v)) > int(INTEGER_SAFE):
+            raise Failed(OVERFLOW)
+        if KIND_OF_TYPE.get(f.type) == NUMBER:
+            return self._bounded(Decimal(str(v)))
+        if KIND_OF_TYPE.get(f.type) == DATE and hasattr(v, "date") and callable(v.date):
+            return v.date()
+        return v
+
+    def _binop(self, node: ast.BinOp):
+        a, b = self.value(node.left), self.value(node.right)
+        if a is None or b is None:
+            return None
+        op = type(node.op)
+        if isinstance(a, Decimal) and isinstance(b, Decimal):
+            if op is ast.Div:
+                if b.quantize(Decimal("0.000001")) == 0:
+                    raise Failed(DIVISION_BY_ZERO)
+                return self._bounded(a / b)
+            return self._bounded({ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}[op])
+        if isinstance(a, date) and isinstance(b, Decimal):
+            return _shift_days(a, b if op is ast.Add else -b)
+        if isinstance(a, Decimal) and isinstance(b, date):
+            return _shift_days(b, a)
+        if isinstance(a, date) and isinstance(b, date):
+            return Decimal((a - b).days)
+        return str(a) + str(b)
+
+    def _call(self, node: ast.Call):
+        name = node.func.id
+        if name == "今天":
+            return date.today()
+        if name == "日期":
+            return date.fromisoformat(node.args[0].value)
+        args = [self.value(a) for a in node.args]
+        if name == "如果":
+            return args[1] if args[0] else args[2]
+        if name == "为空":
+            return args[0] is None
+        if name == "空则":
+            return args[0] if args[0] is not None else args[1]
+        if name == "连接":
+            return "".join("" if a is None else str(a) for a in args)
+        if any(a is None for a in args):
+            return None
+        if name in ("年", "月", "日"):
+            return Decimal(getattr(args[0], {"年": "year", "月": "month", "日": "day"}[name]))
+        if name == "加天":
+            return _shift_days(args[0], args[1])
+        if name in ("加月", "加年"):
+            per_year = 12 if name == "加月" else 1
+            if not 2 <= args[0].year + float(args[1]) / per_year <= 9998:
+                raise Failed(DATE_RANGE)
+            months = int(args[1]) * (1 if per_year == 12 else 12)
+            y, m = divmod(args[0].month - 1 + months, 12)
+            return date(args[0].year + y, m + 1, 1)  # the day does not matter for finding a failure
+        if name == "取整":
+            return args[0].to_integral_value(rounding="ROUND_FLOOR")
+        if name == "绝对值":
+            return abs(args[0])
+        if name == "四舍五入":
+            return args[0]
+        raise Failed(OVERFLOW)  # pragma: no cover
+
+
+def _same(value, other):
+    if isinstance(value, str) and isinstance(other, date) and ISO_DATE.fullmatch(value):
+        return date.fromisoformat(value)
+    return value
+
+
+def _shift_days(day: date, n: Decimal) -> date:
+    if not 2 <= day.year + float(n) / 365.2425 <= 9998:
+        raise Failed(DATE_RANGE)
+    return day + timedelta(days=int(n))
+
+
+def shown_for_row(db, reg: Register, row_id: int) -> dict[str, str]:
+    """The calculated columns of one row as shown in its record panel: label -> value, or the
+    reason the value is empty ("计算失败：数值溢出"). Never raises for a bad row."""
+    cols = columns_of(reg)
+    if not cols:
+        return {}
+    parts, params = select_sql(reg, "t")
+    frame = db.query("SELECT t.*, " + ", ".join(parts) + " FROM " + q(reg.name) + " t WHERE t.id = ?",
+                     [*params, row_id])
+    if frame.empty:
+        return {}
+    row = {k: (None if not isinstance(v, str) and v != v else v) for k, v in frame.iloc[0].items()}
+    out = {}
+    for col in cols:
+        value = row.get(col.name)
+        if value is None:
+            out[col.label] = failure(reg, col.expression, row) or ""
+        elif col.kind == BOOLEAN:
+            out[col.label] = "是" if value else "否"
+        else:
+            out[col.label] = str(value)
+    return out

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from app.registers.model import Field
+from app.registers.model import Field, Register
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -185,3 +185,33 @@ def check(field: Field, value: Any) -> str | None:
     if field.max is not None and isinstance(value, (int, Decimal)) and value > Decimal(str(field.max)):
         return f"不能大于 {field.max:g}"
     return None
+
+
+def _day(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def check_dates(reg: Register, row: dict, changed: set[str] | None, today: date) -> list[tuple[str, str]]:
+    """(column, message) for the row's dates that break the register's date rules.
+
+    `not_future`: the date cannot be after `today` (the office's local day). `not_before`: the
+    date cannot precede the named date of the same row. `changed` are the columns being written
+    (None: all, a new row); a rule is checked only when one of its dates is written, so a stored
+    row whose dates predate a rule can still be edited elsewhere.
+    """
+    out = []
+    for f in reg.fields:
+        value = row.get(f.name)
+        if not isinstance(value, date):
+            continue
+        if f.not_future and (changed is None or f.name in changed) and _day(value) > today:
+            out.append((f.name, f"{f.label}不能晚于今天"))
+        if f.not_before and (changed is None or f.name in changed or f.not_before in changed):
+            other = row.get(f.not_before)
+            if not isinstance(other, date):
+                continue
+            if type(value) is not type(other):
+                value, other = _day(value), _day(other)
+            if value < other:
+                out.append((f.name, f"{f.label}不能早于{reg.field(f.not_before).label}"))
+    return out

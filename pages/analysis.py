@@ -10,6 +10,7 @@ from app.changes import SaveRejected
 from app.permissions import PermissionDenied
 from app.sql_console import ROW_LIMIT, QueryFailed, QueryResult, ReadOnlyViolation, console_tables
 from app.ui import session
+from app.ui.text import md
 
 PAGE_ROWS = 100
 TABS = ["查询", "图表", "常用查询"]
@@ -102,7 +103,7 @@ if tab_query.open:
                 sql = state.get("analysis-sql", "")
                 state["analysis-result"] = (sql, analysis.run_query(db, actor, sql))
             except PROBLEMS as err:
-                st.error(str(err))
+                st.error(md(err))
         if found := state.get("analysis-result"):
             sql, result = found
             show_result(result, sql, "analysis-result")
@@ -116,9 +117,9 @@ if tab_query.open:
                 if st.form_submit_button("保存"):
                     try:
                         analysis.save_query(db, actor, name, sql, shared=shared, description=description)
-                        st.success(f"已保存「{name.strip()}」")
+                        st.success(f"已保存「{md(name.strip())}」")
                     except PROBLEMS as err:
-                        st.error(str(err))
+                        st.error(md(err))
 
 if tab_chart.open:
     with tab_chart:
@@ -136,7 +137,7 @@ if tab_chart.open:
         try:
             columns = analysis.source_columns(db, actor, source)
         except PROBLEMS as err:
-            st.error(str(err))
+            st.error(md(err))
             columns = []
         if columns:
             names = [c.name for c in columns]
@@ -170,7 +171,7 @@ if tab_chart.open:
             try:
                 chart = analysis.build_chart(db, actor, source, spec)
             except PROBLEMS as err:
-                st.error(str(err))
+                st.error(md(err))
                 chart = None
             if chart is not None:
                 st.altair_chart(chart.chart)
@@ -192,7 +193,7 @@ if tab_chart.open:
                         analysis.save_chart(db, actor, int(source.ref), spec)
                         st.success("已保存图表设置")
                     except PROBLEMS as err:
-                        st.error(str(err))
+                        st.error(md(err))
                 if source.kind in ("sql", "saved"):
                     with st.form("chart-save", clear_on_submit=True):
                         st.markdown("**另存为常用查询（含图表设置）**")
@@ -202,9 +203,9 @@ if tab_chart.open:
                             try:
                                 analysis.save_query(db, actor, name, analysis.source_sql(db, actor, source),
                                                     spec, shared=shared)
-                                st.success(f"已保存「{name.strip()}」")
+                                st.success(f"已保存「{md(name.strip())}」")
                             except PROBLEMS as err:
-                                st.error(str(err))
+                                st.error(md(err))
 
 if tab_saved.open:
     with tab_saved:
@@ -233,6 +234,6 @@ if tab_saved.open:
                     state["saved-result"] = (chosen.id, chosen.sql, analysis.run_saved_query(db, actor, chosen.id))
                 except PROBLEMS as err:
                     state.pop("saved-result", None)
-                    st.error(str(err))
+                    st.error(md(err))
             if (found := state.get("saved-result")) and found[0] == chosen.id:
                 show_result(found[2], found[1], "saved-result")

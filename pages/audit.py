@@ -6,6 +6,7 @@ from app import audit, registers
 from app.changes import SaveRejected
 from app.permissions import PermissionDenied, can
 from app.ui import session
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 st.title("修改记录")
@@ -41,13 +42,13 @@ one, whole = st.columns(2)
 if one.button("撤销这一条", key="audit-revert-one", icon=":material/undo:"):
     try:
         result = audit.revert_entry(db, actor, chosen.id)
-        st.success(f"已撤销：{result.summary}")
+        st.success(f"已撤销：{md(result.summary)}")
     except (SaveRejected, PermissionDenied) as err:
-        st.error(f"未撤销：{err}")
+        st.error(f"未撤销：{md(err)}")
 if whole.button("撤销整次保存", key="audit-revert-save", icon=":material/history:",
                 help="这次保存（同一次网格保存或导入）改动的所有行"):
     try:
         results = audit.revert_change_set(db, actor, chosen.change_id)
-        st.success("已撤销整次保存：" + "；".join(r.summary for r in results))
+        st.success("已撤销整次保存：" + "；".join(md(r.summary) for r in results))
     except (SaveRejected, PermissionDenied) as err:
-        st.error(f"未撤销：{err}")
+        st.error(f"未撤销：{md(err)}")

@@ -6,13 +6,14 @@ import streamlit as st
 from app import backup
 from app.permissions import PermissionDenied, require_admin
 from app.ui import session
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 st.title("数据备份")
 try:
     require_admin(actor, "备份数据库")  # a backup holds every owner's personal data
 except PermissionDenied as err:
-    st.error(str(err))
+    st.error(md(err))
     st.stop()
 
 root = backup.backup_root(db)
@@ -31,7 +32,7 @@ if st.button("立即备份", type="primary", icon=":material/backup:", disabled=
         try:
             info = backup.manual_backup(db, actor)
         except (backup.BackupError, OSError, PermissionDenied) as err:
-            st.error(f"备份失败：{err}")
+            st.error(f"备份失败：{md(err)}")
         else:
             st.session_state["backup-done"] = (
                 f"已备份 {len(info.tables)} 张表、{info.rows:,} 行到 {info.path}（{info.size / 1024 / 1024:.1f} MB）。")

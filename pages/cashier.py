@@ -8,6 +8,7 @@ import streamlit as st
 from app import billing, cashier
 from app.changes import SaveRejected
 from app.ui import session
+from app.ui.text import md, problems_markdown
 
 db, actor = session.db(), session.actor()
 today = db.now().date()
@@ -17,7 +18,7 @@ st.caption("按房号、业主姓名或手机号查找房屋；收款先冲抵�
 
 
 def show_problems(err: SaveRejected) -> None:
-    st.error(f"{err.kind}：\n\n" + "\n\n".join(f"- {p}" for p in err.problems))
+    st.error(problems_markdown(err.kind, err.problems))
 
 
 def money_text(v) -> str:
@@ -69,7 +70,7 @@ with desk:
             try:
                 amount = Decimal(amount_text.replace(",", "").strip())
             except InvalidOperation:
-                st.error(f"收款金额「{amount_text}」不是数字。")
+                st.error(f"收款金额「{md(amount_text)}」不是数字。")
             else:
                 try:
                     rid = billing.take_payment(db, actor, household, amount, method,
@@ -109,7 +110,7 @@ with desk:
                                  mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
             left.caption(f"金额大写：人民币{cashier.amount_in_words(r.total)}")
             if r.voided:
-                right.warning(f"此收据已作废：{r.void_reason}")
+                right.warning(f"此收据已作废：{md(r.void_reason)}")
             else:
                 with right.form("cashier-void", clear_on_submit=True):
                     reason = st.text_input("作废原因（必填）")
@@ -147,7 +148,7 @@ with closing:
                 cashier.close_day(db, actor, community, who, day, Decimal(counted.replace(",", "").strip()),
                                   note or None)
             except (InvalidOperation, ValueError):
-                st.error(f"清点现金「{counted}」不是数字。")
+                st.error(f"清点现金「{md(counted)}」不是数字。")
             except SaveRejected as err:
                 show_problems(err)
             else:

@@ -11,6 +11,7 @@ from app.checks import area_of_page, area_overview, mark_done, record_inspection
 from app.permissions import PermissionDenied
 from app.queries import options
 from app.ui import nav, session
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 area = area_of_page(session.current_page())
@@ -37,10 +38,10 @@ def save(action, message: str) -> None:
     try:
         action()
     except SaveRejected as err:
-        st.error("未保存：" + "；".join(p.message for p in err.problems))
+        st.error("未保存：" + "；".join(md(p.message) for p in err.problems))
         return
     except PermissionDenied as err:
-        st.error(str(err))
+        st.error(md(err))
         return
     st.session_state[done_key] = message
     st.rerun()
@@ -125,7 +126,7 @@ else:
                 save(lambda: mark_done(db, actor, picked, measures), f"整改编号 {picked} 已标记为已整改，待他人验证。")
     else:
         with st.form(f"{key}-verify-form"):
-            st.caption(f"整改责任人：{row['responsible'] or '未指定'}；验证人须是其他人。")
+            st.caption(f"整改责任人：{md(row['responsible'] or '未指定')}；验证人须是其他人。")
             verifier = st.selectbox("验证人", [None, *staff], format_func=lambda s: staff.get(s, "请选择…"),
                                     key=f"{key}-verifier")
             note = st.text_input("验证意见")

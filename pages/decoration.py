@@ -5,6 +5,7 @@ import streamlit as st
 from app import decoration, estate
 from app.changes import SaveRejected
 from app.ui import session
+from app.ui.text import md, problems_markdown
 
 db, actor = session.db(), session.actor()
 today = db.now().date()
@@ -14,7 +15,7 @@ st.caption("建设部令第110号：申报材料齐全并签订装修管理服�
 
 
 def show_problems(err: SaveRejected) -> None:
-    st.error(f"{err.kind}：\n\n" + "\n\n".join(f"- {p}" for p in err.problems))
+    st.error(problems_markdown(err.kind, err.problems))
 
 
 def run(action, done: str) -> None:
@@ -84,7 +85,7 @@ with current:
     picked = st.selectbox("办理", list(labels), format_func=labels.get, key="decoration-picked")
     d = decoration.decoration(db, picked)
     money = decoration.deposit_state(db, picked, today)
-    st.subheader(f"{d['household_code']}：{d['status']}")
+    st.subheader(f"{md(d['household_code'])}：{md(d['status'])}")
     m = st.columns(4)
     m[0].metric("应交保证金(元)", f"{d['deposit_required'] or 0:,.2f}")
     m[1].metric("已收(元)", f"{money.get('received', 0):,.2f}")

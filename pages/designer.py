@@ -11,6 +11,7 @@ from app.expressions import FUNCTIONS, ExpressionError
 from app.permissions import ADMIN, PermissionDenied
 from app.registers.model import DefinitionError
 from app.ui import session
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 st.title("台账设计")
@@ -36,7 +37,7 @@ def run(action, *args, **kwargs) -> None:
                 st.caption(f"共 {err.total} 行，只列出前 {len(err.rows)} 行。")
         return
     except ERRORS as err:
-        st.error(str(err))
+        st.error(md(err))
         return
     st.session_state[DONE] = f"已完成：{change.summary}" + (
         f"（修改数据 {change.rows_changed} 行）" if change.rows_changed else "")
@@ -80,7 +81,7 @@ with new_tab:
         try:
             fields = designer.fields_from_rows(rows)
         except (ValueError, TypeError) as err:
-            st.error(str(err))
+            st.error(md(err))
         else:
             run(designer.create_register, {"name": name.strip(), "label": label.strip(), "area": area,
                                            "description": description.strip(), "fields": fields})
@@ -104,7 +105,7 @@ with fields_tab:
             try:
                 fdict = designer.field_from_form(f_name, f_label, f_type, f_required, f_values, f_ref, f_default)
             except ValueError as err:
-                st.error(f"默认值不对：{err}")
+                st.error(f"默认值不对：{md(err)}")
             else:
                 run(designer.add_field, register, fdict)
     with edit.container(border=True):
@@ -123,7 +124,7 @@ with fields_tab:
                 replace = designer.parse_replace(replace_text)
                 fill_value = designer._typed_default(f.type, fill) if fill.strip() else None
             except ValueError as err:
-                st.error(str(err))
+                st.error(md(err))
             else:
                 run(designer.change_field, register, target, label=new_label,
                     values=designer.split_values(values_text) if f.type == "enum" else None,

@@ -6,6 +6,7 @@ import streamlit as st
 from app import billing, cashier, fee_documents
 from app.changes import SaveRejected
 from app.ui import session
+from app.ui.text import problems_markdown
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 db, actor = session.db(), session.actor()
@@ -23,7 +24,7 @@ period = right.selectbox("账期", periods, index=periods.index(today.strftime("
 
 
 def show_problems(err: SaveRejected) -> None:
-    st.error(f"{err.kind}：\n\n" + "\n\n".join(f"- {p}" for p in err.problems))
+    st.error(problems_markdown(err.kind, err.problems))
 
 
 run, notices, reports, close = st.tabs(["出账", "通知与催缴", "报表", "结账"])

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import dashboard
 from app.ui import nav, session
+from app.ui.text import md
 from app.views import read_view
 
 db, actor = session.db(), session.actor()
@@ -95,7 +96,7 @@ st.subheader("小区概况")
 shown = overview if community is None else overview[overview["community_id"] == community]
 for row in shown.itertuples():
     with st.container(border=True):
-        st.markdown(f"**{row.community}**")
+        st.markdown(f"**{md(row.community)}**")
         c = st.columns(5)
         c[0].metric("楼栋", f"{row.buildings}")
         c[1].metric("户数", f"{row.households:,}")

@@ -8,6 +8,7 @@ import streamlit as st
 from app import dashboard, household_file, registers
 from app.ui import session
 from app.ui.attachments import attachments_panel
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 st.title("一户一档")
@@ -34,16 +35,16 @@ if file is None:
     st.stop()
 
 h, b = file.header, file.balance
-st.subheader(f"{h['小区']} {h['房号']}")
+st.subheader(md(f"{h['小区']} {h['房号']}"))
 cols = st.columns(6)
 cols[0].metric("建筑面积", f"{h['建筑面积(㎡)']} ㎡")
-cols[1].metric("状态", h["状态"] or "—")
+cols[1].metric("状态", md(h["状态"]) or "—")
 cols[2].metric("未缴", f"{b['outstanding']:,.2f} 元")
 cols[3].metric("逾期欠费", f"{b['overdue']:,.2f} 元",
                help=f"逾期 {b['days_overdue']} 天" if b["days_overdue"] else None)
 cols[4].metric("逾期天数", f"{b['days_overdue']} 天", help="最早一张未缴逾期账单的到期日起算；滞纳金见「欠费」视图")
 cols[5].metric("预存余额", f"{b['credit']:,.2f} 元")
-st.caption(" · ".join(f"{k}：{v}" for k, v in h.items() if v not in (None, "") and k not in ("小区", "房号")))
+st.caption(" · ".join(f"{md(k)}：{md(v)}" for k, v in h.items() if v not in (None, "") and k not in ("小区", "房号")))
 
 
 
@@ -72,7 +73,7 @@ with tabs[0]:
 for tab, s in zip(tabs[1:], sections):
     with tab:
         if s.total > len(s.rows):
-            st.caption(f"显示最近 {len(s.rows)} 条；更多请到「{s.title}」台账按房屋筛选。")
+            st.caption(f"显示最近 {len(s.rows)} 条；更多请到「{md(s.title)}」台账按房屋筛选。")
         frame = s.rows.assign(打开=["/" + s.register + "?id=" + str(i) for i in s.rows["编号"]])
         st.dataframe(frame, hide_index=True, width="stretch",
                      column_config={"打开": st.column_config.LinkColumn("打开", display_text="查看记录"),

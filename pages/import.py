@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import importer, registers, templates
 from app.ui import session
+from app.ui.text import md, show_text
 
 db, actor = session.db(), session.actor()
 st.title("Excel 导入")
@@ -40,7 +41,7 @@ def read(data: bytes, file_name: str, sheet: str | None, register: str) -> impor
 try:
     table = read(upload.getvalue(), upload.name, st.session_state.get(f"import-sheet-{upload.file_id}"), name)
 except importer.ImportRefused as err:
-    st.error(str(err))
+    st.error(md(err))
     st.stop()
 if len(table.sheets) > 1:
     st.selectbox("工作表", table.sheets, index=table.sheets.index(table.sheet),
@@ -51,7 +52,7 @@ if table.encoding:
 try:
     detected = importer.detect_header_row(table, reg)
 except importer.ImportRefused as err:
-    st.warning(str(err))
+    st.warning(md(err))
     detected = 1
 file_key = f"{upload.file_id}-{table.sheet}-{name}"
 header_row = st.number_input("表头在第几行", min_value=1, max_value=max(len(table.rows), 1),
@@ -65,7 +66,7 @@ with st.expander(f"列对应：{len(found)} 列已对应到「{reg.label}」的�
     for c, header in enumerate(headers):
         with grid[c % 4]:
             mapping[c] = st.selectbox(
-                f"{importer.column_letter(c)} 列「{header or '无表头'}」", list(targets),
+                f"{importer.column_letter(c)} 列「{md(header) or '无表头'}」", list(targets),
                 index=list(targets).index(found.get(c, importer.NOT_IMPORTED)),
                 format_func=targets.get, key=f"import-map-{file_key}-{header_row}-{c}",
             )
@@ -89,11 +90,11 @@ try:
     plan = importer.plan_import(db, actor, name, table, header_row=header_row, mapping=mapping,
                                 community=community, update_existing=update_existing, history=history)
 except importer.ImportRefused as err:
-    st.error(str(err))
+    st.error(md(err))
     st.stop()
 
 st.subheader("预览")
-st.write(importer.plan_summary(plan))
+show_text(importer.plan_summary(plan))
 st.dataframe(plan.preview(), hide_index=True, width="stretch")
 
 signature = importer.plan_signature(plan, upload.file_id)
@@ -121,7 +122,7 @@ if st.button(f"导入 {plan.row_count:,} 行", type="primary", disabled=bool(pro
         result = importer.run_import(db, actor, plan, progress=lambda f, text: bar.progress(f, text=text))
     except importer.ImportRejected as err:  # someone changed the data since the check
         st.session_state.pop("import-checked", None)
-        st.error("导入未完成，未写入任何数据：" + "；".join(str(p) for p in err.problems[:5]))
+        st.error("导入未完成，未写入任何数据：" + "；".join(md(p) for p in err.problems[:5]))
         st.stop()
     st.session_state["import-done"] = result.summary
     st.session_state["import-round"] = round_ + 1

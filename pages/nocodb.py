@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import nocodb
 from app.ui import session
+from app.ui.text import md
 
 st.title("NocoDB 同步")
 st.caption(
@@ -21,7 +22,7 @@ if not nocodb.configured():
     st.stop()
 link = nocodb.link_from_env()
 nocodb.schedule(db, link)
-st.caption(f"已连接 {link.url}（base「{link.base}」），每 {nocodb.pull_seconds(db)} 秒自动拉取一次"
+st.caption(f"已连接 {md(link.url)}（base「{md(link.base)}」），每 {nocodb.pull_seconds(db)} 秒自动拉取一次"
            "（参数 office.nocodb_pull_seconds）。")
 
 
@@ -30,7 +31,7 @@ def run(label: str, fn, *args):
         with st.spinner(label):
             return fn(*args)
     except (nocodb.NocoDBError, PermissionError, KeyError) as err:
-        st.error(str(err))
+        st.error(md(err))
         return None
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from app import estate, parking
 from app.changes import SaveRejected
 from app.ui import session
+from app.ui.text import md, problems_markdown
 
 db, actor = session.db(), session.actor()
 now = db.now()
@@ -16,7 +17,7 @@ st.caption("本小区车位登记的车牌为业主车辆，其余为临时停�
 
 
 def show_problems(err: SaveRejected) -> None:
-    st.error(f"{err.kind}：\n\n" + "\n\n".join(f"- {p}" for p in err.problems))
+    st.error(problems_markdown(err.kind, err.problems))
 
 
 communities = estate.communities(db, actor)
@@ -60,7 +61,7 @@ with entry:
         except SaveRejected as err:
             show_problems(err)
         else:
-            st.success(f"已登记入场：{plate.strip().upper()}（记录编号 {eid}）")
+            st.success(f"已登记入场：{md(plate.strip().upper())}（记录编号 {eid}）")
 
 with leave:
     parked = parking.parked_now(db, community, now)
@@ -82,7 +83,7 @@ with leave:
             except SaveRejected as err:
                 show_problems(err)
             except KeyError as err:
-                st.error(str(err))
+                st.error(md(err))
             else:
                 st.success(f"{labels[chosen].split()[0]} 已出场，收费 {fee:.2f} 元")
 

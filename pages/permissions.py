@@ -16,13 +16,14 @@ from app.permissions import (
     save_role_rights,
 )
 from app.ui import session
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 st.title("权限设置")
 try:
     require_admin(actor, "设置权限")
 except PermissionDenied as err:
-    st.error(str(err))
+    st.error(md(err))
     st.stop()
 st.caption("每个角色对每个台账能做什么。所有保存、导入、导出和查询都按这里检查（不只是隐藏按钮）。"
            f"「{'、'.join(ADMIN_ONLY_WRITES)}」的修改只有管理员可以；只读角色不能写入。")

@@ -8,6 +8,7 @@ from app import registers
 from app import service_desk as desk
 from app.ui import session
 from app.ui.desk import act, flash, pick_community
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 reg = registers.get("complaints")
@@ -69,10 +70,10 @@ if picked is None:
     st.stop()
 
 row = rows[rows["id"] == picked].iloc[0]
-st.subheader(f"投诉 {row.complaint_no}")
+st.subheader(f"投诉 {md(row.complaint_no)}")
 c = st.columns(4)
 c[0].metric("状态", row.status)
-c[1].metric("责任人", row.responsible or "未指定")
+c[1].metric("责任人", md(row.responsible) or "未指定")
 c[2].metric("处理时限", f"{row.deadline:%Y-%m-%d}" if isinstance(row.deadline, date) else "—")
 c[3].metric("有效投诉", "是" if row.is_valid else "否（仅咨询）")
 if row.overdue:

@@ -9,6 +9,7 @@ from app import registers
 from app import service_desk as desk
 from app.ui import session
 from app.ui.desk import act, flash, pick_community
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 reg = registers.get("work_orders")
@@ -76,19 +77,19 @@ if order_id is None:
 # -- 3. one order: its state and the steps it may take next ---------------------------------
 d = desk.order_detail(db, order_id)
 sla = d["sla"]
-st.subheader(f"报修单 {d['order_no']}")
+st.subheader(f"报修单 {md(d['order_no'])}")
 c = st.columns(5)
 c[0].metric("状态", d["status"])
 c[1].metric("紧急程度", d["urgency"])
-c[2].metric("维修人员", d["assignee"] or "未派工")
+c[2].metric("维修人员", md(d["assignee"]) or "未派工")
 clock = "—"
 if d["status"] in desk.OPEN_STATUSES and sla:
     deadline = sla["arrival_deadline"] if d["arrived_at"] is None else sla["completion_deadline"]
     clock = desk.clock_text((deadline - db.now()).total_seconds() / 60)
 c[3].metric("到场/完成时限", clock)
 c[4].metric("按时到场", "—" if sla.get("on_time") is None else ("是" if sla["on_time"] else "否"))
-st.caption(f"{d['community']} · {d['household'] or d['location'] or ''} · {d['category']} · {d['description']}"
-           + (f" · 返修原单 {d['rework_no']}" if d["rework_no"] else ""))
+st.caption(md(f"{d['community']} · {d['household'] or d['location'] or ''} · {d['category']} · {d['description']}"
+              + (f" · 返修原单 {d['rework_no']}" if d["rework_no"] else "")))
 
 steps = d["next_steps"]
 if not steps and d["status"] == "已关闭":

@@ -9,6 +9,7 @@ import streamlit as st
 from app import surveys
 from app.changes import SaveRejected
 from app.ui import session
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 st.title("意见调查统计与录入")
@@ -92,7 +93,7 @@ with tabs[1]:
             done = surveys.enter_forms(db, actor, survey_id, surveys.read_forms_file(upload))
             st.success(f"已导入 {done.forms} 份问卷、{done.answers} 个答案。")
         except SaveRejected as err:
-            st.error("校验未通过，未导入任何问卷：\n\n" + "\n\n".join(str(p) for p in err.problems[:20]))
+            st.error("校验未通过，未导入任何问卷：\n\n" + "\n\n".join(md(p) for p in err.problems[:20]))
 with tabs[2]:
     st.dataframe(surveys.lowest_items(db, survey_id, 10), hide_index=True, width="stretch", column_config={
         "no": "题号", "dimension": "维度", "text": "题目", "scores": "评分数",

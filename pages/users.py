@@ -6,13 +6,14 @@ import streamlit as st
 from app import auth
 from app.permissions import ROLES, PermissionDenied, require_admin
 from app.ui import session
+from app.ui.text import md
 
 db, actor = session.db(), session.actor()
 st.title("用户管理")
 try:
     require_admin(actor, "管理用户")
 except PermissionDenied as err:
-    st.error(str(err))
+    st.error(md(err))
     st.stop()
 st.caption("密码只以不可逆的哈希保存；连续输错后须等待一段时间才能再试（在本人用过的电脑上不受别处输错的影响）。"
            "修改角色或可见小区后，该用户须重新登录。")
@@ -43,10 +44,10 @@ with st.expander("添加用户", icon=":material/person_add:"), st.form("user-ad
     if st.form_submit_button("添加", type="primary"):
         try:
             auth.add_user(db, actor, name, password, role, tuple(scope) or None, must_change_password=True)
-            st.success(f"已添加 {name}")
+            st.success(f"已添加 {md(name)}")
             st.rerun()
         except (ValueError, auth.PasswordRejected) as err:
-            st.error(str(err))
+            st.error(md(err))
 
 if users:
     st.subheader("修改用户")
@@ -66,7 +67,7 @@ if users:
                 st.success("已保存")
                 st.rerun()
             except ValueError as err:
-                st.error(str(err))
+                st.error(md(err))
     c1, c2 = st.columns(2)
     if c1.button("解除登录限制", key="user-unlock", help="把此用户输错密码的计数清零，不必等待即可再试"):
         auth.unlock_user(db, actor, uid)
@@ -78,4 +79,4 @@ if users:
                 auth.reset_password(db, actor, uid, new)
                 st.success("已重设")
             except auth.PasswordRejected as err:
-                st.error(str(err))
+                st.error(md(err))

@@ -15,6 +15,38 @@ from typing import Any
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
+# Limits on what the designer accepts as names (issue #20): a register's name becomes its table
+# name and the file name of its part of every backup, so it must stay far below the 255 bytes a
+# file name may have; labels are headers in the grid, the workbook and the NocoDB base.
+NAME_MAX = 40
+LABEL_MAX = 30
+# Marks that mean something to Markdown/HTML or to a spreadsheet formula, never in a label.
+LABEL_FORBIDDEN = set("[]<>*_`\\$!#|{}~^=@&;:\"'")
+
+
+def name_problem(name: str, what: str) -> str | None:
+    """Why `name` cannot be the internal name of a register or column (Chinese), or None."""
+    if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
+        return f"{what}名称只能用小写字母、数字和下划线，且以字母开头"
+    if len(name) > NAME_MAX:
+        return f"{what}名称最多 {NAME_MAX} 个字符（现为 {len(name)} 个）"
+    return None
+
+
+def label_problem(label: str, what: str) -> str | None:
+    """Why `label` cannot be the Chinese name of a register or column, or None."""
+    text = str(label or "").strip()
+    if not text:
+        return f"请填写{what}的中文名称"
+    if len(text) > LABEL_MAX:
+        return f"{what}的中文名称最多 {LABEL_MAX} 个字（现为 {len(text)} 个）"
+    bad = sorted({c for c in text if c in LABEL_FORBIDDEN or not c.isprintable()})
+    if bad:
+        shown = " ".join(repr(c)[1:-1] for c in bad)
+        return f"{what}的中文名称不能含有这些字符：{shown}"
+    return None
+
+
 def q(identifier: str, *, any_name: bool = False) -> str:
     """The one way an identifier goes into SQL: a table or column name, double-quoted.
 
@@ -51,6 +83,7 @@ SQL_TYPES: dict[str, str] = {
 }
 DECIMALS = {"money": (12, 2), "price": (10, 4), "area": (10, 2), "quantity": (12, 3), "rate": (10, 6)}
 TEXT_TYPES = {"text", "enum", "phone", "id_number"}
+DATE_TYPES = {"date", "timestamp"}
 PERSONAL_TYPES = {"phone", "id_number"}
 
 # Columns every register table has, in this order after `id`.
@@ -84,6 +117,10 @@ class Field:
     editable: bool = True
     default: Any = None
     mask: bool | None = None
+    # Date sanity, declared per field: a date that cannot lie ahead (produced, bought, done),
+    # and another date field of the same row this one cannot precede (checked after produced).
+    not_future: bool = False
+    not_before: str | None = None
 
     @property
     def sql_type(self) -> str:
@@ -190,6 +227,12 @@ def register_from_dict(data: dict) -> Register:
     for col in (*reg.display, *reg.order_by, *(c for u in reg.unique for c in u)):
         if col != "id" and col not in names:
             raise DefinitionError(f"{name}: {col!r} is not a field")
+    for f in fields:
+        if (f.not_future or f.not_before) and f.type not in DATE_TYPES:
+            raise DefinitionError(f"{name}.{f.name}: not_future/not_before are for dates")
+        if f.not_before and (f.not_before not in names or reg.field(f.not_before).type not in DATE_TYPES
+                             or f.not_before == f.name):
+            raise DefinitionError(f"{name}.{f.name}: not_before {f.not_before!r} is not another date field")
     return reg
 
 

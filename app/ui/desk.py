@@ -9,6 +9,7 @@ import streamlit as st
 
 from app.changes import SaveRejected
 from app.permissions import PermissionDenied
+from app.ui.text import md
 
 FLASH = "_desk_flash"
 
@@ -18,7 +19,7 @@ def act(done: str | Callable[[Any], str], service: Callable[..., Any], *args: An
     try:
         result = service(*args, **kwargs)
     except (SaveRejected, PermissionDenied, KeyError) as err:
-        st.error(str(err).strip("'\""))
+        st.error(md(str(err).strip("'\"")))
         return None
     st.session_state[FLASH] = done(result) if callable(done) else done
     st.rerun()

@@ -24,6 +24,7 @@ from app.expressions import columns_of
 from app.permissions import Actor, PermissionDenied, can, sees_personal_data
 from app.queries import PageRequest, count_rows, fetch_page, labels_for, options
 from app.registers.model import Register
+from app.ui.text import md
 
 PAGE_SIZES = (20, 50, 100, 200)
 SHOWN_SYSTEM = ("id", "updated_at")
@@ -303,7 +304,7 @@ def _save(db: Database, actor: Actor, reg: Register, snap: Snapshot, diff: dict,
         show_problems(err)
         return
     except PermissionDenied as err:
-        st.error(str(err))
+        st.error(md(err))
         return
     st.session_state[done_key] = f"已保存：{result.summary}。"
     st.session_state[version_key] += 1

@@ -8,6 +8,7 @@ import streamlit as st
 from app import registers
 from app.audit import history
 from app.db import Database
+from app.expressions import shown_for_row
 from app.permissions import Actor
 from app.queries import fetch_row
 from app.registers.model import Register
@@ -21,8 +22,10 @@ def record_panel(db: Database, actor: Actor, reg: Register, row_id: int) -> None
     has_files = "attachments" in registers.catalog() and reg.name != "attachments" and _attachments_ui()
     tabs = st.tabs(["详情", "修改记录", "附件"] if has_files
                    else ["详情", "修改记录"])
+    row.update(shown_for_row(db, reg, row_id))  # calculated columns: a value, or why it is empty
     with tabs[0]:
-        st.dataframe(pd.DataFrame({"字段": list(row), "内容": list(row.values())}),
+        # one text column: a column mixing the id (int) with text made Arrow fail and log a traceback
+        st.dataframe(pd.DataFrame({"字段": list(row), "内容": [str(v) for v in row.values()]}, dtype="string"),
                      hide_index=True, width="stretch")
     with tabs[1]:
         st.dataframe(history(db, actor, reg.name, row_id), hide_index=True, width="stretch")

@@ -13,6 +13,7 @@ from app.db import Database
 from app.permissions import ADMIN, Actor, PermissionDenied
 from app.queries import PageRequest
 from app.registers.model import DECIMALS, Register
+from app.ui.text import md
 
 NONE = 0  # the select box's "all rows, every column"
 
@@ -81,10 +82,10 @@ def save_and_chart(db: Database, actor: Actor, reg: Register, key: str, req: Pag
             try:
                 saved = saved_views.save_view(db, actor, view)
             except (ValueError, PermissionDenied) as err:
-                st.error(str(err))
+                st.error(md(err))
             else:
                 st.session_state[f"{key}-view-applied"] = saved.id
-                st.success(f"已保存视图「{saved.name}」。")
+                st.success(f"已保存视图「{md(saved.name)}」。")
     with right.expander("图表", icon=":material/bar_chart:"):
         groups = {f.name: f.label for f in reg.fields if f.type in ("enum", "ref", "boolean", "text", "date")
                   and not f.is_personal}
