@@ -173,3 +173,16 @@ def test_cli_dry_run_on_the_corner_cell_file_exits_2_with_a_message(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("工作表「Sheet1」用到第 1,048,576 行（区域 A1:XFD1048576），超过导入上限 200,000 行。")
+
+
+# -- the survey upload --------------------------------------------------------------------------
+def test_survey_forms_upload_goes_through_the_same_reader():
+    from app import surveys
+
+    good = io.BytesIO(rows_book([["问卷编号", "房号", "1", "备注"], ["Q1", "1-1-101", "5", ""]]))
+    good.name = "问卷.xlsx"
+    assert surveys.read_forms_file(good) == [{"问卷编号": "Q1", "房号": "1-1-101", "第1题": "5", "备注": ""}]
+    corner = io.BytesIO(CORNER)
+    corner.name = "角落.xlsx"
+    with pytest.raises(surveys.WorkbookUnreadable, match="用到第 1,048,576 行（区域 A1:XFD1048576）"):
+        surveys.read_forms_file(corner)
