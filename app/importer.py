@@ -50,6 +50,7 @@ from app.permissions import ADMIN, Actor, require
 from app.queries import LABEL_SEPARATOR, resolve_labels
 from app.registers.model import SYSTEM_LABELS, Field, Register
 from app.workbook import new_workbook
+from app.workbook_reader import ReadLimits, WorkbookUnreadable, read_limits, read_workbook
 
 IMPORT_SOURCE = "导入"
 HEADER_SCAN_ROWS = 30  # the header row is looked for among the first rows only
@@ -100,10 +101,13 @@ class SourceTable:
 
 
 def read_source(source: str | Path | bytes | IO[bytes], file_name: str | None = None,
-                sheet: str | None = None, register: str | None = None) -> SourceTable:
+                sheet: str | None = None, register: str | None = None,
+                limits: ReadLimits | None = None) -> SourceTable:
     """Read a file (path, bytes or binary file object); the kind is found from its content.
 
     Without `sheet`, the sheet whose header best matches `register` is taken (else the first).
+    `limits` caps rows and cells (default: the settings' defaults; `read_limits(db)` for the
+    office's own); a workbook is read in a child process (app/workbook_reader.py).
     """
     if isinstance(source, (str, Path)):
         file_name = file_name or Path(source).name
@@ -125,51 +129,23 @@ def read_source(source: str | Path | bytes | IO[bytes], file_name: str | None = 
         raise ImportRefused(f"文件 {file_name} 大小 {len(data) / 1024 / 1024:.1f} MB，超过上限 "
                             f"{MAX_IMPORT_BYTES // 1024 // 1024} MB：请分成几个文件导入")
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return _read_workbook(data, file_name, sheet, register)
+        return _read_workbook(data, file_name, sheet, register, limits)
     if Path(file_name).suffix.lower() in WORKBOOK_SUFFIXES:
         raise ImportRefused(f"文件 {file_name} 不是有效的 Excel 工作簿（可能已损坏或只是改了后缀名）")
     if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ImportRefused(f"文件 {file_name} 不是文本（CSV）也不是 Excel 文件，不能导入")
-    return _read_csv(data, file_name)
+    return _read_csv(data, file_name, limits or ReadLimits())
 
 
-def _read_workbook(data: bytes, file_name: str, sheet: str | None, register: str | None) -> SourceTable:
-    from python_calamine import (
-        CalamineError,
-        CalamineWorkbook,
-        PasswordError,
-        SheetTypeEnum,
-        SheetVisibleEnum,
-    )
-
+def _read_workbook(data: bytes, file_name: str, sheet: str | None, register: str | None,
+                   limits: ReadLimits | None) -> SourceTable:
+    """Through the safe reader: a child process with memory, time, row and cell limits."""
+    keys = header_keys(registers.get(register)) if register is not None else None
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except PasswordError:
-        raise ImportRefused(f"Excel 文件 {file_name} 设有密码，请先取消密码再导入") from None
-    except (CalamineError, OSError, ValueError) as err:
-        raise ImportRefused(f"无法读取 Excel 文件 {file_name}：{err}") from None
-    with wb:
-        names = [m.name for m in wb.sheets_metadata
-                 if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet
-                 ] or list(wb.sheet_names)
-        if sheet is not None:
-            if sheet not in wb.sheet_names:
-                raise ImportRefused(f"工作簿中没有名为「{sheet}」的工作表（有：{'、'.join(wb.sheet_names)}）")
-            chosen = sheet
-        elif register is not None and len(names) > 1:
-            reg = registers.get(register)
-            scores = {n: _best_header(_cells(wb.get_sheet_by_name(n).to_python(
-                skip_empty_area=False, nrows=HEADER_SCAN_ROWS)), reg)[1] for n in names}
-            chosen = max(names, key=lambda n: scores[n])  # first of the best
-        else:
-            chosen = names[0]
-        try:
-            ws = wb.get_sheet_by_name(chosen)
-            rows = _cells(ws.to_python(skip_empty_area=False))
-            merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (ws.merged_cell_ranges or [])]
-        except CalamineError as err:
-            raise ImportRefused(f"无法读取工作表「{chosen}」：{err}") from None
-    table = SourceTable(file_name, "excel", chosen, list(wb.sheet_names), rows, merged)
+        book = read_workbook(data, file_name, sheet, keys, limits)
+    except WorkbookUnreadable as err:
+        raise ImportRefused(str(err)) from None
+    table = SourceTable(file_name, "excel", book.sheet, book.sheets, book.rows, book.merged)
     _fill_merged_down(table)
     return table
 
@@ -226,7 +202,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
         ) from None
 
 
-def _read_csv(data: bytes, file_name: str) -> SourceTable:
+def _read_csv(data: bytes, file_name: str, limits: ReadLimits) -> SourceTable:
     text, encoding = decode_text(data)
     sample = text[:20000]
     try:
@@ -236,7 +212,15 @@ def _read_csv(data: bytes, file_name: str) -> SourceTable:
         first = sample.splitlines()[0] if sample else ""
         delimiter = "\t" if first.count("\t") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = _cells([[v if v.strip() else None for v in row] for row in reader])
+    rows, cells = [], 0
+    for row in reader:  # row by row, so a file over the caps stops early
+        cells += len(row)
+        if len(rows) >= limits.max_rows or cells > limits.max_cells:
+            over = (f"超过导入上限 {limits.max_rows:,} 行" if len(rows) >= limits.max_rows
+                    else f"超过导入上限 {limits.max_cells:,} 个单元格")
+            raise ImportRefused(f"文件 {file_name} {over}：请把数据分成几个文件导入")
+        rows.append([v if v.strip() else None for v in row])
+    rows = _cells(rows)
     return SourceTable(file_name, "csv", Path(file_name).stem, [Path(file_name).stem], rows,
                        encoding=encoding)
 
@@ -578,7 +562,8 @@ def plan_import(db: Database, actor: Actor, register: str, source: SourceTable |
 
 def _plan(db: Database, reg: Register, source, file_name, sheet, header_row, mapping, community,
           update_existing: bool, report: Progress) -> ImportPlan:
-    table = source if isinstance(source, SourceTable) else read_source(source, file_name, sheet, reg.name)
+    table = source if isinstance(source, SourceTable) else read_source(
+        source, file_name, sheet, reg.name, read_limits(db))
     if not table.rows:
         raise ImportRefused(f"工作表「{table.sheet}」没有任何内容")
     if header_row is None:

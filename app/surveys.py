@@ -9,7 +9,7 @@ surveys, the lowest-scoring items, the open answers, the workbook and the publis
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +21,7 @@ from app.db import Database, in_list
 from app.permissions import Actor, require
 from app.queries import community_filter_sql, labels_for
 from app.report_book import Column, ReportBook
+from app.workbook_reader import WorkbookUnreadable, read_workbook  # noqa: F401  (pages catch it)
 
 DIMENSIONS = ("保洁", "保安", "维修", "绿化", "客服", "收费", "整体")
 FORM_COLUMN, HOUSEHOLD_COLUMN = "问卷编号", "房号"
@@ -163,12 +164,27 @@ def read_forms_file(source: str | Path | IO[bytes]) -> list[dict[str, Any]]:
     name = str(getattr(source, "name", source))
     if name.lower().endswith(".csv"):
         frame = pd.read_csv(source, dtype=str, keep_default_na=False)
-    else:
-        frame = pd.read_excel(source, dtype=str, engine="calamine").fillna("")
+    else:  # an uploaded workbook is read by the safe reader (child process, row and cell caps)
+        data = source.read() if hasattr(source, "read") else Path(source).read_bytes()
+        rows = read_workbook(data, Path(name).name).rows
+        header = [_cell_text(v) for v in rows[0]] if rows else []
+        frame = pd.DataFrame([[_cell_text(v) for v in r] + [""] * (len(header) - len(r)) for r in rows[1:]],
+                             columns=header, dtype=str)
     frame.columns = [str(c).strip() for c in frame.columns]
     renamed = {c: question_column(int(c)) for c in frame.columns if c.isdigit()}
     frame = frame.rename(columns=renamed)
     return [r for r in frame.to_dict("records") if any(_filled(v) for v in r.values())]
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as pandas.read_excel(dtype=str) showed it: whole numbers without ".0", dates as datetimes."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return str(value)
 
 
 def _filled(value: Any) -> bool:

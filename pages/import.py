@@ -34,12 +34,14 @@ if upload is None:
 
 
 @st.cache_data(max_entries=4, show_spinner="正在读取文件…")
-def read(data: bytes, file_name: str, sheet: str | None, register: str) -> importer.SourceTable:
-    return importer.read_source(data, file_name, sheet, register)
+def read(data: bytes, file_name: str, sheet: str | None, register: str,
+         limits: importer.ReadLimits) -> importer.SourceTable:
+    return importer.read_source(data, file_name, sheet, register, limits)
 
 
 try:
-    table = read(upload.getvalue(), upload.name, st.session_state.get(f"import-sheet-{upload.file_id}"), name)
+    table = read(upload.getvalue(), upload.name, st.session_state.get(f"import-sheet-{upload.file_id}"), name,
+                 importer.read_limits(db))
 except importer.ImportRefused as err:
     st.error(md(err))
     st.stop()

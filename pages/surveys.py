@@ -94,6 +94,8 @@ with tabs[1]:
             st.success(f"已导入 {done.forms} 份问卷、{done.answers} 个答案。")
         except SaveRejected as err:
             st.error("校验未通过，未导入任何问卷：\n\n" + "\n\n".join(md(p) for p in err.problems[:20]))
+        except surveys.WorkbookUnreadable as err:
+            st.error(md(str(err)))
 with tabs[2]:
     st.dataframe(surveys.lowest_items(db, survey_id, 10), hide_index=True, width="stretch", column_config={
         "no": "题号", "dimension": "维度", "text": "题目", "scores": "评分数",
