@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,7 +27,8 @@ from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium: WUYE_CHROMIUM if set, else on PATH, else its usual place (a path either way).
+CHROMIUM = os.environ.get("WUYE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -139,7 +141,38 @@ def start_app(db_path: Path, log: Path) -> Server:
     return start_server(ROOT / "app" / "streamlit_app.py", log, env={"WUYE_DB": str(db_path)})
 
 
+def browser_required() -> bool:
+    """Under CI (or WUYE_REQUIRE_BROWSER=1) a missing chromium fails the browser tests."""
+    return bool(os.environ.get("CI") or os.environ.get("WUYE_REQUIRE_BROWSER"))
+
+
+def chromium_missing() -> str | None:
+    """Why there is no chromium to run, or None."""
+    if Path(CHROMIUM).exists():
+        return None
+    return f"no chromium on PATH or at {CHROMIUM} (apt-get install chromium)"
+
+
+def require_chromium() -> None:
+    """Skip the calling test without chromium, or fail it where the browser tests must run."""
+    reason = chromium_missing()
+    if reason is None:
+        return
+    if browser_required():
+        pytest.fail(reason + ": CI must run the browser tests", pytrace=False)
+    pytest.skip(reason)
+
+
+# A module's `pytestmark`: skip early (before its app starts) unless the browser is required,
+# in which case the test runs and the `chromium` fixture fails it.
+needs_chromium = pytest.mark.skipif(
+    chromium_missing() is not None and not browser_required(), reason=chromium_missing() or "")
+
+
 def launch_chromium(playwright):
+    reason = chromium_missing()
+    if reason is not None:  # Playwright's own error would name a path only
+        raise RuntimeError(reason)
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
@@ -337,6 +370,7 @@ def running_app(path: Path, log: Path, on_start=None):
 def chromium():
     from playwright.sync_api import sync_playwright
 
+    require_chromium()
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:

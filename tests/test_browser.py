@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     cell_text,
     column,
     edit_cell,
     exceptions,
     full_page_screenshot,
     launch_chromium,
+    needs_chromium,
     open_page,
     running_app,
     start_app,
@@ -28,7 +28,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

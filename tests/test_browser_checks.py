@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     choose,
     column,
     exceptions,
     full_page_screenshot,
     grid,
+    needs_chromium,
     open_page,
     running_app,
     wait_app_idle,
@@ -32,7 +32,7 @@ from app.save_rules.checks import SAME_PERSON
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -13,7 +13,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     GLIDE_EDITOR,
     add_row,
     cell,
@@ -21,6 +20,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
     column,
     exceptions,
     grid,
+    needs_chromium,
     open_page,
     running_app,
     select_cell,
@@ -31,7 +31,7 @@ from playwright.sync_api import expect
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

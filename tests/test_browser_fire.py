@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     GLIDE_EDITOR,
     ROW_HEIGHT,
     add_row,
@@ -31,6 +30,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
     full_page_screenshot,
     grid,
     launch_chromium,
+    needs_chromium,
     open_page,
     running_app,
     start_app,
@@ -42,7 +42,7 @@ from playwright.sync_api import expect
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
