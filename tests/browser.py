@@ -177,6 +177,37 @@ def launch_chromium(playwright):
 
 
 # -- pages --------------------------------------------------------------------------------------
+def record_sent(page) -> list[bytes]:
+    """Record every message the page sends the Streamlit server over its websocket (widget
+    states, as protobuf bytes), from now on; `page.wuye_sent` is the list."""
+    sent: list[bytes] = []
+
+    def watch(ws) -> None:
+        ws.on("framesent", lambda payload: sent.append(
+            payload.encode() if isinstance(payload, str) else bytes(payload)))
+
+    page.on("websocket", watch)
+    page.wuye_sent = sent
+    return sent
+
+
+def wait_sent(page, text: str, since: int = 0, timeout: float = 10.0) -> None:
+    """Wait until the page has sent the server a message holding `text` (e.g. the grid's edits
+    after a cell was typed in): from then on a click's rerun runs with it. Messages from index
+    `since` of `page.wuye_sent` on count (record_sent must have been called before the page
+    opened; the `page` fixture does)."""
+    needle = text.encode()
+    deadline = time.monotonic() + timeout
+    while not any(needle in frame for frame in page.wuye_sent[since:]):
+        assert time.monotonic() < deadline, f"the page did not send {text!r} to the server"
+        page.wait_for_timeout(50)  # lets Playwright deliver the websocket events
+
+
+def next_paint(page) -> None:
+    """Wait until the browser has drawn two more frames (layout and canvases after a change)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def wait_app_idle(page, timeout: float = 20_000) -> None:
     """Wait until Streamlit has finished the script run (no status widget, no stale elements)."""
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)
@@ -246,7 +277,7 @@ def full_page_screenshot(page, path: Path, max_height: int = 6000) -> None:
     )
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": min(max(int(height), 600), max_height)})
-    page.wait_for_timeout(700)  # relayout; Glide redraws its canvas
+    next_paint(page)  # relayout; Glide redraws its canvas
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
 
@@ -297,7 +328,9 @@ def select_cell(page, col: int, row: int, n: int = 0) -> None:
 
 
 def edit_cell(page, col: int, row: int, text: str, n: int = 0) -> None:
-    """Type `text` into a cell through Glide's overlay editor; wait until the grid shows it."""
+    """Type `text` into a cell through Glide's overlay editor; wait until the grid shows it and
+    the edit has been sent to Streamlit."""
+    since = len(getattr(page, "wuye_sent", []))
     select_cell(page, col, row, n)
     page.keyboard.press("Enter")
     editor = page.locator(GLIDE_EDITOR).first
@@ -306,7 +339,10 @@ def edit_cell(page, col: int, row: int, text: str, n: int = 0) -> None:
     editor.press("Enter")
     editor.wait_for(state="hidden", timeout=5_000)
     expect(cell(page, col, row, n)).to_contain_text(text, timeout=5_000)
-    page.wait_for_timeout(500)  # let the edit reach Streamlit before anything reruns the app
+    if hasattr(page, "wuye_sent"):  # let the edit reach Streamlit before anything reruns the app
+        wait_sent(page, text, since)
+    else:  # a page made without record_sent (e.g. a bench's): the old allowance
+        page.wait_for_timeout(500)
 
 
 class App:
@@ -384,6 +420,7 @@ def page(app, chromium, request):
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     context.set_default_timeout(20_000)
     pg = context.new_page()
+    record_sent(pg)
     try:
         yield pg
     finally:
@@ -423,5 +460,6 @@ def sign_in(page, user: str = BROWSER_USER, password: str = BROWSER_PASSWORD) ->
     page.get_by_label("用户名").fill(user)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_function("document.cookie.includes('wuye_session=')")
+    # the cookie is set by the script run after sign-in: as slow as a first run on a busy machine
+    page.wait_for_function("document.cookie.includes('wuye_session=')", timeout=60_000)
     wait_app_idle(page)
