@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,7 +27,8 @@ from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium: WUYE_CHROMIUM if set, else on PATH, else its usual place (a path either way).
+CHROMIUM = os.environ.get("WUYE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -139,11 +141,73 @@ def start_app(db_path: Path, log: Path) -> Server:
     return start_server(ROOT / "app" / "server.py", log, env={"WUYE_DB": str(db_path)})
 
 
+def browser_required() -> bool:
+    """Under CI (or WUYE_REQUIRE_BROWSER=1) a missing chromium fails the browser tests."""
+    return bool(os.environ.get("CI") or os.environ.get("WUYE_REQUIRE_BROWSER"))
+
+
+def chromium_missing() -> str | None:
+    """Why there is no chromium to run, or None."""
+    if Path(CHROMIUM).exists():
+        return None
+    return f"no chromium on PATH or at {CHROMIUM} (apt-get install chromium)"
+
+
+def require_chromium() -> None:
+    """Skip the calling test without chromium, or fail it where the browser tests must run."""
+    reason = chromium_missing()
+    if reason is None:
+        return
+    if browser_required():
+        pytest.fail(reason + ": CI must run the browser tests", pytrace=False)
+    pytest.skip(reason)
+
+
+# A module's `pytestmark`: skip early (before its app starts) unless the browser is required,
+# in which case the test runs and the `chromium` fixture fails it.
+needs_chromium = pytest.mark.skipif(
+    chromium_missing() is not None and not browser_required(), reason=chromium_missing() or "")
+
+
 def launch_chromium(playwright):
+    reason = chromium_missing()
+    if reason is not None:  # Playwright's own error would name a path only
+        raise RuntimeError(reason)
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
 # -- pages --------------------------------------------------------------------------------------
+def record_sent(page) -> list[bytes]:
+    """Record every message the page sends the Streamlit server over its websocket (widget
+    states, as protobuf bytes), from now on; `page.wuye_sent` is the list."""
+    sent: list[bytes] = []
+
+    def watch(ws) -> None:
+        ws.on("framesent", lambda payload: sent.append(
+            payload.encode() if isinstance(payload, str) else bytes(payload)))
+
+    page.on("websocket", watch)
+    page.wuye_sent = sent
+    return sent
+
+
+def wait_sent(page, text: str, since: int = 0, timeout: float = 10.0) -> None:
+    """Wait until the page has sent the server a message holding `text` (e.g. the grid's edits
+    after a cell was typed in): from then on a click's rerun runs with it. Messages from index
+    `since` of `page.wuye_sent` on count (record_sent must have been called before the page
+    opened; the `page` fixture does)."""
+    needle = text.encode()
+    deadline = time.monotonic() + timeout
+    while not any(needle in frame for frame in page.wuye_sent[since:]):
+        assert time.monotonic() < deadline, f"the page did not send {text!r} to the server"
+        page.wait_for_timeout(50)  # lets Playwright deliver the websocket events
+
+
+def next_paint(page) -> None:
+    """Wait until the browser has drawn two more frames (layout and canvases after a change)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def wait_app_idle(page, timeout: float = 20_000) -> None:
     """Wait until Streamlit has finished the script run (no status widget, no stale elements)."""
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)
@@ -213,7 +277,7 @@ def full_page_screenshot(page, path: Path, max_height: int = 6000) -> None:
     )
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": min(max(int(height), 600), max_height)})
-    page.wait_for_timeout(700)  # relayout; Glide redraws its canvas
+    next_paint(page)  # relayout; Glide redraws its canvas
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
 
@@ -264,7 +328,9 @@ def select_cell(page, col: int, row: int, n: int = 0) -> None:
 
 
 def edit_cell(page, col: int, row: int, text: str, n: int = 0) -> None:
-    """Type `text` into a cell through Glide's overlay editor; wait until the grid shows it."""
+    """Type `text` into a cell through Glide's overlay editor; wait until the grid shows it and
+    the edit has been sent to Streamlit."""
+    since = len(getattr(page, "wuye_sent", []))
     select_cell(page, col, row, n)
     page.keyboard.press("Enter")
     editor = page.locator(GLIDE_EDITOR).first
@@ -273,7 +339,10 @@ def edit_cell(page, col: int, row: int, text: str, n: int = 0) -> None:
     editor.press("Enter")
     editor.wait_for(state="hidden", timeout=5_000)
     expect(cell(page, col, row, n)).to_contain_text(text, timeout=5_000)
-    page.wait_for_timeout(500)  # let the edit reach Streamlit before anything reruns the app
+    if hasattr(page, "wuye_sent"):  # let the edit reach Streamlit before anything reruns the app
+        wait_sent(page, text, since)
+    else:  # a page made without record_sent (e.g. a bench's): the old allowance
+        page.wait_for_timeout(500)
 
 
 class App:
@@ -337,6 +406,7 @@ def running_app(path: Path, log: Path, on_start=None):
 def chromium():
     from playwright.sync_api import sync_playwright
 
+    require_chromium()
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
@@ -350,6 +420,7 @@ def page(app, chromium, request):
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     context.set_default_timeout(20_000)
     pg = context.new_page()
+    record_sent(pg)
     try:
         yield pg
     finally:
@@ -389,6 +460,7 @@ def sign_in(page, user: str = BROWSER_USER, password: str = BROWSER_PASSWORD) ->
     page.get_by_label("用户名").fill(user)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
+    # set by the server once the script run after sign-in asks for it: slow on a busy machine
     wait_for_session_cookie(page)
     wait_app_idle(page)
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     cell_text,
     column,
     edit_cell,
     exceptions,
     full_page_screenshot,
     launch_chromium,
+    needs_chromium,
     open_page,
     running_app,
     start_app,
@@ -28,7 +28,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -71,8 +71,11 @@ def test_main_pages_render(page, app, name):
         wait_grid(page)
         assert cell_text(page, 1, 0), "the grid shows no rows"
     if name == "home":
-        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
-        page.wait_for_timeout(500)  # vega draws after the element appears
+        # vega draws its marks (an svg.marks) after the chart's element appears: wait for them
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] .marks')]
+                     .some(m => m.getBoundingClientRect().width > 0
+                                && m.querySelector('path, rect, line, symbol, text'))""")
     assert exceptions(page) == []
     full_page_screenshot(page, ARTIFACTS / f"page-{name}.png")
 

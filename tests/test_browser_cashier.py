@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     exceptions,
     full_page_screenshot,
+    needs_chromium,
     open_page,
     running_app,
     wait_app_idle,
@@ -28,7 +28,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

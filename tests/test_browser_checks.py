@@ -16,23 +16,24 @@ from pathlib import Path
 
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     choose,
     column,
     exceptions,
     full_page_screenshot,
     grid,
+    needs_chromium,
     open_page,
     running_app,
     wait_app_idle,
     wait_grid,
 )
+from playwright.sync_api import expect
 
 from app.save_rules.checks import SAME_PERSON
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -121,7 +122,7 @@ def test_fail_fix_verify_changes_the_todo_list(page, app, estate):
     assert PLAN_ITEM in area_todo(page)
     page.get_by_test_id("stRadio").get_by_text("不合格").click()
     page.get_by_label("发现问题").fill(FINDINGS)
-    page.wait_for_timeout(300)
+    expect(page.get_by_label("发现问题")).to_have_value(FINDINGS)  # in the form: submitted with it
     click_and_wait(page, "保存检查记录", "已自动立项整改")
     todo = area_todo(page)
     deadline = ids["today"] + timedelta(days=7)
@@ -132,7 +133,7 @@ def test_fail_fix_verify_changes_the_todo_list(page, app, estate):
 
     # 3. the responsible person reports it done
     page.get_by_label("整改措施").fill("已清理并复查")
-    page.wait_for_timeout(300)
+    expect(page.get_by_label("整改措施")).to_have_value("已清理并复查")
     click_and_wait(page, "整改完成", "已标记为已整改")
     assert "已整改待验证" in area_todo(page)
 

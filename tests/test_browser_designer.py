@@ -13,7 +13,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     GLIDE_EDITOR,
     add_row,
     cell,
@@ -21,17 +20,19 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
     column,
     exceptions,
     grid,
+    needs_chromium,
     open_page,
     running_app,
     select_cell,
     select_tab,
     wait_app_idle,
+    wait_sent,
 )
 from playwright.sync_api import expect
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -112,9 +113,10 @@ def test_create_register_add_field_enter_row_export(page, app, tmp_path):
     cell(page, 1, 0).wait_for(state="attached", timeout=5_000)  # the empty grid's first row
     key_col, holder_col = column(page, "钥匙编号"), column(page, "保管人")
     assert holder_col == key_col + 1
+    since = len(page.wuye_sent)
     type_in_cell(page, key_col, 0, "K-101")
     type_in_cell(page, holder_col, 0, "王师傅")
-    page.wait_for_timeout(500)  # let the edits reach Streamlit before the click reruns the app
+    wait_sent(page, "王师傅", since)  # the edits reach Streamlit before the click reruns the app
     page.get_by_role("button", name="保存").click()
     saved = page.get_by_test_id("stAlert").filter(has_text="已保存")
     saved.wait_for()

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     GLIDE_EDITOR,
     ROW_HEIGHT,
     add_row,
@@ -31,18 +30,21 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
     full_page_screenshot,
     grid,
     launch_chromium,
+    needs_chromium,
+    next_paint,
     open_page,
     running_app,
     start_app,
     wait_app_idle,
     wait_grid,
+    wait_sent,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -121,7 +123,7 @@ def column_texts(page, label: str, n: int = 0) -> dict[int, str]:
                          Infinity) === first""",
             arg=[scroller.element_handle(), col, first], timeout=5_000,
         )
-        page.wait_for_timeout(100)
+        next_paint(page)  # the rows' texts are filled in on the frame after
         for testid, text in scroller.evaluate(
             """(e, col) => [...e.closest('[data-testid="stDataFrameResizable"]')
                    .querySelectorAll(`td[aria-colindex="${col}"][data-testid^="glide-cell-"]`)]
@@ -154,7 +156,7 @@ def new_row(page, n: int = 0, timeout: float = 5.0) -> int:
     an empty row after the page's rows."""
     deadline = time.monotonic() + timeout
     while True:
-        page.wait_for_timeout(200)
+        page.wait_for_timeout(200)  # a poll with a deadline: the row's index is what is waited for
         # ids and texts read in one go: the grid may redraw between two separate reads
         texts = dict(grid(page, n).locator('td[data-testid^="glide-cell-1-"]').evaluate_all(
             "tds => tds.map(td => [Number(td.dataset.testid.split('-').pop()),"
@@ -177,7 +179,7 @@ def select_last_row_cell(page, col: int, row: int, n: int = 0) -> None:
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
-            page.wait_for_timeout(500)
+            cell(page, 1, row, n).wait_for(state="attached", timeout=5_000)  # scrolled to it
     for _ in range(col - 1):
         page.keyboard.press("ArrowRight")
     cell(page, col, row, n).and_(page.locator('[aria-selected="true"]')).wait_for(
@@ -241,6 +243,7 @@ def test_fire_check_in_grid_clears_todo_and_moves_equipment(page, app, seeded):
 
     assert [on, kind, result, findings] == [equip + 1, equip + 2, equip + 3, equip + 4]
     select_last_row_cell(page, equip, new)
+    since = len(page.wuye_sent)
     try:
         choose_in_cell(page, equip, new, target.label)
         date_in_cell(page, on, new, target.today)
@@ -249,7 +252,7 @@ def test_fire_check_in_grid_clears_todo_and_moves_equipment(page, app, seeded):
         text_in_cell(page, findings, new, FINDINGS)
     finally:
         page.screenshot(path=str(ARTIFACTS / "fire-check-entered.png"))
-    page.wait_for_timeout(500)  # let the edits reach Streamlit before the click reruns the app
+    wait_sent(page, FINDINGS, since)  # the edits reach Streamlit before the click reruns the app
 
     page.get_by_role("button", name="保存").click()
     saved = page.get_by_test_id("stAlert").filter(has_text="已保存")

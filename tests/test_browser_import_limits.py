@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-from browser import CHROMIUM, choose, exceptions, launch_chromium, open_page, start_app
+from browser import choose, exceptions, launch_chromium, needs_chromium, open_page, start_app
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     choose,
     exceptions,
     full_page_screenshot,
+    needs_chromium,
     open_page,
     running_app,
     sign_in,
@@ -25,7 +25,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}"),
+    needs_chromium,
 ]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

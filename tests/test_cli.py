@@ -61,6 +61,8 @@ def test_sql_refuses_anything_but_one_query(db_file, statement):
 
 
 def test_a_busy_database_file_is_explained_not_a_traceback(db_file):
+    # The holder keeps the file open until it is killed below (its sleep is not a wait: the test
+    # waits for its "held" line).
     holder = subprocess.Popen(
         [sys.executable, "-c",
          f"import duckdb, time; c = duckdb.connect({str(db_file)!r}); print('held', flush=True); time.sleep(30)"],

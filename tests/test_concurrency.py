@@ -34,7 +34,7 @@ db.is_retryable = counting
 actor = Actor(name, source="任务")
 saved, conflicts, inserted = [], 0, []
 print("ready", flush=True)
-while not go.exists():
+while not go.exists():  # the start line: every worker begins together (a poll, not a guess)
     time.sleep(0.005)
 for n in range(rounds):
     for rid in ids:

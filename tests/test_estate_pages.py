@@ -18,10 +18,11 @@ def add(db, actor, register: str, **values) -> int:
     return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
-@pytest.fixture(scope="module")
-def estate(tmp_path_factory):
-    """A small estate in a DuckDB file the pages open through WUYE_DB."""
-    path = tmp_path_factory.mktemp("estate-pages") / "wuye.duckdb"
+@pytest.fixture
+def estate(tmp_path, monkeypatch):
+    """A small estate in a DuckDB file the pages open through WUYE_DB: a new one for each test,
+    so no test sees another's entries, exits or approvals (they pass alone and in any order)."""
+    path = tmp_path / "wuye.duckdb"
     db, actor = open_database(str(path)), Actor("测试")
     ensure_defaults(db, actor)
     sun = add(db, actor, "communities", name="阳光花园")
@@ -36,14 +37,12 @@ def estate(tmp_path_factory):
     deco = add(db, actor, "decorations", household_id=home, applicant="张三", contractor="杭州美家装饰",
                applied_on=db.now().date(), doc_ownership=True, doc_identity=True, deposit_required="3000")
     db.close()
-    mp = pytest.MonkeyPatch()
-    mp.setenv("WUYE_DB", str(path))
+    monkeypatch.setenv("WUYE_DB", str(path))
     from app.ui import session
 
     session._database.clear()
     yield {"path": path, "sun": sun, "clerk": clerk, "home": home, "car": car, "deco": deco}
-    session._database.clear()
-    mp.undo()
+    session._database.clear()  # the next test opens its own file
 
 
 def metrics(at) -> dict[str, str]:

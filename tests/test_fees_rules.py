@@ -6,7 +6,7 @@ as_of dates. Default parameters (REGULATIONS.md): late fee 0.0005 per day, grace
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -247,3 +247,49 @@ def test_payments_of_a_voided_receipt_do_not_count(db, actor, estate):
     assert arrears(db, today)[home]["outstanding"] == D("300.00")
     # as of a day before the void the receipt still counted: the past does not change
     assert arrears(db, date(2026, 6, 26)) == {}
+
+
+def test_late_fee_leaves_out_a_voided_receipt_among_kept_payments(db, actor, estate):
+    """A bill that keeps one payment and loses another to a void: the late fee is taken over
+    stretches of the bill's balance (v_arrears' moved path), and the voided receipt's payment must
+    not shorten any stretch. Days are counted from today (T): a void is stamped with the clock."""
+    from app import billing
+
+    home = estate["homes"][0]
+    other_item = add(db, actor, "fee_items", community_id=estate["community"], name="垃圾清运费",
+                     method="固定", unit_price="200.0000", status="已审批", effective_from="2026-01-01")
+    today = db.now().date()
+
+    def day(n: int) -> date:
+        return today - timedelta(days=n)
+
+    def at(n: int) -> datetime:
+        return datetime.combine(day(n), datetime.min.time()).replace(hour=9)
+
+    b1 = bill(db, actor, estate, home, f"{day(40):%Y-%m}", "600.00", str(day(40)))
+    b2 = add(db, actor, "bills", household_id=home, fee_item_id=other_item, period=f"{day(20):%Y-%m}",
+             amount="200.00", due_date=str(day(20)))
+    kept = billing.take_payment(db, actor, home, "200.00", "现金", at(30))    # all to b1 (oldest)
+    voided = billing.take_payment(db, actor, home, "500.00", "微信", at(10))  # 400 to b1, 100 to b2
+    paid = db.rows("SELECT receipt_id, bill_id, amount FROM payments ORDER BY receipt_id, bill_id")
+    assert paid == [(kept, b1, D("200.00")), (voided, b1, D("400.00")), (voided, b2, D("100.00"))]
+
+    # Before the void (rate 0.0005/day, grace 0): b1 is paid off and drops out; b2 owes 100.
+    # b2: T−19..T−10 = 10 days × 200 × 0.0005 = 1.00; T−9..T = 10 days × 100 × 0.0005 = 0.50 → 1.50
+    row = arrears(db, today)[home]
+    assert (row["bills"], row["outstanding"], row["late_fee"]) == (1, D("100.00"), D("1.50"))
+
+    billing.void_receipt(db, actor, voided, "金额录错")
+    # After it, as of T, b1 owes 400 with the kept payment (paid 200 ≠ 0: the stretch path):
+    #   T−39..T−30 = 10 days × 600 × 0.0005 = 3.00 (a payment counts from the day after it)
+    #   T−29..T    = 30 days × 400 × 0.0005 = 6.00                                  → b1 9.00
+    # b2 owes 200 again, nothing counted: T−19..T = 20 days × 200 × 0.0005          → b2 2.00
+    # late_fee 11.00, outstanding 600, total 611.00. Counting the voided 400 on b1 would give
+    # 3.00 + T−29..T−10 20 days × 400 × 0.0005 = 4.00 + T−9..T at 0 = 7.00 → 9.00 in all.
+    row = arrears(db, today)[home]
+    assert (row["bills"], row["outstanding"], row["days_overdue"]) == (2, D("600.00"), 40)
+    assert (row["late_fee"], row["total_due"]) == (D("11.00"), D("611.00"))
+    # The day before the void the receipt still counted: as of T−1 only b2, at 100 from T−9:
+    # T−19..T−10 = 10 days × 200 × 0.0005 = 1.00; T−9..T−1 = 9 days × 100 × 0.0005 = 0.45 → 1.45
+    row = arrears(db, day(1))[home]
+    assert (row["bills"], row["outstanding"], row["late_fee"]) == (1, D("100.00"), D("1.45"))

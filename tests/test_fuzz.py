@@ -3,8 +3,12 @@
 Properties, over 1,000 generated cases (deterministic: `derandomize=True`):
 * no exception other than the save path's refusal (SaveRejected / ImportRejected) escapes
   `apply_changes` or the import;
-* a refusal names, for every problem, the row and the column;
-* nothing invalid is stored: every accepted row, read back, passes every field rule.
+* a refusal names, for every problem, the row and the column, in a Chinese message, and
+  changes nothing;
+* nothing invalid is stored: every accepted row, read back, passes every field rule;
+* afterwards the database holds exactly the saved changes (each row as read back when it was
+  saved), and the cases were mixed: some saved, some refused.
+Each test runs its cases on its own in-memory database and checks its figures itself.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
+from collections import Counter
 from datetime import date, datetime
 
 import pytest
@@ -29,11 +35,10 @@ IMPORT_CASES = 400
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 ACTOR = Actor("模糊测试", source="任务")
-FIGURES = {"edits": 0, "edit_saved": 0, "edit_refused": 0, "imports": 0, "import_saved": 0,
-           "import_refused": 0, "problems": 0}
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def mem():
     from app.settings import ensure_defaults
 
@@ -44,9 +49,6 @@ def mem():
         "community_id": c, "code": "1-101", "area": "80", "usage": "住宅", "status": "已入住"})]).inserted[0]
     yield {"db": db, "community": c, "household": h}
     db.close()
-    print(f"\nfuzz: {FIGURES['edits']} edit cases ({FIGURES['edit_saved']} saved, {FIGURES['edit_refused']} "
-          f"refused), {FIGURES['imports']} import cases ({FIGURES['import_saved']} imported, "
-          f"{FIGURES['import_refused']} refused), {FIGURES['problems']} problems, each naming row and column")
 
 
 # Cells as they come from a grid, a script or a sync: right, wrong and odd.
@@ -103,6 +105,17 @@ def stored_row(db, register: str, row_id: int) -> dict:
     return dict(zip(names, res.fetchone()))
 
 
+def stored_rows(db, register: str) -> dict[int, dict]:
+    """Every row of a register's table, by id."""
+    res = db.cursor().execute("SELECT * FROM " + registers.get(register).name + " ORDER BY id")
+    names = [d[0] for d in res.description]
+    return {row[0]: dict(zip(names, row)) for row in res.fetchall()}
+
+
+def assert_chinese(message: str) -> None:
+    assert CHINESE.search(message or ""), f"refusal without a Chinese message: {message!r}"
+
+
 def assert_valid(db, register: str, row_id: int) -> None:
     reg = registers.get(register)
     row = stored_row(db, register, row_id)
@@ -113,14 +126,14 @@ def assert_valid(db, register: str, row_id: int) -> None:
             assert math.isfinite(value)
 
 
-def assert_names_row_and_column(err: SaveRejected, register: str) -> None:
+def assert_names_row_and_column(err: SaveRejected, register: str, figures: Counter) -> None:
     labels = {f.label for f in registers.get(register).fields} | {"编号"}
     assert err.problems
     for p in err.problems:
-        FIGURES["problems"] += 1
+        figures["problems"] += 1
         assert p.row, p
         assert p.column in labels, f"problem without its column: {p}"
-        assert p.message
+        assert_chinese(p.message)
 
 
 edits = st.one_of(
@@ -130,28 +143,45 @@ edits = st.one_of(
 )
 
 
-@settings(max_examples=EDIT_CASES, **SETTINGS)
-@given(data=st.data(), kind=edits)
-def test_generated_edits(mem, data, kind):
+def test_generated_edits(mem):
     db = mem["db"]
-    register, action, target = kind
-    fixed = {"owners": {"household_id": mem["household"]}}.get(register, {})
-    if register == "households" and action == "insert":
-        fixed = {"community_id": mem["community"]}
-    values = data.draw(field_values(register, fixed if action == "insert" else {}))
-    if isinstance(values.get("code"), str) and action == "insert":  # 房号 is unique per community
-        values["code"] = f"{FIGURES['edits']}-{values['code']}"
-    row_id = mem[target] if target else None
-    FIGURES["edits"] += 1
-    try:
-        result = apply_changes(db, ACTOR, register, [RowChange(action, row_id=row_id, values=values)])
-    except SaveRejected as err:
-        FIGURES["edit_refused"] += 1
-        assert_names_row_and_column(err, register)
-        return
-    FIGURES["edit_saved"] += 1
-    for saved in result.inserted + result.updated:
-        assert_valid(db, register, saved)
+    figures = Counter()
+    # what the database must hold afterwards: each row as read back when it was last saved
+    expected = {"households": stored_rows(db, "households"), "owners": stored_rows(db, "owners")}
+
+    @settings(max_examples=EDIT_CASES, **SETTINGS)
+    @given(data=st.data(), kind=edits)
+    def case(data, kind):
+        register, action, target = kind
+        fixed = {"owners": {"household_id": mem["household"]}}.get(register, {})
+        if register == "households" and action == "insert":
+            fixed = {"community_id": mem["community"]}
+        values = data.draw(field_values(register, fixed if action == "insert" else {}))
+        if isinstance(values.get("code"), str) and action == "insert":  # 房号 is unique per community
+            values["code"] = f"{figures['edits']}-{values['code']}"
+        row_id = mem[target] if target else None
+        figures["edits"] += 1
+        try:
+            result = apply_changes(db, ACTOR, register, [RowChange(action, row_id=row_id, values=values)])
+        except SaveRejected as err:
+            figures["edit_refused"] += 1
+            assert_names_row_and_column(err, register, figures)
+            assert stored_rows(db, register) == expected[register]  # refused: nothing changed
+            return
+        figures["edit_saved"] += 1
+        for saved in result.inserted + result.updated:
+            assert_valid(db, register, saved)
+            expected[register][saved] = stored_row(db, register, saved)
+
+    case()
+    print(f"\nfuzz: {figures['edits']} edit cases ({figures['edit_saved']} saved, "
+          f"{figures['edit_refused']} refused), {figures['problems']} problems, each naming row and column")
+    assert figures["edits"] >= EDIT_CASES
+    # both sides of the save path were exercised (about half each; measured 2026-12)
+    assert figures["edit_saved"] >= EDIT_CASES // 10 and figures["edit_refused"] >= EDIT_CASES // 10, figures
+    assert figures["problems"] >= figures["edit_refused"]
+    for register, rows in expected.items():
+        assert stored_rows(db, register) == rows, f"{register} differs from the saved changes"
 
 
 HEADER = ["小区", "房号", "建筑面积(㎡)", "用途", "状态", "交房日期", "备注"]
@@ -169,40 +199,53 @@ column_cells = [
 csv_rows = st.tuples(*(mostly(c, odd_cells, 12) for c in column_cells)).map(list)
 
 
-@settings(max_examples=IMPORT_CASES, **SETTINGS)
-@given(rows=st.lists(csv_rows, min_size=1, max_size=6))
-def test_generated_import_rows(mem, rows):
+def test_generated_import_rows(mem):
     db = mem["db"]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADER)
-    for i, row in enumerate(rows):  # 房号 is unique per community: make it new, mostly
-        if row[1] and i % 3 != 2:
-            row[1] = f"{FIGURES['imports']}-{i}-{row[1]}"
-    writer.writerows(rows)
-    data = out.getvalue().encode("utf-8")
-    before = db.scalar("SELECT max(id) FROM households")
-    FIGURES["imports"] += 1
-    try:
-        result = importer.import_file(db, ACTOR, "households", data, file_name="随机.csv")
-    except importer.ImportRejected as err:
-        FIGURES["import_refused"] += 1
-        assert db.scalar("SELECT max(id) FROM households") == before  # nothing imported
-        for p in err.problems:
-            FIGURES["problems"] += 1
-            if p.row == "随机.csv":  # about the file as a whole: only "no data rows" can be
-                assert "没有可导入的数据行" in p.message, p
-                continue
-            assert p.row.startswith("CSV 第 ") and p.row.endswith(" 行"), p
-            assert p.column in HEADER, f"problem without its column: {p}"
-        return
-    except importer.ImportRefused as err:  # a file that cannot be read at all says so
-        FIGURES["import_refused"] += 1
-        assert str(err)
-        return
-    FIGURES["import_saved"] += 1
-    for row_id in result.saved.inserted if result.saved else []:
-        assert_valid(db, "households", row_id)
+    figures = Counter()
+    expected = stored_rows(db, "households")
+
+    @settings(max_examples=IMPORT_CASES, **SETTINGS)
+    @given(rows=st.lists(csv_rows, min_size=1, max_size=6))
+    def case(rows):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        for i, row in enumerate(rows):  # 房号 is unique per community: make it new, mostly
+            if row[1] and i % 3 != 2:
+                row[1] = f"{figures['imports']}-{i}-{row[1]}"
+        writer.writerows(rows)
+        data = out.getvalue().encode("utf-8")
+        figures["imports"] += 1
+        try:
+            result = importer.import_file(db, ACTOR, "households", data, file_name="随机.csv")
+        except importer.ImportRejected as err:
+            figures["import_refused"] += 1
+            assert stored_rows(db, "households") == expected  # nothing imported
+            for p in err.problems:
+                figures["problems"] += 1
+                assert_chinese(p.message)
+                if p.row == "随机.csv":  # about the file as a whole: only "no data rows" can be
+                    assert "没有可导入的数据行" in p.message, p
+                    continue
+                assert p.row.startswith("CSV 第 ") and p.row.endswith(" 行"), p
+                assert p.column in HEADER, f"problem without its column: {p}"
+            return
+        except importer.ImportRefused as err:  # a file that cannot be read at all says so
+            figures["import_refused"] += 1
+            assert_chinese(str(err))
+            assert stored_rows(db, "households") == expected
+            return
+        figures["import_saved"] += 1
+        for row_id in result.saved.inserted + result.saved.updated if result.saved else []:
+            assert_valid(db, "households", row_id)
+            expected[row_id] = stored_row(db, "households", row_id)
+
+    case()
+    print(f"\nfuzz: {figures['imports']} import cases ({figures['import_saved']} imported, "
+          f"{figures['import_refused']} refused), {figures['problems']} problems, each naming row and column")
+    assert figures["imports"] >= IMPORT_CASES
+    assert figures["import_saved"] >= IMPORT_CASES // 10 and figures["import_refused"] >= IMPORT_CASES // 10, figures
+    assert stored_rows(db, "households") == expected, "households differ from the imported rows"
 
 
 def test_figures_add_up():

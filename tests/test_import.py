@@ -521,18 +521,17 @@ def test_import_page_lists_problems_and_keeps_the_button_disabled(app_db):
 @pytest.mark.browser
 def test_browser_imports_a_workbook_through_the_wizard(tmp_path):
     from browser import (
-        CHROMIUM,
         choose,
         exceptions,
         full_page_screenshot,
         launch_chromium,
         open_page,
+        require_chromium,
         start_app,
     )
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM}")
+    require_chromium()  # skips without chromium, fails under CI / WUYE_REQUIRE_BROWSER
     db_path = tmp_path / "wuye.duckdb"
     db = open_database(str(db_path))
     add(db, Actor("测试", source="任务"), "communities", {"name": "阳光花园"}, {"name": "翠湖苑"})

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from apptest import app_test
 from browser import (  # noqa: F401  (chromium and page are fixtures)
-    CHROMIUM,
     exceptions,
+    needs_chromium,
     open_page,
     running_app,
     wait_app_idle,
@@ -158,7 +158,7 @@ def app(tmp_path_factory):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no chromium at {CHROMIUM}")
+@needs_chromium
 def test_no_request_leaves_for_a_planted_host_and_no_traceback_is_logged(page, app):
     page.set_default_timeout(60_000)  # signing in (argon2) on a busy machine
     asked: list[str] = []
