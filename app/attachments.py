@@ -17,8 +17,9 @@ from pathlib import Path
 
 from app import registers
 from app.changes import RowChange, apply_changes
-from app.db import DEFAULT_DB, Database
-from app.permissions import Actor, require
+from app.db import DEFAULT_DB, Database, q
+from app.permissions import Actor, PermissionDenied, require
+from app.queries import community_filter_sql
 
 MAX_BYTES = 20 * 1024 * 1024
 # Allowed types: extension -> (content type, what the file must start with).
@@ -110,6 +111,18 @@ def check_upload(file_name: str, data: bytes) -> tuple[str, str]:
     return ext, content_type
 
 
+def require_row_in_scope(db: Database, actor: Actor, reg: registers.Register, row_id: int) -> None:
+    """An attachment takes the scope of the row it belongs to: that row must be one the actor
+    sees (their communities; for a register with an owner, their own or a shared row)."""
+    scope, params = community_filter_sql(reg, "t", actor)
+    if not scope:
+        return
+    found = db.rows("SELECT 1 FROM " + q(reg.name) + " t WHERE t.id = ?" + scope, [int(row_id), *params])
+    if not found:
+        raise PermissionDenied(f"{actor.user}（{actor.role}）无权查看或修改「{reg.label}」编号 {int(row_id)} 的附件："
+                               "该行不在您可管理的小区范围内")
+
+
 def save_attachment(
     db: Database,
     actor: Actor,
@@ -126,6 +139,7 @@ def save_attachment(
     """
     reg = registers.get(register)
     require(actor, reg.name, "edit", reg.label)
+    require_row_in_scope(db, actor, reg, row_id)
     name = safe_name(file_name)
     _, content_type = check_upload(name, data)
     digest = hashlib.sha256(data).hexdigest()
@@ -168,6 +182,7 @@ def list_attachments(db: Database, actor: Actor, register: str, row_id: int) -> 
     """The live attachments of one row, oldest first."""
     reg = registers.get(register)
     require(actor, reg.name, "view", reg.label)
+    require_row_in_scope(db, actor, reg, row_id)
     rows = db.rows(
         "SELECT " + ", ".join(COLUMNS) + " FROM attachments "
         "WHERE register = ? AND row_id = ? AND deleted_at IS NULL ORDER BY id",
@@ -186,6 +201,7 @@ def get_attachment(db: Database, actor: Actor, attachment_id: int) -> Attachment
     found = Attachment(*rows[0])
     reg = registers.get(found.register)
     require(actor, reg.name, "view", reg.label)
+    require_row_in_scope(db, actor, reg, found.row_id)
     return found
 
 
@@ -207,6 +223,10 @@ def read_attachment(db: Database, actor: Actor, attachment_id: int) -> tuple[Att
 
 
 def remove_attachment(db: Database, actor: Actor, attachment_id: int) -> None:
-    """Soft-delete the record (audited); the file stays, as deleted rows do."""
+    """Soft-delete the record (audited); the file stays, as deleted rows do.
+
+    Removing is changing the row's papers: it needs the right to edit the row's register."""
     found = get_attachment(db, actor, attachment_id)
+    reg = registers.get(found.register)
+    require(actor, reg.name, "edit", reg.label)
     apply_changes(db, actor, "attachments", [RowChange("delete", row_id=found.id)])

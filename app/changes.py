@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from app import derived, registers
 from app.db import Database, in_list, q
-from app.permissions import Actor, require, require_admin
-from app.queries import resolve_labels
+from app.permissions import ADMIN, Actor, require, require_admin
+from app.queries import ATTACHMENTS, owner_columns, resolve_labels
 from app.registers.model import Register
 from app.validation import CellError, check, check_dates, convert
 
@@ -189,6 +189,7 @@ def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list
                 new = dict(before)
             rows.append((i, c, new, before))
         ctx = SaveContext(db, cur, actor, reg, rows, problems, result.change_id, history)
+        _check_owner(ctx)
         _check_fields(ctx)
         _check_refs_exist(ctx)
         _check_unique(ctx)
@@ -424,8 +425,15 @@ def _community_of(cur, reg: Register, row: dict) -> int | None:
 
 
 def _check_scope(ctx: SaveContext) -> None:
+    """A scoped actor's rows stay in their communities: the row as it was (not another
+    community's row taken over) and as it will be (not one of theirs given away)."""
     allowed = ctx.actor.communities
-    if allowed is None or ctx.register.community is None:
+    if allowed is None:
+        return
+    if ctx.register.name == ATTACHMENTS:
+        _check_attachment_scope(ctx, allowed)
+        return
+    if ctx.register.community is None:
         return
     for i, c, new, old in ctx.rows:
         for row in (new, old):
@@ -433,6 +441,55 @@ def _check_scope(ctx: SaveContext) -> None:
             if community is not None and community not in allowed:
                 ctx.problem(i, c, ctx.register.community, "不在您可管理的小区范围内")
                 break
+
+
+def _check_attachment_scope(ctx: SaveContext, allowed: tuple[int, ...]) -> None:
+    """An attachment takes the community of the row it belongs to (issue 20, finding 2)."""
+    for i, c, new, old in ctx.rows:
+        for row in (new, old):
+            if not row:
+                continue
+            parent = registers.catalog().get(row.get("register") or "")
+            if parent is None or not isinstance(row.get("row_id"), int):
+                ctx.problem(i, c, "register", "附件所属的台账或行不存在")
+                break
+            if parent.community is None:
+                continue
+            found = ctx.cur.execute("SELECT * FROM " + q(parent.name) + " WHERE id = ?", [row["row_id"]])
+            names = [d[0] for d in found.description]
+            got = found.fetchone()
+            community = _community_of(ctx.cur, parent, dict(zip(names, got))) if got else None
+            if got is None or (community is not None and community not in allowed):
+                ctx.problem(i, c, "row_id", "附件所属的行不在您可管理的小区范围内")
+                break
+
+
+def _check_owner(ctx: SaveContext) -> None:
+    """Rows with an owner (saved queries): added in one's own name, changed by the owner only,
+    or by an administrator while the row is and stays shared. A private row of someone else
+    is answered as missing, so its existence is not told."""
+    owned = owner_columns(ctx.register)
+    if not owned:
+        return
+    owner_col, shared_col = owned
+    user = ctx.actor.user
+    for i, c, new, old in ctx.rows:
+        if c.action == "insert":
+            if new.get(owner_col) in (None, ""):
+                new[owner_col] = user
+            elif new[owner_col] != user:
+                ctx.problem(i, c, owner_col, f"只能以自己（{user}）的名义新增")
+            continue
+        if old is None:
+            continue
+        if old.get(owner_col) == user and new.get(owner_col) == user:
+            continue
+        if not old.get(shared_col):
+            ctx.problem(i, c, None, "此行不存在或未共享")
+        elif ctx.actor.role == ADMIN and new.get(shared_col) and new.get(owner_col) == old.get(owner_col):
+            continue
+        else:
+            ctx.problem(i, c, None, f"由 {old.get(owner_col)} 创建，只能由创建人{ACTION_WORDS[c.action]}")
 
 
 def referrers(db_cur, reg: Register, ids: list[int]) -> list[tuple[Register, str, int, int, str]]:

@@ -22,7 +22,7 @@ from app.changes import write_audit
 from app.db import Database, q
 from app.expressions import columns_of
 from app.permissions import ADMIN, Actor, PermissionDenied, require
-from app.queries import PageRequest, where_clause
+from app.queries import PageRequest, UnknownColumn, field_of, where_clause
 from app.registers.model import DECIMALS, Register
 
 AUDIT_REGISTER = "saved_views"
@@ -137,11 +137,11 @@ def _check(actor: Actor, view: SavedView) -> None:
     if not view.name.strip():
         raise ValueError("请给视图起个名字")
     for col in view.filters:
-        reg.field(col)
+        field_of(reg, col)
     allowed = column_choices(reg)
     unknown = [c for c in [*view.columns, *([view.sort] if view.sort else [])] if c not in allowed]
     if unknown:
-        raise ValueError(f"{reg.label} 没有列 {unknown}")
+        raise UnknownColumn(f"「{reg.label}」没有名为「{'、'.join(map(str, unknown))}」的列")
 
 
 def save_view(db: Database, actor: Actor, view: SavedView) -> SavedView:
@@ -195,7 +195,7 @@ def chart_data(db: Database, actor: Actor, register: str, request: PageRequest, 
 
     reg = registers.get(register)
     require(actor, reg.name, "view", reg.label)
-    f = reg.field(group_by)
+    f = field_of(reg, group_by, "分组")
     if f.is_personal:
         raise ValueError("个人信息列不能用于分组")
     if f.type == "ref":
@@ -205,7 +205,7 @@ def chart_data(db: Database, actor: Actor, register: str, request: PageRequest, 
         key = "CAST(t." + q(f.name) + " AS VARCHAR)"
     total = ""
     if measure:
-        m = reg.field(measure)
+        m = field_of(reg, measure, "合计")
         if m.type not in NUMBER_TYPES:
             raise ValueError(f"「{m.label}」不是数值列")
         total = ", sum(t." + q(m.name) + ") AS 合计"

@@ -8,7 +8,9 @@ so even a statement that slipped past the statement check could reach no file, e
 setting or raw table. The raw database is never queried with the user's text.
 
 Statements other than a single SELECT are refused before anything runs; a timer interrupts
-a query after the time limit, and at most `row_limit` rows come back.
+a query after the time limit, and at most `row_limit` rows and `byte_limit` bytes come back:
+the result is fetched in batches and fetching stops at the limit, so a query producing
+gigabytes never reaches this process's memory as a whole.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ from app.permissions import SQL_CONSOLE, Actor, can, cli_actor, require, sees_pe
 from app.registers.model import SYSTEM_LABELS, Register
 
 ROW_LIMIT = 10_000
+BYTE_LIMIT_SETTING = "office.console_result_mb"
+BYTE_LIMIT_MB = 50  # when the setting is missing
+BYTE_LIMIT = BYTE_LIMIT_MB * 1024 * 1024
+BATCH_ROWS = 256  # rows fetched at a time: the byte limit is checked after each batch
 TIME_LIMIT = 10.0  # seconds
 CLI_TIME_LIMIT = 600.0
 MEMORY_LIMIT = "2GB"
@@ -87,9 +93,10 @@ class QueryResult:
     columns: list[str]
     types: list[str]  # DuckDB type of each column, e.g. DECIMAL(12,2)
     arrow: pa.Table
-    truncated: bool  # more rows than the row limit: only the first ones are here
+    truncated: bool  # more rows than the row or byte limit: only the first ones are here
     seconds: float
     tables: list[str] = field(default_factory=list)  # sandbox tables the query used
+    notice: str = ""  # why the result was cut short, for the user
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -293,8 +300,8 @@ class Sandbox:
         return loaded
 
     def run(self, sql: str, params: list | None = None, row_limit: int | None = ROW_LIMIT,
-            time_limit: float | None = TIME_LIMIT) -> QueryResult:
-        """Run one checked SELECT (wrapped with the row limit) under the time limit."""
+            time_limit: float | None = TIME_LIMIT, byte_limit: int | None = BYTE_LIMIT) -> QueryResult:
+        """Run one checked SELECT (wrapped with the row limit) under the time and byte limits."""
         wrapped = sql
         run_params = list(params or [])
         if row_limit is not None:
@@ -308,21 +315,76 @@ class Sandbox:
                 timer.start()
             result = cur.execute(wrapped, run_params)
             types = [str(d[1]) for d in result.description]
-            table = result.arrow().read_all()
+            table, over_bytes = _fetch(result.to_arrow_reader(BATCH_ROWS), byte_limit)
         except duckdb.Error as err:
             raise QueryFailed(_explain(err, time_limit)) from None
+        except (pa.ArrowException, OSError) as err:  # raised while streaming: it comes through Arrow
+            raise QueryFailed(_explain_streamed(err, time_limit)) from None
         finally:
             if timer:
                 timer.cancel()
-            cur.close()
+            cur.close()  # stops the query when fetching stopped early
         seconds = time.perf_counter() - started
-        truncated = row_limit is not None and table.num_rows > row_limit
-        if truncated:
+        notice = ""
+        if over_bytes:
+            if table.num_rows == 0:
+                raise QueryFailed(f"查询结果的第一行就超过 {_mb(byte_limit)} 上限，已停止。"
+                                  "请少选几列或截短长文本后再试。")
+            notice = (f"结果超过 {_mb(byte_limit)}，只保留前 {table.num_rows:,} 行；"
+                      "请少选几列或加筛选条件缩小范围。")
+        elif row_limit is not None and table.num_rows > row_limit:
             table = table.slice(0, row_limit)
-        return QueryResult(list(table.column_names), types, table, truncated, seconds, list(self.tables))
+            notice = f"结果超过 {row_limit:,} 行，只保留前 {row_limit:,} 行；请加筛选条件缩小范围。"
+        return QueryResult(list(table.column_names), types, table, bool(notice), seconds, list(self.tables),
+                           notice)
 
     def close(self) -> None:
         self.con.close()
+
+
+def _fetch(reader: pa.RecordBatchReader, byte_limit: int | None) -> tuple[pa.Table, bool]:
+    """The rows, batch by batch, until the byte limit; (table, whether it was reached).
+
+    The batch crossing the limit is cut to the rows that still fit; nothing after it is fetched.
+    """
+    batches: list[pa.RecordBatch] = []
+    size = 0
+    for batch in reader:
+        if byte_limit is not None and size + batch.nbytes > byte_limit:
+            fits = _rows_within(batch, byte_limit - size)
+            if fits:
+                batches.append(batch.slice(0, fits))
+            return pa.Table.from_batches(batches, reader.schema), True
+        size += batch.nbytes
+        batches.append(batch)
+    return pa.Table.from_batches(batches, reader.schema), False
+
+
+def _rows_within(batch: pa.RecordBatch, budget: int) -> int:
+    """How many leading rows of the batch take at most `budget` bytes (a binary search)."""
+    lo, hi = 0, batch.num_rows
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if batch.slice(0, mid).nbytes <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _mb(byte_limit: int | None) -> str:
+    return f"{(byte_limit or 0) / 1024 / 1024:g} MB"
+
+
+def byte_limit_of(db: Database) -> int:
+    """The console's result size limit in bytes, from the setting (50 MB when unset or invalid)."""
+    try:
+        text = db.scalar("SELECT value FROM settings WHERE key = ? AND community_id IS NULL "
+                         "AND deleted_at IS NULL", [BYTE_LIMIT_SETTING])
+        mb = float(text) if text not in (None, "") else BYTE_LIMIT_MB
+    except (duckdb.Error, ValueError, TypeError):
+        mb = BYTE_LIMIT_MB
+    return int(mb * 1024 * 1024) if mb > 0 else BYTE_LIMIT
 
 
 def data_version(db: Database) -> tuple:
@@ -377,6 +439,16 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+def _explain_streamed(err: Exception, time_limit: float | None) -> str:
+    """The Chinese message for an error DuckDB raised while its result was being streamed."""
+    text = str(err)
+    if "INTERRUPT" in text.upper():
+        return f"查询超过 {time_limit:g} 秒，已停止。请加筛选条件或缩小范围后再试。"
+    if "Out of Memory" in text or "out of memory" in text:
+        return "查询占用内存过多，已停止。请加筛选条件或缩小范围后再试。"
+    return f"查询失败：{_first_line(err)}"
+
+
 def _explain(err: duckdb.Error, time_limit: float | None) -> str:
     """The Chinese message for a failed console query."""
     if isinstance(err, duckdb.InterruptException):
@@ -395,18 +467,23 @@ def _explain(err: duckdb.Error, time_limit: float | None) -> str:
 
 # -- public API --------------------------------------------------------------------------
 def run_query(db: Database, actor: Actor, sql: str, row_limit: int | None = ROW_LIMIT,
-              time_limit: float | None = TIME_LIMIT) -> QueryResult:
-    """Check `sql` is one SELECT, then run it in the actor's sandbox (with the tables it names)."""
+              time_limit: float | None = TIME_LIMIT, byte_limit: int | None | str = "setting") -> QueryResult:
+    """Check `sql` is one SELECT, then run it in the actor's sandbox (with the tables it names).
+
+    `byte_limit`: the result size limit in bytes; by default the office's setting, None: none.
+    """
     require(actor, SQL_CONSOLE, "view", "查询控制台")
     text = check_read_only(sql)
+    limit = byte_limit_of(db) if byte_limit == "setting" else byte_limit
     box = sandbox_for(db, actor, tables_named(text))
-    return box.run(text, row_limit=row_limit, time_limit=time_limit)
+    return box.run(text, row_limit=row_limit, time_limit=time_limit, byte_limit=limit)
 
 
 def run_read_only(db: Database, sql: str, limit: int | None = None) -> tuple[list[str], list[tuple]]:
     """For `wuye sql`: the command-line user's console (管理员); ReadOnlyViolation on any failure."""
     try:
-        result = run_query(db, cli_actor(), sql, row_limit=limit, time_limit=CLI_TIME_LIMIT)
+        # the command line asks for the rows it wants: no row or size limit unless given
+        result = run_query(db, cli_actor(), sql, row_limit=limit, time_limit=CLI_TIME_LIMIT, byte_limit=None)
     except QueryFailed as err:
         raise ReadOnlyViolation(str(err)) from None
     return result.columns, result.rows()

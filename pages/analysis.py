@@ -55,7 +55,7 @@ def load_into_console(sql: str) -> None:
 def show_result(result: QueryResult, sql: str, key: str) -> None:
     """A result with paging and an Excel download."""
     if result.truncated:
-        st.warning(f"结果超过 {ROW_LIMIT:,} 行，只保留前 {ROW_LIMIT:,} 行；请加筛选条件缩小范围。")
+        st.warning(result.notice or f"结果超过 {ROW_LIMIT:,} 行，只保留前 {ROW_LIMIT:,} 行；请加筛选条件缩小范围。")
     pages = max(1, -(-result.row_count // PAGE_ROWS))
     st.dataframe(result.page(state.get(f"{key}-page", 1), PAGE_ROWS), hide_index=True)
     left, right = st.columns([3, 1], vertical_alignment="center")
