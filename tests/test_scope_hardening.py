@@ -15,7 +15,7 @@ import io
 
 import pytest
 
-from app import analysis, excel, registers, saved_views, sql_console
+from app import analysis, audit, excel, registers, saved_views, sql_console
 from app.attachments import (
     data_dir,
     list_attachments,
@@ -138,6 +138,9 @@ def test_private_saved_queries_are_hidden_in_grid_export_and_analysis(db, querie
         assert {s.name for s in analysis.saved_queries(db, other)} == shipped | {"公用查询"}
         found, _ = fetch_page(db, other, reg, PageRequest(search="我的"))
         assert found.empty
+        history = audit.entries(db, other, "saved_queries")  # nor does the change history show it
+        assert queries["private"] not in {e.row_id for e in history}
+        assert queries["shared"] in {e.row_id for e in history}
     frame, total = fetch_page(db, queries["owner"], reg, PageRequest(page_size=100))
     assert "我的查询" in set(frame["name"]) and total == len(shipped) + 2
 
