@@ -108,9 +108,14 @@ def clear(db: Database, cur, name: str, now: datetime) -> None:
 
 
 def failures_since(db: Database, name: str, since: datetime | None) -> int:
-    """Failed attempts for `name` after `since` (its last sign-in), cleared ones included."""
-    return db.scalar("SELECT count(*) FROM login_attempts WHERE name = ? AND NOT ok AND attempted_at > ?",
-                     [key(name), since or datetime(1970, 1, 1)]) or 0
+    """Failed attempts for `name` after its last sign-in (`since`), cleared ones included.
+
+    Moments are kept to the second, so "after" is decided by the attempts' ids (allocated in
+    order): a failure in the same second as the sign-in still counts when it came after it."""
+    return db.scalar(
+        "SELECT count(*) FROM login_attempts WHERE name = ? AND NOT ok AND attempted_at >= ? AND id > "
+        "coalesce((SELECT max(id) FROM login_attempts WHERE name = ? AND ok), 0)",
+        [key(name), since or datetime(1970, 1, 1), key(name)]) or 0
 
 
 def recent_failures(db: Database, limit: int = 200) -> list[dict]:
