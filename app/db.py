@@ -533,12 +533,13 @@ def open_database(url: str | None = None, migrate: bool = True, read_only: bool 
         db.migrate()
     else:
         db.load_custom()
-    if not (migrate and not read_only) and db.is_postgres:
+    if not (migrate and not read_only) and db.is_postgres and db.table_exists("schema_migrations"):
         # Rule views live in each process's memory catalog: make them without migrating too
-        # (a read-only console); a database not migrated yet simply has none.
+        # (a read-only console). A database not migrated yet (an empty one before `wuye init`)
+        # has none: its functions and views need tables that are not there yet.
         try:
             db.create_views()
-        except RuntimeError:
+        except (RuntimeError, duckdb.Error):
             pass
     return db
 
