@@ -5,7 +5,14 @@ A backup is a folder holding
                     DATE, TIMESTAMP), schema_migrations included for the record;
   manifest.json     when, why (手动 / 每日自动 / 导入前 / 出账前), the backend, and per table its
                     columns, row count and content checksum;
-  SHA256SUMS        the SHA-256 of every other file, in `sha256sum -c` format.
+  SHA256SUMS        the SHA-256 of every other file, in `sha256sum -c` format;
+  SIGNATURE         with `WUYE_BACKUP_KEY` set: HMAC-SHA256 of SHA256SUMS under that key.
+
+Checksums only catch accidental damage: whoever can write the folder can change a table and
+rewrite the manifest and SHA256SUMS to match (and plant an administrator). With a key in the
+environment (`WUYE_BACKUP_KEY`, the same on the machine that backs up and the one that
+restores) every backup is signed, and a backup whose signature is missing or does not match
+is refused. The signature covers SHA256SUMS, which covers every other file.
 
 Consistency. Every table is read inside one read transaction on a cursor of the app's own
 connection: on DuckDB that is a snapshot (MVCC), so saves committed meanwhile are either
@@ -33,6 +40,7 @@ kept `office.backup_keep_days` days, and a backup before every import and every 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -46,6 +54,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from app import derived, postgres
@@ -54,6 +64,8 @@ from app.db import Database, DatabaseBusy, open_database, q
 FORMAT = 1
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
+SIGNATURE = "SIGNATURE"
+KEY_ENV = "WUYE_BACKUP_KEY"  # signs backups, and makes restore refuse unsigned or altered ones
 NOT_RESTORED = {"schema_migrations"}  # the target keeps its own record of its migrations
 DERIVED = derived.TABLES  # recomputed from the restored rows, not backed up
 NOT_DATA = {"schema_migrations", "settings", "audit_log"}  # alone, not a target "in use"
@@ -157,6 +169,33 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _key() -> bytes | None:
+    key = os.environ.get(KEY_ENV, "")
+    return key.encode("utf-8") if key else None
+
+
+def _signature(key: bytes, sums: bytes) -> str:
+    return "hmac-sha256 " + hmac.new(key, sums, hashlib.sha256).hexdigest() + "\n"
+
+
+def _check_signature(path: Path, sums: bytes) -> None:
+    """With a key set: the backup must carry this key's signature of its SHA256SUMS."""
+    key = _key()
+    if key is None:
+        return
+    file = path / SIGNATURE
+    if not file.exists():
+        raise BackupError(f"备份 {path} 没有签名：已设置 {KEY_ENV}，只恢复用同一密钥签名的备份"
+                          "（该备份可能是在未设置密钥时做的，或签名文件被删除）。")
+    try:
+        found = file.read_text(encoding="ascii")
+    except (OSError, ValueError):
+        found = ""
+    if not hmac.compare_digest(found.strip(), _signature(key, sums).strip()):
+        raise BackupError(f"备份 {path} 签名不符：备份在签名后被改动过，或签名用的不是当前的 {KEY_ENV}。"
+                          "为安全起见不予恢复。")
+
+
 def write_backup(db: Database, target: str | Path, kind: str = "manual", note: str = "") -> BackupInfo:
     """Write a consistent backup of the whole database into the folder `target` (new or empty)."""
     target = Path(target)
@@ -191,9 +230,11 @@ def write_backup(db: Database, target: str | Path, kind: str = "manual", note: s
             "tables": tables,
         }
         (partial / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        files = sorted(p for p in partial.iterdir() if p.name != SUMS)
+        files = sorted(p for p in partial.iterdir() if p.name not in (SUMS, SIGNATURE))
         lines = [f"{_sha256(p)}  {p.name}\n" for p in files]
         (partial / SUMS).write_text("".join(lines), encoding="utf-8")
+        if (key := _key()) is not None:
+            (partial / SIGNATURE).write_text(_signature(key, (partial / SUMS).read_bytes()), encoding="ascii")
         for p in partial.iterdir():
             _fsync(p)
         if target.exists():
@@ -221,24 +262,31 @@ def read_info(path: str | Path) -> BackupInfo:
 
 
 def verify(path: str | Path) -> dict:
-    """The manifest of a backup whose every file matches SHA256SUMS; BackupError otherwise."""
+    """The manifest of a backup whose every file matches SHA256SUMS (and, with a key set, whose
+    signature matches); BackupError, with what is wrong, otherwise."""
     path = Path(path)
     if not path.is_dir():
         raise BackupError(f"找不到备份目录 {path}")
     sums = path / SUMS
     if not sums.exists():
         raise BackupError(f"{path} 不是完整的 wuye 备份（没有 {SUMS}）")
+    raw = sums.read_bytes()
+    _check_signature(path, raw)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BackupError(f"备份 {path} 的 {SUMS} 已损坏（不是文本）") from None
     listed: dict[str, str] = {}
-    for line in sums.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         digest, _, name = line.partition("  ")
         if name:
             listed[name] = digest
     problems = []
     for name, digest in listed.items():
         file = path / name
-        if "/" in name or name.startswith("."):
+        if "/" in name or name.startswith(".") or name in (SUMS, SIGNATURE):
             problems.append(f"{name}：文件名不合规")
-        elif not file.exists():
+        elif not file.is_file():
             problems.append(f"{name}：文件缺失")
         elif _sha256(file) != digest:
             problems.append(f"{name}：校验值不符（文件已损坏或被改动）")
@@ -246,13 +294,50 @@ def verify(path: str | Path) -> dict:
         problems.append(f"{MANIFEST} 未列入 {SUMS}")
     if problems:
         raise BackupError(f"备份 {path} 校验未通过：" + "；".join(problems))
-    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"备份 {path} 的格式版本 {manifest.get('format')} 不受支持")
+    manifest = _read_manifest(path)
     missing = [v["file"] for v in manifest["tables"].values() if v["file"] not in listed]
     if missing:
         raise BackupError(f"备份 {path} 校验未通过：{'、'.join(missing)} 未列入 {SUMS}")
+    for v in manifest["tables"].values():
+        _check_parquet(path, v["file"], v["columns"], v["rows"])
     return manifest
+
+
+def _damaged(path: Path, what: str, err: object) -> BackupError:
+    return BackupError(f"备份 {path} 已损坏，不能恢复：{what}（{str(err).splitlines()[0] if str(err) else type(err).__name__}）。"
+                       "请换一份备份。")
+
+
+def _read_manifest(path: Path) -> dict:
+    """The manifest, with the fields restore needs checked, or a BackupError saying what is wrong."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise _damaged(path, f"{MANIFEST} 无法读取", err) from None
+    if not isinstance(manifest, dict):
+        raise _damaged(path, f"{MANIFEST} 内容不对", "不是 JSON 对象")
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"备份 {path} 的格式版本 {manifest.get('format')} 不受支持")
+    tables = manifest.get("tables")
+    good = isinstance(tables, dict) and all(
+        isinstance(v, dict) and isinstance(v.get("file"), str) and "/" not in v["file"]
+        and isinstance(v.get("columns"), list) and all(isinstance(c, str) for c in v["columns"])
+        and isinstance(v.get("rows"), int) and isinstance(v.get("checksum"), str)
+        for v in tables.values())
+    if not good:
+        raise _damaged(path, f"{MANIFEST} 内容不完整", "表清单缺少字段")
+    return manifest
+
+
+def _check_parquet(path: Path, name: str, columns: list[str], rows: int) -> None:
+    """A table file that reads as Parquet, with the manifest's columns and row count."""
+    try:
+        meta = pq.read_metadata(path / name)
+        names = pq.read_schema(path / name).names
+    except (OSError, pa.ArrowException) as err:
+        raise _damaged(path, f"{name} 不是完整的 Parquet 文件", err) from None
+    if names != columns or meta.num_rows != rows:
+        raise _damaged(path, f"{name} 与 {MANIFEST} 不符", f"{meta.num_rows} 行，清单写 {rows} 行")
 
 
 # -- restore --------------------------------------------------------------------------------
@@ -350,8 +435,11 @@ def _load(db: Database, path: Path, manifest: dict, truncate: bool) -> list[Rest
                     tx.execute("DELETE FROM " + q(t))
         for t, v in tables.items():
             names = ", ".join(q(c) for c in v["columns"])
-            tx.execute("INSERT INTO " + q(t) + " (" + names + ") SELECT " + names + " FROM read_parquet(?)",
-                       [str(path / v["file"])])
+            try:
+                tx.execute("INSERT INTO " + q(t) + " (" + names + ") SELECT " + names
+                           + " FROM read_parquet(?)", [str(path / v["file"])])
+            except duckdb.Error as err:  # a file damaged in a way its metadata did not show
+                raise _damaged(path, f"{v['file']} 无法读入表 {t}", err) from err
     db.sync_sequences()
     derived.rebuild(db)
     with _snapshot(db) as cur:  # the backup's columns: a newer schema may have added some

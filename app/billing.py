@@ -186,6 +186,41 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
     return done
 
 
+def generate_bills_for(db: Database, actor: Actor, community_ids: list[int], period: str) -> dict[int, int]:
+    """One bill run over several communities, all in one transaction: bills added per community.
+
+    Either every community is billed or none is (a crash or a refused bill leaves nothing
+    half done), so the operator never has to find out which communities a failed run reached.
+    """
+    parts = {c: bill_lines(db, c, period) for c in community_ids}
+    total = sum(len(lines) for lines in parts.values())
+    if not total:
+        return {c: 0 for c in community_ids}
+    from app.backup import before_change
+
+    before_change(db, "billing", f"出账前：小区 {'、'.join(map(str, community_ids))} {period}，"
+                                 f"{total:,} 张账单")
+    issued_at = db.now()
+    changes, owner = [], []
+    for community_id, lines in parts.items():
+        for row in lines.itertuples(index=False):
+            changes.append(RowChange("insert", values={
+                "household_id": int(row.household_id),
+                "fee_item_id": int(row.fee_item_id),
+                "period": period,
+                "quantity": row.quantity,
+                "amount": money(row.amount),
+                "due_date": row.due_date,
+                "issued_at": issued_at,
+            }))
+            owner.append(community_id)
+    inserted = apply_changes(db, actor.via("出账"), "bills", changes).inserted
+    added = {c: 0 for c in community_ids}
+    for community_id in owner[:len(inserted)]:
+        added[community_id] += 1
+    return added
+
+
 def previous_period(period: str) -> str:
     y, m = map(int, check_period(period).split("-"))
     return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"

@@ -257,7 +257,7 @@ def cmd_restore(args) -> int:
 
 def cmd_bills(args) -> int:
     from app import billing
-    from app.changes import ValidationFailed
+    from app.changes import SaveRejected
 
     if args.period is None:
         print("出账需要 --period 年-月，例如 2026-07", file=sys.stderr)
@@ -284,16 +284,20 @@ def cmd_bills(args) -> int:
         for kind, group in preview.changes.groupby("kind", sort=False):
             shown = "、".join(group["code"].head(10)) + ("……" if len(group) > 10 else "")
             print(f"  {kind} {len(group)} 户：{shown}")
-        if args.dry_run:
-            continue
-        try:
-            added = billing.generate_bills(db, cli_actor(), community_id, args.period)
-        except ValidationFailed as err:
-            print(f"出账未完成：{err}", file=sys.stderr)
-            return 2
-        print(f"  已出账 {added} 张。")
     if args.dry_run:
         print("只是预览（--dry-run），没有写入。")
+        return 0
+    from app.backup import BackupError
+
+    names = "、".join(name for _, name in communities)
+    try:  # every community in one transaction: all billed, or none
+        added = billing.generate_bills_for(db, cli_actor(), [c for c, _ in communities], args.period)
+    except (SaveRejected, BackupError) as err:
+        print(f"出账未完成：{err}\n没有任何小区出账（{names} 均未写入），改正后重新运行即可。", file=sys.stderr)
+        return 2
+    for community_id, name in communities:
+        print(f"{name}（{community_id}）已出账 {added[community_id]} 张。")
+    print(f"{args.period} 出账完成：{names} 在同一事务中全部出账。")
     return 0
 
 

@@ -8,10 +8,13 @@ transaction. Nothing else opens connections. Two backends behind one class: a Du
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import re
 import threading
+import time
+import weakref
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
 DEFAULT_DB = "data/wuye.duckdb"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# A DuckDB file's commits first land in `<file>.wal`; a checkpoint writes them into the file
+# itself. At most this long after a commit they are checkpointed (when no other transaction is
+# under way), and always when the process ends normally (SIGTERM, Ctrl+C), so a copy of the
+# file alone, made after a normal stop, holds every save.
+CHECKPOINT_SECONDS = 60.0
 
 
 # The office's own register definitions (app/registers/custom.py), merged into the catalog.
@@ -41,6 +49,19 @@ class DatabaseBusy(RuntimeError):
 
 class DatabaseUnavailable(DatabaseBusy):
     """The PostgreSQL server cannot be reached (a DatabaseBusy, so callers say it plainly)."""
+
+
+class StorageFailed(RuntimeError):
+    """The disk is full (or a file size limit reached): the transaction was rolled back whole."""
+
+
+# How DuckDB and the OS say a write did not fit (ENOSPC, EFBIG).
+_STORAGE_FULL = re.compile(r"No space left|File too large|Could not write file|disk (is )?full", re.I)
+
+
+def _storage_message(err: Exception) -> str:
+    return ("保存失败：磁盘空间不足（或文件超过系统允许的大小），这次的修改没有保存，数据库保持修改前的状态。"
+            f"请清理磁盘空间后重新保存。（{str(err).splitlines()[0]}）")
 
 
 class StatementFailedInTransaction(RuntimeError):
@@ -106,6 +127,12 @@ class Database:
                 if "lock" in str(err).lower():
                     raise DatabaseBusy(_busy_message(url, err)) from None
                 raise
+        self._checkpointed = time.monotonic()
+        self._closed = False
+        self._cursors: weakref.WeakSet = weakref.WeakSet()  # every thread's cursor, for the exit
+        if not self.is_postgres and not read_only and url != ":memory:":
+            ref = weakref.ref(self)
+            atexit.register(lambda: (db := ref()) is not None and db._checkpoint_at_exit())
         self.timezone = DEFAULT_TIMEZONE
         self._apply_timezone()
 
@@ -122,9 +149,56 @@ class Database:
                 cur = _PreparedCursor(cur, self)
             cur.execute("SET TimeZone = " + sql_literal(self.timezone))
             self._local.cur = cur
+            self._cursors.add(cur)
         return cur
 
+    def checkpoint(self, force: bool = False) -> bool:
+        """Write a DuckDB file's log into the file (no-op on PostgreSQL); False if it could not
+        be done now (another transaction under way), unless `force`."""
+        if self.is_postgres or self.read_only or self.url == ":memory:" or self._closed:
+            return False
+        try:
+            self._con.execute("CHECKPOINT")
+        except duckdb.Error:
+            if not force:
+                return False
+            self._con.execute("FORCE CHECKPOINT")  # ends transactions still open: at exit only
+        self._checkpointed = time.monotonic()
+        return True
+
+    def _checkpoint_at_exit(self) -> None:
+        """At a normal end of the process (Streamlit stops on SIGTERM and SIGINT, then exits):
+        the log into the file. A cursor left by a page's thread with a result not read to the
+        end holds a transaction, which makes CHECKPOINT fail and FORCE CHECKPOINT wait forever
+        (measured): each cursor's transaction is ended first. Connections are not closed (with
+        other threads' cursors alive DuckDB then aborts the process at teardown, measured), and
+        the checkpoint gets a bounded time, so a stop never hangs on it."""
+        for cur in list(self._cursors):
+            try:
+                cur.execute("ROLLBACK")  # ends a pending result's transaction too
+            except duckdb.Error:
+                pass  # no transaction was open
+        worker = threading.Thread(target=self._flush_log, name="wuye-exit-checkpoint", daemon=True)
+        worker.start()
+        worker.join(timeout=30)
+
+    def _flush_log(self) -> None:
+        # a save under way may hold the writer: wait for it a little, then go on regardless
+        locked = self._write_lock.acquire(timeout=10)
+        try:
+            self.checkpoint(force=True)
+        except duckdb.Error:
+            pass  # the log stays; DuckDB replays it when the file is next opened
+        finally:
+            if locked:
+                self._write_lock.release()
+
     def close(self) -> None:
+        """Close for good; a DuckDB file is checkpointed first, so the file alone holds everything."""
+        if self._closed:
+            return
+        self._flush_log()
+        self._closed = True
         for conn in self._native:
             conn.close()
         if self.is_postgres:
@@ -247,12 +321,16 @@ class Database:
                         f"事务中有语句失败，整个事务已回滚：{guarded.failure}"
                     ) from guarded.failure
                 cur.execute("COMMIT")
-            except BaseException:
+            except BaseException as err:
                 try:
                     cur.execute("ROLLBACK")
                 except duckdb.Error:
                     pass  # a failed COMMIT has already ended the transaction
+                if isinstance(err, duckdb.Error) and _STORAGE_FULL.search(str(err)):
+                    raise StorageFailed(_storage_message(err)) from err
                 raise
+            if time.monotonic() - self._checkpointed > CHECKPOINT_SECONDS:
+                self.checkpoint()  # committed already: a checkpoint not possible now is tried later
 
     def allocate_ids(self, cur: duckdb.DuckDBPyConnection, table: str, n: int) -> list[int]:
         """The next n free ids of a table, inside the caller's transaction."""
@@ -533,12 +611,13 @@ def open_database(url: str | None = None, migrate: bool = True, read_only: bool 
         db.migrate()
     else:
         db.load_custom()
-    if not (migrate and not read_only) and db.is_postgres:
+    if not (migrate and not read_only) and db.is_postgres and db.table_exists("schema_migrations"):
         # Rule views live in each process's memory catalog: make them without migrating too
-        # (a read-only console); a database not migrated yet simply has none.
+        # (a read-only console). A database not migrated yet (an empty one before `wuye init`)
+        # has none: its functions and views need tables that are not there yet.
         try:
             db.create_views()
-        except RuntimeError:
+        except (RuntimeError, duckdb.Error):
             pass
     return db
 

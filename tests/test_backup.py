@@ -234,3 +234,130 @@ def test_created_at_of_a_backup_is_office_time(duck, tmp_path):
     info = backup.write_backup(duck, tmp_path / "x")
     assert abs(info.created_at - duck.now()) < timedelta(minutes=1)
     assert isinstance(info.created_at, datetime)
+
+
+# -- signed backups, damaged backups (issue #20, finding 9) ---------------------------------
+def plant_admin(folder: Path) -> None:
+    """Alter a backup consistently, as an attacker with write access to it would: add an
+    administrator to users.parquet and rewrite the manifest's checksum and SHA256SUMS to match."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from app.migrate_to import checksum_sql
+
+    users = pq.read_table(folder / "users.parquet")
+    row = {c: users.column(c).to_pylist()[:1] for c in users.column_names}  # a copy of admin
+    row.update(id=[999], name=["intruder"], role=["管理员"], active=[True])
+    planted = pa.concat_tables([users, pa.Table.from_pydict(row, schema=users.schema)])
+    pq.write_table(planted, folder / "users.parquet")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["tables"]["users"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE users AS SELECT * FROM read_parquet(?)", [str(folder / "users.parquet")])
+    rows, digest = con.execute(checksum_sql("users", entry["columns"], None)).fetchone()
+    con.close()
+    entry.update(rows=int(rows), checksum=digest)
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    listed = [line.split("  ")[1] for line in (folder / "SHA256SUMS").read_text().splitlines()]
+    (folder / "SHA256SUMS").write_text("".join(
+        f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n" for n in listed))
+
+
+@pytest.fixture
+def office(tmp_path, actor):
+    """A DuckDB office file with its administrator, made by `wuye init`."""
+    from app.auth import first_admin
+    from app.permissions import cli_actor
+
+    path = tmp_path / "office.duckdb"
+    db = open_database(str(path))
+    first_admin(db, cli_actor())
+    small_estate(db, actor)
+    db.close()
+    return path
+
+
+def admins(path: str) -> list[str]:
+    db = open_database(path)
+    try:
+        return [r[0] for r in db.rows("SELECT name FROM users WHERE role = '管理员' ORDER BY name")]
+    finally:
+        db.close()
+
+
+def test_without_a_key_a_consistently_altered_backup_restores_the_planted_admin(office, tmp_path, monkeypatch):
+    # what the key is for: without it, checksums catch accidents only
+    monkeypatch.delenv(backup.KEY_ENV, raising=False)
+    db = open_database(str(office))
+    backup.write_backup(db, tmp_path / "b")
+    db.close()
+    assert not (tmp_path / "b" / "SIGNATURE").exists()
+    plant_admin(tmp_path / "b")
+    backup.restore(tmp_path / "b", str(tmp_path / "r.duckdb"))
+    assert admins(str(tmp_path / "r.duckdb")) == ["admin", "intruder"]
+
+
+def test_with_a_key_a_consistently_altered_backup_is_refused(office, tmp_path, monkeypatch):
+    monkeypatch.setenv(backup.KEY_ENV, "office-secret-2026")
+    db = open_database(str(office))
+    backup.write_backup(db, tmp_path / "b")
+    db.close()
+    assert (tmp_path / "b" / "SIGNATURE").read_text().startswith("hmac-sha256 ")
+    # untouched: it verifies and restores
+    backup.restore(tmp_path / "b", str(tmp_path / "ok.duckdb"))
+    assert admins(str(tmp_path / "ok.duckdb")) == ["admin"]
+    plant_admin(tmp_path / "b")
+    target = tmp_path / "r.duckdb"
+    with pytest.raises(backup.BackupError, match="签名不符"):
+        backup.restore(tmp_path / "b", str(target))
+    assert not target.exists()
+    # the signature removed, or the backup signed with another key: refused too
+    (tmp_path / "b" / "SIGNATURE").unlink()
+    with pytest.raises(backup.BackupError, match="没有签名"):
+        backup.verify(tmp_path / "b")
+    monkeypatch.setenv(backup.KEY_ENV, "other-key")
+    db = open_database(str(office))
+    backup.write_backup(db, tmp_path / "c")
+    db.close()
+    monkeypatch.setenv(backup.KEY_ENV, "office-secret-2026")
+    with pytest.raises(backup.BackupError, match="签名不符"):
+        backup.verify(tmp_path / "c")
+
+
+def test_cli_restore_with_a_key_refuses_an_unsigned_backup_with_exit_2(office, tmp_path, monkeypatch):
+    monkeypatch.delenv(backup.KEY_ENV, raising=False)
+    assert wuye("--db", str(office), "backup", "--out", str(tmp_path / "b")).returncode == 0
+    monkeypatch.setenv(backup.KEY_ENV, "office-secret-2026")
+    out = wuye("--db", str(tmp_path / "r.duckdb"), "restore", str(tmp_path / "b"))
+    assert out.returncode == 2
+    assert "没有签名" in out.stderr and backup.KEY_ENV in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "r.duckdb").exists()
+
+
+def rewrite_sums(folder: Path) -> None:
+    import hashlib
+
+    listed = [line.split("  ")[1] for line in (folder / "SHA256SUMS").read_text().splitlines()]
+    (folder / "SHA256SUMS").write_text("".join(
+        f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n" for n in listed))
+
+
+@pytest.mark.parametrize("damage", ["parquet", "parquet-resummed", "manifest-resummed", "sums", "sums-binary"])
+def test_cli_restore_of_a_truncated_file_says_so_without_a_traceback(office, tmp_path, monkeypatch, damage):
+    monkeypatch.delenv(backup.KEY_ENV, raising=False)
+    folder = tmp_path / "b"
+    assert wuye("--db", str(office), "backup", "--out", str(folder)).returncode == 0
+    name = {"parquet": "households.parquet", "parquet-resummed": "households.parquet",
+            "manifest-resummed": "manifest.json", "sums": "SHA256SUMS", "sums-binary": "SHA256SUMS"}[damage]
+    data = (folder / name).read_bytes()
+    (folder / name).write_bytes(b"\xff\xfe\x00" + data[:40] if damage == "sums-binary" else data[: len(data) // 2])
+    if damage.endswith("resummed"):
+        rewrite_sums(folder)  # the sums agree with the damaged file: only reading it shows the damage
+    out = wuye("--db", str(tmp_path / "r.duckdb"), "restore", str(folder))
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and "Error" not in out.stderr, out.stderr
+    assert "备份" in out.stderr and ("损坏" in out.stderr or "校验未通过" in out.stderr), out.stderr
+    assert not (tmp_path / "r.duckdb").exists()

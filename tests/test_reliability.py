@@ -321,6 +321,312 @@ def test_two_sessions_saving_the_same_row_conflict_and_nothing_is_overwritten(db
             other.close()
 
 
+# -- a bill run over two communities, killed mid-run ------------------------------------------
+BILL_HOMES = 400  # per community; two fee items each: 800 bills per community
+BILL_KILLS = 6
+PERIOD = "2026-07"
+
+
+def bill_estate(url: str) -> dict[int, int]:
+    """Two communities of BILL_HOMES households and two approved monthly fee items each; returns
+    the bills a run for PERIOD adds per community (worked out by hand: one per household and item)."""
+    from app.changes import RowChange, apply_changes
+    from app.db import open_database
+    from app.permissions import Actor
+
+    actor = Actor("测试", role="管理员")
+    db = open_database(url)
+    try:
+        ids = apply_changes(db, actor, "communities",
+                            [RowChange("insert", values={"name": n}) for n in COMMUNITIES]).inserted
+        for c in ids:
+            apply_changes(db, actor, "fee_items", [
+                RowChange("insert", values={"community_id": c, "name": "物业费", "method": "按面积",
+                                            "unit_price": "2.50", "cycle": "月", "status": "已审批",
+                                            "effective_from": "2026-01-01"}),
+                RowChange("insert", values={"community_id": c, "name": "垃圾清运费", "method": "固定",
+                                            "unit_price": "10.00", "cycle": "月", "status": "已审批",
+                                            "effective_from": "2026-01-01"})])
+            apply_changes(db, actor, "households", [
+                RowChange("insert", values={"community_id": c, "code": f"{k // 100 + 1}-{k % 100 + 1}",
+                                            "area": f"{60 + k % 50}.50", "status": "已入住"})
+                for k in range(BILL_HOMES)])
+    finally:
+        db.close()
+    return {c: 2 * BILL_HOMES for c in ids}
+
+
+def billed(url: str) -> dict[int, int]:
+    from app.db import open_database
+
+    db = open_database(url)
+    try:
+        return dict(db.rows("SELECT h.community_id, count(*) FROM bills b JOIN households h "
+                            "ON h.id = b.household_id WHERE b.period = ? GROUP BY 1", [PERIOD]))
+    finally:
+        db.close()
+
+
+def start_bill_run(url: str, out: Path) -> subprocess.Popen:
+    with open(out, "w") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "--db", url, "bills", "generate", "--period", PERIOD],
+            cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "WUYE_AUTO_BACKUP": "0"})
+
+
+def test_bill_run_over_two_communities_killed_mid_run_bills_both_or_neither(backend, tmp_path, request):
+    import shutil
+
+    if backend == "duckdb":
+        template = tmp_path / "template.duckdb"
+        expected = bill_estate(str(template))
+
+        def fresh(k: int) -> str:
+            target = tmp_path / f"run-{k}.duckdb"
+            shutil.copy(template, target)
+            return str(target)
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        expected = None
+
+        def fresh(k: int) -> str:
+            nonlocal expected
+            url = cluster.fresh_database()
+            expected = bill_estate(url)
+            return url
+
+    # an uninterrupted run: how long it takes from its first preview line to its end
+    url = fresh(0)
+    out = tmp_path / "run-0.txt"
+    proc = start_bill_run(url, out)
+    while "出账预览" not in out.read_text() and proc.poll() is None:
+        time.sleep(0.005)
+    started = time.monotonic()
+    assert proc.wait(timeout=600) == 0, out.read_text()
+    duration = time.monotonic() - started
+    assert billed(url) == expected
+    rnd = random.Random(SEED)
+    outcomes = []
+    for k in range(1, BILL_KILLS + 1):
+        url = fresh(k)
+        out = tmp_path / f"run-{k}.txt"
+        proc = start_bill_run(url, out)
+        while "出账预览" not in out.read_text() and proc.poll() is None:
+            time.sleep(0.005)
+        time.sleep(rnd.uniform(0.0, duration))  # anywhere in the run: previews, writes, commit
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        found = billed(url)
+        assert found in ({}, expected), (
+            f"kill {k} after a run of {duration:.2f} s left a partial bill run: {found} of {expected}\n"
+            + out.read_text())
+        outcomes.append("both" if found else "neither")
+        if not found:  # the run again completes it, without duplicates
+            again = start_bill_run(url, tmp_path / f"again-{k}.txt")
+            assert again.wait(timeout=600) == 0
+            assert billed(url) == expected
+        if backend == "postgres":
+            cluster.dropdb(url.rsplit("/", 1)[1])
+    print(f"\nbill run over two communities ({backend}): {duration:.2f} s; after kill -9: {outcomes}")
+
+
+# -- a server stopped normally leaves everything in the file itself ------------------------------
+@pytest.mark.browser
+def test_sigterm_of_wuye_serve_leaves_the_edits_in_the_duckdb_file_alone(tmp_path):
+    """Edits saved in the browser, `wuye serve` stopped with SIGTERM (systemd stop), then only
+    wuye.duckdb copied (not wuye.duckdb.wal): the copy holds every edit and its audit row."""
+    import shutil
+    import urllib.request
+
+    from browser import (  # the browser tests' helpers
+        BROWSER_PASSWORD,
+        BROWSER_USER,
+        CHROMIUM,
+        cell_text,
+        column,
+        edit_cell,
+        ensure_browser_user,
+        free_port,
+        launch_chromium,
+        wait_app_idle,
+        wait_grid,
+    )
+    from playwright.sync_api import sync_playwright
+
+    from app.changes import RowChange, apply_changes
+    from app.db import open_database
+    from app.permissions import Actor
+    from app.settings import ensure_defaults
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM}")
+    path = tmp_path / "data" / "wuye.duckdb"
+    db = open_database(str(path))
+    ensure_defaults(db, Actor("测试", source="任务"))
+    c = apply_changes(db, Actor("测试"), "communities", [RowChange("insert", values={"name": "甲苑"})]).inserted[0]
+    apply_changes(db, Actor("测试"), "households", [
+        RowChange("insert", values={"community_id": c, "code": f"1-{k}", "area": "80.00", "status": "已入住"})
+        for k in range(1, 4)])
+    db.close()
+    ensure_browser_user(path)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "w") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "--db", str(path), "serve", "--port", str(port)],
+            cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,  # as in production: daily backups on
+            env={**os.environ, "PYTHONPATH": str(ROOT), "WUYE_AUTO_BACKUP": "1"})
+    url = f"http://127.0.0.1:{port}"
+    edits = {}
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert server.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.3)
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            try:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN").new_page()
+                page.set_default_timeout(60_000)
+
+                slow = 120_000  # a shared machine under load: long waits, explicit
+                page.goto(url + "/households")
+                page.get_by_label("用户名").fill(BROWSER_USER)
+                page.get_by_label("密码").fill(BROWSER_PASSWORD)
+                page.get_by_role("button", name="登录", exact=True).click()
+                page.wait_for_function("document.cookie.includes('wuye_session=')", timeout=slow)
+                page.goto(url + "/households")
+                page.get_by_test_id("stSidebarNav").wait_for(timeout=slow)
+                wait_app_idle(page, timeout=slow)
+                for row in range(3):
+                    wait_grid(page, timeout=slow)
+                    note, ids = column(page, "备注"), column(page, "编号")
+                    row_id = int(cell_text(page, ids, row))
+                    edits[row_id] = f"停机前保存 {row_id}"
+                    edit_cell(page, note, row, edits[row_id])
+                    page.get_by_role("button", name="保存").click()
+                    page.get_by_test_id("stAlert").filter(has_text="已保存").wait_for(timeout=slow)
+                    wait_app_idle(page, timeout=slow)
+            finally:
+                browser.close()
+    finally:
+        server.send_signal(signal.SIGTERM)  # as `systemctl stop` does
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    assert len(edits) == 3
+    assert server.returncode == 0, log.read_text()[-3000:]  # a clean stop (systemd: no failure)
+    copy = tmp_path / "copy" / "wuye.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(path, copy)  # the file alone, as a file backup or `cp` would take it
+    assert not Path(str(copy) + ".wal").exists()
+    db = open_database(str(copy), migrate=False, read_only=True)
+    try:
+        found = dict(db.rows("SELECT id, note FROM households"))
+        audited = db.scalar("SELECT count(*) FROM audit_log WHERE register = 'households' "
+                            "AND action = '修改' AND source = '网格'")
+    finally:
+        db.close()
+    assert {i: found[i] for i in edits} == edits
+    assert audited == 3
+
+
+def test_every_close_and_a_commit_long_after_the_last_checkpoint_empty_the_log(tmp_path, monkeypatch, actor):
+    """The checkpoint policy: a commit more than CHECKPOINT_SECONDS after the last checkpoint
+    writes the log into the file; closing does too."""
+    from app import db as dbmod
+    from app.changes import RowChange, apply_changes
+    from app.db import open_database
+
+    path = tmp_path / "wuye.duckdb"
+    wal = Path(str(path) + ".wal")
+    db = open_database(str(path))
+    try:
+        db.checkpoint()
+        apply_changes(db, actor, "communities", [RowChange("insert", values={"name": "甲苑"})])
+        assert wal.exists() and wal.stat().st_size > 0  # a recent checkpoint: the commit stays in the log
+        monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", 0.0)
+        apply_changes(db, actor, "communities", [RowChange("insert", values={"name": "乙苑"})])
+        assert not wal.exists() or wal.stat().st_size == 0
+        monkeypatch.setattr(dbmod, "CHECKPOINT_SECONDS", 3600.0)
+        apply_changes(db, actor, "communities", [RowChange("insert", values={"name": "丙苑"})])
+        assert wal.stat().st_size > 0
+    finally:
+        db.close()
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+# -- a save that does not fit on the disk -------------------------------------------------------
+# DuckDB only: with PostgreSQL a full disk is the server's, which rolls the transaction back.
+DISK_FULL_CHILD = """
+import json, os, resource, signal, sys
+from app.changes import RowChange, apply_changes
+from app.db import StorageFailed, open_database
+from app.permissions import Actor
+
+path, limit = sys.argv[1], int(sys.argv[2])
+db = open_database(path, migrate=False)
+c = db.scalar("SELECT id FROM communities")
+# the disk is "full" from here on: no file of this process may grow past `limit` bytes
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write beyond it fails (EFBIG) instead of killing
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+actor = Actor("磁盘测试", role="管理员")
+
+def homes(prefix, n, note):
+    return [RowChange("insert", values={"community_id": c, "code": f"{prefix}-{k}", "area": "80.00",
+                                        "status": "已入住", "note": note + str(k)}) for k in range(n)]
+
+small = apply_changes(db, actor, "households", homes("S", 5, "小")).inserted
+print(json.dumps({"saved": small}), flush=True)
+try:
+    apply_changes(db, actor, "households", homes("B", 3000, "大" * 300))
+    print(json.dumps({"big": "saved"}), flush=True)
+except StorageFailed as err:
+    print(json.dumps({"big": "refused", "message": str(err)}, ensure_ascii=False), flush=True)
+"""
+
+
+def test_a_save_that_does_not_fit_on_the_disk_says_so_and_loses_nothing(tmp_path):
+    from app.changes import RowChange, apply_changes
+    from app.db import open_database
+    from app.permissions import Actor
+
+    path = tmp_path / "wuye.duckdb"
+    db = open_database(str(path))
+    apply_changes(db, Actor("测试"), "communities", [RowChange("insert", values={"name": "甲苑"})])
+    db.close()
+    limit = 1 << 20  # the 5 small rows' log fits in 1 MiB, the 3,000 rows of ~1 KB each do not
+    done = subprocess.run([sys.executable, "-c", DISK_FULL_CHILD, str(path), str(limit)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "WUYE_AUTO_BACKUP": "0"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    saved, big = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(saved["saved"]) == 5
+    assert big["big"] == "refused"
+    assert "磁盘空间不足" in big["message"] and "没有保存" in big["message"]
+    # the database opens, holds the small save whole and nothing of the big one; audit = data
+    db = open_database(str(path))
+    try:
+        codes = sorted(r[0] for r in db.rows("SELECT code FROM households"))
+        assert codes == [f"S-{k}" for k in range(5)]
+        assert db.scalar("SELECT count(*) FROM audit_log WHERE register = 'households'") == 5
+        assert audit_replay_mismatches(db) == []
+        apply_changes(db, Actor("测试"), "households", [RowChange("insert", values={
+            "community_id": db.scalar("SELECT id FROM communities"), "code": "after", "area": "50.00"})])
+        assert db.scalar("SELECT count(*) FROM households") == 6  # and takes saves again
+    finally:
+        db.close()
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["zygote"]:
     sys.path.insert(0, str(ROOT))
     zygote()
