@@ -20,7 +20,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from app import derived, registers
-from app.db import Database, in_list, q
+from app.db import Database, StorageFailed, in_list, q
 from app.permissions import ADMIN, Actor, require, require_admin
 from app.queries import ATTACHMENTS, owner_columns, resolve_labels
 from app.registers.model import Register
@@ -72,6 +72,13 @@ class ValidationFailed(SaveRejected):
 
 class ConflictError(SaveRejected):
     kind = "数据冲突"
+
+
+class StorageFull(SaveRejected, StorageFailed):
+    """The disk could not take the change set: nothing was written (every page shows it as a
+    refused save, in the user's words)."""
+
+    kind = "保存失败"
 
 
 @dataclass
@@ -146,6 +153,8 @@ def apply_changes(db: Database, actor: Actor, register: str, changes: list[RowCh
     for attempt in range(SAVE_ATTEMPTS):
         try:
             return _apply_changes_once(db, actor, register, changes, history)
+        except StorageFailed as err:
+            raise StorageFull([Problem(registers.get(register).label, "", str(err))]) from err
         except Exception as err:
             if not db.is_retryable(err):
                 raise

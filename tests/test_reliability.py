@@ -568,7 +568,7 @@ def test_every_close_and_a_commit_long_after_the_last_checkpoint_empty_the_log(t
 # DuckDB only: with PostgreSQL a full disk is the server's, which rolls the transaction back.
 DISK_FULL_CHILD = """
 import json, os, resource, signal, sys
-from app.changes import RowChange, apply_changes
+from app.changes import RowChange, SaveRejected, apply_changes
 from app.db import StorageFailed, open_database
 from app.permissions import Actor
 
@@ -589,8 +589,9 @@ print(json.dumps({"saved": small}), flush=True)
 try:
     apply_changes(db, actor, "households", homes("B", 3000, "大" * 300))
     print(json.dumps({"big": "saved"}), flush=True)
-except StorageFailed as err:
-    print(json.dumps({"big": "refused", "message": str(err)}, ensure_ascii=False), flush=True)
+except StorageFailed as err:  # a refused save to every page too (they show SaveRejected)
+    print(json.dumps({"big": "refused", "message": str(err), "page_shows": isinstance(err, SaveRejected)},
+                     ensure_ascii=False), flush=True)
 """
 
 
@@ -612,7 +613,7 @@ def test_a_save_that_does_not_fit_on_the_disk_says_so_and_loses_nothing(tmp_path
     saved, big = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(saved["saved"]) == 5
     assert big["big"] == "refused"
-    assert "磁盘空间不足" in big["message"] and "没有保存" in big["message"]
+    assert "磁盘空间不足" in big["message"] and "没有保存" in big["message"] and big["page_shows"]
     # the database opens, holds the small save whole and nothing of the big one; audit = data
     db = open_database(str(path))
     try:
