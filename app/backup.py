@@ -169,6 +169,11 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def signed() -> bool:
+    """Are backups signed (and unsigned or altered ones refused at restore)?"""
+    return _key() is not None
+
+
 def _key() -> bytes | None:
     key = os.environ.get(KEY_ENV, "")
     return key.encode("utf-8") if key else None

@@ -23,6 +23,11 @@ st.caption(
     f"应用每天自动备份一次，导入 Excel 和出账前也会自动备份；自动备份保留 {days} 天"
     "（规则参数 office.backup_keep_days），手动备份一直保留。"
 )
+if backup.signed():
+    st.caption("备份带签名（服务器设置了 WUYE_BACKUP_KEY）：恢复时只接受用同一密钥签名、签名后未被改动的备份。")
+else:
+    st.warning("备份没有签名：校验文件只能发现意外损坏，发现不了有意的改动。"
+               "请管理员在服务器上设置环境变量 WUYE_BACKUP_KEY（见 README「备份与恢复」）。")
 
 done = st.session_state.pop("backup-done", None)
 if done:

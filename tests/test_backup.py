@@ -211,10 +211,16 @@ def test_backup_page_button(tmp_path, monkeypatch):
 
     url = tmp_path / "app.duckdb"
     monkeypatch.setenv("WUYE_DB", str(url))
+    monkeypatch.delenv(backup.KEY_ENV, raising=False)
     at = app_test("pages/backup.py")
     at.run()
     assert not at.exception
     assert "还没有备份。" in [c.value for c in at.caption]
+    assert any("备份没有签名" in w.value for w in at.warning)  # the office is told to set a key
+    monkeypatch.setenv(backup.KEY_ENV, "office-secret-2026")
+    at.run()
+    assert not any("备份没有签名" in w.value for w in at.warning)
+    assert any("备份带签名" in c.value for c in at.caption)
     at.button(key="backup-now").click().run()
     assert not at.exception
     assert any("已备份" in s.value for s in at.success)
