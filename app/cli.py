@@ -7,6 +7,7 @@ import csv
 import os
 import sys
 import tomllib
+from datetime import date
 from pathlib import Path
 
 from app.db import ROOT, DatabaseBusy, database_url, open_database
@@ -101,20 +102,68 @@ def cmd_seed(args) -> int:
     if not args.demo:
         print("请指定 --demo（生成演示用的小区数据）", file=sys.stderr)
         return 2
+    _seed_demo(_open(args), args.as_of)
+    return 0
+
+
+def _as_of(text: str) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应为 年-月-日，例如 2026-09-30：{text}") from None
+    if day > date.today():  # the save path refuses records of days to come (日结 and others)
+        raise argparse.ArgumentTypeError(f"演示数据的日期不能晚于今天：{text}")
+    return day
+
+
+def _seed_demo(db, as_of: date | None = None) -> dict[str, int] | None:
+    """Seed the demo into db when it has no household yet, saying what it does stage by stage;
+    then the administrator (when new) and one demo user per role, with their one-time passwords
+    in a table at the end. None when the database already had data."""
+    import time
+
+    from app import registers
+    from app.auth import FIRST_ADMIN, first_admin
+    from app.permissions import ensure_matrix
     from app.settings import ensure_defaults
     from seed.demo import seed_demo
+    from seed.users import add_demo_users, password_table
 
-    db = _open(args)
+    if db.scalar("SELECT count(*) FROM households WHERE deleted_at IS NULL"):
+        print("数据库已有数据，未生成演示数据。")
+        return None
     ensure_defaults(db, cli_actor())
-    counts = seed_demo(db, cli_actor().via("任务"))
-    if not counts:
-        print("数据库里已有小区数据，未重复生成演示数据。")
-        return 0
-    from app import registers
-
+    as_of = as_of or date.today()
     names = {r.name: r.label for r in registers.catalog().values()}
-    print("演示数据已生成：" + "，".join(f"{names.get(k, k)} {v:,} 行" for k, v in counts.items()))
-    return 0
+    started = time.monotonic()
+    print(f"正在生成演示数据（截至 {as_of:%Y-%m-%d}，需要一到几分钟）……", flush=True)
+
+    def progress(stage: str, counts: dict[str, int]) -> None:
+        shown = "，".join(f"{names.get(k, k)} {v:,}" for k, v in counts.items() if v) or "无"
+        print(f"  [{time.monotonic() - started:4.0f} 秒] {STAGES.get(stage, stage)}：{shown}", flush=True)
+
+    counts = seed_demo(db, cli_actor().via("任务"), as_of=as_of, progress=progress)
+    if not counts:  # 小区 without households: someone's own data
+        print("数据库已有小区数据，未生成演示数据。")
+        return None
+    ensure_matrix(db)
+    passwords = []
+    admin_password = first_admin(db, cli_actor())
+    if admin_password:
+        passwords.append((FIRST_ADMIN, "管理员", admin_password))
+    passwords += add_demo_users(db, cli_actor())
+    print(f"已生成演示数据：{sum(counts.values()):,} 行，用时 {time.monotonic() - started:.0f} 秒。")
+    if passwords:
+        print("\n演示用户（密码只显示这一次；首次登录后须设置新密码）：\n" + password_table(passwords))
+    return counts
+
+
+# What each seed stage fills, for the progress lines.
+STAGES = {
+    "core": "小区、楼栋、房屋、业主与员工", "demo_checks": "检查整改与保安值勤", "demo_estate": "装修、停车、入住与应急",
+    "demo_facilities": "设备消防、合同、档案与库存", "demo_fees": "收费、收支与催缴",
+    "demo_service": "报修与投诉", "demo_surveys": "调查、社区文化与内部管理", "demo_zz_rectifications": "整改跟进",
+}
 
 
 def streamlit_flags() -> list[str]:
@@ -131,14 +180,12 @@ def streamlit_flags() -> list[str]:
 
 def cmd_serve(args) -> int:
     url = database_url(args.db)
-    if args.demo and not url.startswith("postgres") and not Path(url).exists():
-        args.demo = True
-        if cmd_init(args) or cmd_seed(args):
-            return 1
-    else:
-        db = _open(args)  # migrate now, so a busy or broken database is said here
-        _first_admin(db)  # a database from before users existed gets its administrator
-        db.close()
+    db = _open(args)  # migrate now, so a busy or broken database is said here
+    if args.demo:
+        # a new file, or one `wuye init` made: empty means no household yet
+        _seed_demo(db)
+    _first_admin(db)  # a database from before users existed gets its administrator
+    db.close()
     env = {**os.environ, "WUYE_DB": url}
     flags = streamlit_flags() + ["--server.port", str(args.port), "--server.address", args.address]
     cmd = [sys.executable, "-m", "streamlit", "run", str(ENTRY), *flags]
@@ -378,10 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("init", cmd_init, "创建数据库或迁移到最新结构")
     p = add("seed", cmd_seed, "生成数据")
     p.add_argument("--demo", action="store_true", help="生成演示小区数据（确定性）")
+    p.add_argument("--as-of", type=_as_of, help="演示数据的“今天” 年-月-日（默认今天；同一日期生成相同数据）")
     p = add("serve", cmd_serve, "启动网页应用")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1")
-    p.add_argument("--demo", action="store_true", help="数据库不存在时先生成演示数据")
+    p.add_argument("--demo", action="store_true", help="数据库还没有房屋数据时先生成演示数据（截至今天）")
     p = add("export", cmd_export, "把台账或视图导出为 Excel/CSV（按文件后缀）")
     p.add_argument("name", help="台账或视图名，例如 households、v_community_overview")
     p.add_argument("--out", required=True, help="输出文件 .xlsx 或 .csv")

@@ -2,7 +2,8 @@
 
 `seed_demo` writes only through the save path (validation and audit included), one change set
 per register, in reference order. Then every module `seed/demo_*.py` adds its registers
-(`seed(db, actor) -> dict[str, int]`), in name order, reading the ids it needs from the DB.
+(`seed(db, actor, as_of) -> dict[str, int]`), in name order, reading the ids it needs from the DB.
+All of them place their dates relative to the one `as_of`, the demo's today.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,8 +23,6 @@ from app.permissions import Actor
 from seed.names import People, Person
 
 SEED = 20260101
-# The demo's "today": no date in the generated rows is later, except terms that run on.
-AS_OF = date(2026, 9, 30)
 
 RESIDENT_STATUS = (("已入住", "出租", "空置", "装修中"), (74, 12, 9, 5))
 SHOP_STATUS = (("出租", "已入住", "空置"), (55, 25, 20))
@@ -56,13 +55,14 @@ class CommunityPlan:
     garages: int = 0
 
 
-def community_plans(rng: random.Random) -> list[CommunityPlan]:
-    """An older walk-up 小区 with a few small towers, and a newer high-rise one."""
+def community_plans(rng: random.Random, as_of: date) -> list[CommunityPlan]:
+    """An older walk-up 小区 with a few small towers, and a newer high-rise one; the 业委会 of
+    翠湖苑 ends its term at the end of this year, the other next spring."""
     sunny = CommunityPlan(
         name="阳光花园", address="浙江省杭州市拱墅区莫干山路1288号",
         taken_over=date(2015, 7, 1), delivered=date(2009, 3, 15),
         green_rate=Decimal("0.32"), parking_spaces=420, service_phone="0571-88216688",
-        committee_term_end=date(2027, 4, 30), area_range=(55, 128), garages=12,
+        committee_term_end=date(as_of.year + 1, 4, 30), area_range=(55, 128), garages=12,
     )
     for b in range(1, 9):
         sunny.buildings.append(BuildingPlan(str(b), 6, rng.choice((3, 4)), 2,
@@ -73,7 +73,7 @@ def community_plans(rng: random.Random) -> list[CommunityPlan]:
         name="翠湖苑", address="浙江省杭州市西湖区文一西路566号",
         taken_over=date(2017, 6, 18), delivered=date(2017, 6, 18),
         green_rate=Decimal("0.38"), parking_spaces=1350, service_phone="0571-87958899",
-        committee_term_end=date(2026, 12, 31), area_range=(89, 180), garages=16,
+        committee_term_end=date(as_of.year, 12, 31), area_range=(89, 180), garages=16,
     )
     for b in range(1, 9):
         units, rooms = rng.choice(((2, 2), (2, 3), (2, 4)))
@@ -82,9 +82,9 @@ def community_plans(rng: random.Random) -> list[CommunityPlan]:
     return [sunny, lake]
 
 
-def _days(rng: random.Random, start: date, most: int) -> date:
-    """A date 0..most days after start, never after AS_OF."""
-    room = max(0, min(most, (AS_OF - start).days))
+def _days(rng: random.Random, start: date, most: int, as_of: date) -> date:
+    """A date 0..most days after start, never after as_of."""
+    room = max(0, min(most, (as_of - start).days))
     return start + timedelta(days=rng.randrange(room + 1))
 
 
@@ -93,21 +93,23 @@ def _area(rng: random.Random, low: int, high: int) -> Decimal:
 
 
 def household_values(rng: random.Random, community_id: Any, building_id: Any, code: str,
-                     usage: str, area: Decimal, delivered: date, note: str | None = None) -> dict:
+                     usage: str, area: Decimal, delivered: date, as_of: date,
+                     note: str | None = None) -> dict:
     """One household row: status by usage, 交房 within months of `delivered`, 入住 if lived in."""
     names, weights = {"住宅": RESIDENT_STATUS, "商铺": SHOP_STATUS}.get(usage, GARAGE_STATUS)
     status = rng.choices(names, weights)[0]
-    handover = _days(rng, delivered, 240)
+    handover = _days(rng, delivered, 240, as_of)
     row = {"community_id": community_id, "building_id": building_id, "code": code, "area": area,
            "usage": usage, "status": status, "handover_date": handover}
     if status in ("已入住", "出租"):
-        row["move_in_date"] = _days(rng, handover + timedelta(days=30), 5 * 365)
+        row["move_in_date"] = _days(rng, handover + timedelta(days=30), 5 * 365, as_of)
     if note:
         row["note"] = note
     return row
 
 
-def plan_households(rng: random.Random, plan: CommunityPlan) -> list[tuple[int | None, dict]]:
+def plan_households(rng: random.Random, plan: CommunityPlan,
+                    as_of: date) -> list[tuple[int | None, dict]]:
     """(building index or None, household values) for one community; codes like 3-2-1201."""
     out: list[tuple[int | None, dict]] = []
     low, high = plan.area_range
@@ -122,18 +124,20 @@ def plan_households(rng: random.Random, plan: CommunityPlan) -> list[tuple[int |
                     if floor == 1 and b.shops_below:
                         out.append((bi, household_values(rng, None, None, code, "商铺",
                                                          _area(rng, 35, 160), plan.delivered,
-                                                         "临街底商")))
+                                                         as_of, "临街底商")))
                     else:
                         out.append((bi, household_values(rng, None, None, code, "住宅",
-                                                         sizes[u, r], plan.delivered)))
+                                                         sizes[u, r], plan.delivered, as_of)))
     for n in range(1, plan.garages + 1):
         out.append((None, household_values(rng, None, None, f"CK-{n:03d}", "车库",
-                                           _area(rng, 12, 35), plan.delivered, "地下车库")))
+                                           _area(rng, 12, 35), plan.delivered, as_of,
+                                           "地下车库")))
     return out
 
 
 def generate_households(rng: random.Random, n: int, community_ids: Sequence[int],
-                        building_ids: Mapping[int, Sequence[int]] | None = None) -> list[dict]:
+                        building_ids: Mapping[int, Sequence[int]] | None = None,
+                        as_of: date | None = None) -> list[dict]:
     """n household rows spread over communities, codes unique per community (benchmarks).
 
     Same kinds of values as the demo, drawn in bulk for speed: each community is laid out as
@@ -153,7 +157,7 @@ def generate_households(rng: random.Random, n: int, community_ids: Sequence[int]
             cum += w
             statuses[usage].append((cum / total, name))
     delivered = {cid: date(2008 + cid % 12, 1 + cid % 12, 1).toordinal() for cid in community_ids}
-    last = AS_OF.toordinal()
+    last = (as_of or date.today()).toordinal()
     seen = {cid: 0 for cid in community_ids}
     rows = []
     for i in range(n):
@@ -290,7 +294,8 @@ POSTS = [
 TURNOVER = ("保安员", "保洁员", "客服专员")  # posts where some have already left
 
 
-def plan_staff(rng: random.Random, people: People, plans: list[CommunityPlan]) -> list[dict]:
+def plan_staff(rng: random.Random, people: People, plans: list[CommunityPlan],
+               as_of: date) -> list[dict]:
     """Staff rows with department and community as indexes (None: head office); unique names."""
     names: set[str] = set()
     out = []
@@ -313,7 +318,7 @@ def plan_staff(rng: random.Random, people: People, plans: list[CommunityPlan]) -
                 "phone": p.phone,
                 "id_number": p.id_number,
                 "education": rng.choices(EDUCATION, SCHOOLING[schooling])[0],
-                "hired_on": _days(rng, max(start, date(p.born.year + 18, 9, 1)), 10 * 365),
+                "hired_on": _days(rng, max(start, date(p.born.year + 18, 9, 1)), 10 * 365, as_of),
                 "status": "离职" if position in TURNOVER and rng.random() < 0.2 else "在职",
             })
     return out
@@ -334,17 +339,17 @@ def _insert(db: Database, actor: Actor, register: str, rows: list[dict]) -> list
     return apply_changes(db, actor, register, changes).inserted
 
 
-def seed_core(db: Database, actor: Actor) -> dict[str, int]:
+def seed_core(db: Database, actor: Actor, as_of: date) -> dict[str, int]:
     rng = random.Random(SEED)
     people = People(rng)
-    plans = community_plans(rng)
+    plans = community_plans(rng, as_of)
 
     households: list[tuple[int, int | None, dict]] = []  # (community index, building index, row)
     for ci, plan in enumerate(plans):
-        households += [(ci, bi, row) for bi, row in plan_households(rng, plan)]
+        households += [(ci, bi, row) for bi, row in plan_households(rng, plan, as_of)]
     occupants = [(hi, plan_occupants(rng, people, row))
                  for hi, (_, _, row) in enumerate(households)]
-    staff = plan_staff(rng, people, plans)
+    staff = plan_staff(rng, people, plans, as_of)
 
     community_rows = []
     for ci, plan in enumerate(plans):
@@ -397,13 +402,26 @@ def extension_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(seed.__path__) if m.name.startswith("demo_"))
 
 
-def seed_demo(db: Database, actor: Actor) -> dict[str, int]:
-    """Fill an empty database with the demo 小区; {} when it already has communities."""
+def seed_demo(db: Database, actor: Actor, as_of: date | None = None,
+              progress: Callable[[str, dict[str, int]], None] | None = None) -> dict[str, int]:
+    """Fill an empty database with the demo 小区 as they stand on `as_of` (default: today);
+    {} when it already has communities.
+
+    Every module gets the same `as_of`: two years of history end in its month, and what is
+    open or due is open or due on that day. The same `as_of` gives the same rows.
+    `progress(stage, counts)` is called after the core and after each module.
+    """
     if db.scalar("SELECT count(*) FROM communities WHERE deleted_at IS NULL"):
         return {}
-    counts = seed_core(db, actor)
+    as_of = as_of or date.today()
+    counts = seed_core(db, actor, as_of)
+    if progress:
+        progress("core", counts)
     for name in extension_modules():
         module = importlib.import_module(f"seed.{name}")
-        for register, n in module.seed(db, actor).items():
+        added = module.seed(db, actor, as_of)
+        for register, n in added.items():
             counts[register] = counts.get(register, 0) + n
+        if progress:
+            progress(name, added)
     return counts

@@ -1,5 +1,5 @@
 """Demo 检查与整改 and 保安: inspection plans per area, their checks with some failures and fixes,
-four weeks of shifts, daily patrols, control-room logs and visitors, up to REFERENCE_DATE.
+four weeks of shifts, daily patrols, control-room logs and visitors, up to the demo's today (`as_of`).
 
 Rhythms: cleaning checked weekly (抽查), the gate posts weekly, greening fortnightly, fire exits and
 pump rooms monthly; about one check in twelve fails and opens a rectification (the save rule does
@@ -21,7 +21,6 @@ from app.permissions import Actor
 from seed.names import birth_date, given_name, id_number, mobile, surname
 
 SEED = 20261107
-REFERENCE_DATE = date(2026, 11, 25)
 HISTORY_DAYS = 120  # inspections
 PATROL_DAYS = 45
 VISITOR_DAYS = 14
@@ -110,14 +109,15 @@ def load_crews(db: Database) -> list[Crew]:
 
 
 # -- inspections and rectifications ---------------------------------------------------------
-def seed_inspections(db: Database, actor: Actor, rng: random.Random, crews: list[Crew]) -> dict[str, int]:
+def seed_inspections(db: Database, actor: Actor, rng: random.Random, crews: list[Crew],
+                     as_of: date) -> dict[str, int]:
     plan_rows, plan_meta = [], []
     for crew in crews:
         for area, item, every, method, sample, post, standard in PLANS:
             plan_rows.append({
                 "community_id": crew.community_id, "area": area, "item": item, "frequency_days": every,
                 "method": method, "sample_size": sample, "responsible_id": crew.first(post, "管理处主任"),
-                "starts_on": REFERENCE_DATE - timedelta(days=HISTORY_DAYS), "standard": standard,
+                "starts_on": as_of - timedelta(days=HISTORY_DAYS), "standard": standard,
             })
             plan_meta.append((crew, area, every))
     plan_ids = _insert(db, actor, "inspection_plans", plan_rows)
@@ -126,10 +126,10 @@ def seed_inspections(db: Database, actor: Actor, rng: random.Random, crews: list
     for pid, (crew, area, every) in zip(plan_ids, plan_meta):
         inspectors = [x for x in (crew.first("管理处主任"), crew.first("客服主管"), crew.first("保安队长"))
                       if x is not None]
-        day = REFERENCE_DATE - timedelta(days=HISTORY_DAYS) + timedelta(days=rng.randint(max(every - 3, 1), every))
+        day = as_of - timedelta(days=HISTORY_DAYS) + timedelta(days=rng.randint(max(every - 3, 1), every))
         # a few plans fall behind: their last check is older than the frequency
-        behind = rng.random() < 0.2
-        last = REFERENCE_DATE - timedelta(days=(every + rng.randint(1, 4)) if behind else rng.randint(0, every - 1))
+        behind = rng.random() < 0.08
+        last = as_of - timedelta(days=(every + rng.randint(1, 4)) if behind else rng.randint(0, every - 1))
         while day <= last:
             failed = rng.random() < 0.08
             b, u = rng.choice(crew.buildings), rng.randint(1, 3)
@@ -143,14 +143,13 @@ def seed_inspections(db: Database, actor: Actor, rng: random.Random, crews: list
             day += timedelta(days=every + rng.choice((-1, 0, 0, 0, 1)))
     _insert(db, actor, "inspections", inspections)
     counts = {"inspection_plans": len(plan_rows), "inspections": len(inspections)}
-    counts["rectifications"] = close_rectifications(db, actor, rng, crews)
+    counts["rectifications"] = close_rectifications(db, actor, rng, crews, as_of)
     return counts
 
 
-def close_rectifications(db: Database, actor: Actor, rng: random.Random, crews: list[Crew],
+def close_rectifications(db: Database, actor: Actor, rng: random.Random, crews: list[Crew], as_of: date,
                          keep_open_days: int = 10, leave_unverified: bool = True) -> int:
-    """Fix and verify the rectifications opened more than keep_open_days before the reference
-    date (done within the deadline, verified a day or two later by someone else); leave the
+    """Fix and verify the rectifications opened more than keep_open_days before as_of (done within the deadline, verified a day or two later by someone else); leave the
     newer ones as they are, and (leave_unverified) one fixed but not yet verified."""
     verifiers = {c.community_id: [x for x in (c.first("管理处主任"), c.first("客服主管"), c.first("工程主管"))
                                   if x is not None] for c in crews}
@@ -158,7 +157,7 @@ def close_rectifications(db: Database, actor: Actor, rng: random.Random, crews: 
         "SELECT id, community_id, opened_on, deadline, responsible_id FROM rectifications "
         "WHERE deleted_at IS NULL AND status = '待整改' ORDER BY id"
     )
-    cutoff = REFERENCE_DATE - timedelta(days=keep_open_days)
+    cutoff = as_of - timedelta(days=keep_open_days)
     done, verified = [], []
     waiting = leave_unverified  # leave the newest old one fixed but unverified
     for rid, cid, opened, deadline, responsible in reversed(open_rows):
@@ -176,7 +175,7 @@ def close_rectifications(db: Database, actor: Actor, rng: random.Random, crews: 
         if who:
             verified.append((rid, {"status": "已验证", "verified_by_id": who[0],
                                    "verified_at": _at(min(done_on + timedelta(days=rng.randint(0, 2)),
-                                                          REFERENCE_DATE), 17, 30),
+                                                          as_of), 17, 30),
                                    "verify_note": "复查合格"}))
     _update(db, actor, "rectifications", done)
     _update(db, actor, "rectifications", verified)
@@ -184,10 +183,10 @@ def close_rectifications(db: Database, actor: Actor, rng: random.Random, crews: 
 
 
 # -- security --------------------------------------------------------------------------------
-def seed_shifts(db: Database, actor: Actor, crews: list[Crew]) -> int:
+def seed_shifts(db: Database, actor: Actor, crews: list[Crew], as_of: date) -> int:
     """Four weeks (two before the reference week, the reference week and the next): each guard
     works two day shifts, two night shifts, then two days off; control-room staff stay there."""
-    monday = REFERENCE_DATE - timedelta(days=REFERENCE_DATE.weekday()) - timedelta(days=14)
+    monday = as_of - timedelta(days=as_of.weekday()) - timedelta(days=14)
     rows = []
     for crew in crews:
         room = set(crew.by_post.get("监控员", []))
@@ -207,15 +206,15 @@ def seed_shifts(db: Database, actor: Actor, crews: list[Crew]) -> int:
     return len(_insert(db, actor, "shifts", rows))
 
 
-def seed_patrols(db: Database, actor: Actor, rng: random.Random, crews: list[Crew]) -> int:
+def seed_patrols(db: Database, actor: Actor, rng: random.Random, crews: list[Crew], as_of: date) -> int:
     anomalies = ["{b}幢单元门禁损坏未关闭", "地下车库照明灯不亮", "{b}幢楼道堆放杂物", "围墙外有人翻越痕迹",
                  "消防通道有车辆占用", "{b}幢天台门未上锁"]
     rows = []
     for crew in crews:
         guards = [g for g in crew.guards if g not in crew.by_post.get("监控员", [])] or crew.guards
-        short_days = {REFERENCE_DATE - timedelta(days=rng.randint(1, 6)) for _ in range(2)}
+        short_days = {as_of - timedelta(days=rng.randint(1, 6)) for _ in range(2)}
         for k in range(PATROL_DAYS, -1, -1):
-            day = REFERENCE_DATE - timedelta(days=k)
+            day = as_of - timedelta(days=k)
             for scope, hours in (("公共区域", (1, 5, 9, 13, 17, 21)), ("楼内", (10, 20))):
                 for h in hours:
                     if day in short_days and scope == "公共区域" and h in (1, 5):
@@ -233,13 +232,13 @@ def seed_patrols(db: Database, actor: Actor, rng: random.Random, crews: list[Cre
     return len(_insert(db, actor, "patrols", rows))
 
 
-def seed_monitor_logs(db: Database, actor: Actor, rng: random.Random, crews: list[Crew]) -> int:
+def seed_monitor_logs(db: Database, actor: Actor, rng: random.Random, crews: list[Crew], as_of: date) -> int:
     rows = []
     for n, crew in enumerate(crews):
         operators = crew.by_post.get("监控员", []) + [g for g in crew.guards if g not in crew.by_post.get("监控员", [])]
         cameras = 64 + 48 * n
         for k in range(MONITOR_DAYS, -1, -1):
-            day = REFERENCE_DATE - timedelta(days=k)
+            day = as_of - timedelta(days=k)
             for shift, hour in (("白班", 19), ("夜班", 7)):
                 kept = 30 + rng.randint(0, 6)
                 if n == 1 and k == 0:
@@ -254,18 +253,18 @@ def seed_monitor_logs(db: Database, actor: Actor, rng: random.Random, crews: lis
     return len(_insert(db, actor, "monitor_logs", rows))
 
 
-def seed_visitors(db: Database, actor: Actor, rng: random.Random, crews: list[Crew]) -> int:
+def seed_visitors(db: Database, actor: Actor, rng: random.Random, crews: list[Crew], as_of: date) -> int:
     rows = []
     for crew in crews:
         desk = crew.guards[:3] or [None]
         for k in range(VISITOR_DAYS, -1, -1):
-            day = REFERENCE_DATE - timedelta(days=k)
+            day = as_of - timedelta(days=k)
             for _ in range(rng.randint(8, 16)):
                 start = _at(day, rng.randint(8, 20), rng.randint(0, 59))
                 purpose = rng.choices(*PURPOSES)[0]
                 stay = rng.randint(5, 25) if purpose == "快递外卖" else rng.randint(30, 300)
                 left = start + timedelta(minutes=stay)
-                if day == REFERENCE_DATE and start.hour >= 20:
+                if day == as_of and start.hour >= 20:
                     left = None  # came in the evening: still inside at the end of the records
                 male = rng.random() < 0.5
                 born = birth_date(rng, 1960, 2003)
@@ -280,19 +279,19 @@ def seed_visitors(db: Database, actor: Actor, rng: random.Random, crews: list[Cr
         # someone who came yesterday evening and was never signed out
         if rows:
             stale = next(r for r in reversed(rows) if r["community_id"] == crew.community_id
-                         and r["visited_at"].date() == REFERENCE_DATE - timedelta(days=1))
+                         and r["visited_at"].date() == as_of - timedelta(days=1))
             stale["left_at"] = None
     return len(_insert(db, actor, "visitors", rows))
 
 
-def seed(db: Database, actor: Actor) -> dict[str, int]:
+def seed(db: Database, actor: Actor, as_of: date) -> dict[str, int]:
     rng = random.Random(SEED)
     crews = load_crews(db)
     if not crews:
         return {}
-    counts = seed_inspections(db, actor, rng, crews)
-    counts["shifts"] = seed_shifts(db, actor, crews)
-    counts["patrols"] = seed_patrols(db, actor, rng, crews)
-    counts["monitor_logs"] = seed_monitor_logs(db, actor, rng, crews)
-    counts["visitors"] = seed_visitors(db, actor, rng, crews)
+    counts = seed_inspections(db, actor, rng, crews, as_of)
+    counts["shifts"] = seed_shifts(db, actor, crews, as_of)
+    counts["patrols"] = seed_patrols(db, actor, rng, crews, as_of)
+    counts["monitor_logs"] = seed_monitor_logs(db, actor, rng, crews, as_of)
+    counts["visitors"] = seed_visitors(db, actor, rng, crews, as_of)
     return counts

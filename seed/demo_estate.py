@@ -1,4 +1,4 @@
-"""Demo 装修、停车、入住与空房、应急 up to the demo's today (2026-09-30).
+"""Demo 装修、停车、入住与空房、应急 up to the demo's today (`as_of`).
 
 Rhythms: temporary parking every day (deliveries under the free half hour, visitors for a few
 hours, a few overnight, rarely more than a day), leased spaces with some leases ending soon,
@@ -19,7 +19,6 @@ from app.db import Database
 from app.permissions import Actor
 
 SEED = 20260707
-AS_OF = date(2026, 9, 30)
 PARKING_DAYS = 60
 PROVINCE = ("浙A", "浙A", "浙A", "浙A", "浙B", "浙C", "浙D", "沪A", "苏E", "皖A")
 CONTRACTORS = ("杭州美家装饰工程有限公司", "浙江欧雅建筑装饰有限公司", "杭州宜居装饰设计有限公司",
@@ -54,7 +53,7 @@ def _at(day: date, hour: int, minute: int) -> datetime:
     return datetime(day.year, day.month, day.day) + timedelta(hours=hour, minutes=minute)
 
 
-def seed(db: Database, actor: Actor) -> dict[str, int]:
+def seed(db: Database, actor: Actor, as_of: date) -> dict[str, int]:
     rng = random.Random(SEED)
     counts: dict[str, int] = {}
     staff = db.rows("SELECT s.id, s.community_id, coalesce(d.name, '') FROM staff s LEFT JOIN departments d "
@@ -72,15 +71,16 @@ def seed(db: Database, actor: Actor) -> dict[str, int]:
                         "WHERE community_id = ? AND deleted_at IS NULL ORDER BY id", [cid])
         if not homes:
             continue
-        for part in (_parking(db, actor, rng, cid, homes, people), _decorations(db, actor, rng, homes, people),
-                     _units(db, actor, rng, homes, people), _emergencies(db, actor, rng, cid, people)):
+        for part in (_parking(db, actor, rng, cid, homes, people, as_of),
+                     _decorations(db, actor, rng, homes, people, as_of),
+                     _units(db, actor, rng, homes, people, as_of), _emergencies(db, actor, rng, cid, people, as_of)):
             for register, n in part.items():
                 counts[register] = counts.get(register, 0) + n
     return counts
 
 
 # -- parking --------------------------------------------------------------------------------------
-def _parking(db, actor, rng, cid, homes, people) -> dict[str, int]:
+def _parking(db, actor, rng, cid, homes, people, as_of) -> dict[str, int]:
     lived_in = [h for h in homes if h[2] in ("已入住", "出租") and h[3] == "住宅"]
     spaces, plates = [], set()
     for n in range(1, 21):
@@ -93,7 +93,7 @@ def _parking(db, actor, rng, cid, homes, people) -> dict[str, int]:
         row = {"community_id": cid, "space_no": f"B2-{n:03d}", "kind": "租赁", "zone": "地下B2",
                "monthly_fee": Decimal(rng.choice(("300.00", "350.00", "400.00")))}
         if n <= 26 and lived_in:
-            end = AS_OF + timedelta(days=rng.choice((-3, 5, 12, 40, 95, 120, 180, 200, 270, 330)))
+            end = as_of + timedelta(days=rng.choice((-3, 12, 40, 75, 95, 120, 180, 200, 270, 330)))
             plate = _plate(rng)
             plates.add(plate)
             row |= {"household_id": rng.choice(lived_in)[0], "plate": plate,
@@ -105,8 +105,8 @@ def _parking(db, actor, rng, cid, homes, people) -> dict[str, int]:
 
     guards = people["保安部"]
     events = []
-    day = AS_OF - timedelta(days=PARKING_DAYS - 1)
-    while day <= AS_OF:
+    day = as_of - timedelta(days=PARKING_DAYS - 1)
+    while day <= as_of:
         weekend = day.weekday() >= 5
         for _ in range(rng.randint(10, 16) + 6 * weekend):
             start = _at(day, rng.choices(range(7, 22), weights=[3, 5, 6, 6, 5, 4, 5, 6, 6, 5, 5, 4, 3, 2, 1])[0],
@@ -115,13 +115,13 @@ def _parking(db, actor, rng, cid, homes, people) -> dict[str, int]:
                 (rng.randint(5, 30), rng.randint(31, 240), rng.randint(241, 720), rng.randint(721, 1440),
                  rng.randint(1441, 3000)), weights=(40, 38, 12, 8, 2))[0]
             end = start + timedelta(minutes=minutes, seconds=rng.randrange(60))
-            if end.date() > AS_OF:
+            if end.date() > as_of:
                 continue
             events.append({"community_id": cid, "plate": _plate(rng), "entered_at": start, "exited_at": end,
                            "is_temporary": True, "operator_id": rng.choice(guards)})
         day += timedelta(days=1)
     for hour in (9, 14, 16):  # still inside at the demo's today
-        events.append({"community_id": cid, "plate": _plate(rng), "entered_at": _at(AS_OF, hour, rng.randrange(60)),
+        events.append({"community_id": cid, "plate": _plate(rng), "entered_at": _at(as_of, hour, rng.randrange(60)),
                        "is_temporary": True, "operator_id": rng.choice(guards)})
     # the exits were charged what the rule says (the SQL formula, so it stays in one place)
     left = [e for e in events if e.get("exited_at")]
@@ -137,7 +137,7 @@ def _parking(db, actor, rng, cid, homes, people) -> dict[str, int]:
 
 
 # -- decoration -----------------------------------------------------------------------------------
-def _decorations(db, actor, rng, homes, people) -> dict[str, int]:
+def _decorations(db, actor, rng, homes, people, as_of) -> dict[str, int]:
     clerks, engineers = people["客服部"], people["工程部"]
     active = [h for h in homes if h[2] == "装修中"][:8]
     done = [h for h in homes if h[2] == "已入住" and h[3] == "住宅"]
@@ -147,9 +147,9 @@ def _decorations(db, actor, rng, homes, people) -> dict[str, int]:
     for n, h in enumerate(active + done):
         closed = n >= len(active)
         status = "已验收" if closed else stages[n % len(stages)]
-        applied = AS_OF - timedelta(days=rng.randint(200, 300) if closed else rng.randint(3, 100))
+        applied = as_of - timedelta(days=rng.randint(200, 300) if closed else rng.randint(3, 100))
         if status == "申请":
-            applied = AS_OF - timedelta(days=2)
+            applied = as_of - timedelta(days=2)
         start = applied + timedelta(days=rng.randint(5, 10))
         end = start + timedelta(days=rng.choice((30, 45, 60, 90)))
         contractor = rng.choice(CONTRACTORS)
@@ -164,7 +164,7 @@ def _decorations(db, actor, rng, homes, people) -> dict[str, int]:
         if status != "申请":
             row |= {"approved_on": applied + timedelta(days=2), "approved_by_id": rng.choice(clerks)}
         if status == "已验收":
-            accepted = min(end + timedelta(days=rng.randint(0, 7)), AS_OF - timedelta(days=1))
+            accepted = min(end + timedelta(days=rng.randint(0, 7)), as_of - timedelta(days=1))
             row |= {"accepted_on": accepted, "accepted_by_id": rng.choice(engineers),
                     "acceptance_note": "水电、防水、墙地面验收合格，公共部位无损坏"}
         rows.append(row)
@@ -184,14 +184,14 @@ def _decorations(db, actor, rng, homes, people) -> dict[str, int]:
         if status == "已批准":
             continue
         day = start + timedelta(days=rng.randint(1, 6))
-        last = min(row.get("accepted_on") or AS_OF, AS_OF)
+        last = min(row.get("accepted_on") or as_of, as_of)
         while day <= last:
             check = {"decoration_id": did, "checked_on": day, "inspector_id": rng.choice(engineers)}
             if rng.random() < 0.18:
                 kind, text, penalty = rng.choices(VIOLATIONS, weights=(5, 5, 3, 2, 1))[0]
                 deadline = day + timedelta(days=3)
                 check |= {"violation_kind": kind, "violation": text, "penalty": penalty, "deadline": deadline}
-                if closed or status == "已验收" or deadline + timedelta(days=2) < AS_OF or rng.random() < 0.5:
+                if closed or status == "已验收" or deadline + timedelta(days=2) < as_of or rng.random() < 0.5:
                     check["rectified_on"] = day + timedelta(days=rng.randint(1, 3))
             checks.append(check)
             day += timedelta(days=rng.choice((5, 7, 7, 10)))
@@ -202,7 +202,7 @@ def _decorations(db, actor, rng, homes, people) -> dict[str, int]:
     refunds = []
     for dep_id, dep in zip(deposit_ids, deposits):
         row = rows[ids.index(dep["decoration_id"])]
-        if row["status"] == "已验收" and row["accepted_on"] <= AS_OF - timedelta(days=10):
+        if row["status"] == "已验收" and row["accepted_on"] <= as_of - timedelta(days=10):
             version = db.scalar("SELECT row_version FROM deposits WHERE id = ?", [dep_id])
             refunds.append(RowChange("update", dep_id, {"refunded_on": row["accepted_on"] + timedelta(days=7),
                                                         "refunded_by_id": rng.choice(clerks)}, version))
@@ -213,9 +213,9 @@ def _decorations(db, actor, rng, homes, people) -> dict[str, int]:
 
 
 # -- move-in, vacant units, keys ------------------------------------------------------------------
-def _units(db, actor, rng, homes, people) -> dict[str, int]:
+def _units(db, actor, rng, homes, people, as_of) -> dict[str, int]:
     clerks, engineers = people["客服部"], people["工程部"]
-    recent = sorted((h for h in homes if h[5] is not None and h[5] <= AS_OF), key=lambda h: (h[5], h[0]))[-20:]
+    recent = sorted((h for h in homes if h[5] is not None and h[5] <= as_of), key=lambda h: (h[5], h[0]))[-20:]
     move_ins = []
     for hid, _, _, _, _, moved in recent:
         started = moved - timedelta(days=rng.randint(0, 3))
@@ -225,15 +225,15 @@ def _units(db, actor, rng, homes, people) -> dict[str, int]:
                          "handled_by_id": rng.choice(clerks), "completed_on": moved})
     vacant = [h for h in homes if h[2] == "空置"]
     if vacant:  # one under way at the demo's today: keys not yet handed over
-        move_ins.append({"household_id": vacant[-1][0], "started_on": AS_OF - timedelta(days=1),
+        move_ins.append({"household_id": vacant[-1][0], "started_on": as_of - timedelta(days=1),
                          "docs_checked": True, "agreement_signed": True, "handled_by_id": rng.choice(clerks)})
     _insert(db, actor, "move_ins", move_ins)
 
     checks = []
     for hid, *_ in vacant:
-        day = AS_OF - timedelta(days=180) + timedelta(days=rng.randint(0, 20))
-        late = rng.random() < 0.15  # a unit that has been missed lately
-        while day <= AS_OF - (timedelta(days=45) if late else timedelta(days=0)):
+        day = as_of - timedelta(days=180) + timedelta(days=rng.randint(0, 20))
+        late = rng.random() < 0.04  # a unit that has been missed lately
+        while day <= as_of - (timedelta(days=45) if late else timedelta(days=0)):
             trouble = rng.random() < 0.08
             checks.append({"household_id": hid, "checked_on": day, "inspector_id": rng.choice(engineers),
                            "result": "异常" if trouble else "正常",
@@ -245,7 +245,7 @@ def _units(db, actor, rng, homes, people) -> dict[str, int]:
 
     loans = []
     for n, (hid, code, *_) in enumerate(rng.sample(vacant, min(8, len(vacant)))):
-        out = _at(AS_OF - timedelta(days=rng.randint(1, 90)), rng.randint(9, 16), rng.randrange(60))
+        out = _at(as_of - timedelta(days=rng.randint(1, 90)), rng.randint(9, 16), rng.randrange(60))
         returned = out + timedelta(hours=rng.randint(1, 5)) if n else None  # the first is still out
         loans.append({"household_id": hid, "key_no": f"K-{code}", "holder": rng.choice(("链家中介 小刘", "我爱我家 小王",
                                                                                          "业主亲属 陈女士", "维修工 老周")),
@@ -256,12 +256,13 @@ def _units(db, actor, rng, homes, people) -> dict[str, int]:
 
 
 # -- emergencies ----------------------------------------------------------------------------------
-def _emergencies(db, actor, rng, cid, people) -> dict[str, int]:
+def _emergencies(db, actor, rng, cid, people, as_of) -> dict[str, int]:
     guards, engineers = people["保安部"], people["工程部"]
     plans = []
     for n, (kind, title) in enumerate(PLANS):
-        issued = date(2025, rng.randint(1, 12), rng.randint(1, 28))
-        review = issued + timedelta(days=365) if n != 2 else AS_OF - timedelta(days=12)  # one review overdue
+        # reviewed within the last year (due within the next), but one review is overdue
+        issued = as_of - timedelta(days=30 * rng.randint(1, 11) + rng.randint(1, 28))
+        review = issued + timedelta(days=365) if n != 2 else as_of - timedelta(days=12)
         plans.append({"community_id": cid, "kind": kind, "title": title, "version": f"V{rng.randint(1, 3)}.0",
                       "approved_on": min(issued, review), "review_due_on": review,
                       "responsible_id": rng.choice(guards + engineers),
@@ -274,7 +275,7 @@ def _emergencies(db, actor, rng, cid, people) -> dict[str, int]:
         ("停电", "小区全部楼栋", "供电局线路检修外突发跳闸", "无"),
         ("电梯困人", "电梯轿厢", "电梯停在两层之间，困2人", "无人员受伤"),
     ):
-        occurred = _at(AS_OF - timedelta(days=rng.randint(10, 300)), rng.randint(7, 22), rng.randrange(60))
+        occurred = _at(as_of - timedelta(days=rng.randint(10, 300)), rng.randint(7, 22), rng.randrange(60))
         responded = occurred + timedelta(minutes=rng.randint(5, 25))
         incidents.append({"community_id": cid, "kind": kind, "plan_id": by_kind.get(kind), "occurred_at": occurred,
                           "location": where, "description": what, "handler_id": rng.choice(guards + engineers),

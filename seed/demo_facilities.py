@@ -3,8 +3,8 @@
 Runs after the core demo (communities, buildings, staff exist) and reads the ids it needs from
 the database. Everything goes through the save path, so the save rules hold for the demo too
 (fire checks move the equipment register forward, stock never goes negative, approved purchase
-requests write their 入库 movements). Dates are set relative to REFERENCE_DATE, chosen so that on
-that day every to-do area has something due: extinguishers to check, service and scrap, elevators
+requests write their 入库 movements). Dates are set relative to the demo's today (`as_of`), so
+that on that day every to-do area has something due: extinguishers to check, service and scrap, elevators
 overdue, contracts expiring, store items below safety stock, drawings not returned.
 """
 
@@ -20,8 +20,6 @@ from app.db import Database
 from app.permissions import Actor
 
 SEED = 20261125
-REFERENCE_DATE = date(2026, 11, 25)
-YEAR_AGO = REFERENCE_DATE - timedelta(days=365)
 
 # Default parameters (REGULATIONS.md); the demo plans its due dates with them.
 CHECK_DAYS, CHECK_DAYS_HIGH_RISK = 30, 15
@@ -148,7 +146,7 @@ VENDORS = [
 ]
 
 
-def seed_vendors(db: Database, actor: Actor, rng: random.Random) -> dict[str, int]:
+def seed_vendors(db: Database, actor: Actor, rng: random.Random, as_of: date) -> dict[str, int]:
     rows = []
     for name, qualification, scope in VENDORS:
         rows.append(
@@ -159,7 +157,7 @@ def seed_vendors(db: Database, actor: Actor, rng: random.Random) -> dict[str, in
                 "rating": rng.choices(("优秀", "良好", "合格", "不合格"), (3, 5, 3, 1))[0],
                 "contact": rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(("经理", "工", "主管")),
                 "phone": f"0571-8{rng.randint(1000000, 9999999)}",
-                "evaluated_on": _day(rng, date(2025, 12, 1), date(2026, 1, 31)),
+                "evaluated_on": _day(rng, as_of - timedelta(days=359), as_of - timedelta(days=298)),
             }
         )
     ids = _insert(db, actor, "vendors", rows)
@@ -168,16 +166,16 @@ def seed_vendors(db: Database, actor: Actor, rng: random.Random) -> dict[str, in
 
 # -- assets and maintenance -----------------------------------------------------------------
 def _due_offset(rng: random.Random, interval: int, warn: int = 3) -> int:
-    """Days from the reference date to the next due date: mostly ahead, some due, some overdue."""
+    """Days from the demo's today to the next due date: mostly ahead, some due, some overdue."""
     r = rng.random()
-    if r < 0.06:
+    if r < 0.012:
         return -rng.randint(1, min(20, interval))
-    if r < 0.11:
+    if r < 0.025:
         return rng.randint(0, warn)
     return rng.randint(min(warn + 1, interval), interval)
 
 
-def plan_assets(rng: random.Random, site: Site, vendors: dict[str, int]) -> list[dict]:
+def plan_assets(rng: random.Random, site: Site, vendors: dict[str, int], as_of: date) -> list[dict]:
     assets = []
 
     def add(no, name, category, location, **more):
@@ -205,7 +203,7 @@ def plan_assets(rng: random.Random, site: Site, vendors: dict[str, int]) -> list
             for u in range(1, b["units"] + 1):
                 for k in range(per_unit):
                     maker, model = rng.choice(lift_makers)
-                    cert = REFERENCE_DATE + timedelta(
+                    cert = as_of + timedelta(
                         days=rng.randint(-6, 30) if rng.random() < 0.12 else rng.randint(31, 360)
                     )
                     add(
@@ -323,8 +321,8 @@ def plan_assets(rng: random.Random, site: Site, vendors: dict[str, int]) -> list
     for name, model, count in office:
         for _ in range(count):
             n += 1
-            bought = _day(rng, date(2018, 1, 1), date(2026, 6, 30))
-            scrapped = bought < date(2020, 1, 1) and rng.random() < 0.5
+            bought = _day(rng, as_of - timedelta(days=3250), as_of - timedelta(days=148))
+            scrapped = bought < as_of - timedelta(days=2520) and rng.random() < 0.5
             add(
                 f"BG-{n:03d}",
                 name,
@@ -334,13 +332,14 @@ def plan_assets(rng: random.Random, site: Site, vendors: dict[str, int]) -> list
                 install_date=bought,
                 warranty_until=_years_after(bought, 1),
                 status="报废" if scrapped else "在用",
-                scrapped_on=_day(rng, date(2025, 1, 1), date(2026, 10, 31)) if scrapped else None,
+                scrapped_on=_day(rng, as_of - timedelta(days=693), as_of - timedelta(days=25))
+                if scrapped else None,
             )
     return assets
 
 
 def plan_maintenance(
-    rng: random.Random, asset: dict, asset_id: int, staff: list[int]
+    rng: random.Random, asset: dict, asset_id: int, staff: list[int], as_of: date
 ) -> list[dict]:
     """A year of maintenance at the asset's interval, the last one placed so some are due."""
     interval = asset.get("maintenance_interval_days") or {"电梯": 15, "二次供水水箱": 180}.get(
@@ -348,8 +347,8 @@ def plan_maintenance(
     )
     if not interval or asset.get("status", "在用") != "在用":
         return []
-    last = REFERENCE_DATE + timedelta(days=_due_offset(rng, interval) - interval)
-    start = max(YEAR_AGO, asset["install_date"] or YEAR_AGO)
+    last = as_of + timedelta(days=_due_offset(rng, interval) - interval)
+    start = max(as_of - timedelta(days=365), asset["install_date"] or as_of - timedelta(days=365))
     records, day, n = [], last, 0
     while day >= start:
         if asset["category"] == "电梯":
@@ -394,13 +393,13 @@ def plan_maintenance(
 
 
 def plan_assignments(
-    rng: random.Random, asset: dict, asset_id: int, staff: list[int]
+    rng: random.Random, asset: dict, asset_id: int, staff: list[int], as_of: date
 ) -> list[dict]:
     """Who received a piece of office equipment, one holder at a time; scrapped ones were returned."""
     if asset["category"] != "办公设备" or asset["name"] in ("复印机", "碎纸机", "投影仪"):
         return []
     out, day = [], asset["install_date"] + timedelta(days=rng.randint(1, 10))
-    end = asset.get("scrapped_on") or REFERENCE_DATE
+    end = asset.get("scrapped_on") or as_of
     while day < end:
         back = day + timedelta(days=rng.randint(60, 900))
         if back >= end:  # the current holder, or the last one before scrapping
@@ -425,15 +424,15 @@ def plan_assignments(
     return out
 
 
-def seed_assets(db, actor, rng, sites, vendors) -> dict[str, int]:
+def seed_assets(db, actor, rng, sites, vendors, as_of) -> dict[str, int]:
     counts = {"assets": 0, "maintenance_records": 0, "asset_assignments": 0}
     for site in sites:
-        assets = plan_assets(rng, site, vendors)
+        assets = plan_assets(rng, site, vendors, as_of)
         ids = _insert(db, actor, "assets", assets)
         records, assignments = [], []
         for asset, asset_id in zip(assets, ids):
-            records += plan_maintenance(rng, asset, asset_id, site.engineers)
-            assignments += plan_assignments(rng, asset, asset_id, [i for i, _ in site.everyone])
+            records += plan_maintenance(rng, asset, asset_id, site.engineers, as_of)
+            assignments += plan_assignments(rng, asset, asset_id, [i for i, _ in site.everyone], as_of)
         _insert(db, actor, "maintenance_records", records)
         _insert(db, actor, "asset_assignments", assignments)
         counts["assets"] += len(ids)
@@ -443,7 +442,7 @@ def seed_assets(db, actor, rng, sites, vendors) -> dict[str, int]:
 
 
 # -- fire equipment ---------------------------------------------------------------------------
-def plan_fire_equipment(rng: random.Random, site: Site) -> list[dict]:
+def plan_fire_equipment(rng: random.Random, site: Site, as_of: date) -> list[dict]:
     points: list[tuple[str, bool]] = []  # (location, high risk)
     for b in site.buildings:
         step = 3 if b["floors"] > 11 else 2
@@ -490,7 +489,7 @@ def plan_fire_equipment(rng: random.Random, site: Site) -> list[dict]:
             type_ = "水基型灭火器" if roll < 0.12 else "干粉灭火器"
         _, _, scrap = EXTINGUISHERS[type_]
         age_days = rng.randint(30, scrap * 365 - 30)
-        if rng.random() < 0.04:  # past its scrap age and still on the wall
+        if rng.random() < 0.025:  # past its scrap age and still on the wall
             age_days = scrap * 365 + rng.randint(0, 400)
         spec = {
             "干粉灭火器": "MFZ/ABC4",
@@ -498,7 +497,7 @@ def plan_fire_equipment(rng: random.Random, site: Site) -> list[dict]:
             "二氧化碳灭火器": "MT/5",
             "洁净气体灭火器": "MJ/4",
         }[type_]
-        add(type_, location, risky, 2, REFERENCE_DATE - timedelta(days=age_days), spec)
+        add(type_, location, risky, 2, as_of - timedelta(days=age_days), spec)
     for location, risky in points[:120]:
         kind = rng.choices(
             ("消火栓", "烟感探测器", "应急照明", "疏散指示", "防火门"), (30, 20, 25, 20, 5)
@@ -507,15 +506,15 @@ def plan_fire_equipment(rng: random.Random, site: Site) -> list[dict]:
     return equipment
 
 
-def plan_fire_checks(rng: random.Random, item: dict, item_id: int, staff: list[int]) -> list[dict]:
+def plan_fire_checks(rng: random.Random, item: dict, item_id: int, staff: list[int], as_of: date) -> list[dict]:
     """A year of checks (and services, for extinguishers) with the latest placed so some are due."""
     if item["status"] == "报废":
         return []
     produced = item["produced_on"]
     every_days = CHECK_DAYS_HIGH_RISK if item["high_risk_location"] else CHECK_DAYS
-    last = REFERENCE_DATE + timedelta(days=_due_offset(rng, every_days, warn=0) - every_days)
+    last = as_of + timedelta(days=_due_offset(rng, every_days, warn=0) - every_days)
     checks, day, n = [], last, 0
-    while day >= max(YEAR_AGO, produced):
+    while day >= max(as_of - timedelta(days=365), produced):
         kind = "年检" if n == 8 else "月检"
         failed = rng.random() < 0.02
         checks.append(
@@ -535,10 +534,10 @@ def plan_fire_checks(rng: random.Random, item: dict, item_id: int, staff: list[i
     if item["type"] in EXTINGUISHERS:
         first, every, _ = EXTINGUISHERS[item["type"]]
         services, due = [], _years_after(produced, first)
-        while due <= REFERENCE_DATE:
+        while due <= as_of:
             services.append(due)
             due = _years_after(due, every)
-        if services and (REFERENCE_DATE - services[-1]).days < 200 and rng.random() < 0.35:
+        if services and (as_of - services[-1]).days < 60 and rng.random() < 0.35:
             services.pop()  # the latest service is not done yet: 待维修
         for on in services:
             checks.append(
@@ -554,14 +553,14 @@ def plan_fire_checks(rng: random.Random, item: dict, item_id: int, staff: list[i
     return checks
 
 
-def seed_fire(db, actor, rng, sites) -> dict[str, int]:
+def seed_fire(db, actor, rng, sites, as_of) -> dict[str, int]:
     counts = {"fire_equipment": 0, "fire_checks": 0, "drills": 0}
     for site in sites:
-        equipment = plan_fire_equipment(rng, site)
+        equipment = plan_fire_equipment(rng, site, as_of)
         ids = _insert(db, actor, "fire_equipment", equipment)
         checks = []
         for item, item_id in zip(equipment, ids):
-            checks += plan_fire_checks(rng, item, item_id, site.guards + site.engineers)
+            checks += plan_fire_checks(rng, item, item_id, site.guards + site.engineers, as_of)
         _insert(db, actor, "fire_checks", checks)  # moves last_checked_on / last_serviced_on
         drills = []
         for year in (2024, 2025, 2026):
@@ -570,7 +569,7 @@ def seed_fire(db, actor, rng, sites) -> dict[str, int]:
                 (11, "消防", "高层住宅火灾疏散与初期灭火"),
             ):
                 held = date(year, month, rng.randint(5, 20))
-                if held <= REFERENCE_DATE:
+                if held <= as_of:
                     drills.append(
                         {
                             "community_id": site.id,
@@ -609,7 +608,7 @@ SUBCONTRACTS = [  # (vendor scope, title, yearly amount range)
 SHOPS = ["便利店", "洗衣店", "快递驿站", "理发店", "药店", "早餐店", "水果店"]
 
 
-def plan_contracts(rng: random.Random, site: Site, vendors: dict[str, int]) -> list[dict]:
+def plan_contracts(rng: random.Random, site: Site, vendors: dict[str, int], as_of: date) -> list[dict]:
     contracts: list[dict] = []
 
     def add(kind, title, counterparty, start, end, status="履行中", **more):
@@ -629,7 +628,7 @@ def plan_contracts(rng: random.Random, site: Site, vendors: dict[str, int]) -> l
             }
         )
 
-    service_end = date(2026, 12, 31) if site.id % 2 == 0 else date(2027, 6, 30)
+    service_end = date(as_of.year, 12, 31) if site.id % 2 == 0 else date(as_of.year + 1, 6, 30)
     add(
         "物业服务",
         f"{site.name}物业服务合同",
@@ -640,7 +639,7 @@ def plan_contracts(rng: random.Random, site: Site, vendors: dict[str, int]) -> l
     )
     vendor_names = dict(zip([s for _, _, s in VENDORS], [n for n, _, _ in VENDORS]))
     for scope, title, (low, high) in SUBCONTRACTS:
-        start = REFERENCE_DATE - timedelta(days=rng.randint(20, 355))
+        start = as_of - timedelta(days=rng.randint(20, 355))
         end = _years_after(start, 1) - timedelta(days=1)
         amount = _money(rng.uniform(low, high))
         add(
@@ -663,9 +662,9 @@ def plan_contracts(rng: random.Random, site: Site, vendors: dict[str, int]) -> l
             amount=amount,
         )
     for n, shop in enumerate(rng.sample(SHOPS, 5), start=1):
-        start = date(rng.randint(2021, 2025), rng.choice((1, 4, 7, 10)), 1)
+        start = date(as_of.year - 5 + rng.randint(0, 4), rng.choice((1, 4, 7, 10)), 1)
         end = _years_after(start, rng.choice((2, 3))) - timedelta(days=1)
-        status = "履行中" if end >= REFERENCE_DATE else rng.choice(("已到期", "已续签"))
+        status = "履行中" if end >= as_of else rng.choice(("已到期", "已续签"))
         add(
             "租赁",
             f"经营用房 {n} 号（{shop}）租赁合同",
@@ -675,34 +674,34 @@ def plan_contracts(rng: random.Random, site: Site, vendors: dict[str, int]) -> l
             status=status,
             monthly_rent=_money(rng.choice((2800, 3500, 4200, 5600, 6800))),
         )
-    # due soon on the reference date, and one that ran past its end unnoticed
+    # due soon on the demo's today, and one that ran past its end unnoticed
     add(
         "租赁",
         "经营用房 6 号（便民服务点）租赁合同",
         "便民服务点经营者",
-        date(2025, 1, 1),
-        REFERENCE_DATE + timedelta(days=rng.randint(10, 40)),
+        as_of - timedelta(days=693),
+        as_of + timedelta(days=rng.randint(10, 40)),
         monthly_rent=_money(3000),
     )
     add(
         "采购",
         "办公用品年度采购合同",
         "杭州文华办公用品有限公司",
-        date(2025, 11, 1),
-        REFERENCE_DATE - timedelta(days=rng.randint(3, 15)),
+        as_of - timedelta(days=389),
+        as_of - timedelta(days=rng.randint(3, 15)),
         amount=_money(18000),
     )
     for title, scope in (
         ("年度五金水暖材料采购合同", "五金建材供应"),
         ("年度照明材料采购合同", "照明"),
     ):
-        start = date(2026, 1, 1)
+        start = date(as_of.year, 1, 1)
         add(
             "采购",
-            f"2026{title}",
+            f"{as_of.year}{title}",
             vendor_names[scope],
             start,
-            date(2026, 12, 31),
+            date(as_of.year, 12, 31),
             vendor_id=vendors[scope],
             amount=_money(rng.uniform(30000, 80000)),
         )
@@ -718,18 +717,18 @@ PROJECTS = [
 ]
 
 
-def seed_contracts(db, actor, rng, sites, vendors) -> dict[str, int]:
+def seed_contracts(db, actor, rng, sites, vendors, as_of) -> dict[str, int]:
     counts = {"contracts": 0, "projects": 0}
     vendor_names = dict(zip([s for _, _, s in VENDORS], [n for n, _, _ in VENDORS]))
     for site in sites:
-        contracts = plan_contracts(rng, site, vendors)
+        contracts = plan_contracts(rng, site, vendors, as_of)
         projects = []
         for title, scope in rng.sample(PROJECTS, 3):
-            started = REFERENCE_DATE - timedelta(days=rng.randint(20, 300))
+            started = as_of - timedelta(days=rng.randint(20, 300))
             planned = started + timedelta(days=rng.randint(30, 120))
             accepted = (
                 planned + timedelta(days=rng.randint(-5, 10))
-                if planned < REFERENCE_DATE - timedelta(days=15)
+                if planned < as_of - timedelta(days=15)
                 else None
             )
             budget = _money(rng.uniform(50000, 600000))
@@ -746,7 +745,7 @@ def seed_contracts(db, actor, rng, sites, vendors) -> dict[str, int]:
                     "end_on": planned + timedelta(days=90),
                     "amount": budget,
                     "status": "履行中"
-                    if planned + timedelta(days=90) >= REFERENCE_DATE
+                    if planned + timedelta(days=90) >= as_of
                     else "已到期",
                     "handler_id": rng.choice(site.managers),
                 }
@@ -807,7 +806,7 @@ OUTSIDERS = [
 
 
 def plan_archives(
-    rng: random.Random, site: Site, contract_titles: list[str], equipment: list[str]
+    rng: random.Random, site: Site, contract_titles: list[str], equipment: list[str], as_of: date
 ) -> list[dict]:
     rows: list[tuple[str, str, str]] = []  # (category, title, confidentiality)
     for b in site.buildings:
@@ -868,7 +867,7 @@ def plan_archives(
                 "title": title,
                 "confidentiality": secrecy,
                 "shelf": f"档案室 {'ABCDEF'[n % 6]}-{n % 10 + 1:02d}-{n % 5 + 1}",
-                "archived_on": _day(rng, site.taken_over, date(2026, 10, 31)),
+                "archived_on": _day(rng, site.taken_over, as_of - timedelta(days=25)),
                 "retention_years": RETENTION[category],
                 "pages": rng.randint(5, 300),
             }
@@ -876,7 +875,7 @@ def plan_archives(
     return out
 
 
-def plan_loans(rng: random.Random, site: Site, archives: list[dict], ids: list[int]) -> list[dict]:
+def plan_loans(rng: random.Random, site: Site, archives: list[dict], ids: list[int], as_of: date) -> list[dict]:
     """Returned loans over the last two years; some archives are out now, a few of them overdue."""
     loans = []
     borrowers = [name for _, name in site.everyone] + OUTSIDERS
@@ -904,27 +903,27 @@ def plan_loans(rng: random.Random, site: Site, archives: list[dict], ids: list[i
 
     for k, index in enumerate(rng.sample(range(len(ids)), min(70, len(ids)))):
         archive, archive_id = archives[index], ids[index]
-        day = max(archive["archived_on"], date(2024, 6, 1)) + timedelta(days=rng.randint(0, 90))
+        day = max(archive["archived_on"], as_of - timedelta(days=907)) + timedelta(days=rng.randint(0, 90))
         last_back = archive["archived_on"]
-        while day < REFERENCE_DATE - timedelta(days=70):
+        while day < as_of - timedelta(days=70):
             due = day + timedelta(days=rng.choice((7, 14, 30)))
             late = rng.randint(9, 40) if rng.random() < 0.15 else rng.randint(-6, 0)
             back = max(day, due + timedelta(days=late))
             lend(archive, archive_id, day, due, back)
             last_back = back
             day = back + timedelta(days=rng.randint(60, 420))
-        if k % 10 == 0:  # out and overdue on the reference date
-            borrowed = max(last_back, REFERENCE_DATE - timedelta(days=rng.randint(20, 60)))
+        if k % 25 == 0:  # out and overdue on the demo's today
+            borrowed = max(last_back, as_of - timedelta(days=rng.randint(20, 60)))
             lend(
                 archive, archive_id, borrowed, borrowed + timedelta(days=rng.choice((7, 14))), None
             )
         elif k % 10 in (1, 2):  # out, not yet due
-            borrowed = max(last_back, REFERENCE_DATE - timedelta(days=rng.randint(0, 10)))
+            borrowed = max(last_back, as_of - timedelta(days=rng.randint(0, 10)))
             lend(
                 archive,
                 archive_id,
                 borrowed,
-                REFERENCE_DATE + timedelta(days=rng.randint(1, 20)),
+                as_of + timedelta(days=rng.randint(1, 20)),
                 None,
             )
     return loans
@@ -955,7 +954,7 @@ NOTICES = [
 ]
 
 
-def seed_archives(db, actor, rng, sites) -> dict[str, int]:
+def seed_archives(db, actor, rng, sites, as_of) -> dict[str, int]:
     counts = {"archives": 0, "archive_loans": 0, "documents": 0, "notices": 0}
     for site in sites:
         titles = [
@@ -972,13 +971,13 @@ def seed_archives(db, actor, rng, sites) -> dict[str, int]:
                 [site.id],
             )
         ]
-        archives = plan_archives(rng, site, titles, equipment)
+        archives = plan_archives(rng, site, titles, equipment, as_of)
         ids = _insert(db, actor, "archives", archives)
-        loans = plan_loans(rng, site, archives, ids)
+        loans = plan_loans(rng, site, archives, ids, as_of)
         _insert(db, actor, "archive_loans", loans)
         documents = []
         for n in range(40):
-            dated = REFERENCE_DATE - timedelta(days=rng.randint(0, 700))
+            dated = as_of - timedelta(days=rng.randint(0, 700))
             if n % 3:
                 party, title = rng.choice(DOCUMENTS_IN)
                 direction, doc_no = "收文", None
@@ -998,14 +997,14 @@ def seed_archives(db, actor, rng, sites) -> dict[str, int]:
                     "dated": dated,
                     "handler_id": rng.choice(site.clerks),
                     "status": "已归档"
-                    if dated < REFERENCE_DATE - timedelta(days=60)
+                    if dated < as_of - timedelta(days=60)
                     else rng.choice(("登记", "办理中", "已办结")),
                 }
             )
         notices = []
         for _ in range(20):
             published = _at(
-                REFERENCE_DATE - timedelta(days=rng.randint(0, 365)), rng.randint(8, 17)
+                as_of - timedelta(days=rng.randint(0, 365)), rng.randint(8, 17)
             )
             title, body = rng.choice(NOTICES)
             day = (published + timedelta(days=rng.randint(2, 6))).date()
@@ -1117,15 +1116,19 @@ class StockPlan:
 
 
 def simulate_stock(
-    rng: random.Random, item: dict, spec: tuple, engineers: list[int], managers: list[int]
+    rng: random.Random, item: dict, spec: tuple, engineers: list[int], managers: list[int], as_of: date
 ) -> StockPlan:
     """A year of use and restocking that never goes below zero; restocks of the last months go
     through purchase requests, and an order still on its way leaves the item below safety stock."""
     _, _, _, price, safety, chance, most = spec
     plan = StockPlan(item)
     price = Decimal(str(price))
-    start = YEAR_AGO
+    start = as_of - timedelta(days=365)
     balance = safety * 3 + rng.randint(0, safety)
+    # most items are reordered before they run short; a few only once below safety stock, and
+    # their orders take weeks (those are the ones the to-do list shows below safety)
+    late = rng.random() < 0.3
+    reorder_at, lead_days = (safety, (8, 25)) if late else (safety * 3 // 2, (3, 8))
     plan.movements.append(
         {
             "moved_at": _at(start, 9),
@@ -1136,7 +1139,7 @@ def simulate_stock(
         }
     )
     pending: dict | None = None
-    via_request_from = REFERENCE_DATE - timedelta(days=150)
+    via_request_from = as_of - timedelta(days=150)
     requester = rng.choice(engineers)
     approver = next((m for m in managers if m != requester), None)
     for offset in range(1, 366):
@@ -1196,11 +1199,11 @@ def simulate_stock(
                 }
             )
             balance += delta
-        if balance < safety and pending is None:
-            arrive = day + timedelta(days=rng.randint(4, 20))
+        if balance < reorder_at and pending is None:
+            arrive = day + timedelta(days=rng.randint(*lead_days))
             pending = {"ordered": day, "arrive": arrive, "qty": max(safety * 3 - balance, safety)}
-    if pending is not None and approver is not None:  # still on its way on the reference date
-        status = "已批准" if (REFERENCE_DATE - pending["ordered"]).days >= 2 else "待审批"
+    if pending is not None and approver is not None:  # still on its way on the demo's today
+        status = "已批准" if (as_of - pending["ordered"]).days >= 2 else "待审批"
         plan.requests.append(
             {
                 "qty": Decimal(pending["qty"]),
@@ -1215,7 +1218,7 @@ def simulate_stock(
     return plan
 
 
-def seed_stock(db, actor, rng, sites) -> dict[str, int]:
+def seed_stock(db, actor, rng, sites, as_of) -> dict[str, int]:
     counts = {"stock_items": 0, "purchase_requests": 0, "stock_movements": 0}
     for site in sites:
         items = [
@@ -1232,7 +1235,7 @@ def seed_stock(db, actor, rng, sites) -> dict[str, int]:
         ]
         ids = _insert(db, actor, "stock_items", items)
         plans = [
-            simulate_stock(rng, item, spec, site.engineers, site.managers)
+            simulate_stock(rng, item, spec, site.engineers, site.managers, as_of)
             for item, spec in zip(items, STOCK)
         ]
         requests = []
@@ -1245,7 +1248,7 @@ def seed_stock(db, actor, rng, sites) -> dict[str, int]:
                     "stock_item_id": item_id,
                     "qty": Decimal(rng.randint(5, 20)),
                     "est_price": Decimal(50),
-                    "requested_on": REFERENCE_DATE - timedelta(days=rng.randint(10, 90)),
+                    "requested_on": as_of - timedelta(days=rng.randint(10, 90)),
                     "requested_by_id": site.engineers[0],
                     "approved_by_id": next(
                         (m for m in site.managers if m != site.engineers[0]), None
@@ -1295,18 +1298,18 @@ def seed_stock(db, actor, rng, sites) -> dict[str, int]:
     return counts
 
 
-def seed(db: Database, actor: Actor, seed_value: int = SEED) -> dict[str, int]:
+def seed(db: Database, actor: Actor, as_of: date, seed_value: int = SEED) -> dict[str, int]:
     """Add the facilities, contracts, archives and stock demo; returns rows added per register."""
     rng = random.Random(seed_value)
     sites = load_sites(db)
     if not sites:
         return {}
     counts: dict[str, int] = {}
-    vendors = seed_vendors(db, actor, rng)
+    vendors = seed_vendors(db, actor, rng, as_of)
     counts["vendors"] = len(VENDORS)
-    counts.update(seed_assets(db, actor, rng, sites, vendors))
-    counts.update(seed_fire(db, actor, rng, sites))
-    counts.update(seed_contracts(db, actor, rng, sites, vendors))
-    counts.update(seed_archives(db, actor, rng, sites))
-    counts.update(seed_stock(db, actor, rng, sites))
+    counts.update(seed_assets(db, actor, rng, sites, vendors, as_of))
+    counts.update(seed_fire(db, actor, rng, sites, as_of))
+    counts.update(seed_contracts(db, actor, rng, sites, vendors, as_of))
+    counts.update(seed_archives(db, actor, rng, sites, as_of))
+    counts.update(seed_stock(db, actor, rng, sites, as_of))
     return counts

@@ -25,10 +25,10 @@ from app.db import Database
 from app.permissions import Actor
 
 SEED = 20260505
-AS_OF = date(2026, 9, 30)
-PERIODS = [f"{y}-{m:02d}" for y, m in
-           [((2024 * 12 + 9 + k) // 12, (9 + k) % 12 + 1) for k in range(24)]]  # 2024-10 … 2026-09
-HABITS = (("准时", "拖延", "攒着交", "长期欠费"), (72, 17, 6, 5))
+MONTHS = 24  # of bills, ending with the month of as_of
+# How households pay: most on time, some a few weeks late, a few every three months, about one
+# in 170 stopped paying months ago (an office's usual arrears, not a crisis).
+HABITS = (("准时", "拖延", "攒着交", "长期欠费"), (93.6, 3.4, 2.4, 0.6))
 RESIDENTIAL_PRICE = {"阳光花园": "1.2000", "翠湖苑": "2.3000"}
 # monthly spending per household (元) by category, for the budget and the entries
 SPENDING = {"人工": 38, "能耗": 9, "维修": 6, "保洁": 7, "绿化": 4, "保安": 12, "办公": 2}
@@ -41,9 +41,18 @@ def _insert(db: Database, actor: Actor, register: str, rows: list[dict]) -> list
     return apply_changes(db, actor, register, changes).inserted
 
 
-def _fee_items(c: int, name: str, approver: int | None) -> list[dict]:
+def periods_until(as_of: date, months: int = MONTHS) -> list[str]:
+    """The `months` bill periods ending with as_of's month, oldest first ('2024-10' … '2026-09')."""
+    last = as_of.year * 12 + as_of.month - 1
+    return [f"{k // 12}-{k % 12 + 1:02d}" for k in range(last - months + 1, last + 1)]
+
+
+def _fee_items(c: int, name: str, approver: int | None, first_period: str) -> list[dict]:
+    # approved a quarter before the first billed month
+    y, m = map(int, first_period.split("-"))
+    effective = date(y - (m <= 3), (m - 4) % 12 + 1, 1)
     base = {"community_id": c, "status": "已审批", "approved_by_id": approver,
-            "approved_on": date(2024, 6, 20), "effective_from": date(2024, 7, 1)}
+            "approved_on": effective - timedelta(days=11), "effective_from": effective}
     return [
         {**base, "name": "物业费（住宅）", "method": "按面积", "unit_price": RESIDENTIAL_PRICE.get(name, "1.8"),
          "cycle": "月", "usage_scope": "住宅", "vacant_ratio": "0.7"},
@@ -58,11 +67,11 @@ def _fee_items(c: int, name: str, approver: int | None) -> list[dict]:
     ]
 
 
-def _readings(rng: random.Random, shops: list[int]) -> list[dict]:
+def _readings(rng: random.Random, shops: list[int], periods: list[str]) -> list[dict]:
     rows = []
     for h in shops:
         reading = Decimal(rng.randrange(100, 900))
-        for period in PERIODS:
+        for period in periods:
             used = Decimal(rng.randrange(30, 400)) / 10
             y, m = map(int, period.split("-"))
             rows.append({"household_id": h, "meter": "水", "period": period, "prev_reading": reading,
@@ -72,17 +81,18 @@ def _readings(rng: random.Random, shops: list[int]) -> list[dict]:
 
 
 def _pay_day(rng: random.Random, habit: str, due: date, k: int) -> date | None:
-    if habit == "准时":
-        return due - timedelta(days=rng.randrange(0, 20))
+    if habit == "准时":  # from the first of the month (bills are issued then) to the due day
+        return due - timedelta(days=rng.randrange(0, 25))
     if habit == "拖延":
-        return due + timedelta(days=rng.randrange(5, 75))
+        return due + timedelta(days=rng.randrange(5, 45))
     if habit == "攒着交":  # pays three months at once
         return due + timedelta(days=(2 - k % 3) * 30 + rng.randrange(1, 10))
     return None
 
 
-def seed(db: Database, actor: Actor) -> dict[str, int]:
+def seed(db: Database, actor: Actor, as_of: date) -> dict[str, int]:
     rng = random.Random(SEED)
+    periods = periods_until(as_of)
     actor = actor.via("演示数据")
     counts: dict[str, int] = defaultdict(int)
     communities = db.rows("SELECT id, name FROM communities WHERE deleted_at IS NULL ORDER BY id")
@@ -92,30 +102,30 @@ def seed(db: Database, actor: Actor) -> dict[str, int]:
             "ORDER BY id", [c])]
         approver = staff[0] if staff else None
         cashier = staff[1] if len(staff) > 1 else approver
-        counts["fee_items"] += len(_insert(db, actor, "fee_items", _fee_items(c, name, approver)))
+        counts["fee_items"] += len(_insert(db, actor, "fee_items", _fee_items(c, name, approver, periods[0])))
         shops = [r[0] for r in db.rows(
             "SELECT id FROM households WHERE community_id = ? AND usage = '商铺' AND deleted_at IS NULL "
             "ORDER BY id", [c])]
-        counts["meter_readings"] += len(_insert(db, actor, "meter_readings", _readings(rng, shops)))
-        for period in PERIODS:
+        counts["meter_readings"] += len(_insert(db, actor, "meter_readings", _readings(rng, shops, periods)))
+        for period in periods:
             counts["bills"] += billing.generate_bills(db, actor, c, period)
 
         households = [r[0] for r in db.rows(
             "SELECT id FROM households WHERE community_id = ? AND deleted_at IS NULL ORDER BY id", [c])]
         habit = {h: rng.choices(*HABITS)[0] for h in households}
-        # long-term arrears: paid for a while, then stopped (8 to 20 months owed)
-        stops = {h: rng.randrange(4, 17) for h in households if habit[h] == "长期欠费"}
+        # long-term arrears: paid for a while, then stopped (4 to 14 months owed)
+        stops = {h: rng.randrange(MONTHS - 14, MONTHS - 3) for h in households if habit[h] == "长期欠费"}
         bills = db.rows(
             "SELECT b.id, b.household_id, b.period, b.amount, b.due_date FROM bills b "
             "JOIN households h ON h.id = b.household_id WHERE h.community_id = ? ORDER BY b.id", [c])
         # (household, day) -> [(bill, amount)]
         paying: dict[tuple[int, date], list[tuple[int, Decimal]]] = defaultdict(list)
         for bill_id, h, period, amount, due in bills:
-            k = PERIODS.index(period)
+            k = periods.index(period)
             if habit[h] == "长期欠费" and k >= stops[h]:
                 continue
             day = _pay_day(rng, habit[h] if habit[h] != "长期欠费" else "拖延", due, k)
-            if day is None or day > AS_OF:
+            if day is None or day > as_of:
                 continue
             paying[h, day].append((bill_id, amount))
         receipts, allocations = [], []
@@ -137,7 +147,7 @@ def seed(db: Database, actor: Actor) -> dict[str, int]:
         # waivers for a few owners in hardship, a refund of an overpaid water bill, a voided receipt
         adjustments = []
         paid_ids = {p["bill_id"] for p in payments}
-        unpaid = [b for b in bills if b[4] < AS_OF and b[0] not in paid_ids]
+        unpaid = [b for b in bills if b[4] < as_of and b[0] not in paid_ids]
         for bill_id, _, _, amount, due in rng.sample(unpaid, min(8, len(unpaid))):
             adjustments.append({"bill_id": bill_id, "kind": "减免", "amount": (amount / 2).quantize(Decimal("0.01")),
                                 "reason": "困难家庭减免（经理批准）", "approved_by_id": approver,
@@ -150,31 +160,34 @@ def seed(db: Database, actor: Actor) -> dict[str, int]:
         counts["bill_adjustments"] += len(_insert(db, actor, "bill_adjustments", adjustments))
         if ids:
             billing.void_receipt(db, actor, ids[len(ids) // 3], "收款信息录错，已作废")
-        _finance(db, actor, random.Random(SEED + c), c, len(households), counts)
-        _arrears_steps(db, actor, c, approver, counts)
+        _finance(db, actor, random.Random(SEED + c), c, len(households), counts, as_of, periods)
+        _arrears_steps(db, actor, c, approver, counts, as_of)
         if cashier:
             _day_closes(db, actor, c, cashier, counts)
     return dict(counts)
 
 
 def _finance(db: Database, actor: Actor, rng: random.Random, c: int, households: int,
-             counts: dict[str, int]) -> None:
-    """The 2026 budget (approved by the owners' committee) and the monthly entries of every period."""
+             counts: dict[str, int], as_of: date, periods: list[str]) -> None:
+    """This year's budget (approved by the owners' committee last December, fees from this
+    year's receipts so far) and the monthly entries of every period."""
     income = dict(db.rows(
         "SELECT strftime(paid_at, '%Y-%m'), sum(total) FROM receipts WHERE community_id = ? "
         "AND deleted_at IS NULL AND NOT coalesce(voided, false) GROUP BY 1", [c]))
-    budget_fees = sum(income.get(p, 0) for p in PERIODS[-9:]) / 9 * 12
-    budgets = [{"community_id": c, "year": 2026, "category": "物业费收入",
-                "amount": money_of(budget_fees * Decimal("1.08")), "approved_on": date(2025, 12, 20),
+    so_far = as_of.month
+    budget_fees = sum(income.get(p, 0) for p in periods[-so_far:]) / so_far * 12
+    year, approved = as_of.year, date(as_of.year - 1, 12, 20)
+    budgets = [{"community_id": c, "year": year, "category": "物业费收入",
+                "amount": money_of(budget_fees * Decimal("1.08")), "approved_on": approved,
                 "note": "按应收测算"},
-               {"community_id": c, "year": 2026, "category": "公共收益", "amount": money_of(48000),
-                "approved_on": date(2025, 12, 20)}]
-    budgets += [{"community_id": c, "year": 2026, "category": cat,
-                 "amount": money_of(per * households * 12), "approved_on": date(2025, 12, 20)}
+               {"community_id": c, "year": year, "category": "公共收益", "amount": money_of(48000),
+                "approved_on": approved}]
+    budgets += [{"community_id": c, "year": year, "category": cat,
+                 "amount": money_of(per * households * 12), "approved_on": approved}
                 for cat, per in SPENDING.items()]
     counts["budgets"] += len(_insert(db, actor, "budgets", budgets))
     entries = []
-    for period in PERIODS:
+    for period in periods:
         y, m = map(int, period.split("-"))
         end = date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)
         if period in income:
@@ -192,16 +205,19 @@ def _finance(db: Database, actor: Actor, rng: random.Random, c: int, households:
     counts["finance_entries"] += len(_insert(db, actor, "finance_entries", entries))
 
 
-def _arrears_steps(db: Database, actor: Actor, c: int, handler: int | None, counts: dict[str, int]) -> None:
-    """催缴: a notice to everyone two months overdue in July, a written demand with a deadline in
-    September to those five months overdue, and the owners' committee for the longest one."""
+def _arrears_steps(db: Database, actor: Actor, c: int, handler: int | None, counts: dict[str, int],
+                   as_of: date) -> None:
+    """催缴: a notice to everyone two months overdue about three months ago, a written demand with
+    a deadline two weeks ahead three weeks ago to those five months overdue, and the owners'
+    committee for the longest one ten days ago."""
     def overdue(day: date, days: int) -> list[int]:
         return [r[0] for r in db.rows(
             "SELECT household_id FROM arrears_as_of(CAST(? AS DATE)) WHERE community_id = ? "
             "AND days_overdue >= ? ORDER BY days_overdue DESC, household_id", [day, c, days])]
-    steps = [("催缴通知书", date(2026, 7, 6), overdue(date(2026, 7, 6), 60), None),
-             ("书面催告", date(2026, 9, 8), overdue(date(2026, 9, 8), 150), date(2026, 10, 15))]
-    steps.append(("业委会督促", date(2026, 9, 20), steps[1][2][:1], None))
+    notice, demand = as_of - timedelta(days=86), as_of - timedelta(days=22)
+    steps = [("催缴通知书", notice, overdue(notice, 60), None),
+             ("书面催告", demand, overdue(demand, 150), as_of + timedelta(days=15))]
+    steps.append(("业委会督促", as_of - timedelta(days=10), steps[1][2][:1], None))
     for step, day, households, deadline in steps:
         counts["arrears_actions"] += len(fee_documents.record_arrears_actions(
             db, actor, households, step, day, handler_id=handler, deadline=deadline))

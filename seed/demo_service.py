@@ -1,4 +1,4 @@
-"""Demo 维修与投诉: a year of work orders and complaints up to the demo's today (2026-09-30).
+"""Demo 维修与投诉: a year of work orders and complaints up to the demo's today (`as_of`, 17:00).
 
 Rhythms: more leaks in winter, more noise complaints in summer, a recurring lift fault in one
 building that becomes a complaint hotspot, a few reworks, the public holidays of the year.
@@ -8,7 +8,7 @@ Every order walks the real workflow through the save path, one change set per st
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.changes import RowChange, apply_changes
@@ -16,21 +16,52 @@ from app.db import Database
 from app.permissions import Actor
 
 SEED = 20261212
-START, AS_OF = date(2025, 10, 1), date(2026, 9, 30)
-NOW = datetime(2026, 9, 30, 17, 0)
+DAYS = 365  # of orders and complaints, ending on as_of
 
-# (date, is_workday, name): 2025 国庆中秋, 2026 元旦, 春节, 清明, 劳动节, 端午, 中秋
-HOLIDAYS = (
-    [(date(2025, 9, 28), True, "国庆调休"), (date(2025, 10, 11), True, "国庆调休")]
-    + [(date(2025, 10, d), False, "国庆节、中秋节") for d in range(1, 9)]
-    + [(date(2026, 1, d), False, "元旦") for d in (1, 2, 3)] + [(date(2026, 1, 4), True, "元旦调休")]
+# The State Council's arrangements as published: (date, is_workday, name)
+OFFICIAL_HOLIDAYS = {
+    2025: [(date(2025, 1, 1), False, "元旦"), (date(2025, 1, 26), True, "春节调休")]
+    + [(date(2025, 1, 28) + timedelta(days=k), False, "春节") for k in range(8)]
+    + [(date(2025, 2, 8), True, "春节调休")]
+    + [(date(2025, 4, d), False, "清明节") for d in (4, 5, 6)]
+    + [(date(2025, 4, 27), True, "劳动节调休")] + [(date(2025, 5, d), False, "劳动节") for d in range(1, 6)]
+    + [(date(2025, 5, 31), False, "端午节"), (date(2025, 6, 1), False, "端午节"), (date(2025, 6, 2), False, "端午节")]
+    + [(date(2025, 9, 28), True, "国庆调休"), (date(2025, 10, 11), True, "国庆调休")]
+    + [(date(2025, 10, d), False, "国庆节、中秋节") for d in range(1, 9)],
+    2026: [(date(2026, 1, d), False, "元旦") for d in (1, 2, 3)] + [(date(2026, 1, 4), True, "元旦调休")]
     + [(date(2026, 2, 15) + timedelta(days=k), False, "春节") for k in range(9)]
     + [(date(2026, 2, 14), True, "春节调休"), (date(2026, 2, 28), True, "春节调休")]
     + [(date(2026, 4, d), False, "清明节") for d in (4, 5, 6)]
     + [(date(2026, 5, d), False, "劳动节") for d in range(1, 6)] + [(date(2026, 5, 9), True, "劳动节调休")]
     + [(date(2026, 6, d), False, "端午节") for d in (19, 20, 21)]
     + [(date(2026, 9, d), False, "中秋节") for d in (25, 26, 27)]
-)
+    + [(date(2026, 10, d), False, "国庆节") for d in range(1, 8)],
+}
+# 春节, 端午节, 中秋节 follow the lunar calendar (new year's day, 5th of the 5th, 15th of the 8th)
+LUNAR = {2024: ((2, 10), (6, 10), (9, 17)), 2027: ((2, 6), (6, 9), (9, 15)), 2028: ((1, 26), (5, 28), (10, 3)),
+         2029: ((2, 13), (6, 16), (9, 22)), 2030: ((2, 3), (6, 5), (9, 12)), 2031: ((1, 23), (6, 24), (10, 1)),
+         2032: ((2, 11), (6, 12), (9, 19)), 2033: ((1, 31), (6, 1), (9, 8)), 2034: ((2, 19), (6, 20), (9, 27)),
+         2035: ((2, 8), (6, 10), (9, 16))}
+
+
+def holidays_of(year: int) -> list[tuple[date, bool, str]]:
+    """The public holidays of a year: as published where known, else the usual pattern
+    (元旦 1 day, 春节 8, 清明 3, 劳动节 5, 端午 3, 中秋 3, 国庆 7; no make-up workdays)."""
+    if year in OFFICIAL_HOLIDAYS:
+        return OFFICIAL_HOLIDAYS[year]
+    days = [(date(year, 1, 1), False, "元旦")]
+    days += [(date(year, 4, d), False, "清明节") for d in (4, 5, 6)]
+    days += [(date(year, 5, d), False, "劳动节") for d in range(1, 6)]
+    days += [(date(year, 10, d), False, "国庆节") for d in range(1, 8)]
+    if year in LUNAR:
+        spring, dragon, moon = (date(year, m, d) for m, d in LUNAR[year])
+        days += [(spring + timedelta(days=k), False, "春节") for k in range(-1, 7)]
+        days += [(dragon + timedelta(days=k), False, "端午节") for k in range(3)]
+        days += [(moon + timedelta(days=k), False, "中秋节") for k in range(3) if moon + timedelta(days=k) not in
+                 {d for d, _, _ in days}]
+    return sorted(days)
+
+
 CATEGORIES = ("水电", "管道", "门窗", "电梯", "公共设施", "其他")
 WHAT = {
     "水电": ("卫生间插座跳闸", "楼道灯不亮", "厨房照明短路", "电表箱空开老化"),
@@ -60,8 +91,9 @@ def _changes(db: Database, actor: Actor, register: str, rows: list[tuple[int | N
     return apply_changes(db, actor, register, changes).inserted
 
 
-def _walk_orders(db: Database, actor: Actor, rng: random.Random, plans: list[dict]) -> dict[str, int]:
-    """Insert the planned orders and move each through the steps it reached by NOW."""
+def _walk_orders(db: Database, actor: Actor, rng: random.Random, plans: list[dict],
+                 now: datetime) -> dict[str, int]:
+    """Insert the planned orders and move each through the steps it reached by `now`."""
     ids = _changes(db, actor, "work_orders", [(None, p["row"]) for p in plans])
     for p, oid in zip(plans, ids):
         p["id"] = oid
@@ -74,17 +106,17 @@ def _walk_orders(db: Database, actor: Actor, rng: random.Random, plans: list[dic
                                 "labor_hours": p["hours"], "charge": p["charge"], "owner_confirmed": True}),
     ]
     for key, values in steps:
-        _changes(db, actor, "work_orders", [(p["id"], values(p)) for p in plans if p.get(key) and p[key] <= NOW])
+        _changes(db, actor, "work_orders", [(p["id"], values(p)) for p in plans if p.get(key) and p[key] <= now])
         if key == "arrive":
-            _issue_materials(db, actor, rng, [p for p in plans if p["arrive"] <= NOW])
+            _issue_materials(db, actor, rng, [p for p in plans if p["arrive"] <= now])
     visits = [(None, {"work_order_id": p["id"], "visited_at": p["visit"], "satisfaction": p["score"],
                       "staff_id": p["visitor"], "needs_rework": p["score"] <= 2,
                       "comment": "满意" if p["score"] >= 4 else "仍有问题"})
-              for p in plans if p.get("visit") and p["visit"] <= NOW]
+              for p in plans if p.get("visit") and p["visit"] <= now]
     _changes(db, actor, "work_order_visits", visits)
     _changes(db, actor, "work_orders",
              [(p["id"], {"status": "已关闭", "status_changed_at": p["close"]})
-              for p in plans if p.get("visit") and p["visit"] <= NOW and p["close"] <= NOW])
+              for p in plans if p.get("visit") and p["visit"] <= now and p["close"] <= now])
     return {"work_orders": len(ids), "work_order_visits": len(visits)}
 
 
@@ -172,10 +204,12 @@ def _plan_order(rng: random.Random, cid: int, household: int | None, location: s
     return plan
 
 
-def seed(db: Database, actor: Actor) -> dict[str, int]:
+def seed(db: Database, actor: Actor, as_of: date) -> dict[str, int]:
     rng = random.Random(SEED)
+    start, now = as_of - timedelta(days=DAYS - 1), datetime.combine(as_of, time(17, 0))
     have = {r[0] for r in db.rows("SELECT on_date FROM holidays WHERE deleted_at IS NULL")}
-    holidays = [(None, {"on_date": d, "is_workday": w, "name": n}) for d, w, n in HOLIDAYS if d not in have]
+    calendar = [h for year in range(start.year, as_of.year + 2) for h in holidays_of(year)]
+    holidays = [(None, {"on_date": d, "is_workday": w, "name": n}) for d, w, n in calendar if d not in have]
     counts = {"holidays": len(_changes(db, actor, "holidays", holidays))}
     staff = db.rows("SELECT s.id, s.community_id, coalesce(d.name, '') FROM staff s LEFT JOIN departments d "
                     "ON d.id = s.department_id WHERE s.deleted_at IS NULL AND s.status = '在职' ORDER BY s.id")
@@ -193,8 +227,8 @@ def seed(db: Database, actor: Actor) -> dict[str, int]:
         if not homes:
             continue
         lift_building = "5"
-        day = START
-        while day <= AS_OF:
+        day = start
+        while day <= as_of:
             winter = day.month in (12, 1, 2)
             for _ in range(rng.choices((0, 1, 2, 3), (3, 4, 2, 1 + winter))[0]):
                 weights = (3, 4 + 4 * winter, 2, 1, 2, 1)
@@ -213,20 +247,20 @@ def seed(db: Database, actor: Actor) -> dict[str, int]:
                 category = rng.choices(cats, (2 + 6 * summer, 3, 2, 1, 1, 1, 1, 1, 1))[0]
                 hid, building = rng.choice(homes)
                 complaints.append(_plan_complaint(rng, cid, hid, f"{building}幢", category, _when(rng, day), clerks))
-            if cid == 1 and day >= AS_OF - timedelta(days=25) and day.weekday() in (0, 3):
+            if cid == 1 and day >= as_of - timedelta(days=25) and day.weekday() in (0, 3):
                 complaints.append(_plan_complaint(rng, cid, None, f"{lift_building}幢电梯", "安全",
                                                   _when(rng, day), clerks, what="电梯频繁故障，多次困人"))
             day += timedelta(days=1)
-    counts |= _walk_orders(db, actor, rng, plans)
+    counts |= _walk_orders(db, actor, rng, plans, now)
     # reworks: a few visits asked for it, opened a few days later as linked orders
-    again = [p for p in plans if p.get("visit") and p["score"] <= 2 and p["visit"] + timedelta(days=3) <= NOW]
+    again = [p for p in plans if p.get("visit") and p["score"] <= 2 and p["visit"] + timedelta(days=3) <= now]
     reworks = [_plan_order(rng, p["row"]["community_id"], p["row"]["household_id"], p["row"]["location"],
                            p["row"]["category"], p["visit"] + timedelta(days=rng.randint(1, 3)),
                            [p["assignee"]], [p["visitor"]], rework_of=p["id"]) for p in again]
-    extra = _walk_orders(db, actor, rng, reworks)
+    extra = _walk_orders(db, actor, rng, reworks, now)
     counts["work_orders"] += extra["work_orders"]
     counts["work_order_visits"] += extra["work_order_visits"]
-    counts["complaints"] = _walk_complaints(db, actor, complaints)
+    counts["complaints"] = _walk_complaints(db, actor, complaints, now)
     return counts
 
 
@@ -248,17 +282,17 @@ def _plan_complaint(rng: random.Random, cid: int, hid: int | None, location: str
     return plan
 
 
-def _walk_complaints(db: Database, actor: Actor, plans: list[dict]) -> int:
+def _walk_complaints(db: Database, actor: Actor, plans: list[dict], now: datetime) -> int:
     ids = _changes(db, actor, "complaints", [(None, p["row"]) for p in plans])
     for p, cid in zip(plans, ids):
         p["id"] = cid
     _changes(db, actor, "complaints", [
         (p["id"], {"status": "已处理", "status_changed_at": p["handled"], "result": "已联系相关方处理完毕"})
-        for p in plans if p.get("handled") and p["handled"] <= NOW])
+        for p in plans if p.get("handled") and p["handled"] <= now])
     _changes(db, actor, "complaints", [
         (p["id"], {"status": "已反馈", "status_changed_at": p["feedback"], "owner_satisfied": p["satisfied"]})
-        for p in plans if p.get("feedback") and p["feedback"] <= NOW])
+        for p in plans if p.get("feedback") and p["feedback"] <= now])
     _changes(db, actor, "complaints", [
         (p["id"], {"status": "已关闭", "status_changed_at": p["close"]})
-        for p in plans if p["close"] <= NOW and (not p.get("feedback") or p["feedback"] <= NOW)])
+        for p in plans if p["close"] <= now and (not p.get("feedback") or p["feedback"] <= now)])
     return len(ids)

@@ -1,6 +1,6 @@
 """Demo 意见调查、社区文化、内部管理 and the 小区 profile: surveys with returned forms, measures
 for the dimensions below target, activities, 业委会 meetings, trainings, assessments, ISO9001
-documents, facilities, committee members and 经营用房 — up to the demo's today (2026-09-30).
+documents, facilities, committee members and 经营用房 — up to the demo's today (`as_of`).
 
 Paper forms go through `app.surveys.enter_forms` (the page's entry path); everything else
 through the save path. Deterministic (seeded random); reads ids from the database.
@@ -18,7 +18,6 @@ from app.db import Database
 from app.permissions import Actor
 
 SEED = 20260707
-AS_OF = date(2026, 9, 30)
 QUESTIONS = [
     ("保洁", "楼道、电梯轿厢的清洁状况"), ("保洁", "垃圾清运是否及时"),
     ("保安", "门岗对外来人员、车辆的管理"), ("保安", "夜间巡逻与小区治安"),
@@ -34,8 +33,21 @@ OPINIONS = ["地下车库灯光太暗，希望增加照明", "电梯经常停运
 # Mean score per dimension per survey round: round 2 improves where round 1 fell short.
 MEANS = [{"保洁": 4.1, "保安": 4.3, "维修": 3.8, "绿化": 4.2, "客服": 4.4, "收费": 4.0, "整体": 4.2},
          {"保洁": 4.4, "保安": 4.5, "维修": 4.3, "绿化": 3.9, "客服": 4.6, "收费": 4.2, "整体": 4.4}]
-ROUNDS = [("2025 年下半年业主满意度调查", date(2025, 11, 10), date(2025, 11, 30)),
-          ("2026 年上半年业主满意度调查", date(2026, 5, 11), date(2026, 5, 31))]
+
+
+def survey_rounds(as_of: date) -> list[tuple[str, date, date]]:
+    """The last two finished half-yearly surveys (held 11–31 May and 10–30 November), oldest first."""
+    rounds = []
+    for year in (as_of.year - 2, as_of.year - 1, as_of.year):
+        rounds.append((f"{year} 年上半年业主满意度调查", date(year, 5, 11), date(year, 5, 31)))
+        rounds.append((f"{year} 年下半年业主满意度调查", date(year, 11, 10), date(year, 11, 30)))
+    return [r for r in rounds if r[2] < as_of][-2:]
+
+
+def _last(as_of: date, month: int, day: int) -> date:
+    """The latest month-day on or before as_of (an activity held every year)."""
+    this_year = date(as_of.year, month, day)
+    return this_year if this_year <= as_of else date(as_of.year - 1, month, day)
 
 
 def _insert(db: Database, actor: Actor, register: str, rows: list[dict]) -> list[int]:
@@ -49,14 +61,15 @@ def _score(rng: random.Random, mean: float) -> int:
     return max(1, min(5, round(rng.gauss(mean, 0.9))))
 
 
-def seed_surveys(db: Database, actor: Actor, rng: random.Random, communities: list[tuple[int, str]]) -> dict[str, int]:
+def seed_surveys(db: Database, actor: Actor, rng: random.Random, communities: list[tuple[int, str]],
+                 as_of: date) -> dict[str, int]:
     counts = {"surveys": 0, "survey_questions": 0, "survey_responses": 0, "survey_answers": 0, "survey_measures": 0}
     for cid, _name in communities:
         households = [r[0] for r in db.rows(
             "SELECT code FROM households WHERE community_id = ? AND status IN ('已入住', '出租') "
             "AND deleted_at IS NULL ORDER BY id", [cid])]
         service = db.rows("SELECT id FROM staff WHERE community_id = ? AND deleted_at IS NULL ORDER BY id", [cid])
-        for k, (title, start, end) in enumerate(ROUNDS):
+        for k, (title, start, end) in enumerate(survey_rounds(as_of)):
             distributed = min(200, len(households))
             sid = _insert(db, actor, "surveys", [{"community_id": cid, "title": title, "distributed": distributed,
                                                   "held_from": start, "held_to": end, "status": "已结束"}])[0]
@@ -91,7 +104,7 @@ def seed_surveys(db: Database, actor: Actor, rng: random.Random, communities: li
                                  "issue": f"{dim}满意率 {rate * 100:.1f}%，低于目标",
                                  "measure": f"{dim}服务专项整改：排查业主意见，逐项落实并回访",
                                  "responsible_id": service[rng.randrange(len(service))][0] if service else None,
-                                 "due_on": due, "done_on": due - timedelta(days=5) if due < AS_OF else None})
+                                 "due_on": due, "done_on": due - timedelta(days=5) if due < as_of else None})
             if measures:
                 counts["survey_measures"] += len(_insert(db, actor, "survey_measures", measures))
             if k == 0:
@@ -99,26 +112,30 @@ def seed_surveys(db: Database, actor: Actor, rng: random.Random, communities: li
     return counts
 
 
-def seed_culture(db: Database, actor: Actor, rng: random.Random, communities: list[tuple[int, str]]) -> dict[str, int]:
+def seed_culture(db: Database, actor: Actor, rng: random.Random, communities: list[tuple[int, str]],
+                 as_of: date) -> dict[str, int]:
     activities, meetings, facilities, members, premises = [], [], [], [], []
     for cid, name in communities:
         staff = [r[0] for r in db.rows("SELECT id FROM staff WHERE community_id = ? ORDER BY id", [cid])]
         for title, kind, day, where in [
-            ("元宵猜灯谜", "节日活动", date(2026, 3, 3), "小区广场"), ("学雷锋便民服务日", "公益活动", date(2026, 3, 5), "物业服务中心"),
-            ("消防安全进社区", "宣传教育", date(2026, 4, 15), "小区广场"), ("端午包粽子", "节日活动", date(2026, 6, 18), "会所"),
-            ("夏季纳凉电影晚会", "文体活动", date(2026, 7, 25), "中心花园"), ("中秋游园会", "节日活动", date(2026, 9, 24), "中心花园"),
-            ("垃圾分类宣传", "宣传教育", date(2025, 12, 6), "各单元门口"), ("重阳敬老慰问", "公益活动", date(2025, 10, 29), "老年活动室"),
+            ("元宵猜灯谜", "节日活动", (3, 3), "小区广场"), ("学雷锋便民服务日", "公益活动", (3, 5), "物业服务中心"),
+            ("消防安全进社区", "宣传教育", (4, 15), "小区广场"), ("端午包粽子", "节日活动", (6, 18), "会所"),
+            ("夏季纳凉电影晚会", "文体活动", (7, 25), "中心花园"), ("中秋游园会", "节日活动", (9, 24), "中心花园"),
+            ("垃圾分类宣传", "宣传教育", (12, 6), "各单元门口"), ("重阳敬老慰问", "公益活动", (10, 29), "老年活动室"),
         ]:
+            day = _last(as_of, *day)
             activities.append({"community_id": cid, "title": title, "kind": kind, "held_on": day, "location": where,
                                "participants": rng.randrange(30, 260), "cost": Decimal(rng.randrange(3, 60) * 100),
                                "organizer_id": rng.choice(staff) if staff else None, "summary": f"{name}{title}顺利举办"})
-        for n, (day, kind, topic) in enumerate([
-            (date(2026, 1, 16), "业委会例会", "2025 年度物业服务工作报告与收支公示"),
-            (date(2026, 3, 20), "业委会例会", "电梯更新改造维修资金使用方案"),
-            (date(2026, 5, 22), "业主座谈会", "停车位紧张问题与临时停车收费"),
-            (date(2026, 7, 17), "业委会例会", "上半年满意度调查结果与整改计划"),
-            (date(2026, 9, 18), "业委会例会", "外墙渗水维修方案与公共收益使用"),
+        for n, (ago, kind, topic) in enumerate([  # every two months, the last twelve days ago
+            (257, "业委会例会", "{year} 年度物业服务工作报告与收支公示"),
+            (194, "业委会例会", "电梯更新改造维修资金使用方案"),
+            (131, "业主座谈会", "停车位紧张问题与临时停车收费"),
+            (75, "业委会例会", "上半年满意度调查结果与整改计划"),
+            (12, "业委会例会", "外墙渗水维修方案与公共收益使用"),
         ]):
+            day = as_of - timedelta(days=ago)
+            topic = topic.format(year=day.year - 1)
             due = day + timedelta(days=30)
             meetings.append({"community_id": cid, "held_on": day, "kind": kind, "topic": topic,
                              "attendees": "业委会主任、副主任、委员；管理处主任、客服主管",
@@ -135,7 +152,7 @@ def seed_culture(db: Database, actor: Actor, rng: random.Random, communities: li
                          "WHERE h.community_id = ? AND o.role = '业主' AND o.is_primary AND o.moved_out_on IS NULL "
                          "ORDER BY o.id LIMIT 400", [cid])
         picked = rng.sample(owners, min(5, len(owners)))
-        term_end = date(2027, 4, 30) if cid == communities[0][0] else date(2026, 12, 31)
+        term_end = date(as_of.year + 1, 4, 30) if cid == communities[0][0] else date(as_of.year, 12, 31)
         for n, (oname, hid, phone) in enumerate(picked):
             members.append({"community_id": cid, "name": oname, "household_id": hid, "phone": phone,
                             "position": ["主任", "副主任", "委员", "委员", "委员"][n],
@@ -154,7 +171,8 @@ def seed_culture(db: Database, actor: Actor, rng: random.Random, communities: li
             "business_premises": len(_insert(db, actor, "business_premises", premises))}
 
 
-def seed_internal(db: Database, actor: Actor, rng: random.Random, communities: list[tuple[int, str]]) -> dict[str, int]:
+def seed_internal(db: Database, actor: Actor, rng: random.Random, communities: list[tuple[int, str]],
+                  as_of: date) -> dict[str, int]:
     departments = dict(db.rows("SELECT name, id FROM departments ORDER BY id"))
     staff = [r[0] for r in db.rows("SELECT id FROM staff WHERE status = '在职' ORDER BY id")]
     trainings = []
@@ -164,7 +182,7 @@ def seed_internal(db: Database, actor: Actor, rng: random.Random, communities: l
         ("ISO9001 程序文件宣贯", "质量体系", "综合部"), ("电梯困人应急救援演练", "专业技能", "工程部"),
         ("垃圾分类与消杀作业规范", "在岗培训", "环境部"), ("收费政策与票据管理", "在岗培训", "财务部"),
     ]):
-        trainings.append({"title": title, "kind": kind, "held_on": date(2025, 10, 20) + timedelta(days=n * 42),
+        trainings.append({"title": title, "kind": kind, "held_on": as_of - timedelta(days=345 - n * 42),
                           "hours": Decimal(rng.choice((2, 3, 4))), "trainer": "公司培训讲师",
                           "department_id": departments.get(dept), "participants": rng.randrange(8, 40),
                           "community_id": communities[n % len(communities)][0]})
@@ -173,7 +191,7 @@ def seed_internal(db: Database, actor: Actor, rng: random.Random, communities: l
     assessments = []
     for n in range(24):
         kind = rng.choices(["月度考核", "季度考核", "奖励", "处罚"], [10, 4, 3, 2])[0]
-        row = {"staff_id": rng.choice(staff), "assessed_on": date(2025, 10, 31) + timedelta(days=n * 14),
+        row = {"staff_id": rng.choice(staff), "assessed_on": as_of - timedelta(days=334 - n * 14),
                "kind": kind, "approved_by_id": staff[0]}
         if kind.endswith("考核"):
             row.update(score=rng.randrange(72, 99), reason="按岗位考核细则评分")
@@ -182,15 +200,16 @@ def seed_internal(db: Database, actor: Actor, rng: random.Random, communities: l
                        reason="业主来信表扬" if kind == "奖励" else "值班脱岗")
         assessments.append(row)
     documents = []
-    for no, title, level, reviewed in [
-        ("QM-01", "质量手册", "质量手册", date(2025, 12, 20)),
-        ("QP-01", "文件控制程序", "程序文件", date(2025, 10, 15)), ("QP-02", "记录控制程序", "程序文件", date(2025, 10, 15)),
-        ("QP-03", "内部审核程序", "程序文件", date(2025, 11, 5)), ("QP-04", "不合格与纠正措施控制程序", "程序文件", date(2025, 11, 5)),
-        ("QP-05", "顾客满意度测量程序", "程序文件", date(2025, 9, 1)),
-        ("WI-01", "保洁作业指导书", "作业指导书", date(2026, 3, 1)), ("WI-02", "秩序维护作业指导书", "作业指导书", date(2026, 3, 1)),
-        ("WI-03", "设备维修作业指导书", "作业指导书", date(2025, 10, 10)), ("WI-04", "绿化养护作业指导书", "作业指导书", date(2026, 4, 8)),
-        ("QR-01", "业主意见调查表", "记录", date(2025, 10, 28)), ("QR-02", "报修登记表", "记录", date(2026, 2, 16)),
+    for no, title, level, ago in [  # reviewed that many days ago, yearly; QP-05 is overdue
+        ("QM-01", "质量手册", "质量手册", 284),
+        ("QP-01", "文件控制程序", "程序文件", 350), ("QP-02", "记录控制程序", "程序文件", 350),
+        ("QP-03", "内部审核程序", "程序文件", 329), ("QP-04", "不合格与纠正措施控制程序", "程序文件", 329),
+        ("QP-05", "顾客满意度测量程序", "程序文件", 394),
+        ("WI-01", "保洁作业指导书", "作业指导书", 213), ("WI-02", "秩序维护作业指导书", "作业指导书", 213),
+        ("WI-03", "设备维修作业指导书", "作业指导书", 355), ("WI-04", "绿化养护作业指导书", "作业指导书", 175),
+        ("QR-01", "业主意见调查表", "记录", 337), ("QR-02", "报修登记表", "记录", 226),
     ]:
+        reviewed = as_of - timedelta(days=ago)
         documents.append({"doc_no": no, "title": title, "level": level, "version": "B/1", "issued_on": date(2019, 3, 1),
                           "reviewed_on": reviewed, "review_due_on": reviewed + timedelta(days=365), "status": "有效",
                           "department_id": departments.get("综合部")})
@@ -199,10 +218,10 @@ def seed_internal(db: Database, actor: Actor, rng: random.Random, communities: l
             "quality_documents": len(_insert(db, actor, "quality_documents", documents))}
 
 
-def seed(db: Database, actor: Actor) -> dict[str, int]:
+def seed(db: Database, actor: Actor, as_of: date) -> dict[str, int]:
     rng = random.Random(SEED)
     communities = db.rows("SELECT id, name FROM communities WHERE deleted_at IS NULL ORDER BY id")
-    counts = seed_surveys(db, actor, rng, communities)
-    counts |= seed_culture(db, actor, rng, communities)
-    counts |= seed_internal(db, actor, rng, communities)
+    counts = seed_surveys(db, actor, rng, communities, as_of)
+    counts |= seed_culture(db, actor, rng, communities, as_of)
+    counts |= seed_internal(db, actor, rng, communities, as_of)
     return counts

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,9 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 BACKENDS = ("duckdb", "postgres")
 PG_BIN = Path(os.environ.get("WUYE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 TEMPLATE = "wuye_template"
+# The demo's "today" in the tests: fixed, so the demo facts the tests assert stay the same
+# whatever day they run (`wuye seed --demo` uses the real today).
+DEMO_AS_OF = date(2026, 9, 30)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -180,7 +184,8 @@ def actor() -> Actor:
 
 @pytest.fixture(scope="session")
 def demo_file(tmp_path_factory) -> Path:
-    """The demo estate seeded once into a DuckDB file; tests copy it (`copy_demo`), never write it.
+    """The demo estate as of DEMO_AS_OF, seeded once into a DuckDB file; tests copy it
+    (`copy_demo`), never write it.
 
     Under pytest-xdist the workers share one file: the first to take the lock seeds it.
     """
@@ -202,7 +207,7 @@ def demo_file(tmp_path_factory) -> Path:
             database = open_database(str(partial))
             seeder = Actor("演示数据", source="任务")
             ensure_defaults(database, seeder)
-            seed_demo(database, seeder)
+            seed_demo(database, seeder, as_of=DEMO_AS_OF)
             database.close()
             partial.rename(path)
     return path

@@ -89,7 +89,7 @@ def demo_exports(tmp_path_factory):
     source = open_database(str(folder / "demo.duckdb"))
     actor = Actor("测试", source="任务")
     ensure_defaults(source, actor)
-    seed_demo(source, actor)
+    seed_demo(source, actor, as_of=date(2026, 9, 30))
     exports = {}
     for reg in registers.creation_order():
         if reg.name == "settings" or not source.scalar(f"SELECT count(*) FROM {reg.name}"):

@@ -17,6 +17,7 @@ import pytest
 from app.changes import RowChange, apply_changes
 
 AS_OF = date(2026, 10, 31)
+DEMO_DAY = date(2026, 11, 25)  # the facilities demo's today in these tests
 
 
 def add(db, actor, register: str, **values) -> int:
@@ -774,14 +775,14 @@ def demo_db(tmp_path_factory):
     seeder = Actor("演示数据", source="任务")
     database = open_database(str(tmp_path_factory.mktemp("demo") / "wuye.duckdb"))
     ensure_defaults(database, seeder)
-    seed_core(database, seeder)
-    counts = demo_facilities.seed(database, seeder)
+    seed_core(database, seeder, DEMO_DAY)
+    counts = demo_facilities.seed(database, seeder, DEMO_DAY)
     yield database, counts
     database.close()
 
 
 def test_demo_has_the_promised_rows_and_something_due_in_every_area(demo_db):
-    from seed.demo_facilities import REFERENCE_DATE
+    REFERENCE_DATE = DEMO_DAY
 
     db, counts = demo_db
     assert {k: db.scalar(f"SELECT count(*) FROM {k}") for k in DEMO_REGISTERS} == counts
@@ -882,7 +883,7 @@ def test_demo_is_deterministic(tmp_path, actor):
                 "staff",
                 [{"name": f"员工{k}", "department_id": dep, "community_id": cid} for k in range(4)],
             )
-        demo_facilities.seed(db, actor)
+        demo_facilities.seed(db, actor, DEMO_DAY)
         snapshot = {}
         for table in DEMO_REGISTERS:
             cols = [c for c in db.columns_of(table) if c not in ("created_at", "updated_at")]

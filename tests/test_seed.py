@@ -23,6 +23,7 @@ from seed.demo import generate_households, seed_demo
 from seed.names import LOCAL_AREAS, OTHER_AREAS, id_check_char
 
 CORE = ("communities", "buildings", "households", "owners", "departments", "staff")
+AS_OF = date(2026, 9, 30)
 SEEDER = Actor(user="演示数据", role="管理员", source="任务")
 
 
@@ -49,7 +50,7 @@ def demo(demo_backend, request, tmp_path_factory):
     database = open_database(url)
     try:
         ensure_defaults(database, SEEDER)
-        yield database, seed_demo(database, SEEDER)
+        yield database, seed_demo(database, SEEDER, as_of=AS_OF)
     finally:
         database.close()
         if demo_backend != "duckdb":
@@ -163,7 +164,7 @@ def test_staff_names_are_unique_and_posts_fit_departments(demo):
 def test_seeding_twice_adds_nothing(demo):
     db, first = demo
     audited = db.scalar("SELECT count(*) FROM audit_log")
-    assert first and seed_demo(db, SEEDER) == {}
+    assert first and seed_demo(db, SEEDER, as_of=AS_OF) == {}
     assert {k: count(db, k) for k in CORE} == core_counts(first)
     assert db.scalar("SELECT count(*) FROM audit_log") == audited
 
@@ -179,7 +180,7 @@ def test_two_fresh_databases_get_identical_content(demo, tmp_path):
     other = open_database(str(tmp_path / "other.duckdb"))
     try:
         ensure_defaults(other, SEEDER)
-        seed_demo(other, SEEDER)
+        seed_demo(other, SEEDER, as_of=AS_OF)
         for table in CORE:
             assert snapshot(db, table) == snapshot(other, table), table
     finally:
@@ -202,8 +203,8 @@ PROBE = """
 import sys
 
 
-def seed(db, actor):
-    sys.modules["seed"].probe_calls.append((__name__, db.scalar("SELECT count(*) FROM households")))
+def seed(db, actor, as_of):
+    sys.modules["seed"].probe_calls.append((__name__, db.scalar("SELECT count(*) FROM households"), as_of))
     return {RESULT}
 """
 
@@ -218,13 +219,13 @@ def test_extension_modules_run_in_name_order_after_the_core(actor, tmp_path, mon
     monkeypatch.setattr(seed, "__path__", [*seed.__path__, str(tmp_path)])
     monkeypatch.setattr(seed, "probe_calls", [], raising=False)
     try:
-        counts = seed_demo(db, actor)
+        counts = seed_demo(db, actor, as_of=AS_OF)
     finally:
         for name in ("seed.demo_zz_probe_a", "seed.demo_zz_probe_b"):
             sys.modules.pop(name, None)
     households = count(db, "households")
-    assert seed.probe_calls[-2:] == [("seed.demo_zz_probe_a", households),
-                                     ("seed.demo_zz_probe_b", households)]
+    assert seed.probe_calls[-2:] == [("seed.demo_zz_probe_a", households, AS_OF),
+                                     ("seed.demo_zz_probe_b", households, AS_OF)]
     assert counts["probe"] == 3
     assert counts["owners"] == count(db, "owners")
     db.close()
@@ -237,11 +238,12 @@ def test_generated_households_for_benchmarks_are_valid_rows(n):
     from app import registers
     from app.validation import check
 
-    rows = generate_households(random.Random(7), n, [1, 2, 3], {1: [10, 11], 2: [20], 3: [30]})
+    rows = generate_households(random.Random(7), n, [1, 2, 3], {1: [10, 11], 2: [20], 3: [30]}, AS_OF)
     assert len(rows) == n
     assert len({(r["community_id"], r["code"]) for r in rows}) == n
     assert rows == generate_households(random.Random(7), n, [1, 2, 3],
-                                       {1: [10, 11], 2: [20], 3: [30]})
+                                       {1: [10, 11], 2: [20], 3: [30]}, AS_OF)
+    assert max(r.get("move_in_date") or r["handover_date"] for r in rows) <= AS_OF
     reg = registers.get("households")
     for r in rows[:2000]:
         for f in reg.fields:
