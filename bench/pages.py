@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench import smoke  # noqa: E402
 from tests.browser import launch_chromium, sign_in, start_server, wait_app_idle  # noqa: E402
 
-USERS = {"管理员": ("bench-admin", "Bench-Admin-2026-pages"), "客服": ("bench-kefu", "Bench-Kefu-2026-pages")}
+USERS = {"管理员": ("bench-admin", "Lotus-Harbor-7731"), "客服": ("bench-kefu", "Maple-River-4490")}
 TIMEOUT_MS = 120_000
 
 
