@@ -160,15 +160,7 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
     issued_at = db.now()
 
     def change(row) -> RowChange:
-        return RowChange("insert", values={
-            "household_id": int(row.household_id),
-            "fee_item_id": int(row.fee_item_id),
-            "period": period,
-            "quantity": row.quantity,
-            "amount": money(row.amount),
-            "due_date": row.due_date,
-            "issued_at": issued_at,
-        })
+        return bill_change(row, period, issued_at)
 
     actor = actor.via("出账")
     if progress is None:
@@ -184,6 +176,19 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
         done += len(apply_changes(db, actor, "bills", changes).inserted)
         progress(done, total)
     return done
+
+
+def bill_change(row, period: str, issued_at) -> RowChange:
+    """The new bill of one line of `bill_lines`."""
+    return RowChange("insert", values={
+        "household_id": int(row.household_id),
+        "fee_item_id": int(row.fee_item_id),
+        "period": period,
+        "quantity": row.quantity,
+        "amount": money(row.amount),
+        "due_date": row.due_date,
+        "issued_at": issued_at,
+    })
 
 
 def generate_bills_for(db: Database, actor: Actor, community_ids: list[int], period: str) -> dict[int, int]:
@@ -204,15 +209,7 @@ def generate_bills_for(db: Database, actor: Actor, community_ids: list[int], per
     changes, owner = [], []
     for community_id, lines in parts.items():
         for row in lines.itertuples(index=False):
-            changes.append(RowChange("insert", values={
-                "household_id": int(row.household_id),
-                "fee_item_id": int(row.fee_item_id),
-                "period": period,
-                "quantity": row.quantity,
-                "amount": money(row.amount),
-                "due_date": row.due_date,
-                "issued_at": issued_at,
-            }))
+            changes.append(bill_change(row, period, issued_at))
             owner.append(community_id)
     inserted = apply_changes(db, actor.via("出账"), "bills", changes).inserted
     added = {c: 0 for c in community_ids}
