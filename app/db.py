@@ -51,6 +51,21 @@ class DatabaseUnavailable(DatabaseBusy):
     """The PostgreSQL server cannot be reached (a DatabaseBusy, so callers say it plainly)."""
 
 
+# DuckDB files open for writing in this process: their logs are written into the files when the
+# process ends normally (atexit), or when the web server shuts down (app/server.py), since a
+# server stopped by SIGTERM re-raises the signal after its shutdown and atexit never runs.
+_open_files: weakref.WeakSet = weakref.WeakSet()
+
+
+def checkpoint_open_files() -> None:
+    """The end of the process: every open DuckDB file's log into the file (bounded in time)."""
+    for database in list(_open_files):
+        database._checkpoint_at_exit()
+
+
+atexit.register(checkpoint_open_files)
+
+
 class StorageFailed(RuntimeError):
     """The disk is full (or a file size limit reached): the transaction was rolled back whole."""
 
@@ -131,8 +146,7 @@ class Database:
         self._closed = False
         self._cursors: weakref.WeakSet = weakref.WeakSet()  # every thread's cursor, for the exit
         if not self.is_postgres and not read_only and url != ":memory:":
-            ref = weakref.ref(self)
-            atexit.register(lambda: (db := ref()) is not None and db._checkpoint_at_exit())
+            _open_files.add(self)
         self.timezone = DEFAULT_TIMEZONE
         self._apply_timezone()
 
@@ -182,11 +196,11 @@ class Database:
         worker.start()
         worker.join(timeout=30)
 
-    def _flush_log(self) -> None:
+    def _flush_log(self, force: bool = True) -> None:
         # a save under way may hold the writer: wait for it a little, then go on regardless
         locked = self._write_lock.acquire(timeout=10)
         try:
-            self.checkpoint(force=True)
+            self.checkpoint(force=force)
         except duckdb.Error:
             pass  # the log stays; DuckDB replays it when the file is next opened
         finally:
@@ -197,7 +211,9 @@ class Database:
         """Close for good; a DuckDB file is checkpointed first, so the file alone holds everything."""
         if self._closed:
             return
-        self._flush_log()
+        # Not forced: another thread's cursor may still hold a transaction (a page run's unread
+        # result), and FORCE CHECKPOINT then waits forever; the log is replayed at the next open.
+        self._flush_log(force=False)
         self._closed = True
         for conn in self._native:
             conn.close()

@@ -10,11 +10,14 @@ good once, for a minute, and names the token held for it in this process (app/ui
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import streamlit as st
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.db import checkpoint_open_files
 from app.ui import handoff
 
 SESSION_MAX_AGE = 30 * 24 * 3600  # the cookie's life; the database ends idle sessions far sooner
@@ -43,4 +46,12 @@ async def session_script(request: Request) -> Response:
     return response
 
 
-app = st.App("streamlit_app.py", routes=[Route(handoff.SCRIPT_PATH, session_script)])
+@asynccontextmanager
+async def lifespan(_app):
+    """At shutdown (SIGTERM, systemd stop, Ctrl+C): the DuckDB file holds every change, so a
+    copy of the file alone, made after the stop, misses nothing."""
+    yield
+    checkpoint_open_files()
+
+
+app = st.App("streamlit_app.py", routes=[Route(handoff.SCRIPT_PATH, session_script)], lifespan=lifespan)
