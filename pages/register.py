@@ -21,7 +21,7 @@ choices = [None, *page_rows]
 if wanted and wanted.isdigit() and int(wanted) not in choices:
     choices.append(int(wanted))
 picked = st.selectbox(
-    "查看一条记录（详情、修改记录、附件）", choices,
+    "查看一条记录（详情、修改记录、附件）", choices, placeholder="选择一条记录",
     index=choices.index(int(wanted)) if wanted and wanted.isdigit() else 0,
     format_func=lambda rid: "请选择…" if rid is None else f"编号 {rid}：{page_rows.get(rid, '')}",
     key=f"record-{reg.name}",

@@ -36,10 +36,10 @@ communities = auth.community_names(db)
 
 with st.expander("添加用户", icon=":material/person_add:"), st.form("user-add"):
     name = st.text_input("用户名", key="user-add-name")
-    role = st.selectbox("角色", list(ROLES), key="user-add-role",
+    role = st.selectbox("角色", list(ROLES), key="user-add-role", placeholder="选择角色",
                         format_func=lambda r: f"{r}：{ROLES[r].description}")
     scope = st.multiselect("可见小区（不选：全部）", list(communities), format_func=communities.get,
-                           key="user-add-scope")
+                           key="user-add-scope", placeholder="全部小区")
     password = st.text_input("初始密码（用户首次登录后须修改）", type="password", key="user-add-password")
     if st.form_submit_button("添加", type="primary"):
         try:
