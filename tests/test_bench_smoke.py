@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,15 @@ def test_every_bench_script_is_listed():
 
 
 @pytest.mark.parametrize("script", [pytest.param(s, marks=MARKS.get(s, [])) for s in SCRIPTS])
-def test_bench_script_runs_at_a_tiny_size(script, tmp_path):
-    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--smoke"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=1200)
+def test_bench_script_runs_at_a_tiny_size(script):
+    # the scripts' files go to a folder of their own, removed after; a short path under /tmp that
+    # others may enter: chromium's socket path has a length limit, and the PostgreSQL cluster
+    # runs as the `postgres` user (pytest's own folders are the runner's alone)
+    with tempfile.TemporaryDirectory(prefix="wuye-bench-", dir="/tmp") as folder:
+        os.chmod(folder, 0o755)
+        env = {**os.environ, "TMPDIR": folder, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--smoke"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, f"{script} --smoke failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     assert done.stdout.strip(), f"{script} printed no figures"
     assert "Traceback" not in done.stderr, done.stderr[-3000:]

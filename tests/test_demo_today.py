@@ -24,7 +24,7 @@ import pytest
 from app import auth, registers
 from app.cli import main
 from app.db import ROOT, open_database
-from app.permissions import ADMIN, ROLES
+from app.permissions import ADMIN, ROLES, cli_actor
 from seed.demo import extension_modules
 from seed.users import DEMO_USERS
 
@@ -216,6 +216,11 @@ def test_serve_demo_seeds_a_database_init_made(served_demo):
 
 def test_serve_demo_leaves_a_database_with_data_alone(copy_demo):
     path = copy_demo("serve-kept")
+    db = open_database(str(path))
+    try:  # an office's database has its users already
+        assert auth.first_admin(db, cli_actor())
+    finally:
+        db.close()
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "--db", str(path), "serve", "--demo",
                              "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             cwd=ROOT)
