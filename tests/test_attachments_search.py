@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from saving import add
 
 from app.attachments import (
     MAX_BYTES,
@@ -22,10 +23,6 @@ from app.search import global_search
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + b"photo of a leaking valve"
 PDF = b"%PDF-1.7\n" + b"scan of a contract" * 10
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture

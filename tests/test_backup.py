@@ -11,16 +11,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from saving import add
 
 from app import backup, billing, importer
 from app.changes import RowChange, apply_changes
 from app.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 def small_estate(db, actor) -> dict:

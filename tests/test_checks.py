@@ -13,14 +13,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from saving import add
 
 from app.changes import RowChange, SaveRejected, apply_changes
 from app.permissions import Actor
 from app.save_rules.checks import SAME_PERSON
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 def update(db, actor, register: str, row_id: int, **values) -> None:

@@ -8,14 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from apptest import app_test
+from saving import add
 
-from app.changes import RowChange, apply_changes
 from app.checks import AREAS, PAGE_PREFIX
 from app.save_rules.checks import SAME_PERSON
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from saving import add
 
 from app import complaint_facts
 from app import service_desk as desk
@@ -22,10 +23,6 @@ STATS = "SELECT received, valid, handled, on_time, fed_back FROM complaint_stats
 JUDGED = ("SELECT count(*), count(*) FILTER (WHERE valid), count(*) FILTER (WHERE handled), "
           "count(*) FILTER (WHERE on_time), count(*) FILTER (WHERE fed_back) "
           "FROM complaints_judged_as_of(?) WHERE month = ? AND category = ?")
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 def update(db, actor, register: str, row_id: int, **values) -> None:

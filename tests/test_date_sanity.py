@@ -9,14 +9,11 @@ from datetime import date, timedelta
 
 import pytest
 from apptest import app_test
+from saving import add
 
 from app import registers
 from app.changes import RowChange, ValidationFailed, apply_changes
 from app.registers.model import DefinitionError, register_from_dict
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 def refused(db, actor, register: str, change: RowChange) -> list[str]:

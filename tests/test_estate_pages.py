@@ -7,15 +7,11 @@ from decimal import Decimal
 
 import pytest
 from apptest import app_test
+from saving import add
 
-from app.changes import RowChange, apply_changes
 from app.db import open_database
 from app.permissions import Actor
 from app.settings import ensure_defaults
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture

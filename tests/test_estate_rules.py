@@ -11,15 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from saving import add
 
 from app import decoration, estate, parking
 from app.changes import RowChange, ValidationFailed, apply_changes
 
 AS_OF = date(2026, 11, 25)
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 def one(db, sql: str, params=()) -> dict:

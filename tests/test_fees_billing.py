@@ -6,15 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from saving import add
 
 from app import billing
 from app.changes import RowChange, ValidationFailed, apply_changes
 
 D = Decimal
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture

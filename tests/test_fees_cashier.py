@@ -12,15 +12,12 @@ from decimal import Decimal
 import duckdb
 import openpyxl
 import pytest
+from saving import add
 
 from app import billing, cashier, fee_documents
 from app.changes import RowChange, ValidationFailed, apply_changes
 
 D = Decimal
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture

@@ -10,14 +10,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from saving import add
 
 from app.changes import RowChange, apply_changes
 
 D = Decimal
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from saving import add
 
 from app import nocodb
 from app.changes import RowChange, apply_changes
@@ -51,10 +52,6 @@ def nocodb_server():
 def link(nocodb_server) -> nocodb.Link:
     url, token = nocodb_server
     return nocodb.Link(url, token, base="t" + uuid.uuid4().hex[:10])
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture

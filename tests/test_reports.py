@@ -17,14 +17,10 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from saving import add
 
 from app import reports
-from app.changes import RowChange, apply_changes
 from app.cli import main
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture

@@ -13,15 +13,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from saving import add
 
 from app.changes import RowChange, apply_changes
 
 AS_OF = date(2026, 10, 31)
 DEMO_DAY = date(2026, 11, 25)  # the facilities demo's today in these tests
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 def add_many(db, actor, register: str, rows: list[dict]) -> list[int]:

@@ -7,12 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from saving import add
 
 from app.changes import RowChange, ValidationFailed, apply_changes
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 def insert(db, actor, register: str, *rows: dict):

@@ -8,14 +8,11 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
+from saving import add
 
 from app import postgres, registers
 from app import service_desk as desk
-from app.changes import RowChange, ValidationFailed, apply_changes
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
+from app.changes import ValidationFailed
 
 
 @pytest.fixture

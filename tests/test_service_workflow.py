@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from saving import add
 
 from app import service_desk as desk
 from app.changes import RowChange, ValidationFailed, apply_changes
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
     running_app,
     wait_app_idle,
 )
+from saving import add
 
-from app.changes import RowChange, apply_changes
 from app.db import open_database
 from app.permissions import Actor
 from app.settings import ensure_defaults
@@ -35,10 +35,6 @@ EMPHASIS = "**粗体**_斜体_"
 PLANTED = f"{LINK}{IMAGE}{HTML}{EMPHASIS}"
 # what must never reach a Markdown element as is
 RAW = ["http://evil.example", "](", "<img", "**粗体**", "_斜体_"]
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture(scope="module")

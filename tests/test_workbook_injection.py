@@ -24,6 +24,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 from openpyxl.utils.escape import unescape
+from saving import add
 
 from app import (
     analysis,
@@ -39,7 +40,6 @@ from app import (
 )
 from app import service_desk as desk
 from app.analysis import ChartSpec, Source
-from app.changes import RowChange, apply_changes
 from app.workbook import NoFormulas, new_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,10 +52,6 @@ TAB, CR = "\t=1+2", "\r=1+2"
 # (a NocoDB edit, a direct PostgreSQL session): planted with plain SQL below.
 OWNERS = (SUM, PLUS, MINUS, AT, ARRAY, TAB, CR)
 STARTS = ("=", "+", "-", "@", "{", "\t", "\r")
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 @pytest.fixture
