@@ -54,6 +54,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Modules that take minutes (a server and chromium, seeding the demo, every page, the benchmarks).
+# pytest-xdist hands out whole files in collection order: these go first, so the run does not end
+# with one worker on a long file while the other waits.
+SLOW_MODULES = ("test_bench_smoke", "test_demo_today", "test_pages", "test_reliability", "test_nocodb",
+                "test_readme_company", "test_proxy_headers", "test_fuzz")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def slow(item: pytest.Item) -> bool:
+        return item.module.__name__ in SLOW_MODULES or item.get_closest_marker("browser") is not None
+
+    heavy = {item.module.__name__ for item in items if slow(item)}
+    items.sort(key=lambda item: item.module.__name__ not in heavy)  # stable: file order kept within
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("backend") or [
