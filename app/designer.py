@@ -424,7 +424,7 @@ def retire_field(db: Database, actor: Actor, register: str, name: str) -> Change
     require_designer(actor)
     reg = registers.get(register)
     f = reg.field(name)
-    if name in reg.display or name in reg.order_by or any(name in u for u in reg.unique) \
+    if name in reg.display or name in reg.order_columns or any(name in u for u in reg.unique) \
             or name == reg.community:
         raise SchemaChangeRefused(f"「{f.label}」用于本台账的显示名称、排序、唯一性或小区，不能停用")
     if f.required and f.default is None and not is_custom(register):

@@ -143,9 +143,10 @@ def timeline(db: Database, actor: Actor, household_id: int, as_of: date) -> pd.D
 
 def section(db: Database, actor: Actor, reg: Register, column: str, household_id: int) -> Section:
     require(actor, reg.name, "view", reg.label)
-    order = ", ".join("t." + q(c) + " DESC NULLS LAST" for c in reg.order_by if c != column) or "t.id DESC"
+    # a household's history reads newest first, whatever direction the register's own list uses
+    order = ", ".join("t." + q(c) + " DESC NULLS LAST" for c in reg.order_columns if c != column)
     raw = db.query("SELECT t.* FROM " + q(reg.name) + " t WHERE t." + q(column) + " = ? AND t.deleted_at IS NULL "
-                   "ORDER BY " + order + ", t.id DESC LIMIT ?", [household_id, SECTION_ROWS + 1])
+                   "ORDER BY " + order + " LIMIT ?", [household_id, SECTION_ROWS + 1])
     total = len(raw)  # SECTION_ROWS + 1 means "more than SECTION_ROWS"
     raw = raw.head(SECTION_ROWS)
     raw = mask_frame(reg, raw, actor)

@@ -10,6 +10,7 @@ extension (1.5.5) is in docs/POSTGRES.md.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -161,11 +162,14 @@ def create_table_sql(reg: Register) -> str:
 def index_sql(reg: Register) -> dict[str, str]:
     """Indexes PostgreSQL needs (DuckDB does without), by name: the grid order, each reference."""
     on_table = q(reg.name)
-    order = [c for c in reg.order_by if c != "id"] + ["id"]
-    out = {
-        reg.name + "_order_idx": f"CREATE INDEX IF NOT EXISTS {q(reg.name + '_order_idx')} ON {on_table} "
-        "(" + ", ".join(q(c) for c in order) + ")"
-    }
+    order = list(reg.order_columns)
+    keys = ", ".join(q(c) + (" DESC NULLS LAST" if desc else "") for c, desc in reg.order_keys)
+    # A mixed-direction order needs its own index; its name says which order, so a database made
+    # before the definition changed gets the new index when it is next opened.
+    name = reg.name + "_order_idx"
+    if any(desc for _, desc in reg.order_keys):
+        name = reg.name + "_order_" + hashlib.sha1(keys.encode()).hexdigest()[:8] + "_idx"
+    out = {name: f"CREATE INDEX IF NOT EXISTS {q(name)} ON {on_table} ({keys})"}
     for f in reg.refs():
         if order[0] != f.name:
             name = reg.name + "_" + f.name + "_idx"

@@ -15,7 +15,7 @@ import pandas as pd
 from app import registers
 from app.db import Database, in_list, q
 from app.permissions import Actor, can, mask_value, require, sees_personal_data
-from app.registers.model import TEXT_TYPES, Register
+from app.registers.model import TEXT_TYPES, Register, money_text
 
 LABEL_SEPARATOR = "/"
 
@@ -232,7 +232,13 @@ def order_clause(reg: Register, req: PageRequest) -> str:
         return " ORDER BY " + q(req.sort) + direction + " NULLS LAST, t.id" + direction
     if req.sort:
         raise UnknownColumn(f"「{reg.label}」没有名为「{req.sort}」的列，不能按它排序")
-    return " ORDER BY " + ", ".join("t." + q(c) for c in reg.order_by) + ", t.id"
+    return " ORDER BY " + default_order_sql(reg)
+
+
+def default_order_sql(reg: Register, alias: str = "t") -> str:
+    """The definition's order (issue 21: ledgers newest first); NULLS LAST on both backends."""
+    return ", ".join(alias + "." + q(c) + (" DESC" if desc else " ASC") + " NULLS LAST"
+                     for c, desc in reg.order_keys)
 
 
 def count_rows(db: Database, reg: Register, req: PageRequest, actor: Actor) -> int:
@@ -305,6 +311,8 @@ def fetch_row(db: Database, actor: Actor, reg: Register, row_id: int) -> dict | 
             value = labels_for(db, registers.get(f.ref), [int(value)]).get(int(value), value)
         elif f.type == "boolean":
             value = "是" if value else "否"
+        elif f.type == "money":
+            value = money_text(value)
         shown[f.label] = str(value)
     shown["修改时间"] = f"{row['updated_at']:%Y-%m-%d %H:%M}"
     return shown

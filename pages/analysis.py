@@ -57,7 +57,7 @@ def show_result(result: QueryResult, sql: str, key: str) -> None:
     if result.truncated:
         st.warning(result.notice or f"结果超过 {ROW_LIMIT:,} 行，只保留前 {ROW_LIMIT:,} 行；请加筛选条件缩小范围。")
     pages = max(1, -(-result.row_count // PAGE_ROWS))
-    st.dataframe(result.page(state.get(f"{key}-page", 1), PAGE_ROWS), hide_index=True)
+    st.dataframe(result.page(state.get(f"{key}-page", 1), PAGE_ROWS), hide_index=True, placeholder="")
     left, right = st.columns([3, 1], vertical_alignment="center")
     with left:
         if pages > 1:
@@ -93,7 +93,7 @@ if tab_query.open:
             name = st.selectbox("表", list(tables), key="analysis-table",
                                 format_func=lambda n: f"{n}（{tables[n].kind}：{tables[n].label}）")
             st.dataframe({"列名": [c for c, _ in tables[name].columns],
-                          "含义": [label for _, label in tables[name].columns]}, hide_index=True)
+                          "含义": [label for _, label in tables[name].columns]}, hide_index=True, placeholder="")
         st.text_area("SQL（一条 SELECT 语句）", key="analysis-sql", height=160,
                      placeholder=sql_console.EXAMPLE_QUERY)
         if st.button("运行", type="primary", key="analysis-run", icon=":material/play_arrow:"):
@@ -175,7 +175,7 @@ if tab_chart.open:
                 chart = None
             if chart is not None:
                 st.altair_chart(chart.chart)
-                st.dataframe(chart.table, hide_index=True)
+                st.dataframe(chart.table, hide_index=True, placeholder="")
                 e1, e2, e3, e4 = st.columns(4)
                 e1.download_button("表格 Excel", data=lambda: analysis.chart_table_xlsx(db, actor, chart),
                                    file_name="图表数据.xlsx", mime=XLSX, key="chart-xlsx", on_click="ignore")
@@ -214,7 +214,7 @@ if tab_saved.open:
                       "说明": [s.description for s in queries.values()],
                       "创建人": [s.owner for s in queries.values()],
                       "共享": [s.shared for s in queries.values()],
-                      "图表": [s.chart is not None for s in queries.values()]}, hide_index=True)
+                      "图表": [s.chart is not None for s in queries.values()]}, hide_index=True, placeholder="")
         if queries:
             chosen = queries[pick("选择查询", list(queries), {i: s.name for i, s in queries.items()},
                                   key="saved-pick")]

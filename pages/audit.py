@@ -28,7 +28,7 @@ found = audit.entries(db, actor, register, int(row_id) or None, limit=200)
 if not found:
     st.info("没有修改记录。")
     st.stop()
-st.dataframe(audit.entries_frame(found), hide_index=True, width="stretch", key="audit-grid")
+st.dataframe(audit.entries_frame(found), hide_index=True, width="stretch", key="audit-grid", placeholder="")
 
 revertible = [e for e in found if e.revertible]
 if not revertible:

@@ -53,7 +53,7 @@ if kept:
         "行数": [b.rows for b in kept],
         "大小(MB)": [round(b.size / 1024 / 1024, 2) for b in kept],
         "目录": [b.path.name for b in kept],
-    }), hide_index=True, width="stretch")
+    }), hide_index=True, width="stretch", placeholder="")
 else:
     st.caption("还没有备份。")
 

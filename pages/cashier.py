@@ -54,7 +54,7 @@ with desk:
                                "due_net": st.column_config.NumberColumn("应收(元)", format="%.2f"),
                                "paid_net": st.column_config.NumberColumn("已收(元)", format="%.2f"),
                                "outstanding": st.column_config.NumberColumn("欠费(元)", format="%.2f"),
-                               "status": "状态"})
+                               "status": "状态"}, placeholder="")
 
         st.subheader("收款")
         staff = dict(cashier.cashiers(db, acc.community_id))
@@ -96,7 +96,7 @@ with desk:
                 column_config={"receipt_no": "收据号", "paid_at": st.column_config.DatetimeColumn(
                     "收款时间", format="YYYY-MM-DD HH:mm"), "total": st.column_config.NumberColumn(
                     "金额(元)", format="%.2f"), "method": "方式", "cashier": "收款人", "voided": "已作废",
-                    "void_reason": "作废原因"})
+                    "void_reason": "作废原因"}, placeholder="")
             numbers = dict(zip(receipts["receipt_id"], receipts["receipt_no"]))
             chosen = st.selectbox("选择收据", list(numbers), format_func=numbers.get,
                                   index=list(numbers).index(last) if last in numbers else 0,
@@ -158,4 +158,4 @@ with closing:
                  column_config={"closing_on": "日期", "cashier": "收款人", "receipts": "收据张数",
                                 "cash_total": "现金", "transfer_total": "银行转账", "wechat_total": "微信",
                                 "alipay_total": "支付宝", "other_total": "其他", "counted_cash": "清点现金",
-                                "difference": "差额", "note": "说明"})
+                                "difference": "差额", "note": "说明"}, placeholder="")

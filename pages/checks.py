@@ -76,7 +76,7 @@ else:
             "next_due": st.column_config.DateColumn("下次检查", format="YYYY-MM-DD"),
             "days_overdue": st.column_config.NumberColumn("逾期天数", format="%d"),
             "due": "到期",
-        },
+        }, placeholder="",
     )
 
 if not overview.plans.empty:
@@ -114,7 +114,7 @@ else:
             "issue": "整改问题", "responsible": "责任人",
             "deadline": st.column_config.DateColumn("整改期限", format="YYYY-MM-DD"),
             "days_overdue": st.column_config.NumberColumn("逾期天数", format="%d"), "measures": "整改措施",
-        },
+        }, placeholder="",
     )
     labels = {int(r.id): f"编号 {int(r.id)}（{r.status}）{r.issue[:30]}" for r in rect.itertuples()}
     picked = st.selectbox("办理一项整改", list(labels), format_func=labels.get, key=f"{key}-picked")
@@ -147,7 +147,7 @@ else:
             "inspected_at": st.column_config.DatetimeColumn("检查时间", format="YYYY-MM-DD HH:mm"),
             "item": "检查项目", "location": "位置", "inspector": "检查人", "result": "结果",
             "score": st.column_config.NumberColumn("评分", format="%d"), "findings": "发现问题",
-        },
+        }, placeholder="",
     )
 
 links = st.columns(3)

@@ -80,7 +80,7 @@ with current:
                        "penalties": st.column_config.NumberColumn("罚款", format="%.2f"),
                        "open_violations": st.column_config.NumberColumn("未整改违规", format="%d"),
                        "refundable": st.column_config.NumberColumn("可退(元)", format="%.2f"),
-                       "works_overdue": "超期"})
+                       "works_overdue": "超期"}, placeholder="")
     labels = {int(r.decoration_id): f"{r.household}  {r.applicant}  {r.status}" for r in board.itertuples(index=False)}
     picked = st.selectbox("办理", list(labels), format_func=labels.get, key="decoration-picked")
     d = decoration.decoration(db, picked)
@@ -144,7 +144,7 @@ with current:
     if not passes.empty:
         st.dataframe(passes.drop(columns=["worker_id"]), hide_index=True, width="stretch",
                      column_config={"name": "姓名", "trade": "工种", "pass_no": "出入证号", "issued_on": "发证日期",
-                                    "valid_until": "有效期至", "returned_on": "交回日期", "pass_valid": "有效"})
+                                    "valid_until": "有效期至", "returned_on": "交回日期", "pass_valid": "有效"}, placeholder="")
     if d["status"] in ("已批准", "施工中", "待验收"):
         with st.form(f"pass-{picked}", clear_on_submit=True):
             a, b, c = st.columns(3)
@@ -162,7 +162,7 @@ with current:
                      column_config={"checked_on": "巡查日期", "inspector": "巡查人", "violation_kind": "违规类别",
                                     "violation": "违规情况",
                                     "penalty": st.column_config.NumberColumn("罚款(元)", format="%.2f"),
-                                    "deadline": "整改期限", "rectified_on": "整改日期", "open": "未整改"})
+                                    "deadline": "整改期限", "rectified_on": "整改日期", "open": "未整改"}, placeholder="")
         open_checks = {int(r.check_id): f"{r.checked_on} {r.violation}" for r in found.itertuples(index=False) if r.open}
         if open_checks:
             left, right = st.columns([3, 1])

@@ -32,7 +32,7 @@ def run(action, *args, **kwargs) -> None:
     except designer.SchemaChangeRefused as err:
         st.error(err.message)
         if err.rows:
-            st.dataframe(pd.DataFrame(err.rows, columns=["编号", "记录"]), hide_index=True)
+            st.dataframe(pd.DataFrame(err.rows, columns=["编号", "记录"]), hide_index=True, placeholder="")
             if err.total > len(err.rows):
                 st.caption(f"共 {err.total} 行，只列出前 {len(err.rows)} 行。")
         return
@@ -73,7 +73,7 @@ with new_tab:
                    column_config={
                        "类型": st.column_config.SelectboxColumn("类型", options=type_labels),
                        "引用台账": st.column_config.SelectboxColumn("引用台账", options=list(labels)),
-                   })
+                   }, placeholder="")
     if st.button("创建台账", key="new-create", type="primary"):
         state = st.session_state.get("new-fields", {})
         rows = [{"列名": first_name, "名称": first_label, "类型": first_type},
@@ -89,7 +89,7 @@ with new_tab:
 with fields_tab:
     register = st.selectbox("台账", list(labels), format_func=labels.get, key="fields-register")
     reg = registers.get(register)
-    st.dataframe(pd.DataFrame(designer.field_table(reg)), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(designer.field_table(reg)), hide_index=True, width="stretch", placeholder="")
     add, edit, retire = st.columns(3)
     with add.container(border=True):
         st.markdown("**新增列**")
@@ -148,7 +148,7 @@ with calc_tab:
     items = reg.extra.get("calculated", [])
     if items:
         st.dataframe(pd.DataFrame([{"列英文名": c["name"], "名称": c["label"], "表达式": c["expression"]}
-                                   for c in items]), hide_index=True, width="stretch")
+                                   for c in items]), hide_index=True, width="stretch", placeholder="")
     cols = st.columns([1, 1, 3])
     c_name = cols[0].text_input("计算列英文名", key="calc-name", placeholder="expires_on")
     c_label = cols[1].text_input("计算列名称", key="calc-label", placeholder="到期日")

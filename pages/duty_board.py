@@ -43,7 +43,7 @@ def board() -> None:
             "deadline": st.column_config.DatetimeColumn("应到/应完成", format="MM-DD HH:mm"),
             "category": "类别", "location": "位置", "assignee": "维修人员",
             "reported_at": st.column_config.DatetimeColumn("报修时间", format="MM-DD HH:mm"),
-        },
+        }, placeholder="",
     )
     st.caption(f"更新于 {now:%H:%M:%S}")
 

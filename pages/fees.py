@@ -44,13 +44,13 @@ with run:
                      column_config={"building": "楼栋", "households": "户数", "previous_bills": "上期账单数",
                                     "previous_amount": "上期金额(元)", "already_billed": "本期已有",
                                     "bills": "本次账单数", "amount": "本次金额(元)",
-                                    "difference": "与上期差额(元)"})
+                                    "difference": "与上期差额(元)"}, placeholder="")
         if preview.changes.empty:
             st.success("与上期相比没有需要核对的变化。")
         else:
             st.warning(f"有 {len(preview.changes)} 处需要核对：")
             st.dataframe(preview.changes, hide_index=True, width="stretch",
-                         column_config={"building": "楼栋", "code": "房号", "kind": "变化", "detail": "说明"})
+                         column_config={"building": "楼栋", "code": "房号", "kind": "变化", "detail": "说明"}, placeholder="")
         if len(preview.lines) and st.button(f"确认出账（{len(preview.lines):,} 张）", type="primary",
                                             key="fees-confirm"):
             bar = st.progress(0.0, text="正在出账……")
@@ -104,7 +104,7 @@ with notices:
                  column_config={"household_code": "房号", "building": "楼栋", "bills": "欠费账单数",
                                 "outstanding": "欠费(元)", "late_fee": "滞纳金(元)", "total_due": "合计(元)",
                                 "oldest_due_date": "最早到期日", "days_overdue": "逾期天数",
-                                "last_step": "最近催缴", "last_acted_on": "催缴日期", "steps": "催缴次数"})
+                                "last_step": "最近催缴", "last_acted_on": "催缴日期", "steps": "催缴次数"}, placeholder="")
     st.subheader("业主对账单")
     codes = cashier.household_codes(db, community)
     chosen = st.selectbox("房屋", [None, *codes], format_func=lambda h: codes.get(h, "选择房屋"),
@@ -141,7 +141,7 @@ with reports:
                                     "actual": "实际(元)", "variance": "差额(元)",
                                     "used_rate": st.column_config.ProgressColumn(
                                         "执行率", format="percent", min_value=0, max_value=1),
-                                    "year_elapsed": st.column_config.NumberColumn("年度进度", format="percent")})
+                                    "year_elapsed": st.column_config.NumberColumn("年度进度", format="percent")}, placeholder="")
     st.subheader(f"{int(year)} 年收支公示（按季度、半年）")
     disclosure = fee_documents.finance_disclosure(db, community, int(year))
     if disclosure.empty:
@@ -149,7 +149,7 @@ with reports:
     else:
         st.dataframe(disclosure, hide_index=True, width="stretch",
                      column_config={"span": "期间", "direction": "收支", "category": "类别", "entries": "笔数",
-                                    "amount": "金额(元)", "complete": "期间已结束"})
+                                    "amount": "金额(元)", "complete": "期间已结束"}, placeholder="")
 
 with close:
     st.caption("结账后，该账期不能再出账单，也不能再登记或作废该月日期的收款、调整；更正在未结账的账期做调整。")

@@ -89,7 +89,7 @@ if todo is not None:
                 "days_overdue": st.column_config.NumberColumn("逾期天数", format="%d"),
                 "register": "台账",
                 "link": st.column_config.LinkColumn("打开", display_text="查看记录"),
-            },
+            }, placeholder="",
         )
 
 st.subheader("小区概况")

@@ -69,7 +69,7 @@ with tabs[0]:
             height=min(38 + 35 * len(file.timeline), 560),
             column_config={"happened_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"),
                            "area": "业务范围", "what": "事件", "register": "台账",
-                           "link": st.column_config.LinkColumn("打开", display_text="查看记录")})
+                           "link": st.column_config.LinkColumn("打开", display_text="查看记录")}, placeholder="")
 for tab, s in zip(tabs[1:], sections):
     with tab:
         if s.total > len(s.rows):
@@ -78,7 +78,7 @@ for tab, s in zip(tabs[1:], sections):
         st.dataframe(frame, hide_index=True, width="stretch",
                      column_config={"打开": st.column_config.LinkColumn("打开", display_text="查看记录"),
                                     **{c: st.column_config.NumberColumn(c, format="%.2f")
-                                       for c, k in s.kinds.items() if k == "money"}})
+                                       for c, k in s.kinds.items() if k == "money"}}, placeholder="")
 with tabs[-1]:
     attachments_panel(db, actor, registers.get("households"), picked)
 

@@ -97,7 +97,7 @@ except importer.ImportRefused as err:
 
 st.subheader("预览")
 show_text(importer.plan_summary(plan))
-st.dataframe(plan.preview(), hide_index=True, width="stretch")
+st.dataframe(plan.preview(), hide_index=True, width="stretch", placeholder="")
 
 signature = importer.plan_signature(plan, upload.file_id)
 if st.session_state.get("import-checked", (None,))[0] != signature:
@@ -109,7 +109,7 @@ problems = st.session_state["import-checked"][1]
 
 if problems:
     st.error(f"发现 {len(problems):,} 个问题，未导入任何数据。请修改文件后重新上传，或调整上面的表头行和列对应。")
-    st.dataframe(importer.problems_table(problems), hide_index=True, width="stretch")
+    st.dataframe(importer.problems_table(problems), hide_index=True, width="stretch", placeholder="")
     st.download_button(
         "下载标出错误的文件", importer.error_workbook(plan, problems),
         file_name=importer.error_file_name(upload.name), icon=":material/download:",

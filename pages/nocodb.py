@@ -65,4 +65,4 @@ for column, label, fn in ((push_col, "推送到 NocoDB", nocodb.push), (pull_col
 
 rows = nocodb.status_rows(db)
 if rows:
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch", placeholder="")

@@ -49,7 +49,7 @@ with inside:
             column_config={"plate": "车牌号", "is_temporary": "临时", "space_no": "车位", "household": "房屋",
                            "entered_at": st.column_config.DatetimeColumn("入场时间", format="MM-DD HH:mm"),
                            "minutes": st.column_config.NumberColumn("已停(分钟)", format="%d"),
-                           "fee_now": st.column_config.NumberColumn("现在出场应收(元)", format="%.2f")})
+                           "fee_now": st.column_config.NumberColumn("现在出场应收(元)", format="%.2f")}, placeholder="")
 
 with entry:
     with st.form("parking-entry", clear_on_submit=True):
@@ -113,4 +113,4 @@ with leases:
             column_config={"space_no": "车位号", "zone": "区域", "household_code": "房屋", "plate": "车牌号",
                            "monthly_fee": st.column_config.NumberColumn("月租(元)", format="%.2f"),
                            "lease_end_on": st.column_config.DateColumn("租期结束", format="YYYY-MM-DD"),
-                           "days_left": st.column_config.NumberColumn("剩余天数", format="%d")})
+                           "days_left": st.column_config.NumberColumn("剩余天数", format="%d")}, placeholder="")

@@ -41,6 +41,7 @@ frame = pd.DataFrame(
 edited = st.data_editor(
     frame, key=f"perm-matrix-{role}", hide_index=True, width="stretch", height=600, disabled=["台账"],
     column_config={ACTION_LABELS[a]: st.column_config.CheckboxColumn(ACTION_LABELS[a]) for a in ACTIONS},
+    placeholder="",
 )
 if st.button("保存权限", type="primary", key="perm-save"):
     cells = {(name, a): bool(edited.loc[name, ACTION_LABELS[a]]) for name in rows for a in ACTIONS}

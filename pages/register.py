@@ -30,4 +30,4 @@ if picked is not None:
     record_panel(db, actor, reg, picked)
 
 with st.expander("本台账最近的修改"):
-    st.dataframe(history(db, actor, reg.name, limit=50), hide_index=True, width="stretch")
+    st.dataframe(history(db, actor, reg.name, limit=50), hide_index=True, width="stretch", placeholder="")

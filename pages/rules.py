@@ -23,7 +23,7 @@ with st.container(border=True):
 rows = read_view(db, actor, name)
 st.caption(f"共 {len(rows):,} 行")
 st.dataframe(rows.rename(columns=lambda c: label_of(name, c)), hide_index=True, width="stretch",
-             height=520)
+             height=520, placeholder="")
 
 
 def workbook() -> bytes:

@@ -29,7 +29,7 @@ grid = week_grid(shifts, monday)
 if grid.empty:
     st.info("本周还没有排班，可在下方表格中新增。")
 else:
-    st.dataframe(grid, hide_index=True, width="stretch")
+    st.dataframe(grid, hide_index=True, width="stretch", placeholder="")
 for gap in control_room_gaps(db, shifts, community, monday):
     st.warning(str(gap))
 

@@ -35,7 +35,7 @@ if not inside.empty:
             "id_number": "证件号", "household": "被访房屋", "purpose": "事由", "plate": "车牌", "gate": "出入口",
             "visited_at": st.column_config.DatetimeColumn("来访时间", format="YYYY-MM-DD HH:mm"),
             "overnight": "跨日未离开",
-        },
+        }, placeholder="",
     )
     names = {int(r.visitor_id): f"{r.name}（{r.visited_at:%m-%d %H:%M} 来访）" for r in inside.itertuples()}
     c = st.columns([3, 1])

@@ -66,7 +66,7 @@ if picked is None:
         "complaint_no": "投诉编号", "status": "状态", "category": "类别", "location": "位置", "is_valid": "有效投诉",
         "responsible": "责任人", "received_at": st.column_config.DatetimeColumn("受理时间", format="YYYY-MM-DD HH:mm"),
         "deadline": "处理时限", "handled_at": st.column_config.DatetimeColumn("处理完成", format="YYYY-MM-DD HH:mm"),
-        "overdue": "逾期未处理", "feedback_deadline": "反馈时限", "feedback_overdue": "逾期未反馈"})
+        "overdue": "逾期未处理", "feedback_deadline": "反馈时限", "feedback_overdue": "逾期未反馈"}, placeholder="")
     st.stop()
 
 row = rows[rows["id"] == picked].iloc[0]
@@ -105,7 +105,7 @@ detail = desk.complaint_detail(db, picked)
 if detail.get("owner_satisfied") is False:
     st.warning("回访不满意：须责任到人、限期整改（检查与整改台账上线后在那里立项跟踪）。")
 st.dataframe({"项目": [k for k, _ in detail["lines"]], "内容": [v for _, v in detail["lines"]]},
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder="")
 with st.expander("照片与附件"):
     from app.ui.attachments import attachments_panel
 

@@ -71,7 +71,7 @@ if order_id is None:
     st.dataframe(orders.drop(columns="id"), hide_index=True, width="stretch", height=360, column_config={
         "order_no": "报修单号", "status": "状态", "urgency": "紧急程度", "category": "类别", "place": "位置",
         "description": "报修内容", "reported_at": st.column_config.DatetimeColumn("报修时间", format="YYYY-MM-DD HH:mm"),
-        "assignee": "维修人员"})
+        "assignee": "维修人员"}, placeholder="")
     st.stop()
 
 # -- 3. one order: its state and the steps it may take next ---------------------------------
@@ -154,7 +154,7 @@ if used.empty:
 else:
     st.dataframe(used, hide_index=True, width="stretch",
                  column_config={**desk.MATERIAL_HEADERS,
-                                "moved_at": st.column_config.DatetimeColumn("领料时间", format="YYYY-MM-DD HH:mm")})
+                                "moved_at": st.column_config.DatetimeColumn("领料时间", format="YYYY-MM-DD HH:mm")}, placeholder="")
     st.caption(f"材料费合计 {sla.get('material_cost', 0):,.2f} 元（按领料时的平均单价）")
 if d["status"] not in ("待派工", "已关闭"):
     stock = desk.material_choices(db, order_id)
@@ -174,9 +174,9 @@ if d["status"] not in ("待派工", "已关闭"):
 st.subheader("维修报告")
 report = desk.repair_report(db, actor, order_id)
 st.dataframe({"项目": [k for k, _ in report["lines"]], "内容": [v for _, v in report["lines"]]},
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder="")
 if not report["visits"].empty:
-    st.dataframe(report["visits"], hide_index=True, width="stretch", column_config=desk.VISIT_HEADERS)
+    st.dataframe(report["visits"], hide_index=True, width="stretch", column_config=desk.VISIT_HEADERS, placeholder="")
 c = st.columns(2)
 c[0].download_button("打印版（HTML，浏览器中打印）", data=desk.repair_report_html(report),
                      file_name=f"维修报告-{d['order_no']}.html", mime="text/html", on_click="ignore",

@@ -79,7 +79,7 @@ if not grouped.empty:
         "rework_rate": st.column_config.NumberColumn("返修率", format="percent"),
         "visited": "已回访", "visit_rate": st.column_config.NumberColumn("回访率", format="percent"),
         "satisfaction": st.column_config.NumberColumn("满意度", format="%.2f"),
-        "labor_hours": "工时(小时)", "material_cost": st.column_config.NumberColumn("材料费(元)", format="%.2f")})
+        "labor_hours": "工时(小时)", "material_cost": st.column_config.NumberColumn("材料费(元)", format="%.2f")}, placeholder="")
 
 # -- complaints ------------------------------------------------------------------------------
 st.header("投诉")
@@ -106,7 +106,7 @@ else:
     st.dataframe(hot, hide_index=True, width="stretch", column_config={
         "community": "小区", "location": "位置", "category": "类别", "complaints": "近期投诉次数",
         "open_complaints": "未处理", "latest_received_at": st.column_config.DatetimeColumn(
-            "最近受理", format="YYYY-MM-DD HH:mm"), "needs_rectification": "需立项整改"})
+            "最近受理", format="YYYY-MM-DD HH:mm"), "needs_rectification": "需立项整改"}, placeholder="")
 
 st.subheader("报修、投诉最多的位置")
 places = desk.top_locations(db, actor, community, since=pd.Timestamp(since + "-01").date())
@@ -128,4 +128,4 @@ if not by_person.empty:
         st.dataframe(by_person.drop(columns="group_key").set_index("group"), width="stretch", column_config={
             "received": "受理", "valid": "有效", "handled": "已处理", "on_time": "按时处理",
             "timely_rate": st.column_config.NumberColumn("及时率", format="percent"),
-            "handling_rate": st.column_config.NumberColumn("处理率", format="percent"), "fed_back": "已反馈"})
+            "handling_rate": st.column_config.NumberColumn("处理率", format="percent"), "fed_back": "已反馈"}, placeholder="")

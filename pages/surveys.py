@@ -68,7 +68,7 @@ with tabs[0]:
     key = f"survey-entry-{survey_id}-{version}"
     columns = list(surveys.entry_frame(db, survey_id).columns)
     st.data_editor(pd.DataFrame(columns=columns, dtype=object), num_rows="dynamic", key=key, width="stretch",
-                   hide_index=True, column_config={c: st.column_config.TextColumn(c) for c in columns})
+                   hide_index=True, column_config={c: st.column_config.TextColumn(c) for c in columns}, placeholder="")
     if st.button("保存录入的问卷", type="primary", key="survey-entry-save"):
         forms = st.session_state.get(key, {}).get("added_rows", [])
         try:
@@ -76,7 +76,7 @@ with tabs[0]:
         except SaveRejected as err:
             st.error(f"校验未通过，未保存任何问卷（{len(err.problems)} 个问题）")
             st.dataframe(pd.DataFrame([{"问卷": p.row, "列": p.column, "问题": p.message} for p in err.problems]),
-                         hide_index=True)
+                         hide_index=True, placeholder="")
         else:
             st.session_state["survey-entry-version"] = version + 1
             st.session_state["survey-entry-done"] = f"已保存 {done.forms} 份问卷、{done.answers} 个答案。"
@@ -84,7 +84,7 @@ with tabs[0]:
     if message := st.session_state.pop("survey-entry-done", None):
         st.success(message)
     with st.expander("已录入的问卷"):
-        st.dataframe(surveys.entry_frame(db, survey_id), hide_index=True, width="stretch")
+        st.dataframe(surveys.entry_frame(db, survey_id), hide_index=True, width="stretch", placeholder="")
 with tabs[1]:
     st.caption("Excel 或 CSV：第一行为表头「问卷编号、房号、第1题、第2题……」（也可只写题号 1、2、3）。")
     upload = st.file_uploader("问卷文件", type=["xlsx", "xls", "csv"], key="survey-upload")
@@ -100,17 +100,17 @@ with tabs[2]:
     st.dataframe(surveys.lowest_items(db, survey_id, 10), hide_index=True, width="stretch", column_config={
         "no": "题号", "dimension": "维度", "text": "题目", "scores": "评分数",
         "avg_score": st.column_config.NumberColumn("平均分", format="%.2f"),
-        "satisfaction_rate": st.column_config.NumberColumn("满意率", format="percent")})
+        "satisfaction_rate": st.column_config.NumberColumn("满意率", format="percent")}, placeholder="")
 with tabs[3]:
     st.dataframe(surveys.open_answers(db, survey_id), hide_index=True, width="stretch", column_config={
         "form_no": "问卷编号", "household": "房号", "no": "题号", "dimension": "维度", "question": "题目",
-        "answer": "意见"})
+        "answer": "意见"}, placeholder="")
 with tabs[4]:
     st.caption("在「预防与纠正措施」台账中新增；纠正措施保存时自动在「整改」台账立项并关联。")
     st.dataframe(surveys.measures(db, survey_id).drop(columns=["id", "rectification_id"]), hide_index=True,
                  width="stretch", column_config={
                      "dimension": "维度", "issue": "问题", "kind": "类别", "measure": "措施", "responsible": "责任人",
-                     "due_on": "完成期限", "done_on": "完成日期", "rectification": "整改单"})
+                     "due_on": "完成期限", "done_on": "完成日期", "rectification": "整改单"}, placeholder="")
 
 
 def workbook() -> bytes:

@@ -23,14 +23,14 @@ frame = pd.DataFrame(users).rename(columns={
     "id": "编号", "name": "用户名", "role": "角色", "communities": "可见小区", "active": "可登录",
     "must_change_password": "须改密码", "last_login_at": "上次登录", "created_at": "创建时间",
     "failed_since_login": "上次登录以来输错", "wait_until": "新电脑须等待至"})
-st.dataframe(frame, hide_index=True, width="stretch", key="users-grid")
+st.dataframe(frame, hide_index=True, width="stretch", key="users-grid", placeholder="")
 
 failures = auth.recent_failures(db, actor)
 with st.expander(f"最近失败的登录尝试（{len(failures)} 次）", icon=":material/gpp_maybe:"):
     st.dataframe(pd.DataFrame(failures, columns=["attempted_at", "name", "user_id", "client", "cleared_at"]).assign(
         user_id=lambda f: f["user_id"].map(lambda v: "是" if pd.notna(v) else "否（无此用户）")).rename(
         columns={"attempted_at": "时间", "name": "输入的用户名", "user_id": "用户存在", "client": "来自",
-                 "cleared_at": "已清零"}), hide_index=True, width="stretch", key="users-failures")
+                 "cleared_at": "已清零"}), hide_index=True, width="stretch", key="users-failures", placeholder="")
 
 communities = auth.community_names(db)
 

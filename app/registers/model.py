@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,25 @@ SQL_TYPES: dict[str, str] = {
     "id_number": "VARCHAR",
 }
 DECIMALS = {"money": (12, 2), "price": (10, 4), "area": (10, 2), "quantity": (12, 3), "rate": (10, 6)}
+# How money reads on screen: ¥ and thousands separators (`¥12,345.60`). The printf form is for
+# Streamlit's NumberColumn (sprintf-js; "," is Streamlit's thousands flag), money_text the same
+# for text; both put the sign after ¥ (`¥-1,234.50`) so grids and panels agree.
+MONEY_FORMAT = "¥%,.2f"
+
+
+def money_text(value: Any) -> str:
+    """`Decimal("12345.6")` -> "¥12,345.60"; an empty value -> ""."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:  # a masked value ("***") stays as it is
+        return str(value)
+    if amount.is_nan():
+        return ""
+    return "¥" + f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+
+
 TEXT_TYPES = {"text", "enum", "phone", "id_number"}
 DATE_TYPES = {"date", "timestamp"}
 PERSONAL_TYPES = {"phone", "id_number"}
@@ -99,6 +119,19 @@ SYSTEM_LABELS = {
 
 class DefinitionError(ValueError):
     """A register definition that cannot be used."""
+
+
+# One `order_by` entry: a column, optionally followed by " asc" or " desc" (newest first).
+ORDER_ENTRY = re.compile(r"([a-z_][a-z0-9_]*)(?: +(asc|desc))?")
+
+
+def parse_order(entry: Any) -> tuple[str, bool]:
+    """`"period desc"` -> ("period", True); anything else than `column [asc|desc]` is refused."""
+    m = ORDER_ENTRY.fullmatch(entry.strip()) if isinstance(entry, str) else None
+    if not m:
+        raise DefinitionError(
+            f"order_by 的每一项应为「列名」或「列名 desc」（降序，如 \"period desc\"），不能是 {entry!r}")
+    return m.group(1), m.group(2) == "desc"
 
 
 @dataclass(frozen=True)
@@ -180,6 +213,22 @@ class Register:
     def refs(self) -> list[Field]:
         return [f for f in self.fields if f.type == "ref"]
 
+    @cached_property
+    def order_keys(self) -> tuple[tuple[str, bool], ...]:
+        """The default order as (column, descending) pairs, always ending with `id`.
+
+        `id` breaks ties in the direction of the first key, so a newest-first ledger lists the
+        latest entry of a day first.
+        """
+        keys = tuple(parse_order(e) for e in self.order_by)
+        if not any(c == "id" for c, _ in keys):
+            keys += (("id", bool(keys) and keys[0][1]),)
+        return keys
+
+    @property
+    def order_columns(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.order_keys)
+
 
 def _field_from(data: dict, register: str) -> Field:
     unknown = set(data) - set(Field.__dataclass_fields__)
@@ -199,6 +248,12 @@ def _field_from(data: dict, register: str) -> Field:
     return f
 
 
+def _order_by(register: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise DefinitionError(f"{register}: order_by 应为列表，例如 [\"period desc\", \"household_id\"]")
+    return tuple(value)
+
+
 def register_from_dict(data: dict) -> Register:
     data = dict(data)
     name = data.pop("name")
@@ -214,7 +269,7 @@ def register_from_dict(data: dict) -> Register:
         area=data.pop("area"),
         description=data.pop("description", ""),
         display=tuple(data.pop("display", ())),
-        order_by=tuple(data.pop("order_by", ("id",))),
+        order_by=_order_by(name, data.pop("order_by", ("id",))),
         unique=tuple(tuple(u) for u in data.pop("unique", ())),
         community=data.pop("community", None),
         immutable=data.pop("immutable", False),
@@ -224,7 +279,13 @@ def register_from_dict(data: dict) -> Register:
     names = [f.name for f in fields]
     if len(set(names)) != len(names):
         raise DefinitionError(f"{name}: duplicate field names")
-    for col in (*reg.display, *reg.order_by, *(c for u in reg.unique for c in u)):
+    try:
+        order = [c for c, _ in reg.order_keys]
+    except DefinitionError as err:
+        raise DefinitionError(f"{name}: {err}") from None
+    if len(set(order)) != len(order):
+        raise DefinitionError(f"{name}: order_by 中有重复的列")
+    for col in (*reg.display, *order, *(c for u in reg.unique for c in u)):
         if col != "id" and col not in names:
             raise DefinitionError(f"{name}: {col!r} is not a field")
     for f in fields:

@@ -23,7 +23,7 @@ from app.db import Database
 from app.expressions import columns_of
 from app.permissions import Actor, PermissionDenied, can, sees_personal_data
 from app.queries import PageRequest, count_rows, fetch_page, labels_for, options
-from app.registers.model import Register
+from app.registers.model import MONEY_FORMAT, Register
 from app.ui.text import md
 
 PAGE_SIZES = (20, 50, 100, 200)
@@ -57,6 +57,8 @@ def column_config(reg: Register, ref_options: dict[str, dict[int, str]], actor: 
             )
         elif f.type in ("integer",):
             config[f.name] = cc.NumberColumn(f.label, format="%d", step=1, **common)
+        elif f.type == "money":  # shown as ¥12,345.60, edited as a plain number
+            config[f.name] = cc.NumberColumn(f.label, format=MONEY_FORMAT, step=0.01, **common)
         elif f.type == "rate":
             config[f.name] = cc.NumberColumn(f.label, format="%.4f", step=0.0001, **common)
         elif f.scale is not None:
@@ -196,7 +198,7 @@ def show_problems(err: SaveRejected) -> None:
     st.error(f"{err.kind}：未保存任何修改。请按下表改正后再保存。")
     st.dataframe(
         pd.DataFrame([{"行": p.row, "列": p.column, "问题": p.message} for p in err.problems]),
-        hide_index=True, width="stretch",
+        hide_index=True, width="stretch", placeholder="",
     )
 
 

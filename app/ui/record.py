@@ -25,10 +25,11 @@ def record_panel(db: Database, actor: Actor, reg: Register, row_id: int) -> None
     row.update(shown_for_row(db, reg, row_id))  # calculated columns: a value, or why it is empty
     with tabs[0]:
         # one text column: a column mixing the id (int) with text made Arrow fail and log a traceback
-        st.dataframe(pd.DataFrame({"字段": list(row), "内容": [str(v) for v in row.values()]}, dtype="string"),
-                     hide_index=True, width="stretch")
+        shown = ["" if v is None else str(v) for v in row.values()]  # never the text "None"
+        st.dataframe(pd.DataFrame({"字段": list(row), "内容": shown}, dtype="string"),
+                     hide_index=True, width="stretch", placeholder="")
     with tabs[1]:
-        st.dataframe(history(db, actor, reg.name, row_id), hide_index=True, width="stretch")
+        st.dataframe(history(db, actor, reg.name, row_id), hide_index=True, width="stretch", placeholder="")
     if len(tabs) > 2:
         with tabs[2]:
             from app.ui.attachments import attachments_panel
