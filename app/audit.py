@@ -19,7 +19,7 @@ from app import registers
 from app.changes import ConflictError, Problem, RowChange, SaveResult, apply_changes
 from app.db import Database, in_list, q
 from app.permissions import Actor, mask_value, require, sees_personal_data
-from app.queries import community_filter_sql
+from app.queries import community_filter_sql, labels_for
 
 COLUMNS = {"changed_at": "时间", "actor": "操作人", "source": "来源", "action": "操作",
            "row_id": "编号", "change": "内容"}
@@ -62,11 +62,15 @@ class AuditEntry:
             or (self.note or "")
 
 
-def _field_changes(register: str, action: str, old: str | None, new: str | None, actor: Actor
-                   ) -> list[FieldChange]:
+RefLabels = dict[str, dict[int, str]]  # referenced register -> id -> its row's label
+
+
+def _field_changes(register: str, action: str, old: str | None, new: str | None, actor: Actor,
+                   ref_labels: RefLabels | None = None) -> list[FieldChange]:
     reg = registers.catalog().get(register)
     before, after = json.loads(old) if old else {}, json.loads(new) if new else {}
     hide = not sees_personal_data(actor)
+    ref_labels = ref_labels or {}
 
     def label(col: str) -> str:
         try:
@@ -79,6 +83,9 @@ def _field_changes(register: str, action: str, old: str | None, new: str | None,
             return "空"
         if hide and reg and reg.has_field(col) and reg.field(col).is_personal:
             return mask_value(reg.field(col).type, str(value)) or ""
+        ref = _ref_of(reg, col)
+        if ref is not None:  # a reference reads as its row's label (阳光花园/10-3-402), not an id
+            return ref_labels.get(ref, {}).get(_as_id(value), str(value))
         return str(value)
 
     if action == "修改":
@@ -93,11 +100,41 @@ _SELECT = ("SELECT id, change_id, changed_at, actor, actor_role, source, registe
            "old_values, new_values, note FROM audit_log")
 
 
+def _ref_of(reg, col: str) -> str | None:
+    """The register a column refers to; None when it is no reference."""
+    if reg is None or not reg.has_field(col):
+        return None
+    f = reg.field(col)
+    return f.ref if f.type == "ref" and f.ref in registers.catalog() else None
+
+
+def _as_id(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _ref_labels(db: Database, rows: list[tuple]) -> RefLabels:
+    """The labels of every row the audit rows refer to, one query per referenced register."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        reg = registers.catalog().get(row[6])
+        for text in (row[9], row[10]):
+            for col, value in (json.loads(text) if text else {}).items():
+                ref = _ref_of(reg, col)
+                if ref is not None and _as_id(value) is not None:
+                    wanted[ref].add(_as_id(value))
+    return {ref: labels_for(db, registers.get(ref), sorted(ids)) for ref, ids in wanted.items()}
+
+
 def _entries(db: Database, actor: Actor, sql: str, params: list) -> list[AuditEntry]:
+    rows = db.rows(sql, params)
+    labels = _ref_labels(db, rows)
     out = []
-    for (aid, cid, at, who, role, source, register, row_id, action, old, new, note) in db.rows(sql, params):
+    for (aid, cid, at, who, role, source, register, row_id, action, old, new, note) in rows:
         out.append(AuditEntry(aid, cid, at, who, role, source, register, row_id, action, note,
-                              _field_changes(register, action, old, new, actor)))
+                              _field_changes(register, action, old, new, actor, labels)))
     return out
 
 

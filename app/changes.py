@@ -22,7 +22,7 @@ import pyarrow as pa
 from app import derived, registers
 from app.db import Database, StorageFailed, in_list, q
 from app.permissions import ADMIN, Actor, require, require_admin
-from app.queries import ATTACHMENTS, owner_columns, resolve_labels
+from app.queries import ATTACHMENTS, label_sql, owner_columns, resolve_labels
 from app.registers.model import Register
 from app.validation import CellError, check, check_dates, convert
 
@@ -413,8 +413,19 @@ def _check_unique(ctx: SaveContext) -> None:
         by_index = {k[0]: k for k in keys}
         for (i,) in clash:
             _, c, key = by_index[i]
-            shown = "/".join(str(v) for v in key if v is not None)
+            shown = "/".join(_key_text(ctx, reg, col, v) for col, v in zip(cols, key) if v is not None)
             ctx.problem(i, c, cols[-1], f"「{shown}」已存在（{label}须唯一）")
+
+
+def _key_text(ctx: SaveContext, reg: Register, col: str, value: Any) -> str:
+    """A key part as the user knows it: a reference by its row's label (阳光花园), not its id (1)."""
+    f = reg.field(col)
+    if f.type != "ref":
+        return str(value)
+    ref = registers.get(f.ref)
+    found = ctx.cur.execute("SELECT " + label_sql(ref, "t") + " FROM " + q(ref.name) + " t WHERE t.id = ?",
+                            [int(value)]).fetchone()
+    return str(found[0]) if found and found[0] else str(value)
 
 
 def _community_of(cur, reg: Register, row: dict) -> int | None:

@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from app import registers, views
+from app import console_errors, registers, views
 from app.db import Database, q, sql_literal
 from app.permissions import SQL_CONSOLE, Actor, can, cli_actor, require, sees_personal_data
 from app.registers.model import SYSTEM_LABELS, Register
@@ -73,19 +73,26 @@ ONLY_SELECT = "只允许一条查询语句（SELECT）"
 # Words that start a statement DuckDB parses as a SELECT but that we do not allow.
 REFUSED_FIRST_WORDS = {"PRAGMA": "不能执行 PRAGMA"}
 _LEADING_COMMENTS = re.compile(r"\s*(?:--[^\n]*(?:\n|$)\s*|/\*.*?\*/\s*)*", re.DOTALL)
-_MISSING_TABLE = re.compile(r"Table with name (\S+?) does not exist")
 
 
 # Shown in the empty query box of the console.
 EXAMPLE_QUERY = "SELECT status, count(*) AS 户数 FROM households GROUP BY status"
 
 
-class ReadOnlyViolation(ValueError):
-    """A statement the console does not run; str() is the Chinese message. Nothing ran."""
+class ConsoleError(ValueError):
+    """str() is the Chinese message; `detail` is DuckDB's original message, when there was one."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
 
 
-class QueryFailed(ValueError):
-    """A permitted query that failed (error, time or memory limit); str() is the Chinese message."""
+class ReadOnlyViolation(ConsoleError):
+    """A statement the console does not run. Nothing ran."""
+
+
+class QueryFailed(ConsoleError):
+    """A permitted query that failed (error, time or memory limit)."""
 
 
 @dataclass
@@ -134,7 +141,7 @@ def check_read_only(sql: str) -> str:
     try:
         statements = duckdb.connect(":memory:").extract_statements(sql)
     except duckdb.Error as err:
-        raise ReadOnlyViolation(f"SQL 语法错误：{_first_line(err)}") from None
+        raise ReadOnlyViolation(console_errors.explain(err), console_errors.original(err)) from None
     if len(statements) != 1:
         raise ReadOnlyViolation("一次只能执行一条查询语句" if statements else "请输入一条查询语句（SELECT）")
     statement = statements[0]
@@ -316,10 +323,9 @@ class Sandbox:
             result = cur.execute(wrapped, run_params)
             types = [str(d[1]) for d in result.description]
             table, over_bytes = _fetch(result.to_arrow_reader(BATCH_ROWS), byte_limit)
-        except duckdb.Error as err:
-            raise QueryFailed(_explain(err, time_limit)) from None
-        except (pa.ArrowException, OSError) as err:  # raised while streaming: it comes through Arrow
-            raise QueryFailed(_explain_streamed(err, time_limit)) from None
+        except (duckdb.Error, pa.ArrowException, OSError) as err:  # Arrow's: raised while streaming
+            raise QueryFailed(console_errors.explain(err, time_limit, self.offered()),
+                              console_errors.original(err)) from None
         finally:
             if timer:
                 timer.cancel()
@@ -337,6 +343,10 @@ class Sandbox:
             notice = f"结果超过 {row_limit:,} 行，只保留前 {row_limit:,} 行；请加筛选条件缩小范围。"
         return QueryResult(list(table.column_names), types, table, bool(notice), seconds, list(self.tables),
                            notice)
+
+    def offered(self) -> list[str]:
+        """The names of every table the actor may query (loaded or not)."""
+        return [reg.name for reg in console_registers(self.actor)] + console_views(self.actor)
 
     def close(self) -> None:
         self.con.close()
@@ -434,37 +444,6 @@ def clear_sandboxes() -> None:
         _cache.clear()
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
-def _explain_streamed(err: Exception, time_limit: float | None) -> str:
-    """The Chinese message for an error DuckDB raised while its result was being streamed."""
-    text = str(err)
-    if "INTERRUPT" in text.upper():
-        return f"查询超过 {time_limit:g} 秒，已停止。请加筛选条件或缩小范围后再试。"
-    if "Out of Memory" in text or "out of memory" in text:
-        return "查询占用内存过多，已停止。请加筛选条件或缩小范围后再试。"
-    return f"查询失败：{_first_line(err)}"
-
-
-def _explain(err: duckdb.Error, time_limit: float | None) -> str:
-    """The Chinese message for a failed console query."""
-    if isinstance(err, duckdb.InterruptException):
-        return f"查询超过 {time_limit:g} 秒，已停止。请加筛选条件或缩小范围后再试。"
-    if isinstance(err, duckdb.OutOfMemoryException):
-        return "查询占用内存过多，已停止。请加筛选条件或缩小范围后再试。"
-    if isinstance(err, duckdb.PermissionException):
-        return "控制台不能访问文件、网络、扩展或系统设置，只能查询台账和规则视图。"
-    if isinstance(err, duckdb.CatalogException) and (m := _MISSING_TABLE.search(str(err))):
-        return (f"没有名为 {m[1]} 的表：控制台只能查询台账和规则视图"
-                "（审计日志等系统表不在其中），表名见「可查询的表」。")
-    if isinstance(err, duckdb.ParserException):
-        return f"SQL 语法错误：{_first_line(err)}"
-    return f"查询失败：{_first_line(err)}"
-
-
 # -- public API --------------------------------------------------------------------------
 def run_query(db: Database, actor: Actor, sql: str, row_limit: int | None = ROW_LIMIT,
               time_limit: float | None = TIME_LIMIT, byte_limit: int | None | str = "setting") -> QueryResult:
@@ -485,5 +464,5 @@ def run_read_only(db: Database, sql: str, limit: int | None = None) -> tuple[lis
         # the command line asks for the rows it wants: no row or size limit unless given
         result = run_query(db, cli_actor(), sql, row_limit=limit, time_limit=CLI_TIME_LIMIT, byte_limit=None)
     except QueryFailed as err:
-        raise ReadOnlyViolation(str(err)) from None
+        raise ReadOnlyViolation(str(err), err.detail) from None
     return result.columns, result.rows()

@@ -10,12 +10,13 @@ from pathlib import Path
 import streamlit as st
 
 from app.nocodb import schedule_in_app
-from app.ui import nav, session
+from app.ui import nav, session, uploader_text
 from app.ui.search_box import search_box
 
 # The icon is a file of ours: a material icon would be fetched from the internet for the tab.
 st.set_page_config(page_title="物业台账", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
                    layout="wide")
+uploader_text.inject()
 
 who = session.signed_in()
 session.sync_cookie()

@@ -7,7 +7,12 @@ A header looks like
     --       (continued on indented lines)
     -- source: 二 小区基本概况
     -- parameters: none
+    -- 规则：每个小区一行……
+    -- 参数：无
     -- label community_id: 小区编号
+
+The rule and parameters lines in English are for developers (they name columns and setting
+keys); 规则 and 参数 say the same for the office, in Chinese, and are what the app shows.
 
 Only files named `v_*.sql` are views; other files in the folder (table macros) are not.
 """
@@ -28,7 +33,9 @@ VIEWS_DIR = SQL_DIR / "views"
 COMMUNITY_COLUMN = "community_id"
 
 _VIEW_NAME = re.compile(r"v_[a-z0-9_]+")
-_KEY = re.compile(r"--\s?(v_[a-z0-9_]+|rule|source|parameters|label\s+[a-z_][a-z0-9_]*)\s*:\s?(.*)")
+_KEY = re.compile(r"--\s?(v_[a-z0-9_]+|rule|source|parameters|规则|参数|label\s+[a-z_][a-z0-9_]*)\s*[:：]\s?(.*)")
+# Chinese entries are written as one line each: a continuation would join them with spaces.
+_CHINESE_KEYS = {"规则": "rule_zh", "参数": "parameters_zh"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class ViewInfo:
     source: str = ""
     parameters: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    rule_zh: str = ""  # the rule as the office reads it
+    parameters_zh: str = ""  # the parameters by their Chinese names, with defaults
 
     def label_of(self, column: str) -> str:
         return self.labels.get(column, column)
@@ -74,7 +83,8 @@ def parse_header(name: str, text: str) -> ViewInfo:
             if key.startswith("label"):
                 current = labels.setdefault(key.split()[1], [])
             else:
-                current = values.setdefault("title" if key.startswith("v_") else key, [])
+                key = "title" if key.startswith("v_") else _CHINESE_KEYS.get(key, key)
+                current = values.setdefault(key, [])
             current.append(value)
         elif current is not None:
             current.append(line[2:].strip())
@@ -89,6 +99,8 @@ def parse_header(name: str, text: str) -> ViewInfo:
         source=joined(values.get("source")),
         parameters=joined(values.get("parameters")),
         labels={col: joined(parts) for col, parts in labels.items()},
+        rule_zh="".join(values.get("rule_zh") or []),
+        parameters_zh="".join(values.get("parameters_zh") or []),
     )
 
 

@@ -68,13 +68,20 @@ def show_result(result: QueryResult, sql: str, key: str) -> None:
                           icon=":material/download:")
 
 
+def show_problem(err: Exception) -> None:
+    """The Chinese message; under it, in small text, what the database itself said."""
+    st.error(md(err))
+    if detail := getattr(err, "detail", ""):
+        st.caption("原始信息：" + md(" ".join(detail.split())))
+
+
 def pick(label: str, options: list, labels: dict, key: str, none: str | None = None, **kw):
     """A select box over column names shown by their labels; `none` adds an empty choice."""
     choices = ([None] if none else []) + options
     if state.get(key) not in choices:
         state.pop(key, None)
     return st.selectbox(label, choices, format_func=lambda v: none if v is None else labels.get(v, v),
-                        key=key, **kw)
+                        key=key, placeholder="请选择", **kw)
 
 
 # -- page ------------------------------------------------------------------------------------
@@ -91,7 +98,7 @@ if tab_query.open:
         with st.expander("可查询的表"):
             tables = {t.name: t for t in console_tables(db, actor)}
             name = st.selectbox("表", list(tables), key="analysis-table",
-                                format_func=lambda n: f"{n}（{tables[n].kind}：{tables[n].label}）")
+                                format_func=lambda n: f"{n}（{tables[n].kind}：{tables[n].label}）", placeholder="请选择")
             st.dataframe({"列名": [c for c, _ in tables[name].columns],
                           "含义": [label for _, label in tables[name].columns]}, hide_index=True, placeholder="")
         st.text_area("SQL（一条 SELECT 语句）", key="analysis-sql", height=160,
@@ -103,7 +110,7 @@ if tab_query.open:
                 sql = state.get("analysis-sql", "")
                 state["analysis-result"] = (sql, analysis.run_query(db, actor, sql))
             except PROBLEMS as err:
-                st.error(md(err))
+                show_problem(err)
         if found := state.get("analysis-result"):
             sql, result = found
             show_result(result, sql, "analysis-result")
@@ -119,7 +126,7 @@ if tab_query.open:
                         analysis.save_query(db, actor, name, sql, shared=shared, description=description)
                         st.success(f"已保存「{md(name.strip())}」")
                     except PROBLEMS as err:
-                        st.error(md(err))
+                        show_problem(err)
 
 if tab_chart.open:
     with tab_chart:
@@ -137,7 +144,7 @@ if tab_chart.open:
         try:
             columns = analysis.source_columns(db, actor, source)
         except PROBLEMS as err:
-            st.error(md(err))
+            show_problem(err)
             columns = []
         if columns:
             names = [c.name for c in columns]
@@ -150,20 +157,20 @@ if tab_chart.open:
                 time_unit = None
                 if dimension in temporal:
                     time_unit = st.selectbox("时间粒度", [None, *TIME_UNITS], key=chart_key("time-unit", source),
-                                             format_func=lambda v: "按原值" if v is None else TIME_UNITS[v])
+                                             format_func=lambda v: "按原值" if v is None else TIME_UNITS[v], placeholder="请选择")
             with b:
                 aggregate = st.selectbox("汇总方式", list(AGGREGATES), format_func=AGGREGATES.get,
-                                         key=chart_key("aggregate", source))
+                                         key=chart_key("aggregate", source), placeholder="请选择")
                 measure_options = numeric if aggregate in ("sum", "avg") else names
                 measure = pick("度量", measure_options, labels, chart_key("measure", source),
                                none="（行数）" if aggregate == "count" else "（请选择）")
             with c:
                 color = pick("颜色分组", names, labels, chart_key("color", source), none="（不分组）")
-                mark = st.selectbox("图表类型", list(MARKS), format_func=MARKS.get, key=chart_key("mark", source))
+                mark = st.selectbox("图表类型", list(MARKS), format_func=MARKS.get, key=chart_key("mark", source), placeholder="请选择")
             with d:
                 filter_column = pick("筛选列", names, labels, chart_key("filter-column", source), none="（不筛选）")
                 filter_op = st.selectbox("条件", list(FILTER_OPS), format_func=FILTER_OPS.get,
-                                         key=chart_key("filter-op", source), disabled=filter_column is None)
+                                         key=chart_key("filter-op", source), disabled=filter_column is None, placeholder="请选择")
                 filter_value = st.text_input("值（空表示为空）", key=chart_key("filter-value", source),
                                              disabled=filter_column is None)
             filters = (analysis.Filter(filter_column, filter_op, filter_value),) if filter_column else ()
@@ -171,7 +178,7 @@ if tab_chart.open:
             try:
                 chart = analysis.build_chart(db, actor, source, spec)
             except PROBLEMS as err:
-                st.error(md(err))
+                show_problem(err)
                 chart = None
             if chart is not None:
                 st.altair_chart(chart.chart)
@@ -193,7 +200,7 @@ if tab_chart.open:
                         analysis.save_chart(db, actor, int(source.ref), spec)
                         st.success("已保存图表设置")
                     except PROBLEMS as err:
-                        st.error(md(err))
+                        show_problem(err)
                 if source.kind in ("sql", "saved"):
                     with st.form("chart-save", clear_on_submit=True):
                         st.markdown("**另存为常用查询（含图表设置）**")
@@ -205,7 +212,7 @@ if tab_chart.open:
                                                     spec, shared=shared)
                                 st.success(f"已保存「{md(name.strip())}」")
                             except PROBLEMS as err:
-                                st.error(md(err))
+                                show_problem(err)
 
 if tab_saved.open:
     with tab_saved:
@@ -234,6 +241,6 @@ if tab_saved.open:
                     state["saved-result"] = (chosen.id, chosen.sql, analysis.run_saved_query(db, actor, chosen.id))
                 except PROBLEMS as err:
                     state.pop("saved-result", None)
-                    st.error(md(err))
+                    show_problem(err)
             if (found := state.get("saved-result")) and found[0] == chosen.id:
                 show_result(found[2], found[1], "saved-result")

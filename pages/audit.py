@@ -18,7 +18,7 @@ wanted = st.query_params.get("register")
 left, right = st.columns([3, 1])
 register = left.selectbox(
     "台账", names, index=names.index(wanted) if wanted in names else 0,
-    format_func=lambda n: f"{registers.get(n).area} / {registers.get(n).label}", key="audit-register",
+    format_func=lambda n: f"{registers.get(n).area} / {registers.get(n).label}", key="audit-register", placeholder="请选择",
 )
 given = st.query_params.get("id")
 row_id = right.number_input("行编号（可选）", min_value=0, step=1, key="audit-row",
@@ -36,7 +36,7 @@ if not revertible:
 st.subheader("撤销")
 chosen = st.selectbox(
     "选择一条修改", revertible, key="audit-entry",
-    format_func=lambda e: f"记录 {e.id}：{e.changed_at:%Y-%m-%d %H:%M} {e.actor} {e.action} 编号 {e.row_id}",
+    format_func=lambda e: f"记录 {e.id}：{e.changed_at:%Y-%m-%d %H:%M} {e.actor} {e.action} 编号 {e.row_id}", placeholder="请选择",
 )
 one, whole = st.columns(2)
 if one.button("撤销这一条", key="audit-revert-one", icon=":material/undo:"):

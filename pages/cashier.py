@@ -36,7 +36,7 @@ with desk:
     if not found.empty:
         labels = {int(r.household_id): f"{r.community} {r.code}  {r.owners or '（无业主登记）'}  {r.phones or ''}"
                   for r in found.itertuples(index=False)}
-        household = st.selectbox("房屋", list(labels), format_func=labels.get, key="cashier-household")
+        household = st.selectbox("房屋", list(labels), format_func=labels.get, key="cashier-household", placeholder="请选择")
     if household is not None:
         acc = cashier.account(db, household, today)
         a, b, c, d = st.columns(4)
@@ -61,9 +61,9 @@ with desk:
         with st.form("cashier-pay", clear_on_submit=True):
             left, mid, right = st.columns(3)
             amount_text = left.text_input("收款金额(元)", value=f"{acc.outstanding:.2f}" if acc.outstanding else "")
-            method = mid.selectbox("收款方式", cashier.METHODS)
+            method = mid.selectbox("收款方式", cashier.METHODS, placeholder="请选择")
             who = right.selectbox("收款人", [None, *staff], format_func=lambda s: staff.get(s, "（未指定）"),
-                                  key="cashier-staff")
+                                  key="cashier-staff", placeholder="请选择")
             note = st.text_input("备注")
             paid = st.form_submit_button("收款并开收据", type="primary")
         if paid:
@@ -100,7 +100,7 @@ with desk:
             numbers = dict(zip(receipts["receipt_id"], receipts["receipt_no"]))
             chosen = st.selectbox("选择收据", list(numbers), format_func=numbers.get,
                                   index=list(numbers).index(last) if last in numbers else 0,
-                                  key="cashier-receipt")
+                                  key="cashier-receipt", placeholder="请选择")
             r = cashier.receipt(db, chosen)
             left, right = st.columns(2)
             layout = left.radio("打印版式", cashier.LAYOUTS, horizontal=True, key="cashier-layout")
@@ -129,10 +129,10 @@ with closing:
         st.info("还没有小区。")
         st.stop()
     left, mid, right = st.columns(3)
-    community = left.selectbox("小区", list(communities), format_func=communities.get, key="close-community")
+    community = left.selectbox("小区", list(communities), format_func=communities.get, key="close-community", placeholder="请选择")
     staff = dict(cashier.cashiers(db, community))
-    who = mid.selectbox("收款人", list(staff), format_func=staff.get, key="close-staff")
-    day = right.date_input("日期", value=today, max_value=today, key="close-day")
+    who = mid.selectbox("收款人", list(staff), format_func=staff.get, key="close-staff", placeholder="请选择")
+    day = right.date_input("日期", value=today, max_value=today, key="close-day", format="YYYY-MM-DD")
     if who is not None and isinstance(day, date):
         totals = cashier.day_close_preview(db, community, who, day)
         st.write(f"当日收据 {totals['receipts']} 张（不含作废和预存款抵扣）")

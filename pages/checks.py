@@ -24,7 +24,7 @@ communities = options(db, registers.get("communities"), actor)
 if not communities:
     st.info("还没有小区数据。")
     st.stop()
-community = st.selectbox("小区", list(communities), format_func=communities.get, key=f"{key}-community")
+community = st.selectbox("小区", list(communities), format_func=communities.get, key=f"{key}-community", placeholder="请选择")
 overview = area_overview(db, actor, area, community)
 staff = options(db, registers.get("staff"), actor)
 
@@ -84,12 +84,12 @@ if not overview.plans.empty:
         plans = dict(zip(overview.plans["plan_id"].astype(int), overview.plans["item"]))
         with st.form(f"{key}-inspect", clear_on_submit=True):
             c = st.columns(3)
-            plan = c[0].selectbox("检查计划", list(plans), format_func=plans.get, key=f"{key}-plan")
-            day = c[1].date_input("检查日期", value=db.now().date())
+            plan = c[0].selectbox("检查计划", list(plans), format_func=plans.get, key=f"{key}-plan", placeholder="请选择")
+            day = c[1].date_input("检查日期", value=db.now().date(), format="YYYY-MM-DD")
             moment = c[2].time_input("时间", value=db.now().time().replace(second=0, microsecond=0))
             c = st.columns(3)
             inspector = c[0].selectbox("检查人", [None, *staff], format_func=lambda s: staff.get(s, "请选择…"),
-                                     key=f"{key}-inspector")
+                                     key=f"{key}-inspector", placeholder="请选择")
             result = c[1].radio("结果", ["合格", "不合格"], horizontal=True, key=f"{key}-result")
             score = c[2].number_input("评分", min_value=0, max_value=100, value=None, step=1)
             location = st.text_input("检查位置", placeholder="抽查的楼栋、岗位或点位")
@@ -117,7 +117,7 @@ else:
         }, placeholder="",
     )
     labels = {int(r.id): f"编号 {int(r.id)}（{r.status}）{r.issue[:30]}" for r in rect.itertuples()}
-    picked = st.selectbox("办理一项整改", list(labels), format_func=labels.get, key=f"{key}-picked")
+    picked = st.selectbox("办理一项整改", list(labels), format_func=labels.get, key=f"{key}-picked", placeholder="请选择")
     row = rect[rect["id"] == picked].iloc[0]
     if row["status"] == "待整改":
         with st.form(f"{key}-done-form"):
@@ -128,7 +128,7 @@ else:
         with st.form(f"{key}-verify-form"):
             st.caption(f"整改责任人：{md(row['responsible'] or '未指定')}；验证人须是其他人。")
             verifier = st.selectbox("验证人", [None, *staff], format_func=lambda s: staff.get(s, "请选择…"),
-                                    key=f"{key}-verifier")
+                                    key=f"{key}-verifier", placeholder="请选择")
             note = st.text_input("验证意见")
             c = st.columns(2)
             if c[0].form_submit_button("验证通过", type="primary"):

@@ -33,7 +33,7 @@ communities = estate.communities(db, actor)
 if not communities:
     st.info("还没有小区。")
     st.stop()
-community = st.selectbox("小区", list(communities), format_func=communities.get, key="decoration-community")
+community = st.selectbox("小区", list(communities), format_func=communities.get, key="decoration-community", placeholder="请选择")
 staff = estate.staff(db, community)
 notice = st.empty()  # always drawn, so the tabs below keep their place (and the chosen tab) on reruns
 if st.session_state.get("decoration-done"):
@@ -45,13 +45,13 @@ with new:
     homes = estate.households(db, community)
     with st.form("decoration-apply", clear_on_submit=True):
         a, b, c = st.columns(3)
-        household = a.selectbox("房屋", list(homes), format_func=homes.get, key="apply-household")
+        household = a.selectbox("房屋", list(homes), format_func=homes.get, key="apply-household", placeholder="请选择")
         applicant = b.text_input("申请人")
-        role = c.selectbox("申请人身份", ["业主", "租户"])
+        role = c.selectbox("申请人身份", ["业主", "租户"], placeholder="请选择")
         a, b, c = st.columns(3)
         contractor = a.text_input("施工单位（自行施工留空）")
-        start = b.date_input("计划开工", value=today)
-        end = c.date_input("计划完工", value=today)
+        start = b.date_input("计划开工", value=today, format="YYYY-MM-DD")
+        end = c.date_input("计划完工", value=today, format="YYYY-MM-DD")
         content = st.text_input("装修内容")
         deposit = st.number_input("应交保证金(元)", min_value=0.0, value=2000.0, step=500.0)
         st.markdown("**申报材料**")
@@ -82,7 +82,7 @@ with current:
                        "refundable": st.column_config.NumberColumn("可退(元)", format="%.2f"),
                        "works_overdue": "超期"}, placeholder="")
     labels = {int(r.decoration_id): f"{r.household}  {r.applicant}  {r.status}" for r in board.itertuples(index=False)}
-    picked = st.selectbox("办理", list(labels), format_func=labels.get, key="decoration-picked")
+    picked = st.selectbox("办理", list(labels), format_func=labels.get, key="decoration-picked", placeholder="请选择")
     d = decoration.decoration(db, picked)
     money = decoration.deposit_state(db, picked, today)
     st.subheader(f"{md(d['household_code'])}：{md(d['status'])}")
@@ -108,8 +108,8 @@ with current:
     step = st.container(border=True)
     if d["status"] == "申请":
         with step.form(f"approve-{picked}"):
-            who = st.selectbox("审批人", list(staff), format_func=staff.get, key=f"approver-{picked}")
-            on = st.date_input("批准日期", value=today, key=f"approved-on-{picked}")
+            who = st.selectbox("审批人", list(staff), format_func=staff.get, key=f"approver-{picked}", placeholder="请选择")
+            on = st.date_input("批准日期", value=today, key=f"approved-on-{picked}", format="YYYY-MM-DD")
             go = st.form_submit_button("批准", type="primary")
         if go:
             run(lambda: decoration.approve(db, actor, picked, who, on), "已批准")
@@ -124,7 +124,7 @@ with current:
             run(lambda: decoration.move(db, actor, picked, "待验收"), "已转待验收")
     elif d["status"] == "待验收":
         with step.form(f"accept-{picked}"):
-            who = st.selectbox("验收人", list(staff), format_func=staff.get, key=f"acceptor-{picked}")
+            who = st.selectbox("验收人", list(staff), format_func=staff.get, key=f"acceptor-{picked}", placeholder="请选择")
             note = st.text_input("验收意见")
             ok = st.form_submit_button("验收合格", type="primary")
             rework = st.form_submit_button("验收不合格，返工")
@@ -135,7 +135,7 @@ with current:
     elif d["status"] == "已验收":
         step.write(f"退还保证金 {money.get('received', 0):,.2f} 元，扣除罚款 {money.get('penalties', 0):,.2f} 元，"
                    f"实退 {money.get('refundable', 0):,.2f} 元。")
-        who = step.selectbox("退还经办人", list(staff), format_func=staff.get, key=f"refunder-{picked}")
+        who = step.selectbox("退还经办人", list(staff), format_func=staff.get, key=f"refunder-{picked}", placeholder="请选择")
         if step.button("退还保证金", type="primary", key=f"refund-{picked}"):
             run(lambda: decoration.refund_deposit(db, actor, picked, today, who), "已退还保证金")
 
@@ -149,8 +149,8 @@ with current:
         with st.form(f"pass-{picked}", clear_on_submit=True):
             a, b, c = st.columns(3)
             name = a.text_input("姓名")
-            trade = b.selectbox("工种", ["水电", "泥瓦", "木工", "油漆", "杂工", "其他"])
-            until = c.date_input("有效期至", value=d["planned_end_on"] or today)
+            trade = b.selectbox("工种", ["水电", "泥瓦", "木工", "油漆", "杂工", "其他"], placeholder="请选择")
+            until = c.date_input("有效期至", value=d["planned_end_on"] or today, format="YYYY-MM-DD")
             issue = st.form_submit_button("办理出入证")
         if issue and name.strip():
             run(lambda: decoration.issue_pass(db, actor, picked, name.strip(), until, trade=trade), "已办理出入证")
@@ -167,17 +167,17 @@ with current:
         if open_checks:
             left, right = st.columns([3, 1])
             which = left.selectbox("已整改的违规", list(open_checks), format_func=open_checks.get,
-                                   key=f"rectified-{picked}")
+                                   key=f"rectified-{picked}", placeholder="请选择")
             if right.button("登记已整改", key=f"rectify-{picked}"):
                 run(lambda: decoration.mark_rectified(db, actor, which, today), "已登记整改")
     with st.form(f"patrol-{picked}", clear_on_submit=True):
         a, b, c = st.columns(3)
-        inspector = a.selectbox("巡查人", list(staff), format_func=staff.get)
+        inspector = a.selectbox("巡查人", list(staff), format_func=staff.get, placeholder="请选择")
         kind = b.selectbox("违规类别（没有违规留空）", [None, "拆改承重结构", "改变厨卫阳台用途", "违规时间施工",
-                                                 "无证人员施工", "垃圾乱堆", "消防隐患", "破坏公共设施", "其他"])
+                                                 "无证人员施工", "垃圾乱堆", "消防隐患", "破坏公共设施", "其他"], placeholder="请选择")
         penalty = c.number_input("罚款(元)", min_value=0.0, step=50.0)
         text = st.text_input("违规情况")
-        deadline = st.date_input("整改期限", value=None)
+        deadline = st.date_input("整改期限", value=None, format="YYYY-MM-DD")
         record = st.form_submit_button("登记巡查")
     if record:
         values = {"inspector_id": inspector, "violation_kind": kind, "violation": text.strip() or None,

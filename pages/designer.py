@@ -58,12 +58,12 @@ with new_tab:
     top = st.columns(3)
     name = top[0].text_input("台账英文名（小写字母、数字、下划线）", key="new-name", placeholder="plant_keys")
     label = top[1].text_input("台账名称", key="new-label", placeholder="机房钥匙")
-    area = top[2].selectbox("所属分区", list(registers.AREAS), key="new-area")
+    area = top[2].selectbox("所属分区", list(registers.AREAS), key="new-area", placeholder="请选择")
     description = st.text_input("说明", key="new-description")
     first = st.columns(3)
     first_name = first[0].text_input("第一列英文名（显示名称用此列）", key="new-first-name", placeholder="key_no")
     first_label = first[1].text_input("第一列名称", key="new-first-label", placeholder="钥匙编号")
-    first_type = first[2].selectbox("第一列类型", type_labels, key="new-first-type")
+    first_type = first[2].selectbox("第一列类型", type_labels, key="new-first-type", placeholder="请选择")
     st.markdown("**更多列**（可选，也可以建好后在「修改列」中新增；每行一列；选项用顿号分隔；"
                 "引用其他台账时选择被引用的台账）")
     blank = pd.DataFrame({"列名": pd.Series(dtype="object"), "名称": pd.Series(dtype="object"),
@@ -87,7 +87,7 @@ with new_tab:
                                            "description": description.strip(), "fields": fields})
 
 with fields_tab:
-    register = st.selectbox("台账", list(labels), format_func=labels.get, key="fields-register")
+    register = st.selectbox("台账", list(labels), format_func=labels.get, key="fields-register", placeholder="请选择")
     reg = registers.get(register)
     st.dataframe(pd.DataFrame(designer.field_table(reg)), hide_index=True, width="stretch", placeholder="")
     add, edit, retire = st.columns(3)
@@ -95,10 +95,10 @@ with fields_tab:
         st.markdown("**新增列**")
         f_name = st.text_input("列英文名", key="add-name")
         f_label = st.text_input("列名称", key="add-label")
-        f_type = st.selectbox("类型", type_labels, key="add-type")
+        f_type = st.selectbox("类型", type_labels, key="add-type", placeholder="请选择")
         f_values = st.text_input("选项（选项类型，用顿号分隔）", key="add-values")
         f_ref = st.selectbox("引用台账（引用类型）", [None, *labels], key="add-ref",
-                             format_func=lambda n: "—" if n is None else labels[n])
+                             format_func=lambda n: "—" if n is None else labels[n], placeholder="请选择")
         f_required = st.checkbox("必填", key="add-required")
         f_default = st.text_input("默认值（已有行也填入此值）", key="add-default")
         if st.button("新增列", key="add-go", type="primary"):
@@ -111,7 +111,7 @@ with fields_tab:
     with edit.container(border=True):
         st.markdown("**修改列**")
         field_names = {f.name: f.label for f in reg.fields}
-        target = st.selectbox("列", list(field_names), format_func=field_names.get, key="edit-field")
+        target = st.selectbox("列", list(field_names), format_func=field_names.get, key="edit-field", placeholder="请选择")
         f = reg.field(target)
         new_label = st.text_input("新名称", value=f.label, key=f"edit-label-{register}-{target}")
         values_text = st.text_input("选项（顿号分隔）", value="、".join(f.values), disabled=f.type != "enum",
@@ -131,19 +131,19 @@ with fields_tab:
                     replace=replace, required=required, fill=fill_value)
     with retire.container(border=True):
         st.markdown("**停用 / 恢复列**（数据保留）")
-        gone = st.selectbox("停用的列", list(field_names), format_func=field_names.get, key="retire-field")
+        gone = st.selectbox("停用的列", list(field_names), format_func=field_names.get, key="retire-field", placeholder="请选择")
         if st.button("停用", key="retire-go"):
             run(designer.retire_field, register, gone)
         retired = {x["name"]: x.get("label", x["name"]) for x in reg.extra.get("retired_fields", [])}
         if retired:
-            back = st.selectbox("恢复的列", list(retired), format_func=retired.get, key="restore-field")
+            back = st.selectbox("恢复的列", list(retired), format_func=retired.get, key="restore-field", placeholder="请选择")
             if st.button("恢复", key="restore-go"):
                 run(designer.restore_field, register, back)
     with st.expander("本台账保存在数据库中的定义（TOML）"):
         st.code(designer.definition_text(db, register) or "（未修改，使用内置定义）", language="toml")
 
 with calc_tab:
-    register = st.selectbox("台账", list(labels), format_func=labels.get, key="calc-register")
+    register = st.selectbox("台账", list(labels), format_func=labels.get, key="calc-register", placeholder="请选择")
     reg = registers.get(register)
     items = reg.extra.get("calculated", [])
     if items:
@@ -159,6 +159,6 @@ with calc_tab:
     if left.button("保存计算列", key="calc-go", type="primary"):
         run(designer.set_calculated, register, c_name.strip(), c_label, c_expr)
     if items:
-        drop = right.selectbox("删除计算列", [c["name"] for c in items], key="calc-drop")
+        drop = right.selectbox("删除计算列", [c["name"] for c in items], key="calc-drop", placeholder="请选择")
         if right.button("删除", key="calc-drop-go"):
             run(designer.remove_calculated, register, drop)

@@ -18,9 +18,9 @@ if not communities:
     st.info("还没有小区。")
     st.stop()
 left, right = st.columns(2)
-community = left.selectbox("小区", list(communities), format_func=communities.get, key="fees-community")
+community = left.selectbox("小区", list(communities), format_func=communities.get, key="fees-community", placeholder="请选择")
 periods = [f"{y}-{m:02d}" for y in range(today.year + 1, today.year - 3, -1) for m in range(12, 0, -1)]
-period = right.selectbox("账期", periods, index=periods.index(today.strftime("%Y-%m")), key="fees-period")
+period = right.selectbox("账期", periods, index=periods.index(today.strftime("%Y-%m")), key="fees-period", placeholder="请选择")
 
 
 def show_problems(err: SaveRejected) -> None:
@@ -70,7 +70,7 @@ with notices:
     buildings = cashier.buildings(db, community)
     left, mid, right = st.columns(3)
     building = left.selectbox("楼栋", [None, *buildings], format_func=lambda b: buildings.get(b, "全部楼栋"),
-                              key="fees-building")
+                              key="fees-building", placeholder="请选择")
     kind = mid.radio("通知", ["缴费通知单", "催缴通知书"], horizontal=True, key="fees-notice-kind")
     days = right.number_input("逾期天数不少于", min_value=0, value=90, step=30, key="fees-days",
                               disabled=kind == "缴费通知单")
@@ -87,8 +87,8 @@ with notices:
         if made_kind == "催缴通知书" and households:
             staff = dict(cashier.cashiers(db, community))
             with st.form("fees-record-step"):
-                step = st.selectbox("记录催缴步骤", fee_documents.ARREARS_STEPS, index=1)
-                handler = st.selectbox("经办人", [None, *staff], format_func=lambda s: staff.get(s, "（未指定）"))
+                step = st.selectbox("记录催缴步骤", fee_documents.ARREARS_STEPS, index=1, placeholder="请选择")
+                handler = st.selectbox("经办人", [None, *staff], format_func=lambda s: staff.get(s, "（未指定）"), placeholder="请选择")
                 record = st.form_submit_button(f"为这 {len(households)} 户记录")
             if record:
                 try:
@@ -108,7 +108,7 @@ with notices:
     st.subheader("业主对账单")
     codes = cashier.household_codes(db, community)
     chosen = st.selectbox("房屋", [None, *codes], format_func=lambda h: codes.get(h, "选择房屋"),
-                          key="fees-statement-household")
+                          key="fees-statement-household", placeholder="请选择")
     if chosen is not None:
         s = fee_documents.statement(db, chosen, today)
         st.write(f"欠费 {s.outstanding:,.2f} 元，滞纳金 {s.late_fee:,.2f} 元，预存款 {s.credit:,.2f} 元，"
@@ -160,7 +160,7 @@ with close:
     else:
         staff = dict(cashier.cashiers(db, community))
         with st.form("fees-close"):
-            who = st.selectbox("结账人", [None, *staff], format_func=lambda s: staff.get(s, "（未指定）"))
+            who = st.selectbox("结账人", [None, *staff], format_func=lambda s: staff.get(s, "（未指定）"), placeholder="请选择")
             sure = st.checkbox(f"确认结账 {communities[community]} {period}")
             go = st.form_submit_button("结账", type="primary")
         if go and sure:

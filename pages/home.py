@@ -29,9 +29,9 @@ choices = dashboard.communities(db, actor)
 months = dashboard.months(db, today)
 left, right = st.columns(2)
 community = left.selectbox("小区", [None, *choices], format_func=lambda c: "全部小区" if c is None else choices[c],
-                           key="home-community")
+                           key="home-community", placeholder="请选择")
 month = right.selectbox("统计月份", months, index=months.index(dashboard.reporting_month(db, today)),
-                        key="home-month")
+                        key="home-month", placeholder="请选择")
 
 k = dashboard.kpis(db, actor, month, community, today)
 tiles = st.columns(6)

@@ -17,7 +17,7 @@ wanted = st.query_params.get("id")
 left, mid = st.columns([1, 2])
 choices = dashboard.communities(db, actor)
 community = left.selectbox("小区", [None, *choices], format_func=lambda c: "全部小区" if c is None else choices[c],
-                           key="household-community")
+                           key="household-community", placeholder="请选择")
 text = mid.text_input("房号或业主姓名", key="household-search", placeholder="例如 3-2-1201 或 张伟")
 found = household_file.find_households(db, actor, text, community) if (text or not wanted) else {}
 if wanted and wanted.isdigit() and int(wanted) not in found:
@@ -25,7 +25,7 @@ if wanted and wanted.isdigit() and int(wanted) not in found:
 if not found:
     st.info("没有找到符合条件的房屋。")
     st.stop()
-picked = st.selectbox("房屋", list(found), format_func=found.get, key="household-picked")
+picked = st.selectbox("房屋", list(found), format_func=found.get, key="household-picked", placeholder="请选择")
 if wanted != str(picked):
     st.query_params["id"] = str(picked)
 

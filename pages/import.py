@@ -18,7 +18,7 @@ if done:
     st.success(done)
 
 choices = importer.importable_registers()
-name = st.selectbox("导入到哪个台账", list(choices), format_func=choices.get, key="import-register")
+name = st.selectbox("导入到哪个台账", list(choices), format_func=choices.get, key="import-register", placeholder="请选择")
 reg = registers.get(name)
 st.download_button(
     f"下载「{reg.label}」导入模板", templates.template_xlsx(name, db, actor),
@@ -47,7 +47,7 @@ except importer.ImportRefused as err:
     st.stop()
 if len(table.sheets) > 1:
     st.selectbox("工作表", table.sheets, index=table.sheets.index(table.sheet),
-                 key=f"import-sheet-{upload.file_id}")
+                 key=f"import-sheet-{upload.file_id}", placeholder="请选择")
 if table.encoding:
     st.caption(f"文件编码：{table.encoding}")
 
@@ -70,7 +70,7 @@ with st.expander(f"列对应：{len(found)} 列已对应到「{reg.label}」的�
             mapping[c] = st.selectbox(
                 f"{importer.column_letter(c)} 列「{md(header) or '无表头'}」", list(targets),
                 index=list(targets).index(found.get(c, importer.NOT_IMPORTED)),
-                format_func=targets.get, key=f"import-map-{file_key}-{header_row}-{c}",
+                format_func=targets.get, key=f"import-map-{file_key}-{header_row}-{c}", placeholder="请选择",
             )
 
 left, right = st.columns(2)
@@ -86,7 +86,7 @@ if reg.community is not None:
     community = right.selectbox("默认小区（可选）", [None, *communities],
                                 format_func=lambda c: "不指定" if c is None else communities[c],
                                 key="import-community",
-                                help="小区列为空的行取此小区；同名的房屋、楼栋等按此小区区分")
+                                help="小区列为空的行取此小区；同名的房屋、楼栋等按此小区区分", placeholder="请选择")
 
 try:
     plan = importer.plan_import(db, actor, name, table, header_row=header_row, mapping=mapping,

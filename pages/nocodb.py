@@ -53,7 +53,7 @@ if right.button("立即受理新提交", key="nocodb-intake"):
 
 st.subheader("台账同步")
 choices = nocodb.syncable_registers()
-register = st.selectbox("台账", list(choices), format_func=choices.get, key="nocodb-register")
+register = st.selectbox("台账", list(choices), format_func=choices.get, key="nocodb-register", placeholder="请选择")
 push_col, pull_col = st.columns(2)
 for column, label, fn in ((push_col, "推送到 NocoDB", nocodb.push), (pull_col, "从 NocoDB 拉取", nocodb.pull)):
     if column.button(label, key=f"nocodb-{fn.__name__}"):

@@ -24,7 +24,7 @@ communities = estate.communities(db, actor)
 if not communities:
     st.info("还没有小区。")
     st.stop()
-community = st.selectbox("小区", list(communities), format_func=communities.get, key="parking-community")
+community = st.selectbox("小区", list(communities), format_func=communities.get, key="parking-community", placeholder="请选择")
 rules = parking.fee_rules(db, community)
 occ = parking.occupancy(db, community)
 
@@ -70,13 +70,13 @@ with leave:
     else:
         labels = {int(r.parking_event_id): f"{r.plate}  {'临时' if r.is_temporary else '业主'}  "
                   f"入场 {r.entered_at:%m-%d %H:%M}" for r in parked.itertuples(index=False)}
-        chosen = st.selectbox("出场车辆", list(labels), format_func=labels.get, key="parking-exit-car")
+        chosen = st.selectbox("出场车辆", list(labels), format_func=labels.get, key="parking-exit-car", placeholder="请选择")
         row = parked[parked["parking_event_id"] == chosen].iloc[0]
         if row["is_temporary"]:
             st.metric("应收(元)", f"{row['fee_now']:.2f}", help=f"已停 {row['minutes']} 分钟")
         else:
             st.caption("业主车辆，不收临时停车费。")
-        method = st.selectbox("收费方式", parking.PAYMENT_METHODS, key="parking-exit-method")
+        method = st.selectbox("收费方式", parking.PAYMENT_METHODS, key="parking-exit-method", placeholder="请选择")
         if st.button("出场并收费", type="primary", key="parking-exit"):
             try:
                 fee = parking.record_exit(db, actor, chosen, payment_method=method)
@@ -91,9 +91,9 @@ with calculator:
     st.caption(f"免费 {rules['free_minutes']} 分钟；每小时 {rules['hourly_rate']:.2f} 元；"
                f"每 24 小时封顶 {rules['daily_cap']:.2f} 元（见「规则参数」）。")
     a, b, c, d = st.columns(4)
-    in_day = a.date_input("入场日期", value=now.date(), key="calc-in-day")
+    in_day = a.date_input("入场日期", value=now.date(), key="calc-in-day", format="YYYY-MM-DD")
     in_time = b.time_input("入场时间", value=time(8, 0), step=60, key="calc-in-time")
-    out_day = c.date_input("出场日期", value=now.date(), key="calc-out-day")
+    out_day = c.date_input("出场日期", value=now.date(), key="calc-out-day", format="YYYY-MM-DD")
     out_time = d.time_input("出场时间", value=time(now.hour, now.minute), step=60, key="calc-out-time")
     start, end = datetime.combine(in_day, in_time), datetime.combine(out_day, out_time)
     if end < start:

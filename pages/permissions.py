@@ -29,7 +29,7 @@ st.caption("每个角色对每个台账能做什么。所有保存、导入、�
            f"「{'、'.join(ADMIN_ONLY_WRITES)}」的修改只有管理员可以；只读角色不能写入。")
 
 role = st.selectbox("角色", list(ROLES), format_func=lambda r: f"{r}：{ROLES[r].description}",
-                    key="perm-role")
+                    key="perm-role", placeholder="请选择")
 personal = st.checkbox("可查看完整手机号、身份证号（否则打码）", value=role_personal_data(db, role),
                        key=f"perm-personal-{role}")
 grants = role_grants(db, role)

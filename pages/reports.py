@@ -15,10 +15,10 @@ st.caption("每月向业主委员会报送：收费与欠费、维修、投诉�
 
 months = [m for m in dashboard.months(db, today) if m < today.strftime("%Y-%m")] or [reports.default_period(today)]
 left, right = st.columns(2)
-period = left.selectbox("月份", months, key="report-period")
+period = left.selectbox("月份", months, key="report-period", placeholder="请选择")
 choices = dashboard.communities(db, actor)
 community = right.selectbox("小区", [None, *choices], format_func=lambda c: "全部小区" if c is None else choices[c],
-                            key="report-community")
+                            key="report-community", placeholder="请选择")
 
 if st.button("生成报告", type="primary", key="report-make", icon=":material/summarize:"):
     buffer = io.BytesIO()

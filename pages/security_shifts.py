@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import registers
 from app.queries import options
-from app.security import control_room_gaps, week_grid, week_of, week_shifts
+from app.security import WEEKDAYS, control_room_gaps, week_grid, week_of, week_shifts
 from app.ui import session
 from app.ui.grid import register_grid
 
@@ -19,8 +19,8 @@ if not communities:
     st.info("还没有小区数据。")
     st.stop()
 c = st.columns([2, 2, 3])
-community = c[0].selectbox("小区", list(communities), format_func=communities.get, key="shifts-community")
-picked = c[1].date_input("周次（任选一天）", value=db.now().date(), key="shifts-week")
+community = c[0].selectbox("小区", list(communities), format_func=communities.get, key="shifts-community", placeholder="请选择")
+picked = c[1].date_input("周次（任选一天）", value=db.now().date(), key="shifts-week", format="YYYY-MM-DD")
 monday = week_of(picked)
 c[2].markdown(f"**{monday:%Y-%m-%d} 至 {monday + timedelta(days=6):%Y-%m-%d}**")
 
@@ -30,8 +30,11 @@ if grid.empty:
     st.info("本周还没有排班，可在下方表格中新增。")
 else:
     st.dataframe(grid, hide_index=True, width="stretch", placeholder="")
-for gap in control_room_gaps(db, shifts, community, monday):
-    st.warning(str(gap))
+if gaps := control_room_gaps(db, shifts, community, monday):
+    # one warning for the week: an empty week would otherwise stack 14 of them
+    st.warning(f"监控中心有 {len(gaps)} 个班次人手不足（每班不少于 {gaps[0].required} 人）：\n\n"
+               + "\n".join(f"- {g.day:%m-%d}（{WEEKDAYS[g.day.weekday()]}）{g.shift}：{g.on_duty} 人"
+                            for g in gaps))
 
 st.subheader("编辑本周排班")
 register_grid(db, actor, registers.get("shifts"),

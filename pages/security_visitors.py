@@ -19,7 +19,7 @@ communities = options(db, registers.get("communities"), actor)
 if not communities:
     st.info("还没有小区数据。")
     st.stop()
-community = st.selectbox("小区", list(communities), format_func=communities.get, key="visitors-community")
+community = st.selectbox("小区", list(communities), format_func=communities.get, key="visitors-community", placeholder="请选择")
 
 if "visitors-done" in st.session_state:
     st.success(st.session_state.pop("visitors-done"))
@@ -39,7 +39,7 @@ if not inside.empty:
     )
     names = {int(r.visitor_id): f"{r.name}（{r.visited_at:%m-%d %H:%M} 来访）" for r in inside.itertuples()}
     c = st.columns([3, 1])
-    who = c[0].selectbox("登记离开", list(names), format_func=names.get, key="visitors-leaving")
+    who = c[0].selectbox("登记离开", list(names), format_func=names.get, key="visitors-leaving", placeholder="请选择")
     if c[1].button("登记离开", type="primary", key="visitors-sign-out"):
         try:
             sign_out(db, actor, who)

@@ -28,17 +28,17 @@ with st.expander("投诉受理（登记）", expanded=not state.get("complaint-p
     with st.form("complaint-intake", clear_on_submit=True):
         c = st.columns(4)
         valid = c[0].radio("界定", ["有效投诉", "仅咨询/建议"], key="complaint-valid", horizontal=True)
-        channel = c[1].selectbox("投诉方式", reg.field("channel").values, key="complaint-channel")
-        category = c[2].selectbox("类别", reg.field("category").values, key="complaint-category")
+        channel = c[1].selectbox("投诉方式", reg.field("channel").values, key="complaint-channel", placeholder="请选择")
+        category = c[2].selectbox("类别", reg.field("category").values, key="complaint-category", placeholder="请选择")
         household = c[3].selectbox("房屋", [None, *homes], key="complaint-household",
-                                   format_func=lambda h: "（不涉及具体房屋）" if h is None else homes[h])
+                                   format_func=lambda h: "（不涉及具体房屋）" if h is None else homes[h], placeholder="请选择")
         c = st.columns(4)
         location = c[0].text_input("涉及位置", key="complaint-location", placeholder="如 5幢电梯、北门")
         complainant = c[1].text_input("投诉人", key="complaint-person")
         phone = c[2].text_input("联系电话", key="complaint-phone")
         responsible = c[3].selectbox("责任人", [None, *staff], key="complaint-responsible",
-                                     format_func=lambda s: "暂不指定" if s is None else staff[s])
-        deadline = st.date_input("处理时限（留空按 2 个工作日）", value=None, key="complaint-deadline")
+                                     format_func=lambda s: "暂不指定" if s is None else staff[s], placeholder="请选择")
+        deadline = st.date_input("处理时限（留空按 2 个工作日）", value=None, key="complaint-deadline", format="YYYY-MM-DD")
         description = st.text_area("投诉内容", key="complaint-description", height=80)
         if st.form_submit_button("登记投诉", type="primary"):
             values = {"community_id": community, "household_id": household, "location": location or None,
@@ -60,7 +60,7 @@ labels = {int(r.id): f"{r.complaint_no} · {r.category} · {r.location or ''}" f
 if state.get("complaint-pick") not in labels:
     state["complaint-pick"] = None
 picked = st.selectbox("投诉（下表时限近的在前）", [None, *sorted(labels, reverse=True)], key="complaint-pick",
-                      format_func=lambda x: "请选择投诉…" if x is None else labels[x])
+                      format_func=lambda x: "请选择投诉…" if x is None else labels[x], placeholder="请选择")
 if picked is None:
     st.dataframe(rows.drop(columns="id"), hide_index=True, width="stretch", height=380, column_config={
         "complaint_no": "投诉编号", "status": "状态", "category": "类别", "location": "位置", "is_valid": "有效投诉",
@@ -84,7 +84,7 @@ if row.feedback_overdue:
 for step in desk.complaint_next_steps(row.status):
     with st.container(border=True):
         if step == "处理中":
-            who = st.selectbox("责任人", list(staff), key="complaint-step-who", format_func=staff.get)
+            who = st.selectbox("责任人", list(staff), key="complaint-step-who", format_func=staff.get, placeholder="请选择")
             if st.button("受理，交责任人处理", type="primary", key="complaint-step-accept"):
                 act(f"已交 {staff.get(who)} 处理", desk.move_complaint, db, actor, picked, "处理中", responsible_id=who)
         elif step == "已关闭" and row.status == "待处理":

@@ -30,19 +30,19 @@ with st.expander("报修受理（登记新报修单）", expanded=not state.get(
     with st.form("desk-intake", clear_on_submit=True):
         c = st.columns(4)
         household = c[0].selectbox("房屋", [None, *homes], key="intake-household",
-                                   format_func=lambda h: "公共部位（不选房屋）" if h is None else homes[h])
-        channel = c[1].selectbox("报修方式", reg.field("channel").values, key="intake-channel")
-        category = c[2].selectbox("类别", reg.field("category").values, key="intake-category")
-        urgency = c[3].selectbox("紧急程度", reg.field("urgency").values, index=1, key="intake-urgency")
+                                   format_func=lambda h: "公共部位（不选房屋）" if h is None else homes[h], placeholder="请选择")
+        channel = c[1].selectbox("报修方式", reg.field("channel").values, key="intake-channel", placeholder="请选择")
+        category = c[2].selectbox("类别", reg.field("category").values, key="intake-category", placeholder="请选择")
+        urgency = c[3].selectbox("紧急程度", reg.field("urgency").values, index=1, key="intake-urgency", placeholder="请选择")
         c = st.columns(4)
         location = c[0].text_input("报修位置", key="intake-location", placeholder="公共部位填写，如 5幢电梯")
         reporter = c[1].text_input("报修人", key="intake-reporter")
         phone = c[2].text_input("联系电话", key="intake-phone")
         assignee = c[3].selectbox("立即派工给（可不选）", [None, *staff], key="intake-assignee",
-                                  format_func=lambda s: "暂不派工" if s is None else staff[s])
+                                  format_func=lambda s: "暂不派工" if s is None else staff[s], placeholder="请选择")
         c = st.columns(4)
         on_day = c[0].date_input("预约日期（预约报修）", value=db.now().date() + timedelta(days=1),
-                                 key="intake-appointment-day")
+                                 key="intake-appointment-day", format="YYYY-MM-DD")
         at_time = c[1].time_input("预约时间", value=time(9, 0), key="intake-appointment-time")
         description = st.text_area("报修内容", key="intake-description", height=80)
         if st.form_submit_button("登记报修", type="primary"):
@@ -66,7 +66,7 @@ labels = desk.order_labels(db, [*orders["id"], *([state["desk-order"]] if state.
 if state.get("desk-order") not in labels:
     state["desk-order"] = None
 order_id = st.selectbox("报修单（下表未办结的按紧急程度在前）", [None, *sorted(labels, reverse=True)], key="desk-order",
-                        format_func=lambda o: "请选择报修单…" if o is None else labels[o])
+                        format_func=lambda o: "请选择报修单…" if o is None else labels[o], placeholder="请选择")
 if order_id is None:
     st.dataframe(orders.drop(columns="id"), hide_index=True, width="stretch", height=360, column_config={
         "order_no": "报修单号", "status": "状态", "urgency": "紧急程度", "category": "类别", "place": "位置",
@@ -97,7 +97,7 @@ if not steps and d["status"] == "已关闭":
 for step in steps:
     with st.container(border=True):
         if step == "已派工":
-            who = st.selectbox("派工给", list(staff), key="step-assignee", format_func=staff.get)
+            who = st.selectbox("派工给", list(staff), key="step-assignee", format_func=staff.get, placeholder="请选择")
             if st.button("派工", type="primary", key="step-dispatch"):
                 act(f"已派工给 {staff.get(who)}", desk.dispatch, db, actor, order_id, who)
         elif step == "处理中" and d["status"] == "已派工":
@@ -127,7 +127,7 @@ for step in steps:
             score = c[0].radio("满意度", [5, 4, 3, 2, 1], horizontal=True, key="step-score",
                                format_func=lambda s: f"{s} 分")
             visitor = c[1].selectbox("回访人", [None, *staff], key="step-visitor",
-                                     format_func=lambda s: "（本人）" if s is None else staff[s])
+                                     format_func=lambda s: "（本人）" if s is None else staff[s], placeholder="请选择")
             rework = c[2].checkbox("需返修", key="step-rework")
             comment = st.text_input("业主意见", key="step-comment")
             if st.button("登记回访", type="primary", key="step-visit"):
@@ -165,7 +165,7 @@ if d["status"] not in ("待派工", "已关闭"):
                  for r in stock.itertuples()}
         with st.form("desk-materials", clear_on_submit=True):
             c = st.columns([3, 1])
-            item = c[0].selectbox("物品", list(items), format_func=items.get, key="material-item")
+            item = c[0].selectbox("物品", list(items), format_func=items.get, key="material-item", placeholder="请选择")
             qty = c[1].number_input("数量", min_value=0.0, step=1.0, value=1.0, key="material-qty")
             if st.form_submit_button("领料出库"):
                 act(f"已出库：{items[item].split('（')[0]} × {qty:g}", desk.issue_materials, db, actor, order_id, [(item, Decimal(str(qty)))])

@@ -17,7 +17,7 @@ choices = surveys.survey_choices(db, actor)
 if not choices:
     st.info("还没有调查。请先在「意见调查」台账中新增一次调查，并在「调查题目」中录入题目。")
     st.stop()
-survey_id = st.selectbox("调查", list(choices), format_func=choices.get, key="survey-picked")
+survey_id = st.selectbox("调查", list(choices), format_func=choices.get, key="survey-picked", placeholder="请选择")
 survey = surveys.survey_row(db, survey_id)
 head = surveys.overall(db, survey_id)
 

@@ -53,13 +53,13 @@ if users:
     st.subheader("修改用户")
     by_id = {u["id"]: u for u in users}
     uid = st.selectbox("用户", list(by_id), format_func=lambda i: f"{by_id[i]['name']}（{by_id[i]['role']}）",
-                       key="user-edit")
+                       key="user-edit", placeholder="请选择")
     user = by_id[uid]
     current = auth.parse_communities(user["communities"]) or ()
     with st.form("user-edit-form"):
-        role = st.selectbox("角色", list(ROLES), index=list(ROLES).index(user["role"]), key="user-edit-role")
+        role = st.selectbox("角色", list(ROLES), index=list(ROLES).index(user["role"]), key="user-edit-role", placeholder="请选择")
         scope = st.multiselect("可见小区（不选：全部）", list(communities), format_func=communities.get,
-                               default=[c for c in current if c in communities], key="user-edit-scope")
+                               default=[c for c in current if c in communities], key="user-edit-scope", placeholder="请选择（可多选）")
         active = st.checkbox("可以登录", value=bool(user["active"]), key="user-edit-active")
         if st.form_submit_button("保存"):
             try:

@@ -90,8 +90,8 @@ def test_security_pages_render(estate):
     grid = at.dataframe[0].value
     monday = estate["today"] - timedelta(days=estate["today"].weekday())
     assert grid.loc[0, f"周一 {monday:%m-%d}"] == "白班·监控中心"
-    # one on the Monday day shift: short of 2; all other 13 day × shift slots empty
-    assert len(at.warning) == 14
+    # one on the Monday day shift: short of 2; all other 13 day × shift slots empty: one warning lists them
+    assert len(at.warning) == 1 and "监控中心有 14 个班次人手不足" in at.warning[0].value
 
     at = app_test("pages/security_visitors.py", role="保安", user="测试保安").run()
     assert not at.exception, at.exception

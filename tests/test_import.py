@@ -447,8 +447,8 @@ def test_cli_import_dry_run_then_import_then_refusal(tmp_path):
     assert again.returncode == 2 and "Traceback" not in again.stderr
     assert again.stderr.splitlines() == [
         "校验未通过，未导入任何数据（2 个问题）：",
-        "  Excel 第 3 行「房号」：「2/1-1-101」已存在（小区、房号须唯一）",
-        "  Excel 第 4 行「房号」：「2/1-1-102」已存在（小区、房号须唯一）",
+        "  Excel 第 3 行「房号」：「翠湖苑/1-1-101」已存在（小区、房号须唯一）",
+        "  Excel 第 4 行「房号」：「翠湖苑/1-1-102」已存在（小区、房号须唯一）",
         f"已把标出错误的文件写到 {tmp_path / 'errors.xlsx'}",
     ]
     assert (tmp_path / "errors.xlsx").exists()

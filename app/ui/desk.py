@@ -37,7 +37,7 @@ def pick_community(choices: dict[int, str], key: str, allow_all: bool = False) -
         st.info("还没有小区数据。")
         st.stop()
     return st.selectbox("小区", options, key=key,
-                        format_func=lambda c: "全部小区" if c is None else choices[c])
+                        format_func=lambda c: "全部小区" if c is None else choices[c], placeholder="请选择")
 
 
 def percent(value: Any) -> str:

@@ -171,16 +171,16 @@ def _filters(db: Database, reg: Register, actor: Actor, key: str,
             with cols[n % 3]:
                 k = f"{key}-filter-{f.name}"
                 if f.type == "enum":
-                    chosen[f.name] = st.multiselect(f.label, f.values, key=k)
+                    chosen[f.name] = st.multiselect(f.label, f.values, key=k, placeholder="全部（可多选）")
                 elif f.type == "ref" and ref_options.get(f.name):
                     opts = ref_options[f.name]
-                    picked = st.multiselect(f.label, list(opts), format_func=opts.get, key=k)
+                    picked = st.multiselect(f.label, list(opts), format_func=opts.get, key=k, placeholder="全部（可多选）")
                     chosen[f.name] = picked
                 elif f.type == "boolean":
-                    pick = st.selectbox(f.label, ["全部", "是", "否"], key=k)
+                    pick = st.selectbox(f.label, ["全部", "是", "否"], key=k, placeholder="请选择")
                     chosen[f.name] = None if pick == "全部" else [pick == "是"]
                 elif f.type == "date":
-                    rng = st.date_input(f.label, value=[], key=k)
+                    rng = st.date_input(f.label, value=[], key=k, format="YYYY-MM-DD")
                     if isinstance(rng, (list, tuple)) and len(rng) == 2:
                         chosen[f.name] = (rng[0], rng[1])
                 elif f.type in ("text",):
@@ -222,10 +222,10 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
     sortable = {"": "默认排序", "id": "编号", **{f.name: f.label for f in reg.fields},
                 **{c.name: c.label for c in columns_of(reg)}, "updated_at": "修改时间"}
     sort = top[1].selectbox("排序", list(sortable), format_func=sortable.get, key=f"{key}-sort",
-                            label_visibility="collapsed")
+                            label_visibility="collapsed", placeholder="请选择")
     descending = top[2].toggle("降序", key=f"{key}-desc")
     page_size = top[3].selectbox("每页", PAGE_SIZES, index=1, key=f"{key}-size",
-                                 label_visibility="collapsed", format_func=lambda n: f"每页 {n} 行")
+                                 label_visibility="collapsed", format_func=lambda n: f"每页 {n} 行", placeholder="请选择")
     filters = {**_filters(db, reg, actor, key, ref_options), **(base_filters or {})}
 
     req = PageRequest(search=search, filters=filters, sort=sort or None, descending=descending,

@@ -60,10 +60,10 @@ def choose_view(db: Database, actor: Actor, reg: Register, key: str) -> list[str
     choices = saved_views.column_choices(reg)
     left, right = st.columns([2, 5])
     left.selectbox("视图", [NONE, *views], key=chosen_key, on_change=changed,
-                   format_func=lambda i: "全部（不使用视图）" if i == NONE else views[i].title)
+                   format_func=lambda i: "全部（不使用视图）" if i == NONE else views[i].title, placeholder="请选择")
     st.session_state[f"{key}-columns"] = [c for c in st.session_state.get(f"{key}-columns", []) if c in choices]
     shown = right.multiselect("显示的列（按选择顺序；不选则全部显示）", list(choices), key=f"{key}-columns",
-                              format_func=choices.get)
+                              format_func=choices.get, placeholder="请选择（可多选）")
     return list(shown) or None
 
 
@@ -93,9 +93,9 @@ def save_and_chart(db: Database, actor: Actor, reg: Register, key: str, req: Pag
         if not groups:
             st.caption("本台账没有可分组的列。")
             return
-        by = st.selectbox("按哪一列分组", list(groups), format_func=groups.get, key=f"{key}-chart-by")
+        by = st.selectbox("按哪一列分组", list(groups), format_func=groups.get, key=f"{key}-chart-by", placeholder="请选择")
         measure = st.selectbox("统计", list(numbers), format_func=lambda n: numbers[n] if n == "" else
-                               f"{numbers[n]}合计", key=f"{key}-chart-measure")
+                               f"{numbers[n]}合计", key=f"{key}-chart-measure", placeholder="请选择")
         data = saved_views.chart_data(db, actor, reg.name, req, by, measure or None)
         value = "合计" if measure else "行数"
         st.altair_chart(alt.Chart(data).mark_bar().encode(

@@ -4,6 +4,8 @@
 --       Point in time: archive_loans_overdue_as_of(as_of DATE); this view is it at current_date.
 -- source: 一 3 档案管理 3) 档案借阅制度
 -- parameters: none (due_on is set on each loan)
+-- 规则：截至当天仍未归还、且应还日期已过的档案借阅；逾期天数 = 当天 − 应还日期。当天到期的还不算逾期。
+-- 参数：无（应还日期在每条借阅记录上填写）
 -- label archive_loan_id: 借阅编号
 -- label archive_id: 档案编号(内部)
 -- label community_id: 小区编号

@@ -14,6 +14,8 @@
 --       One household: arrears_of(as_of, household_id) (the cashier); NULL: every household.
 -- source: 三(二) 收费管理 (催缴); 小区物业管理处工作流程「收费管理」
 -- parameters: fee.late_fee_rate_per_day [0.0005], fee.grace_days [0]
+-- 规则：每户一行：应缴日期早于当天、仍有欠款的账单合计为欠费金额；最早应缴日期和逾期天数随之给出。滞纳金按天计：过了宽限天数后，每天按当时的欠款 × 滞纳金日费率累计，每张账单四舍五入到分，再扣除滞纳金减免；应缴合计 = 欠费 + 滞纳金。例：6 月 30 日到期 300.00 元，7 月 10 日缴 100.00 元，截至 7 月 20 日滞纳金 2.50 元、逾期 20 天。
+-- 参数：滞纳金日费率（默认 0.0005，即万分之五）、宽限天数（默认 0 天）
 -- label household_id: 房屋编号(内部)
 -- label community_id: 小区编号
 -- label household_code: 房号

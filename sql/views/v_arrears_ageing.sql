@@ -7,6 +7,8 @@
 --       Point in time: arrears_ageing_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理 (催缴); 一 5 财务制度
 -- parameters: none
+-- 规则：按小区和账龄段统计逾期未缴的账单：账龄 = 当天 − 应缴日期，分 0-30 天、31-90 天、91-180 天、180 天以上四段，给出账单数、欠费户数和欠费金额。没有账单的账龄段不列出。
+-- 参数：无
 -- label community_id: 小区编号
 -- label bucket: 账龄(天)
 -- label bucket_order: 排序

@@ -8,6 +8,8 @@
 --       Point in time: arrears_recovery_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理 (催缴); 小区物业管理处工作流程「收费管理」
 -- parameters: none
+-- 规则：按小区和月份统计往期欠费的清缴情况：月初之前已到期仍未缴清的账单为往期欠费；当月收回的金额（扣除退款）为已清缴，月末仍欠的为未清缴；清缴率 = 已清缴 ÷（已清缴 + 未清缴）。作废收据上的收款不计。
+-- 参数：无
 -- label community_id: 小区编号
 -- label month: 月份
 -- label arrears_bills: 往期欠费账单数

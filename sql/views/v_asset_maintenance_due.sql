@@ -11,6 +11,8 @@
 -- source: 二(一)2 设备设施情况; TSG T5002-2017 (elevators every 15 days); CJJ 140-2010 (tanks 180 days)
 -- parameters: asset.maintenance_days.<category> (电梯 [15], 二次供水水箱 [180]), asset.warn_days [3],
 --             asset.certificate_warn_days [30]
+-- 规则：每台在用并有维保周期或检验证书的设备一行：下次维保日 = 上次维保日（没有则安装日）+ 维保周期。状态依次判断：逾期（已过下次维保日）、证书到期（检验证书将在提醒天数内到期）、待维保（将在提醒天数内到期）、正常。
+-- 参数：各类设备的维保周期（电梯 15 天、二次供水水箱 180 天）、维保提前提醒天数（默认 3 天）、检验证书提前提醒天数（默认 30 天）
 -- label asset_id: 设备编号(内部)
 -- label community_id: 小区编号
 -- label asset_no: 设备编号

@@ -12,6 +12,8 @@
 --       to now, see app/bill_totals.py) less the payments, voids and adjustments dated after as_of.
 -- source: 三(二) 收费管理; 一 5 财务制度
 -- parameters: none
+-- 规则：每张账单一行：应收净额 = 金额 − 减免 − 折扣；实收净额 = 收款 − 退款；欠款 = 应收净额 − 实收净额；状态为已缴清、部分缴纳或未缴。作废收据上的收款不计。例：金额 300.00、减免 50.00、已缴 100.00 → 应收 250.00、欠款 150.00、部分缴纳。
+-- 参数：无
 -- label bill_id: 账单编号
 -- label community_id: 小区编号
 -- label household_id: 房屋编号(内部)

@@ -8,6 +8,8 @@
 --       Point in time: budget_vs_actual_as_of(as_of DATE); this view is it at current_date.
 -- source: 一 5 财务制度 (年度预算，业委会审批); 小区物业管理处工作流程「收费管理」(预算 → … → 使用与报告)
 -- parameters: none
+-- 规则：按小区、年度和收支科目对比预算与实际：实际 = 当年该科目的收支合计；差额 = 实际 − 预算；执行率 = 实际 ÷ 预算（没有预算时为空）；时间进度 = 当年已过去的比例，用来对照执行率。
+-- 参数：无
 -- label community_id: 小区编号
 -- label year: 年度
 -- label direction: 收支

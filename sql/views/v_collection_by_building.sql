@@ -6,6 +6,8 @@
 --       Point in time: collection_by_building_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理; 一 5 财务制度
 -- parameters: none
+-- 规则：按小区、楼栋和账期统计收费率：应收、实收、收费率 = 实收 ÷ 应收，以及应缴户数、欠费户数和户收费率（口径同「收费率」）。没有楼栋的房屋归入「（未分楼栋）」。
+-- 参数：无
 -- label community_id: 小区编号
 -- label building_id: 楼栋编号
 -- label building: 楼栋

@@ -7,6 +7,8 @@
 --       Point in time: collection_rate_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理; 一 5 财务制度
 -- parameters: none
+-- 规则：按小区和账期统计：应收 = 应收净额合计，实收 = 这些账单截至当天的实收净额合计，收费率 = 实收 ÷ 应收；户收费率 =（应缴户数 − 欠费户数）÷ 应缴户数；欠费金额 = 各账单正的欠款之和。没有应收时收费率为空。
+-- 参数：无
 -- label community_id: 小区编号
 -- label period: 账期
 -- label bills: 账单数

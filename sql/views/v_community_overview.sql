@@ -3,6 +3,8 @@
 --       (households 已入住 or 出租 / all households), total building area, owners on file.
 -- source: 二 小区基本概况; 三(一) 入住管理
 -- parameters: none
+-- 规则：每个小区一行：楼栋数、按状态分的房屋数、入住率（已入住和出租的房屋 ÷ 全部房屋）、总建筑面积和登记的业主数。
+-- 参数：无
 -- label community_id: 小区编号
 -- label community: 小区
 -- label buildings: 楼栋数

@@ -10,6 +10,8 @@
 --       Point in time: complaint_hotspots_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(六) 业主投诉 (重复投诉 责任到人、限期整改、专人追踪)
 -- parameters: complaint.hotspot_count [3], complaint.hotspot_days [30]
+-- 规则：同一小区、同一类别、同一位置，在统计天数内收到的有效投诉达到次数标准即为投诉热点；给出投诉次数、首次和最近投诉时间、未处理数，以及是否已有整改单（没有则需要开整改单）。
+-- 参数：热点投诉次数（默认 3 次）、热点统计天数（默认 30 天）
 -- label community_id: 小区编号
 -- label category: 类别
 -- label location: 位置

@@ -16,6 +16,8 @@
 --       settings change; here they are read and compared with the cut-off.
 -- source: 三(六) 业主投诉; practice: 2 个工作日内处理, 处理后 1 个工作日内反馈
 -- parameters: complaint.handle_workdays [2], complaint.feedback_workdays [1]
+-- 规则：每件投诉一行：处理期限 = 登记的期限，否则为收到后第 N 个工作日（节假日和调休按节假日表）；按期处理 = 处理日期不晚于期限；反馈期限 = 处理后第 M 个工作日。逾期：有效投诉未处理且已过期限；反馈逾期：已处理未反馈且已过反馈期限。
+-- 参数：投诉处理工作日（默认 2 天）、处理后反馈工作日（默认 1 天）
 -- label complaint_id: 投诉编号(内部)
 -- label community_id: 小区编号
 -- label complaint_no: 投诉编号

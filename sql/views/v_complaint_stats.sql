@@ -12,6 +12,8 @@
 --       app/complaint_facts.py) less the part of complaints with something recorded after the cut-off.
 -- source: 三(六) 业主投诉 (及时率、处理率)
 -- parameters: those of v_complaint_sla
+-- 规则：按小区、月份和类别统计投诉：收到数、有效数、已处理数、按期处理数；及时率 = 按期 ÷ 已处理，处理率 = 已处理 ÷ 有效，反馈率 = 已反馈 ÷ 已处理。分母为 0 时比率为空。
+-- 参数：同「投诉时效」
 -- label community_id: 小区编号
 -- label month: 月份
 -- label category: 类别

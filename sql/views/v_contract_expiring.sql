@@ -4,6 +4,8 @@
 --       Point in time: contract_expiring_as_of(as_of DATE); this view is it at current_date.
 -- source: 一 10 合同管理; 二(四)6 经营用房 (合同、月租)
 -- parameters: contract.warn_days [60]
+-- 规则：履行中、且将在提醒天数内到期（或已过期仍为履行中）的合同；剩余天数 = 到期日 − 当天，已过期为负数。
+-- 参数：合同到期提前提醒天数（默认 60 天）
 -- label contract_id: 合同编号(内部)
 -- label community_id: 小区编号
 -- label contract_no: 合同编号

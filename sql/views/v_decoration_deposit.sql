@@ -10,6 +10,8 @@
 -- source: 三(十) 装修管理; 建设部令第110号 (装修管理服务协议, 保证金); practice: refund after final
 --       inspection, less penalties
 -- parameters: none (amounts are on the decoration, its deposits and its checks)
+-- 规则：每个装修申请一行：已收保证金、违规罚款、未整改的违规数；验收合格、没有未整改违规且尚未退还时，可退金额 = 已收 − 罚款（不少于 0）；超过计划完工日仍未验收的为逾期施工。
+-- 参数：无（金额在装修申请、保证金和检查记录上填写）
 -- label decoration_id: 装修编号
 -- label community_id: 小区编号
 -- label household_id: 房屋编号

@@ -7,6 +7,8 @@
 --       Point in time: drill_due_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(九) 3 定期消防演习; 公安部令第61号 (at least yearly; key units every 6 months)
 -- parameters: fire.drill_every_days [365]
+-- 规则：每个小区一行：上次消防演练日期；下次应演练日 = 上次演练日（没有则交房日期）+ 演练周期；到期当天即为应演练，过了即为逾期。应急演练单独列出，但不重新计算消防演练周期。
+-- 参数：消防演练周期（默认 365 天）
 -- label community_id: 小区编号
 -- label community: 小区
 -- label last_held_on: 最近消防演练

@@ -7,6 +7,8 @@
 --       Point in time: finance_disclosure_as_of(as_of DATE); this view is it at current_date.
 -- source: 一 5 财务制度; 物业服务收费管理办法第13条 (酬金制至少每年公布; 公共收益每半年)
 -- parameters: none
+-- 规则：供业主公示的收支明细：按小区、年度、季度（Q1–Q4）和半年（H1、H2）、收入或支出、科目汇总金额和笔数；期间结束后才算完整，可以公示。没有收支的期间不列出。
+-- 参数：无
 -- label community_id: 小区编号
 -- label year: 年度
 -- label span: 期间

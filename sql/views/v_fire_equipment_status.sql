@@ -13,6 +13,8 @@
 -- source: 三(九) 消防制度; GB 50444-2008 §5.2.1–5.2.2 (checks), §5.3 (service), 表5.4.3 (scrap); GA 95
 -- parameters: fire.check_days [30], fire.check_days_high_risk [15], fire.service_first_years.<type>,
 --             fire.service_every_years.<type>, fire.scrap_years.<type> (REGULATIONS.md)
+-- 规则：每件在用消防器材一行：下次检查日 = 上次检查日（没有则生产日期）+ 检查周期（高风险场所用较短周期）；灭火器另计首次维修、定期维修和报废日期。状态依次判断：待报废、待维修、待检查、正常，到期当天即算到期。
+-- 参数：灭火器检查周期（默认 30 天）、高风险场所检查周期（默认 15 天）、各类灭火器的首次维修年限、维修间隔年限和报废年限（见法规说明）
 -- label fire_equipment_id: 器材编号(内部)
 -- label community_id: 小区编号
 -- label equip_no: 器材编号

@@ -11,6 +11,8 @@
 --       this view is it at current_date.
 -- source: 三(一) 入住管理（一户一档）; 三(二) 收费管理; 三(六)(七)(十二)
 -- parameters: none
+-- 规则：一户的所有带日期的事件，每件一行、按时间倒序：交房、入住，业主和住户的迁入迁出，账单（记在账期第一天）、收据（作废的注明）、减免、折扣和退款，押金收退，报修和回访，投诉，问卷和附件。
+-- 参数：无
 -- label household_id: 房屋编号(内部)
 -- label community_id: 小区编号
 -- label happened_at: 时间

@@ -6,6 +6,8 @@
 --       Point in time: inspection_due_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(三)清洁消杀 (四)保安 (五)绿化 3 检查制度 1) 检查频率、方式(抽查); 三(九) 消防; 三(十) 装修
 -- parameters: none (frequency_days and starts_on are set on each plan)
+-- 规则：每个启用的检查计划一行：下次检查日 = 上次检查日期（没有则开始日期）+ 检查周期；到期当天即为应检查，过了即为逾期；逾期天数 = 当天 − 下次检查日。
+-- 参数：无（检查周期和开始日期在每个检查计划上填写）
 -- label plan_id: 检查计划编号
 -- label community_id: 小区编号
 -- label area: 检查区域

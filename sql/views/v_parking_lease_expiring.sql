@@ -5,6 +5,8 @@
 --       Point in time: parking_lease_expiring_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(十一) 停车场管理 (车位租赁与续租)
 -- parameters: parking.lease_warn_days [15]
+-- 规则：已出租给住户、租期将在提醒天数内到期（或已到期仍在使用）的车位；剩余天数 = 租期结束日 − 当天，已过期为负数。
+-- 参数：车位租期到期提前提醒天数（默认 15 天）
 -- label parking_space_id: 车位编号(内部)
 -- label community_id: 小区编号
 -- label space_no: 车位号

@@ -8,6 +8,8 @@
 --       Point in time: parking_occupancy_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(十一) 停车场管理
 -- parameters: those of v_parking_temp_fees
+-- 规则：每个小区一行：按产权、租赁、临时分的车位数；租期内的租赁车位和空闲可租车位；当天结束时场内车辆数（其中临时车）、临时车位占用率，当天结束的临时停车次数及收费。
+-- 参数：同「临时停车收费」
 -- label community_id: 小区编号
 -- label community: 小区
 -- label spaces: 车位总数

@@ -10,6 +10,8 @@
 --       Point in time: parking_temp_fees_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(十一) 停车场管理; local/practice price rules for temporary parking
 -- parameters: parking.free_minutes [30], parking.hourly_rate [2.00], parking.daily_cap [20.00]
+-- 规则：每次已出场的临时停车一行：停车分钟数向上取整；不超过免费分钟数不收费；超过则每满 24 小时按每日封顶收费，余下按小时（向上取整）× 每小时费用、不超过每日封顶，从第 0 分钟算起。例：免费 30 分钟、每小时 2.00 元、封顶 20.00 元：31 分钟收 2.00 元，25 小时收 22.00 元。差额 = 实收 − 应收。
+-- 参数：临时停车免费分钟数（默认 30 分钟）、每小时收费（默认 2.00 元）、每日封顶（默认 20.00 元）
 -- label parking_event_id: 进出记录编号
 -- label community_id: 小区编号
 -- label plate: 车牌号

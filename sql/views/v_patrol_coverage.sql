@@ -7,6 +7,8 @@
 --       Point in time: patrol_coverage_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(四) 保安管理 3 巡视频次及其记录 1) 公共区域巡视 2) 楼内巡视
 -- parameters: security.patrols_per_day.公共区域 [6], security.patrols_per_day.楼内 [2]
+-- 规则：按小区、巡视范围（公共区域/楼内）和日期统计巡视次数：应巡视次数按每天标准；缺少次数 = 应巡视 − 实际（不小于 0）；当天尚未结束的不算完整的一天。
+-- 参数：每天巡视次数标准：公共区域（默认 6 次）、楼内（默认 2 次）
 -- label community_id: 小区编号
 -- label scope: 巡视范围
 -- label patrol_day: 日期

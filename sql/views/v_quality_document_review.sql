@@ -5,6 +5,8 @@
 --       Point in time: quality_document_review_as_of(as_of DATE); this view is it at current_date.
 -- source: 四 ISO9001 质量体系（文件控制：定期评审）；GB/T 19001-2016 §7.5
 -- parameters: quality.review_warn_days [30]
+-- 规则：每份有效的质量体系文件一行：剩余天数 = 评审到期日 − 当天；状态：逾期未评审（已过评审到期日）、待评审（在提醒天数内到期）、正常。
+-- 参数：质量体系文件评审提前提醒天数（默认 30 天）
 -- label quality_document_id: 文件编号(内部)
 -- label community_id: 小区编号
 -- label doc_no: 文件编号

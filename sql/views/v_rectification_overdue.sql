@@ -5,6 +5,8 @@
 --       Point in time: rectification_overdue_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(三)(四)(五) 检查制度 3) 整改; 三(六) 集中投诉 限期整改; 四 ISO9001 纠正措施
 -- parameters: none (deadline is set on each rectification; rectification.deadline_days gives the default)
+-- 规则：已开出、尚未完成也未验证、且已过整改期限的整改单；逾期天数 = 当天 − 整改期限。当天到期的还不算逾期。
+-- 参数：无（整改期限在每张整改单上填写，默认期限取自整改期限天数设置）
 -- label rectification_id: 整改编号
 -- label community_id: 小区编号
 -- label source: 来源

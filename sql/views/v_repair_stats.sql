@@ -13,6 +13,8 @@
 --       v_work_order_sla); this view is it at current_date.
 -- source: 三(十二) 维修服务 (及时率、返修率、回访率)
 -- parameters: those of v_work_order_sla
+-- 规则：按小区和月份统计报修：报修单数、到场数、按时到场数及及时率；完成数、返修数（被另一单标为返修、回访要求返修，或同户同类在返修期内再报）及返修率；回访数及回访率；平均满意度（1–5 分）；工时、收费和材料费合计。分母为 0 时比率为空。
+-- 参数：同「报修单时效」
 -- label community_id: 小区编号
 -- label month: 月份
 -- label orders: 报修单数

@@ -6,6 +6,8 @@
 --       this view is it at current_date.
 -- source: 一 6 采购及库存管理 (库存的有效控制及及时补充, 库存的帐务处理)
 -- parameters: none (safety_stock is a column of stock_items)
+-- 规则：每个物资一行：结存 = 入库数量 − 出库数量 + 盘点调整；平均单价 = 入库金额 ÷ 入库数量（保留 4 位小数）；库存金额 = 结存 × 平均单价（保留 2 位小数）；结存低于安全库存时标出。
+-- 参数：无（安全库存在每个物资上填写）
 -- label stock_item_id: 物品编号(内部)
 -- label community_id: 小区编号
 -- label code: 物品编码

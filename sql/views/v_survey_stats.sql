@@ -10,6 +10,8 @@
 --       (a response without a time counts from the survey's start); this view is it at current_date.
 -- source: 三(七) 业主意见调查（统计分析、公布结果）
 -- parameters: survey.target_satisfaction [0.80]
+-- 规则：每份调查的每个评分维度一行：回收率 = 收回份数 ÷ 发放份数；平均分（1–5 分）；满意数 = 4 分及以上；满意率 = 满意数 ÷ 评分数；与目标满意率比较是否达标。分母为 0 时比率为空。
+-- 参数：目标满意率（默认 80%）
 -- label survey_id: 调查编号
 -- label community_id: 小区编号
 -- label title: 调查名称

@@ -20,6 +20,8 @@
 --       Point in time: todo_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(九) 消防制度; 二(一)2 设备设施; 一 10 合同管理; 一 6 采购及库存管理; 一 3 档案管理
 -- parameters: those of the views above
+-- 规则：汇总各条规则中到期或逾期的事项，一件事一行：消防器材、设备维保、到期合同、低于安全库存的物资、逾期档案借阅，以及维修与投诉、质量体系与业委会、检查与整改、装修停车空房与应急、欠费各类待办。每件事给出应办日期、逾期天数（负数为还剩几天）和紧急程度（高、中、低）。
+-- 参数：同上述各条规则
 -- label community_id: 小区编号
 -- label area: 业务范围
 -- label item: 事项

@@ -13,6 +13,8 @@
 -- source: 三(三)(四)(五) 检查制度; 三(四) 3 巡视频次, 6 监控中心管理, 7 访客管理; 四 ISO9001 纠正措施
 -- parameters: security.patrol_lookback_days [7], security.recording_days [30], those of
 --       v_inspection_due, v_patrol_coverage
+-- 规则：检查与整改、保安方面的待办：到期的检查计划；未完成的整改单（已过期限为高）和已完成待验证的整改单；最近几天巡视次数不足；监控录像保存天数不足；前一天起仍未登记离开的访客。
+-- 参数：巡视检查回看天数（默认 7 天）、监控录像保存天数（默认 30 天），以及「检查计划到期」「保安巡视频次」的参数
 -- label community_id: 小区编号
 -- label area: 业务范围
 -- label item: 事项

@@ -16,6 +16,8 @@
 --       Point in time: todo_estate_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(一) 入住管理; 三(九) 消防; 三(十) 装修管理; 三(十一) 停车场管理; 应急管理阶段
 -- parameters: those of v_decoration_deposit, v_parking_lease_expiring, v_vacant_check_due, v_drill_due
+-- 规则：装修、停车、空房与应急方面的待办：到期未整改的装修违规、超期未验收的装修、验收后未退的保证金；即将到期或已到期的车位租约；到期的空房检查；到期的消防演练、应急预案和未结的突发事件。
+-- 参数：同「装修保证金」「车位租期到期」「空房检查到期」「消防演练到期」
 -- label community_id: 小区编号
 -- label area: 业务范围
 -- label item: 事项

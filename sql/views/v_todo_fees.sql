@@ -7,6 +7,8 @@
 --       Point in time: todo_fees_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理 (催缴); 民法典第944条
 -- parameters: fee.arrears_todo_days [90]; those of v_arrears
+-- 规则：逾期达到天数标准的欠费户，每户一行：写明欠费金额、滞纳金、最早应缴日期和最近一次催缴（或尚未催缴）；逾期超过 180 天为高，否则为中。
+-- 参数：欠费列入待办的逾期天数（默认 90 天），以及「欠费」的参数
 -- label community_id: 小区编号
 -- label area: 业务范围
 -- label item: 事项

@@ -7,6 +7,8 @@
 --       Point in time: todo_quality_as_of(as_of DATE); this view is it at current_date.
 -- source: 四 ISO9001 质量体系; 六、业主沟通和会议; 三(七) 业主意见调查（纠正措施）
 -- parameters: quality.review_warn_days [30], committee.follow_up_warn_days [7]
+-- 规则：质量体系、业委会与调查方面的待办：待评审或逾期未评审的质量体系文件；即将到期或已过期的业委会沟通跟进事项；已过期未完成的调查预防与纠正措施。
+-- 参数：质量体系文件评审提前提醒天数（默认 30 天）、业委会跟进提前提醒天数（默认 7 天）
 -- label community_id: 小区编号
 -- label area: 业务范围
 -- label item: 事项

@@ -9,6 +9,8 @@
 --       Point in time: todo_service_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(十二) 维修服务; 三(六) 业主投诉
 -- parameters: those of v_work_order_sla, v_complaint_sla, v_complaint_hotspots
+-- 规则：维修与投诉方面的待办：超过到场时限仍未到场的报修（紧急为高）、超过完成时限仍未完成的报修；超过处理期限的投诉（当天到期为低）；超过反馈期限未反馈的投诉；没有整改单的投诉热点；回访 2 分及以下或要求返修却没有返修单的报修。
+-- 参数：同「报修单时效」「投诉时效」「投诉热点」
 -- label community_id: 小区编号
 -- label area: 业务范围
 -- label item: 事项

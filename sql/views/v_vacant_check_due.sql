@@ -6,6 +6,8 @@
 --       Point in time: vacant_check_due_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(一) 入住管理 (空置房管理)
 -- parameters: vacant.check_days [30]
+-- 规则：每套空置房一行：下次检查日 = 上次空房检查日（没有则交房日期）+ 检查周期；到期当天即为应检查；逾期天数 = 当天 − 下次检查日。
+-- 参数：空房检查周期（默认 30 天）
 -- label household_id: 房屋编号
 -- label community_id: 小区编号
 -- label code: 房号

@@ -5,6 +5,8 @@
 --       Point in time: visitors_inside_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(四) 保安管理 7 访客管理 1) 出入登记记录
 -- parameters: none
+-- 规则：当天及以前登记、当天结束时仍未离开的访客；在园天数 = 当天 − 来访日；来访早于当天的标为过夜（可能漏登离开）。
+-- 参数：无
 -- label visitor_id: 访客登记编号
 -- label community_id: 小区编号
 -- label name: 访客姓名

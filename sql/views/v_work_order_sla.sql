@@ -19,6 +19,8 @@
 -- source: 三(十二) 维修服务; 中国物业管理协会 服务等级标准 (紧急 30 分钟到场, 一般 24 小时)
 -- parameters: repair.urgent_minutes [30], repair.normal_minutes [1440], repair.appointment_grace_minutes [15],
 --             repair.complete_hours [72], repair.rework_window_days [30]
+-- 规则：每张报修单一行：到场时限按紧急程度（紧急、一般），预约单为预约时间加宽限；按时到场 = 到场时间不晚于时限（恰好到时限也算按时）。完成用时 = 完成时间 − 报修时间 − 暂停时间；按时完成 = 完成用时不超过完成时限。
+-- 参数：紧急报修到场时限（默认 30 分钟）、一般报修到场时限（默认 1440 分钟）、预约到场宽限（默认 15 分钟）、完成时限（默认 72 小时）、返修认定天数（默认 30 天）
 -- label work_order_id: 报修单编号(内部)
 -- label community_id: 小区编号
 -- label order_no: 报修单号
