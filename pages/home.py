@@ -69,7 +69,7 @@ tiles[3].metric("今日待办", f"{shown_todo:,}", help=f"其中紧急 {high} �
 
 # Charts: fixed heights in px (a discrete height with fit-y collapses a chart to ~10 px), every
 # month on the axis, labels turned so twelve months fit a third of a 1366 px screen.
-HEIGHT = 260
+HEIGHT = 320  # the whole chart: title, legend and turned month labels take ~120 px of it
 MONTH_AXIS = alt.Axis(labelAngle=-45, labelOverlap=False, title=None)
 charts = st.columns(3)
 if money_role:
@@ -80,7 +80,7 @@ if money_role:
             x=alt.X("period:O", axis=MONTH_AXIS),
             y=alt.Y("rate:Q", title="收费率", scale=alt.Scale(domain=[0, 1]),
                     axis=alt.Axis(format="%", tickCount=5)),
-            color=alt.Color("community:N", title="小区", legend=alt.Legend(orient="bottom")),
+            color=alt.Color("community:N", title=None, legend=alt.Legend(orient="top", direction="horizontal")),
             tooltip=[alt.Tooltip("community:N", title="小区"), alt.Tooltip("period:N", title="账期"),
                      alt.Tooltip("rate:Q", title="收费率", format=".1%"),
                      alt.Tooltip("billed:Q", title="应收(元)", format=",.2f")],
@@ -89,7 +89,8 @@ if repair_role:
     repairs = dashboard.repairs_by_month(db, actor, month, community, today)
     charts[1].altair_chart(
         alt.Chart(repairs).mark_bar().encode(
-            x=alt.X("month:O", axis=MONTH_AXIS), y=alt.Y("orders:Q", title="报修单数", axis=alt.Axis(tickMinStep=1)),
+            x=alt.X("month:O", axis=MONTH_AXIS),
+            y=alt.Y("orders:Q", title="报修单数", axis=alt.Axis(tickMinStep=1, format="d")),
             tooltip=[alt.Tooltip("month:N", title="月份"), alt.Tooltip("orders:Q", title="报修单数"),
                      alt.Tooltip("timely_rate:Q", title="及时率", format=".1%")],
         ).properties(height=HEIGHT, title="每月报修（近 12 个月）"), width="stretch")
@@ -98,13 +99,13 @@ if not by_area.empty:
     charts[2].altair_chart(
         alt.Chart(by_area).mark_bar().encode(
             y=alt.Y("area:N", title=None, axis=alt.Axis(labelLimit=160, labelOverlap=False)),
-            x=alt.X("items:Q", title="事项数", stack="zero"),
+            x=alt.X("items:Q", title="事项数", stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color("severity:N", title="紧急", sort=["高", "中", "低"],
                             scale=alt.Scale(domain=["高", "中", "低"], range=["#d62728", "#ff7f0e", "#9ecae1"]),
-                            legend=alt.Legend(orient="bottom")),
+                            legend=alt.Legend(orient="top", direction="horizontal")),
             tooltip=[alt.Tooltip("area:N", title="业务范围"), alt.Tooltip("severity:N", title="紧急"),
                      alt.Tooltip("items:Q", title="事项数")],
-        ).properties(height=max(HEIGHT, 28 * by_area["area"].nunique()), title="待办事项"), width="stretch")
+        ).properties(height=max(HEIGHT, 120 + 30 * by_area["area"].nunique()), title="待办事项"), width="stretch")
 
 if todo is not None:
     st.subheader("今日待办")

@@ -152,3 +152,4 @@ def test_a_forced_password_change_ends_on_the_home_page_with_a_message(home_file
     assert at.title[0].value == "物业台账"  # the home page
     assert "密码已修改，其他设备上的登录已退出。" in [s.value for s in at.success]
     assert auth.sign_in(db, "sun", "harbour-light-2027").must_change_password is False
+
