@@ -37,6 +37,7 @@ class Kpis:
     satisfaction_source: str
     todo: int
     todo_high: int
+    money: Money | None = None  # the same month's figures in Decimal, for the ¥ tiles
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Money:
     billed: Decimal
     collected: Decimal
     arrears: Decimal
+    arrears_households: int = 0
 
 
 def yuan(value: Decimal | float | int) -> str:
@@ -138,11 +140,12 @@ def money(db: Database, actor: Actor, month: str, community_id: int | None = Non
     billed, collected = db.rows(
         "SELECT coalesce(sum(billed), 0), coalesce(sum(collected), 0) FROM collection_rate_as_of(CAST(? AS DATE)) "
         "WHERE period = ?" + where, [as_of, month, *params])[0]
-    arrears = db.scalar(
-        "SELECT coalesce(sum(outstanding), 0) FROM arrears_as_of(CAST(? AS DATE)) WHERE TRUE" + where,
-        [as_of, *params])
+    arrears, owing = db.rows(
+        "SELECT coalesce(sum(outstanding), 0), count(*) FROM arrears_as_of(CAST(? AS DATE)) WHERE TRUE" + where,
+        [as_of, *params])[0]
     cents = Decimal("0.01")
-    return Money(month, as_of, *(Decimal(str(v)).quantize(cents) for v in (billed, collected, arrears)))
+    return Money(month, as_of, *(Decimal(str(v)).quantize(cents) for v in (billed, collected, arrears)),
+                 arrears_households=int(owing))
 
 
 def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None,
@@ -151,12 +154,8 @@ def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None
     today = today or db.now().date()
     as_of = as_of_for(month, today)
     where, params = scope(actor, community_id)
-    billed, collected = db.rows(
-        "SELECT coalesce(sum(billed), 0), coalesce(sum(collected), 0) FROM collection_rate_as_of(CAST(? AS DATE)) "
-        "WHERE period = ?" + where, [as_of, month, *params])[0]
-    arrears, owing = db.rows(
-        "SELECT coalesce(sum(outstanding), 0), count(*) FROM arrears_as_of(CAST(? AS DATE)) WHERE TRUE" + where,
-        [as_of, *params])[0]
+    m = money(db, actor, month, community_id, today)
+    billed, collected, arrears, owing = m.billed, m.collected, m.arrears, m.arrears_households
     over, open_ = db.rows(
         "SELECT count(*) FILTER (WHERE coalesce(arrival_overdue, false) "
         "  OR (coalesce(completion_overdue, false) AND arrived_at IS NOT NULL)), count(*) "
@@ -177,7 +176,7 @@ def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None
         repairs_over_limit=int(over), open_repairs=int(open_),
         complaints_handled=int(handled),
         complaint_timely_rate=int(on_time) / int(handled) if handled else None,
-        satisfaction=satisfaction, satisfaction_source=source, todo=int(todo), todo_high=int(high),
+        satisfaction=satisfaction, satisfaction_source=source, todo=int(todo), todo_high=int(high), money=m,
     )
 
 

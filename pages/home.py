@@ -44,8 +44,7 @@ k = dashboard.kpis(db, actor, month, community, today)
 todo = dashboard.todo_for(db, actor, community, areas)
 
 if money_role:  # 应收 / 实收 / 欠费 of the month, last month beside them
-    now, before = (dashboard.money(db, actor, m, community, today)
-                   for m in (month, dashboard.previous_month(month)))
+    now, before = k.money, dashboard.money(db, actor, dashboard.previous_month(month), community, today)
     st.subheader(f"{month} 收费")
     tiles = st.columns(4)
     for tile, label, this, last, colour in (
