@@ -144,6 +144,9 @@ def estate_file(tmp_path_factory):
     ensure_defaults(db, actor)
     e = build_estate(db, actor)
     e["links"] = list(todo_list(db, actor)["link"])
+    apply_changes(db, actor, "households", [  # one more 8-1-… than the sidebar shows
+        RowChange("insert", values={"community_id": e["community"], "code": f"8-1-{n:03d}", "area": "90.00",
+                                    "status": "已入住"}) for n in range(101, 114)])
     db.close()
     mp = pytest.MonkeyPatch()
     mp.setenv("WUYE_DB", str(path))
@@ -212,3 +215,21 @@ def test_a_link_outside_the_users_communities_says_so(estate_file):
     at = app_test("pages/cashier.py", query={"id": "999999"}).run()
     assert "没有编号为 999999 的房屋" in at.warning[0].value
     assert e["owing"]
+
+
+def test_search_hits_in_the_sidebar_open_the_page_that_works_on_them(estate_file):
+    e = estate_file
+    at = app_test("app/streamlit_app.py").run()
+    at.sidebar.text_input(key="global-search").input(e["urgent_no"]).run()
+    assert not at.exception, at.exception
+    hits = [link.proto for link in at.get("page_link") if link.proto.query_string]
+    assert [(h.page, h.query_string, h.label) for h in hits] == [
+        ("service_desk", f"id={e['urgent']}", f"报修单：{e['urgent_no']}")]
+    at.sidebar.text_input(key="global-search").input("3-1201").run()
+    hits = [link.proto for link in at.get("page_link") if link.proto.query_string]
+    assert [(h.page, h.query_string) for h in hits] == [  # 一户一档, the exact 房号 first
+        ("household", f"id={e['owing']}"), ("household", f"id={e['other']}")]
+    assert not any("还有更多结果" in c.value for c in at.sidebar.caption)
+    at.sidebar.text_input(key="global-search").input("8-1-").run()  # thirteen houses
+    assert len([link for link in at.get("page_link") if link.proto.query_string]) == 12
+    assert any(c.value.startswith("只显示前 12 条，还有更多结果") for c in at.sidebar.caption)
