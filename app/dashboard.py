@@ -11,11 +11,13 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
 
+from app import registers
 from app.db import Database, in_list
-from app.permissions import Actor, require
+from app.permissions import Actor, can, require
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,29 @@ class Kpis:
     satisfaction_source: str
     todo: int
     todo_high: int
+    money: Money | None = None  # the same month's figures in Decimal, for the ¥ tiles
+
+
+@dataclass(frozen=True)
+class Money:
+    """A month's 应收 (billed for the period), 实收 (collected on it) and 欠费 (all overdue), as of a day."""
+
+    month: str
+    as_of: date
+    billed: Decimal
+    collected: Decimal
+    arrears: Decimal
+    arrears_households: int = 0
+
+
+def yuan(value: Decimal | float | int) -> str:
+    """¥ with thousands separators and fen: ¥12,345.60."""
+    return f"¥{Decimal(str(value)):,.2f}"
+
+
+def yuan_change(value: Decimal) -> str:
+    """A change in money with its sign, for st.metric's delta (a leading - turns it red/green)."""
+    return ("-" if value < 0 else "+") + yuan(abs(value))
 
 
 def month_end(month: str) -> date:
@@ -45,6 +70,31 @@ def month_end(month: str) -> date:
 def as_of_for(month: str, today: date) -> date:
     """The day a month's figures are taken at: its last day, or today while it runs."""
     return min(month_end(month), today)
+
+
+def previous_month(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+
+
+def month_range(last: str, count: int) -> list[str]:
+    """The `count` months ending with `last`, oldest first: every month, with data or not."""
+    out = [last]
+    while len(out) < count:
+        out.append(previous_month(out[-1]))
+    return out[::-1]
+
+
+def work_areas(actor: Actor) -> set[str]:
+    """The business areas a role works in: those with a register it may add to or edit.
+
+    The home page shows a role these areas' figures and to-do items (a cashier: 收费管理…; a
+    dispatcher: 维修与投诉…). A role that may change nothing (业委会) oversees: every area.
+    """
+    catalog = registers.catalog().values()
+    every = {r.area for r in catalog} - {"系统"}
+    mine = {r.area for r in catalog if can(actor, r.name, "edit") or can(actor, r.name, "add")}
+    return (mine & every) or every
 
 
 def scope(actor: Actor, community_id: int | None, column: str = "community_id") -> tuple[str, list]:
@@ -81,11 +131,11 @@ def reporting_month(db: Database, today: date) -> str:
     return latest or today.strftime("%Y-%m")
 
 
-def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None,
-         today: date | None = None) -> Kpis:
+def money(db: Database, actor: Actor, month: str, community_id: int | None = None,
+          today: date | None = None) -> Money:
+    """应收 / 实收 of the month's bills and 欠费 overall, at the month's as-of day (see kpis)."""
     require(actor, "v_collection_rate", "view", "收费率")
-    today = today or db.now().date()
-    as_of = as_of_for(month, today)
+    as_of = as_of_for(month, today or db.now().date())
     where, params = scope(actor, community_id)
     billed, collected = db.rows(
         "SELECT coalesce(sum(billed), 0), coalesce(sum(collected), 0) FROM collection_rate_as_of(CAST(? AS DATE)) "
@@ -93,6 +143,19 @@ def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None
     arrears, owing = db.rows(
         "SELECT coalesce(sum(outstanding), 0), count(*) FROM arrears_as_of(CAST(? AS DATE)) WHERE TRUE" + where,
         [as_of, *params])[0]
+    cents = Decimal("0.01")
+    return Money(month, as_of, *(Decimal(str(v)).quantize(cents) for v in (billed, collected, arrears)),
+                 arrears_households=int(owing))
+
+
+def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None,
+         today: date | None = None) -> Kpis:
+    require(actor, "v_collection_rate", "view", "收费率")
+    today = today or db.now().date()
+    as_of = as_of_for(month, today)
+    where, params = scope(actor, community_id)
+    m = money(db, actor, month, community_id, today)
+    billed, collected, arrears, owing = m.billed, m.collected, m.arrears, m.arrears_households
     over, open_ = db.rows(
         "SELECT count(*) FILTER (WHERE coalesce(arrival_overdue, false) "
         "  OR (coalesce(completion_overdue, false) AND arrived_at IS NOT NULL)), count(*) "
@@ -113,7 +176,7 @@ def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None
         repairs_over_limit=int(over), open_repairs=int(open_),
         complaints_handled=int(handled),
         complaint_timely_rate=int(on_time) / int(handled) if handled else None,
-        satisfaction=satisfaction, satisfaction_source=source, todo=int(todo), todo_high=int(high),
+        satisfaction=satisfaction, satisfaction_source=source, todo=int(todo), todo_high=int(high), money=m,
     )
 
 
@@ -134,28 +197,44 @@ def _satisfaction(db: Database, as_of: date, month: str, where: str, params: lis
 
 # -- small series for the charts ----------------------------------------------------------------
 def collection_trend(db: Database, actor: Actor, month: str, community_id: int | None = None,
-                     today: date | None = None, count: int = 12) -> pd.DataFrame:
-    """收费率 of the last `count` periods up to the month, per community, at the month's as-of day."""
+                     today: date | None = None, count: int = 12, combined: bool = False) -> pd.DataFrame:
+    """收费率 of the last `count` periods up to the month, per community (or all together when
+    `combined`), at the month's as-of day. Every period is there: one without bills has billed 0
+    and no rate (a rate of nothing is not 0 %)."""
     today = today or db.now().date()
     where, params = scope(actor, community_id, "r.community_id")
-    return db.query(
-        "SELECT c.name AS community, r.period, r.rate, r.billed, r.collected "
+    found = db.query(
+        "SELECT c.name AS community, r.period, r.billed, r.collected "
         "FROM collection_rate_as_of(CAST(? AS DATE)) r JOIN communities c ON c.id = r.community_id "
         "WHERE r.period <= ? AND r.period > strftime(CAST(? AS DATE) - to_months(CAST(? AS INTEGER)), '%Y-%m')" + where
         + " ORDER BY r.period, c.name",
         [as_of_for(month, today), month, month_end(month), count, *params])
+    found[["billed", "collected"]] = found[["billed", "collected"]].astype(float)
+    if combined:
+        found = found.assign(community="全部小区")
+    found = found.groupby(["community", "period"], as_index=False)[["billed", "collected"]].sum()
+    names = sorted(set(found["community"])) or (["全部小区"] if combined else [])
+    grid = pd.MultiIndex.from_product([names, month_range(month, count)], names=["community", "period"])
+    out = found.set_index(["community", "period"]).reindex(grid, fill_value=0.0).reset_index()
+    out["rate"] = [c / b if b else None for b, c in zip(out["billed"], out["collected"])]
+    return out.sort_values(["period", "community"]).reset_index(drop=True)
 
 
 def repairs_by_month(db: Database, actor: Actor, month: str, community_id: int | None = None,
                      today: date | None = None, count: int = 12) -> pd.DataFrame:
+    """报修单数 and 及时率 of the last `count` months up to the month; a month without orders shows 0."""
     today = today or db.now().date()
     where, params = scope(actor, community_id)
-    return db.query(
+    found = db.query(
         "SELECT month, sum(orders) AS orders, CAST(sum(on_time) AS DOUBLE) / nullif(sum(arrived), 0) AS timely_rate "
         "FROM repair_stats_as_of(CAST(? AS DATE)) WHERE month <= ? "
         "AND month > strftime(CAST(? AS DATE) - to_months(CAST(? AS INTEGER)), '%Y-%m')" + where
         + " GROUP BY month ORDER BY month",
         [as_of_for(month, today), month, month_end(month), count, *params])
+    out = pd.DataFrame({"month": month_range(month, count)}).merge(found, on="month", how="left")
+    out["orders"] = out["orders"].fillna(0).astype(int)
+    out["timely_rate"] = out["timely_rate"].astype(object).where(out["timely_rate"].notna(), None)
+    return out
 
 
 def complaints_by_category(db: Database, actor: Actor, month: str, community_id: int | None = None,
@@ -174,11 +253,25 @@ def todo_by_area(todo: pd.DataFrame) -> pd.DataFrame:
     return todo.groupby(["area", "severity"], as_index=False).size().rename(columns={"size": "items"})
 
 
-def todo_for(db: Database, actor: Actor, community_id: int | None = None) -> pd.DataFrame | None:
-    """Today's to-do list (app.todo), limited to one community when one is chosen."""
+def todo_areas(todo: pd.DataFrame | None) -> list[tuple[str, int, int]]:
+    """(area, items, of which 高) of a to-do list, most urgent areas first."""
+    if todo is None or todo.empty:
+        return []
+    counts = todo.groupby("area").agg(items=("item", "size"), high=("severity", lambda s: int((s == "高").sum())))
+    counts = counts.reset_index().sort_values(["high", "items", "area"], ascending=[False, False, True])
+    return [(r.area, int(r.items), int(r.high)) for r in counts.itertuples()]
+
+
+def todo_for(db: Database, actor: Actor, community_id: int | None = None,
+             areas: set[str] | None = None) -> pd.DataFrame | None:
+    """Today's to-do list (app.todo), limited to one community and to some areas when given."""
     from app.todo import todo_list
 
     todo = todo_list(db, actor)
-    if todo is None or community_id is None or todo.empty:
+    if todo is None or todo.empty:
         return todo
-    return todo[todo["community_id"] == community_id].reset_index(drop=True)
+    if community_id is not None:
+        todo = todo[todo["community_id"] == community_id]
+    if areas is not None:
+        todo = todo[todo["area"].isin(areas)]
+    return todo.reset_index(drop=True)

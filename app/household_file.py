@@ -63,7 +63,11 @@ def household_refs() -> list[tuple[Register, str]]:
 
 def find_households(db: Database, actor: Actor, text: str, community_id: int | None = None,
                     limit: int = 30) -> dict[int, str]:
-    """Households whose code contains the text (or whose current owner's name does): id -> label."""
+    """Households whose code contains the text (or whose current owner is named so): id -> label.
+
+    Exact matches first (the code itself, or the owner's name), then codes starting with the text,
+    so typing a full 房号 puts that house at the top, ahead of 13-3-1201 for 3-1201.
+    """
     reg = registers.get("households")
     require(actor, reg.name, "view", reg.label)
     scope, params = community_filter_sql(reg, "h", actor)
@@ -73,12 +77,25 @@ def find_households(db: Database, actor: Actor, text: str, community_id: int | N
         sql += " AND h.community_id = ?"
         params = [*params, community_id]
     text = text.strip()
+    order = " ORDER BY c.name, h.code LIMIT ?"
     if text:
-        sql += (" AND (h.code ILIKE ? OR h.id IN (SELECT o.household_id FROM owners o "
-                "WHERE o.deleted_at IS NULL AND o.name = ?))")
+        named = "h.id IN (SELECT o.household_id FROM owners o WHERE o.deleted_at IS NULL AND o.name = ?)"
+        sql += " AND (h.code ILIKE ? OR " + named + ")"
         params = [*params, f"%{text}%", text]
-    sql += " ORDER BY c.name, h.code LIMIT ?"
-    return dict(db.rows(sql, [*params, limit]))
+        order = (" ORDER BY CASE WHEN lower(h.code) = lower(?) OR " + named + " THEN 0 "
+                 "WHEN starts_with(lower(h.code), lower(?)) THEN 1 ELSE 2 END, c.name, h.code LIMIT ?")
+        params = [*params, text, text, text]
+    return dict(db.rows(sql + order, [*params, limit]))
+
+
+def linked(db: Database, actor: Actor, household_id: int) -> dict[int, str]:
+    """{id: label} of the household a link names, when it exists and the actor may see it; else {}."""
+    reg = registers.get("households")
+    require(actor, reg.name, "view", reg.label)
+    scope, params = community_filter_sql(reg, "h", actor)
+    return dict(db.rows(
+        "SELECT h.id, c.name || '/' || h.code FROM households h JOIN communities c ON c.id = h.community_id "
+        "WHERE h.deleted_at IS NULL AND h.id = ?" + scope, [household_id, *params]))
 
 
 def labels(db: Database, ids: list[int]) -> dict[int, str]:

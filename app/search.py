@@ -1,4 +1,5 @@
-"""Global search: one box that finds households, owners, assets, contracts, archives and stock items."""
+"""Global search: one box that finds households, owners, work orders, complaints, receipts, assets,
+contracts, archives and stock items."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ TARGETS = (
         "concat_ws(' ', t.usage, t.status, CAST(t.area AS VARCHAR) || '㎡')",
     ),
     Target("owners", "phone", ("name",), "concat_ws(' ', t.role, t.phone)"),
+    # the office's numbers: 报修单号, 投诉编号, 收据号 (by number only: the names on them are personal)
+    Target("work_orders", "order_no", (), "concat_ws(' ', t.category, t.urgency, t.status)"),
+    Target("complaints", "complaint_no", (), "concat_ws(' ', t.category, t.status)"),
+    Target(
+        "receipts",
+        "receipt_no",
+        (),
+        "concat_ws(' ', CAST(CAST(t.paid_at AS DATE) AS VARCHAR), CAST(t.total AS VARCHAR) || ' 元', t.method)",
+    ),
     Target(
         "assets",
         "asset_no",
@@ -99,6 +109,12 @@ def global_search(db: Database, actor: Actor, text: str, limit: int = 20) -> lis
     if sees_personal_data(actor):
         return hits
     return [_masked(hit) for hit in hits]
+
+
+def search_hits(db: Database, actor: Actor, text: str, limit: int = 12) -> tuple[list[SearchHit], bool]:
+    """The first `limit` hits of global_search, and whether there are more than that."""
+    hits = global_search(db, actor, text, limit + 1)
+    return hits[:limit], len(hits) > limit
 
 
 def _masked(hit: SearchHit) -> SearchHit:

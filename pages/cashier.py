@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 import streamlit as st
 
-from app import billing, cashier
+from app import billing, cashier, household_file
 from app.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
@@ -33,9 +33,20 @@ with desk:
     if text and found.empty:
         st.info("没有找到匹配的房屋。")
     household = None
-    if not found.empty:
-        labels = {int(r.household_id): f"{r.community} {r.code}  {r.owners or '（无业主登记）'}  {r.phones or ''}"
-                  for r in found.itertuples(index=False)}
+    labels = {int(r.household_id): f"{r.community} {r.code}  {r.owners or '（无业主登记）'}  {r.phones or ''}"
+              for r in found.itertuples(index=False)}
+    wanted = st.query_params.get("id")
+    if wanted and wanted.isdigit() and not text:  # a link (an arrears to-do): that household, selected
+        link = household_file.linked(db, actor, int(wanted))
+        if not link:
+            st.warning(f"没有编号为 {wanted} 的房屋（可能已删除或不在您的小区范围内）。")
+        labels = {**{k: v.replace("/", " ", 1) for k, v in link.items()}, **labels}
+        if link and wanted != st.session_state.get("cashier-link"):
+            st.session_state["cashier-household"] = int(wanted)
+            st.session_state["cashier-link"] = wanted
+    if st.session_state.get("cashier-household") not in labels:
+        st.session_state.pop("cashier-household", None)  # a new search: its first match
+    if labels:
         household = st.selectbox("房屋", list(labels), format_func=labels.get, key="cashier-household", placeholder="请选择")
     if household is not None:
         acc = cashier.account(db, household, today)

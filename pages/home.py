@@ -13,12 +13,17 @@ db, actor = session.db(), session.actor()
 today = db.now().date()
 st.title("物业台账")
 st.caption(f"今天是 {today:%Y年%m月%d日}")
+if message := st.session_state.pop(nav.HOME_FLASH, None):
+    st.success(message)
 
 overview = read_view(db, actor, "v_community_overview")
 if overview.empty:
     st.info("还没有小区数据。可在「小区」台账中新增，或运行 `wuye seed --demo` 生成演示数据。")
     st.page_link(nav.page_for("communities"), label="打开小区台账", icon=":material/table:")
     st.stop()
+
+
+TODO_ROWS = 200  # per area: a company's thousands of arrears would make the page slow to send
 
 
 def pct(v: float | None) -> str:
@@ -33,64 +38,93 @@ community = left.selectbox("小区", [None, *choices], format_func=lambda c: "�
 month = right.selectbox("统计月份", months, index=months.index(dashboard.reporting_month(db, today)),
                         key="home-month", placeholder="请选择")
 
+areas = dashboard.work_areas(actor)  # what this role works on, from its register rights
+money_role, repair_role = "收费管理" in areas, "维修与投诉" in areas
 k = dashboard.kpis(db, actor, month, community, today)
-tiles = st.columns(6)
-st.caption(f"{k.month} 账期的收费率与投诉及时率，截至 {k.as_of}；欠费、超时报修截至同日；待办为今天。")
-tiles[0].metric("收费率", pct(k.collection_rate),
-                help=f"实收 {k.collected:,.2f} / 应收 {k.billed:,.2f} 元，截至 {k.as_of}")
-tiles[1].metric("欠费", f"{k.arrears / 10000:,.1f} 万元" if k.arrears >= 100000 else f"{k.arrears:,.0f} 元", help=f"{k.arrears_households} 户逾期未缴，截至 {k.as_of}")
-tiles[2].metric("超时报修", f"{k.repairs_over_limit}", help=f"未完成报修 {k.open_repairs} 单中超过到场或完成时限的")
-tiles[3].metric("投诉及时率", pct(k.complaint_timely_rate), help=f"{k.month} 已处理 {k.complaints_handled} 件")
-tiles[4].metric("满意率", pct(k.satisfaction), help=k.satisfaction_source)
-tiles[5].metric("今日待办", f"{k.todo}", help=f"其中紧急 {k.todo_high} 项")
+todo = dashboard.todo_for(db, actor, community, areas)
 
+if money_role:  # 应收 / 实收 / 欠费 of the month, last month beside them
+    now, before = k.money, dashboard.money(db, actor, dashboard.previous_month(month), community, today)
+    st.subheader(f"{month} 收费")
+    tiles = st.columns(4)
+    for tile, label, this, last, colour in (
+            (tiles[0], "应收", now.billed, before.billed, "normal"),
+            (tiles[1], "实收", now.collected, before.collected, "normal"),
+            (tiles[2], "欠费", now.arrears, before.arrears, "inverse")):
+        tile.metric(label, dashboard.yuan(this), delta=f"{dashboard.yuan_change(this - last)} 较上月",
+                    delta_color=colour, help=f"上月（{before.month}）{dashboard.yuan(last)}，截至 {before.as_of}")
+    tiles[3].metric("收费率", pct(k.collection_rate), help=f"{k.arrears_households} 户逾期未缴")
+    st.caption(f"应收、实收为 {month} 账期的账单，截至 {now.as_of}；欠费为截至同日所有逾期未缴；"
+               f"上月数字截至 {before.as_of}。")
+
+tiles = st.columns(4)
+if repair_role:
+    tiles[0].metric("超时报修", f"{k.repairs_over_limit}", help=f"未完成报修 {k.open_repairs} 单中超过到场或完成时限的")
+    tiles[1].metric("投诉及时率", pct(k.complaint_timely_rate), help=f"{k.month} 已处理 {k.complaints_handled} 件")
+tiles[2].metric("满意率", pct(k.satisfaction), help=k.satisfaction_source)
+shown_todo = 0 if todo is None else len(todo)
+high = 0 if todo is None else int((todo["severity"] == "高").sum())
+tiles[3].metric("今日待办", f"{shown_todo:,}", help=f"其中紧急 {high} 项；只计您负责的业务范围")
+
+# Charts: fixed heights in px (a discrete height with fit-y collapses a chart to ~10 px), every
+# month on the axis, labels turned so twelve months fit a third of a 1366 px screen.
+HEIGHT = 320  # the whole chart: title, legend and turned month labels take ~120 px of it
+MONTH_AXIS = alt.Axis(labelAngle=-45, labelOverlap=False, title=None)
 charts = st.columns(3)
-trend = dashboard.collection_trend(db, actor, month, community, today)
-if not trend.empty:
+if money_role:
+    trend = dashboard.collection_trend(db, actor, month, community, today,
+                                       combined=community is None and len(choices) > 6)
     charts[0].altair_chart(
         alt.Chart(trend).mark_line(point=True).encode(
-            x=alt.X("period:N", title=None), y=alt.Y("rate:Q", title="收费率", axis=alt.Axis(format="%")),
-            color=alt.Color("community:N", title="小区", legend=alt.Legend(orient="bottom")),
+            x=alt.X("period:O", axis=MONTH_AXIS),
+            y=alt.Y("rate:Q", title="收费率", scale=alt.Scale(domain=[0, 1]),
+                    axis=alt.Axis(format="%", tickCount=5)),
+            color=alt.Color("community:N", title=None, legend=alt.Legend(orient="top", direction="horizontal")),
             tooltip=[alt.Tooltip("community:N", title="小区"), alt.Tooltip("period:N", title="账期"),
-                     alt.Tooltip("rate:Q", title="收费率", format=".1%")],
-        ).properties(height=220, title="收费率（近 12 个账期）"), width="stretch")
-repairs = dashboard.repairs_by_month(db, actor, month, community, today)
-if not repairs.empty:
+                     alt.Tooltip("rate:Q", title="收费率", format=".1%"),
+                     alt.Tooltip("billed:Q", title="应收(元)", format=",.2f")],
+        ).properties(height=HEIGHT, title="收费率（近 12 个账期）"), width="stretch")
+if repair_role:
+    repairs = dashboard.repairs_by_month(db, actor, month, community, today)
     charts[1].altair_chart(
         alt.Chart(repairs).mark_bar().encode(
-            x=alt.X("month:N", title=None), y=alt.Y("orders:Q", title="报修单数"),
+            x=alt.X("month:O", axis=MONTH_AXIS),
+            y=alt.Y("orders:Q", title="报修单数", axis=alt.Axis(tickMinStep=1, format="d")),
             tooltip=[alt.Tooltip("month:N", title="月份"), alt.Tooltip("orders:Q", title="报修单数"),
                      alt.Tooltip("timely_rate:Q", title="及时率", format=".1%")],
-        ).properties(height=220, title="每月报修"), width="stretch")
-todo = dashboard.todo_for(db, actor, community)
+        ).properties(height=HEIGHT, title="每月报修（近 12 个月）"), width="stretch")
 by_area = dashboard.todo_by_area(todo)
 if not by_area.empty:
     charts[2].altair_chart(
         alt.Chart(by_area).mark_bar().encode(
-            y=alt.Y("area:N", title=None), x=alt.X("items:Q", title="事项数", stack="zero"),
+            y=alt.Y("area:N", title=None, axis=alt.Axis(labelLimit=160, labelOverlap=False)),
+            x=alt.X("items:Q", title="事项数", stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color("severity:N", title="紧急", sort=["高", "中", "低"],
                             scale=alt.Scale(domain=["高", "中", "低"], range=["#d62728", "#ff7f0e", "#9ecae1"]),
-                            legend=alt.Legend(orient="bottom")),
+                            legend=alt.Legend(orient="top", direction="horizontal")),
             tooltip=[alt.Tooltip("area:N", title="业务范围"), alt.Tooltip("severity:N", title="紧急"),
                      alt.Tooltip("items:Q", title="事项数")],
-        ).properties(height=220, title="待办事项"), width="stretch")
+        ).properties(height=max(HEIGHT, 120 + 30 * by_area["area"].nunique()), title="待办事项"), width="stretch")
 
 if todo is not None:
     st.subheader("今日待办")
     if todo.empty:
-        st.success("没有到期或逾期事项。")
-    else:
-        st.dataframe(
-            todo[["severity", "community", "area", "item", "due_on", "days_overdue", "register", "link"]],
-            hide_index=True, width="stretch", height=420,
-            column_config={
-                "severity": "紧急", "community": "小区", "area": "业务范围", "item": "事项",
-                "due_on": st.column_config.DateColumn("到期日", format="YYYY-MM-DD"),
-                "days_overdue": st.column_config.NumberColumn("逾期天数", format="%d"),
-                "register": "台账",
-                "link": st.column_config.LinkColumn("打开", display_text="查看记录"),
-            }, placeholder="",
-        )
+        st.success("您负责的业务范围内没有到期或逾期事项。")
+    for area, items, urgent in dashboard.todo_areas(todo):
+        rows = todo[todo["area"] == area]
+        with st.expander(f"{area}：{items} 项" + (f"，紧急 {urgent} 项" if urgent else "")):
+            if items > TODO_ROWS:
+                st.caption(f"显示最紧急的 {TODO_ROWS} 项（共 {items} 项）。")
+            st.dataframe(
+                rows.head(TODO_ROWS)[["severity", "item", "community", "due_on", "days_overdue", "link"]],
+                hide_index=True, width="stretch", height=min(38 + 35 * min(items, TODO_ROWS), 400),
+                column_config={
+                    "severity": "紧急", "item": "事项", "community": "小区",
+                    "due_on": st.column_config.DateColumn("到期日", format="YYYY-MM-DD"),
+                    "days_overdue": st.column_config.NumberColumn("逾期天数", format="%d"),
+                    "link": st.column_config.LinkColumn("打开", display_text="打开"),
+                }, placeholder="",
+            )
 
 st.subheader("小区概况")
 shown = overview if community is None else overview[overview["community_id"] == community]
@@ -109,11 +143,12 @@ status = shown.melt(id_vars=["community"], value_vars=["occupied", "rented", "de
 status["status"] = status["status"].map({"occupied": "已入住", "rented": "出租", "decorating": "装修中", "vacant": "空置"})
 st.altair_chart(
     alt.Chart(status).mark_bar().encode(
-        y=alt.Y("community:N", title=None), x=alt.X("count:Q", title="户数", stack="zero"),
+        y=alt.Y("community:N", title=None, axis=alt.Axis(labelLimit=160, labelOverlap=False)),
+        x=alt.X("count:Q", title="户数", stack="zero"),
         color=alt.Color("status:N", title="房屋状态", sort=["已入住", "出租", "装修中", "空置"]),
         tooltip=[alt.Tooltip("community:N", title="小区"), alt.Tooltip("status:N", title="状态"),
                  alt.Tooltip("count:Q", title="户数")],
-    ).properties(height=alt.Step(36), title="房屋状态"), width="stretch")
+    ).properties(height=60 + 36 * max(1, len(shown)), title="房屋状态"), width="stretch")
 
 st.subheader("常用")
 links = st.columns(4)

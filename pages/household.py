@@ -13,21 +13,32 @@ from app.ui.text import md
 db, actor = session.db(), session.actor()
 st.title("一户一档")
 
+state = st.session_state
 wanted = st.query_params.get("id")
 left, mid = st.columns([1, 2])
 choices = dashboard.communities(db, actor)
 community = left.selectbox("小区", [None, *choices], format_func=lambda c: "全部小区" if c is None else choices[c],
                            key="household-community", placeholder="请选择")
 text = mid.text_input("房号或业主姓名", key="household-search", placeholder="例如 3-2-1201 或 张伟")
-found = household_file.find_households(db, actor, text, community) if (text or not wanted) else {}
-if wanted and wanted.isdigit() and int(wanted) not in found:
-    found = {**household_file.labels(db, [int(wanted)]), **found}
+found = household_file.find_households(db, actor, text, community)
+if wanted and wanted.isdigit() and not text:  # a link: its household first
+    link = household_file.linked(db, actor, int(wanted))
+    if not link and wanted != state.get("household-link"):
+        st.warning(f"没有编号为 {wanted} 的房屋（可能已删除或不在您的小区范围内）。")
+    found = {**link, **found}
 if not found:
-    st.info("没有找到符合条件的房屋。")
+    st.info("没有找到符合条件的房屋。可换个房号或业主姓名，或在上方选「全部小区」。")
     st.stop()
+# A new link or a new search switches the household: the link's, else the best match (exact first).
+if wanted != state.get("household-link") and wanted and wanted.isdigit() and int(wanted) in found:
+    state["household-picked"] = int(wanted)
+elif text != state.get("household-last-search") or state.get("household-picked") not in found:
+    state["household-picked"] = next(iter(found))
+state["household-last-search"] = text
 picked = st.selectbox("房屋", list(found), format_func=found.get, key="household-picked", placeholder="请选择")
 if wanted != str(picked):
     st.query_params["id"] = str(picked)
+state["household-link"] = str(picked)
 
 file = household_file.load(db, actor, picked)
 if file is None:

@@ -3,10 +3,16 @@
 import streamlit as st
 
 from app.auth import MIN_PASSWORD_LENGTH, PasswordRejected, change_password
-from app.ui import session
+from app.ui import nav, session
+
+DONE = "password-changed"  # the message the home page shows once, after the change
 
 who = session.signed_in()
 session.actor()  # stops here without a signed-in user
+if DONE in st.session_state and not who.must_change_password:
+    # changed on the one-page menu of a forced change: now the whole menu exists, open the home page
+    st.session_state[nav.HOME_FLASH] = st.session_state.pop(DONE)
+    st.switch_page(nav.page_for(""))
 st.title("修改密码")
 if who.must_change_password:
     st.info("这是一次性密码或管理员重设的密码：请先设置您自己的新密码。")
@@ -26,6 +32,9 @@ if submitted:
             st.error(str(err))
         else:
             session.refresh()
-            st.success("密码已修改，其他设备上的登录已退出。")
+            message = "密码已修改，其他设备上的登录已退出。"
             if who.must_change_password:
-                st.rerun()
+                st.session_state[DONE] = message
+                st.rerun()  # the router builds the whole menu; this page then opens the home page
+            st.session_state[nav.HOME_FLASH] = message
+            st.switch_page(nav.page_for(""))

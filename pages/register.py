@@ -13,10 +13,15 @@ reg = registers.get(session.current_page())
 st.title(reg.label)
 if reg.description:
     st.caption(reg.description)
+wanted = st.query_params.get("id")
+linked = int(wanted) if wanted and wanted.isdigit() else None
+if linked is not None:  # a link to one row: its record first, in view, not below the grid
+    st.subheader("链接打开的记录")
+    record_panel(db, actor, reg, linked)
+    st.divider()
 page_rows = register_grid(db, actor, reg)
 
 st.divider()
-wanted = st.query_params.get("id")
 choices = [None, *page_rows]
 if wanted and wanted.isdigit() and int(wanted) not in choices:
     choices.append(int(wanted))
@@ -26,7 +31,7 @@ picked = st.selectbox(
     format_func=lambda rid: "请选择…" if rid is None else f"编号 {rid}：{page_rows.get(rid, '')}",
     key=f"record-{reg.name}",
 )
-if picked is not None:
+if picked is not None and picked != linked:
     record_panel(db, actor, reg, picked)
 
 with st.expander("本台账最近的修改"):

@@ -8,7 +8,7 @@ import streamlit as st
 from app import registers
 from app import service_desk as desk
 from app.ui import session
-from app.ui.desk import act, flash, pick_community
+from app.ui.desk import act, flash, follow_link, pick_community
 from app.ui.text import md
 
 db, actor = session.db(), session.actor()
@@ -19,6 +19,7 @@ st.title("报修受理与派工")
 st.caption("报修即给单号；按紧急程度派工（紧急 30 分钟内到场，一般 24 小时内，预约按约定时间）；"
            "状态只能按 待派工→已派工→处理中⇄暂停→已完成→已回访→已关闭 流转，每一步自动记时间。")
 flash()
+follow_link(db, actor, "work_orders", "desk-community", "desk-order")  # a to-do or search link
 if "desk-order-next" in state:  # an order just registered: open it (before its select box exists)
     state["desk-order"] = state.pop("desk-order-next")
 community = pick_community(desk.communities(db, actor), "desk-community")

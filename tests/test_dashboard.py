@@ -36,4 +36,7 @@ def test_reporting_month_and_month_list(db, estate):  # noqa: F811
     assert dashboard.reporting_month(db, date(2026, 11, 25)) == "2026-09"
     assert dashboard.months(db, date(2026, 11, 25)) == ["2026-11", "2026-09"]
     trend = dashboard.collection_trend(db, Actor("a"), "2026-09", today=date(2026, 11, 25))
-    assert list(trend["period"]) == ["2026-09"] and trend["rate"][0] == pytest.approx(4 / 9)
+    # every period of the twelve is on the axis; those without bills bill 0 and have no rate
+    assert list(trend["period"]) == [f"2025-{m}" for m in ("10", "11", "12")] + [f"2026-0{m}" for m in range(1, 10)]
+    assert trend["rate"].iloc[-1] == pytest.approx(4 / 9)
+    assert list(trend["billed"].iloc[:-1]) == [0.0] * 11 and trend["rate"].iloc[:-1].isna().all()

@@ -7,8 +7,11 @@ from typing import Any
 
 import streamlit as st
 
+from app import registers
 from app.changes import SaveRejected
-from app.permissions import PermissionDenied
+from app.db import Database, q
+from app.permissions import Actor, PermissionDenied
+from app.queries import community_filter_sql
 from app.ui.text import md
 
 FLASH = "_desk_flash"
@@ -48,3 +51,23 @@ def percent(value: Any) -> str:
     except TypeError:
         return "—"
     return f"{float(value):.1%}"
+
+
+def follow_link(db: Database, actor: Actor, register: str, community_key: str, row_key: str) -> None:
+    """Open the row a link names (`?id=`): select its community and the row, once per link.
+
+    The row must exist and be in the actor's communities; else a warning says so.
+    """
+    wanted = st.query_params.get("id")
+    if not wanted or wanted == st.session_state.get(row_key + "-link"):
+        return
+    st.session_state[row_key + "-link"] = wanted
+    reg = registers.get(register)
+    scope, params = community_filter_sql(reg, "t", actor)
+    found = db.rows("SELECT t.community_id FROM " + q(register) + " t WHERE t.id = ? AND t.deleted_at IS NULL" + scope,
+                    [int(wanted), *params]) if wanted.isdigit() else []
+    if not found:
+        st.warning(f"没有编号为 {wanted} 的{reg.label}（可能已删除或不在您的小区范围内）。")
+        return
+    st.session_state[community_key] = found[0][0]
+    st.session_state[row_key] = int(wanted)

@@ -106,6 +106,26 @@ def page_for(url_path: str) -> st.Page:
     return _pages[table()["register_pages"].get(url_path, url_path)]
 
 
+def record_url(register: str, area: str | None = None) -> str:
+    """The url path of the page that opens one row of a register (it reads `?id=`)."""
+    data = table()
+    by_area = data.get("record_pages_by_area", {}).get(area or "", {})
+    target = by_area.get(register) or data.get("record_pages", {}).get(register) or register
+    return data["register_pages"].get(target, target)
+
+
+def href(register: str, row_id: int | None, area: str | None = None) -> str:
+    """A link (for a LinkColumn) that opens the row on its page, selected (no row: the register)."""
+    if row_id is None:
+        return "/" + table()["register_pages"].get(register, register)
+    return f"/{record_url(register, area)}?id={int(row_id)}"
+
+
+def record_page(register: str, area: str | None = None) -> st.Page:
+    """The page object of record_url, for st.page_link(…, query_params={"id": …})."""
+    return page_for(record_url(register, area))
+
+
 FINDER = "page-finder"
 
 
@@ -149,3 +169,6 @@ def password_page() -> st.Page:
     """The password page alone, for a user who must change it before anything else."""
     entry = next(p for p in table()["pages"] if p.url == "password")
     return st.Page(PAGES / entry.file, title=entry.title, url_path=entry.url, icon=entry.icon)
+
+
+HOME_FLASH = "home-flash"  # a message another page leaves for the home page (shown once)
