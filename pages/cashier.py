@@ -78,7 +78,10 @@ with desk:
                 except SaveRejected as err:
                     show_problems(err)
                 else:
+                    # The picker keeps its own value across reruns: point it at the receipt just
+                    # issued, or 下载收据 would hand over the household's previous one.
                     st.session_state["cashier-last-receipt"] = rid
+                    st.session_state[f"cashier-receipt-{household}"] = rid
                     st.rerun()
         last = st.session_state.get("cashier-last-receipt")
         receipts = cashier.receipts_of(db, household)
@@ -97,10 +100,9 @@ with desk:
                     "收款时间", format="YYYY-MM-DD HH:mm"), "total": st.column_config.NumberColumn(
                     "金额(元)", format="%.2f"), "method": "方式", "cashier": "收款人", "voided": "已作废",
                     "void_reason": "作废原因"})
-            numbers = dict(zip(receipts["receipt_id"], receipts["receipt_no"]))
+            numbers = {int(i): no for i, no in zip(receipts["receipt_id"], receipts["receipt_no"])}
             chosen = st.selectbox("选择收据", list(numbers), format_func=numbers.get,
-                                  index=list(numbers).index(last) if last in numbers else 0,
-                                  key="cashier-receipt")
+                                  key=f"cashier-receipt-{household}")
             r = cashier.receipt(db, chosen)
             left, right = st.columns(2)
             layout = left.radio("打印版式", cashier.LAYOUTS, horizontal=True, key="cashier-layout")
