@@ -54,13 +54,18 @@ with desk:
                                "due_net": st.column_config.NumberColumn("应收(元)", format="%.2f"),
                                "paid_net": st.column_config.NumberColumn("已收(元)", format="%.2f"),
                                "outstanding": st.column_config.NumberColumn("欠费(元)", format="%.2f"),
+                               "late_fee": st.column_config.NumberColumn("滞纳金(元)", format="%.2f"),
                                "status": "状态"})
+            if acc.late_fee and acc.collects_late_fee:
+                st.caption("滞纳金按今日应计，随本金一起收取：本金缴清时单独开出滞纳金账单，收据上单列一行。")
+            elif acc.late_fee:
+                st.caption("本小区收款时不收滞纳金（设置 fee.late_fee_collect = 0），滞纳金只作提示。")
 
         st.subheader("收款")
         staff = dict(cashier.cashiers(db, acc.community_id))
         with st.form("cashier-pay", clear_on_submit=True):
             left, mid, right = st.columns(3)
-            amount_text = left.text_input("收款金额(元)", value=f"{acc.outstanding:.2f}" if acc.outstanding else "")
+            amount_text = left.text_input("收款金额(元)", value=f"{acc.to_collect:.2f}" if acc.to_collect else "")
             method = mid.selectbox("收款方式", cashier.METHODS)
             who = right.selectbox("收款人", [None, *staff], format_func=lambda s: staff.get(s, "（未指定）"),
                                   key="cashier-staff")
