@@ -75,11 +75,17 @@ class Account:
     community: str
     code: str
     owners: str
-    open_bills: pd.DataFrame
-    outstanding: Decimal  # Σ open bills (due or not yet due)
-    overdue: Decimal  # of which past due (v_arrears)
-    late_fee: Decimal
+    open_bills: pd.DataFrame  # with late_fee: each bill's 滞纳金 accrued today, not yet a bill
+    outstanding: Decimal  # Σ open bills (due or not yet due), late-fee bills already made included
+    overdue: Decimal  # principal past due (v_arrears)
+    late_fee: Decimal  # accrued today on the open bills, posted as bills when they are paid
     credit: Decimal
+    collects_late_fee: bool = False  # fee.late_fee_collect of the community
+
+    @property
+    def to_collect(self) -> Decimal:
+        """What the cashier asks for: open bills, and the late fee accrued on them where collected."""
+        return self.outstanding + (self.late_fee if self.collects_late_fee else Decimal("0.00"))
 
     @property
     def total_due(self) -> Decimal:
@@ -100,13 +106,22 @@ def account(db: Database, household_id: int, as_of: date | None = None) -> Accou
         raise KeyError(f"房屋编号 {household_id} 不存在")
     community_id, community, code, owners = row[0]
     bills = billing.open_bills(db, household_id, as_of)
-    arrears = db.rows(
-        "SELECT outstanding, late_fee FROM arrears_of(CAST(? AS DATE), CAST(? AS BIGINT))",
+    fees = db.query(
+        "SELECT bill_id, open_late_fee AS late_fee, greatest(late_fee - posted, 0) AS unposted, "
+        "late_fee_waived FROM bill_late_fees_of(CAST(? AS DATE), CAST(? AS BIGINT)) WHERE NOT is_late_fee",
         [as_of, household_id])
-    overdue, late_fee = arrears[0] if arrears else (0, 0)
+    by_bill = {int(b): money(f) for b, f in zip(fees["bill_id"], fees["late_fee"])}
+    bills.insert(bills.columns.get_loc("outstanding") + 1, "late_fee",
+                 [by_bill.get(int(b), money(0)) for b in bills["bill_id"]])
+    # as v_arrears: 滞纳金减免 are taken off the household's sum (not below 0)
+    late_fee = max(money(fees["unposted"].sum()) - money(fees["late_fee_waived"].sum()), money(0)) \
+        if not fees.empty else money(0)
+    overdue = db.scalar("SELECT outstanding FROM arrears_of(CAST(? AS DATE), CAST(? AS BIGINT))",
+                        [as_of, household_id]) or 0
+    collects = db.scalar("SELECT coalesce(setting_int('fee.late_fee_collect', ?), 0)", [community_id]) == 1
     return Account(household_id, community_id, community, code, owners or "", bills,
                    money(bills["outstanding"].sum()) if not bills.empty else money(0),
-                   money(overdue), money(late_fee), billing.credit_balance(db, household_id))
+                   money(overdue), money(late_fee), billing.credit_balance(db, household_id), collects)
 
 
 def receipts_of(db: Database, household_id: int, limit: int = 50) -> pd.DataFrame:
@@ -212,7 +227,7 @@ class Receipt:
     cashier: str
     voided: bool
     void_reason: str | None
-    lines: pd.DataFrame  # fee item, period, amount (payments of this receipt)
+    lines: pd.DataFrame  # fee item, period, amount (payments of this receipt; a late fee is its own line)
     to_credit: Decimal  # overpayment kept as credit
     office_phone: str | None
 

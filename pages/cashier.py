@@ -65,13 +65,18 @@ with desk:
                                "due_net": st.column_config.NumberColumn("应收(元)", format="%.2f"),
                                "paid_net": st.column_config.NumberColumn("已收(元)", format="%.2f"),
                                "outstanding": st.column_config.NumberColumn("欠费(元)", format="%.2f"),
+                               "late_fee": st.column_config.NumberColumn("滞纳金(元)", format="%.2f"),
                                "status": "状态"}, placeholder="")
+            if acc.late_fee and acc.collects_late_fee:
+                st.caption("滞纳金按今日应计，随本金一起收取：本金缴清时单独开出滞纳金账单，收据上单列一行。")
+            elif acc.late_fee:
+                st.caption("本小区收款时不收滞纳金（设置 fee.late_fee_collect = 0），滞纳金只作提示。")
 
         st.subheader("收款")
         staff = dict(cashier.cashiers(db, acc.community_id))
         with st.form("cashier-pay", clear_on_submit=True):
             left, mid, right = st.columns(3)
-            amount_text = left.text_input("收款金额(元)", value=f"{acc.outstanding:.2f}" if acc.outstanding else "")
+            amount_text = left.text_input("收款金额(元)", value=f"{acc.to_collect:.2f}" if acc.to_collect else "")
             method = mid.selectbox("收款方式", cashier.METHODS, placeholder="请选择")
             who = right.selectbox("收款人", [None, *staff], format_func=lambda s: staff.get(s, "（未指定）"),
                                   key="cashier-staff", placeholder="请选择")
@@ -89,7 +94,10 @@ with desk:
                 except SaveRejected as err:
                     show_problems(err)
                 else:
+                    # The picker keeps its own value across reruns: point it at the receipt just
+                    # issued, or 下载收据 would hand over the household's previous one.
                     st.session_state["cashier-last-receipt"] = rid
+                    st.session_state[f"cashier-receipt-{household}"] = rid
                     st.rerun()
         last = st.session_state.get("cashier-last-receipt")
         receipts = cashier.receipts_of(db, household)
@@ -108,10 +116,9 @@ with desk:
                     "收款时间", format="YYYY-MM-DD HH:mm"), "total": st.column_config.NumberColumn(
                     "金额(元)", format="%.2f"), "method": "方式", "cashier": "收款人", "voided": "已作废",
                     "void_reason": "作废原因"}, placeholder="")
-            numbers = dict(zip(receipts["receipt_id"], receipts["receipt_no"]))
+            numbers = {int(i): no for i, no in zip(receipts["receipt_id"], receipts["receipt_no"])}
             chosen = st.selectbox("选择收据", list(numbers), format_func=numbers.get,
-                                  index=list(numbers).index(last) if last in numbers else 0,
-                                  key="cashier-receipt", placeholder="请选择")
+                                  key=f"cashier-receipt-{household}", placeholder="请选择")
             r = cashier.receipt(db, chosen)
             left, right = st.columns(2)
             layout = left.radio("打印版式", cashier.LAYOUTS, horizontal=True, key="cashier-layout")

@@ -229,7 +229,7 @@ def _issue(ctx: SaveContext, issuing: list[tuple]) -> None:
             cur.execute("UPDATE communities SET name = name WHERE id = ?", [community])
     next_no: dict[tuple[int, int], int] = {}
     ids = ctx.db.allocate_ids(cur, "receipts", len(issuing))
-    payments, credits = [], []
+    payments, credits, late_fees = [], [], []
     for receipt_id, (i, c, new) in zip(ids, issuing):
         key = (new["community_id"], new["paid_at"].year)
         if key not in next_no:
@@ -240,11 +240,59 @@ def _issue(ctx: SaveContext, issuing: list[tuple]) -> None:
         new["receipt_no"] = f"{key[1]}-{next_no[key]:06d}"
         next_no[key] += 1
         c.row_id = receipt_id
-        _allocate(ctx, i, c, receipt_id, new, payments, credits)
+        _allocate(ctx, i, c, receipt_id, new, payments, credits, late_fees)
     if ctx.problems:
         return
+    _insert_rows(ctx, "bills", late_fees, "收款时开出滞纳金账单")  # before the payments that settle them
     _insert_rows(ctx, "payments", payments, "收据分配到账单")
     _insert_rows(ctx, "household_credits", credits, "收据多缴转预存款 / 预存款抵扣")
+
+
+def _accrued_late_fees(ctx: SaveContext, household_id: int, on: date) -> dict[int, tuple[Decimal, int]]:
+    """principal bill id -> (late fee accrued on `on` and not yet posted, days overdue)."""
+    return {
+        bill: (Decimal(fee), days)
+        for bill, fee, days in ctx.cur.execute(
+            "SELECT bill_id, open_late_fee, CAST(? AS DATE) - due_date FROM bill_late_fees_of(CAST(? AS DATE), "
+            "CAST(? AS BIGINT)) WHERE NOT is_late_fee AND open_late_fee > 0", [on, on, household_id],
+        ).fetchall()
+    }
+
+
+def _late_fee_bill(ctx: SaveContext, principal: int, amount: Decimal, days: int, at: datetime,
+                   receipt_no: str, late_fees: list[dict]) -> int | None:
+    """A bill of the principal's late fee, to be inserted with the receipt; returns its id.
+
+    Its fee item is the community's 「<item>滞纳金」 (method 滞纳金, made on first use: one late
+    fee per principal bill, so bills stay unique by household, fee item and period). None when the
+    principal already has one (a voided receipt's late fee stays owed as it was).
+    """
+    cur = ctx.cur
+    if cur.execute("SELECT count(*) FROM bills WHERE late_fee_of = ? AND deleted_at IS NULL",
+                   [principal]).fetchone()[0]:
+        return None
+    household, period, community, item = cur.execute(
+        "SELECT b.household_id, b.period, f.community_id, f.name FROM bills b "
+        "JOIN fee_items f ON f.id = b.fee_item_id WHERE b.id = ?", [principal]).fetchone()
+    name = item + "滞纳金"
+    found = cur.execute(
+        "SELECT id FROM fee_items WHERE community_id = ? AND name = ? AND method = '滞纳金' "
+        "AND deleted_at IS NULL ORDER BY id LIMIT 1", [community, name]).fetchone()
+    if found:
+        fee_item = found[0]
+    else:
+        fee_item = ctx.db.allocate_ids(cur, "fee_items", 1)[0]
+        _insert_rows(ctx, "fee_items", [{
+            "id": fee_item, "community_id": community, "name": name, "method": "滞纳金",
+            "unit_price": ZERO, "cycle": "月", "status": "已审批", "effective_from": date(2000, 1, 1),
+            "note": "收款时按应计滞纳金开出账单（不参加出账）"}], "滞纳金收费项目")
+    # DuckDB's next id is max(id) + 1: skip past the late-fee bills not yet inserted
+    bill = ctx.db.allocate_ids(cur, "bills", 1 + len(late_fees))[-1]
+    late_fees.append({"id": bill, "household_id": household, "fee_item_id": fee_item, "period": period,
+                      "quantity": Decimal(days), "amount": amount, "due_date": at.date(), "issued_at": at,
+                      "late_fee_of": principal,
+                      "note": f"{item} {period} 逾期 {days} 天，至 {at.date()} 应计滞纳金，收据 {receipt_no}"})
+    return bill
 
 
 def _open_bills(ctx: SaveContext, household_id: int) -> list[tuple[int, Decimal]]:
@@ -283,31 +331,49 @@ def _credit(ctx: SaveContext, household_id: int) -> Decimal:
 
 
 def _allocate(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict,
-              payments: list[dict], credits: list[dict]) -> None:
+              payments: list[dict], credits: list[dict], late_fees: list[dict]) -> None:
+    """Oldest due first. Where the community collects late fees (fee.late_fee_collect = 1), a
+    principal paid in full is followed by its late fee accrued on the payment day, posted as a
+    bill of its own and paid from what is left (it stays owed if nothing is left: paying the
+    principal never makes its late fee go away)."""
     household, total, at = receipt["household_id"], receipt["total"], receipt["paid_at"]
     open_bills = _open_bills(ctx, household)
+    collects = ctx.cur.execute("SELECT coalesce(setting_int('fee.late_fee_collect', ?), 0)",
+                               [receipt["community_id"]]).fetchone()[0]
+    accrued = _accrued_late_fees(ctx, household, at.date()) if collects == 1 else {}
     from_credit = receipt.get("method") == "预存款"
     if from_credit:
         available = _credit(ctx, household)
         if total > available:
             ctx.problem(i, c, "total", f"预存款余额只有 {available}，不够抵扣 {total}")
             return
-        owed = sum((o for _, o in open_bills), ZERO)
+        owed = sum((o for _, o in open_bills), ZERO) + sum((f for f, _ in accrued.values()), ZERO)
         if total > owed:
             ctx.problem(i, c, "total", f"预存款抵扣不能超过欠费 {owed}")
             return
     left = total
-    for bill, owed in open_bills:
-        if left <= 0:
-            break
-        part = min(left, owed)
+
+    def pay(bill: int, part: Decimal) -> None:
         payments.append({"bill_id": bill, "receipt_id": receipt_id, "paid_at": at, "amount": part,
                          "note": f"收据 {receipt['receipt_no']}"})
         if from_credit:
             credits.append({"household_id": household, "amount": -part, "receipt_id": receipt_id,
                             "bill_id": bill, "credited_at": at,
                             "note": f"预存款抵扣，收据 {receipt['receipt_no']}"})
+
+    for bill, owed in open_bills:
+        if left <= 0:
+            break
+        part = min(left, owed)
+        pay(bill, part)
         left -= part
+        if part == owed and bill in accrued:
+            fee, days = accrued[bill]
+            late_bill = _late_fee_bill(ctx, bill, fee, days, at, receipt["receipt_no"], late_fees)
+            if late_bill is not None and left > 0:
+                part = min(left, fee)
+                pay(late_bill, part)
+                left -= part
     if left > 0:
         credits.append({"household_id": household, "amount": left, "receipt_id": receipt_id,
                         "bill_id": None, "credited_at": at,
@@ -321,13 +387,16 @@ def _insert_rows(ctx: SaveContext, register: str, rows: list[dict], note: str) -
     reg = registers.get(register)
     require(ctx.actor, reg.name, "add", reg.label)
     now = ctx.db.now()
-    for row_id, row in zip(ctx.db.allocate_ids(ctx.cur, reg.name, len(rows)), rows):
-        row.update(id=row_id, created_at=now, updated_at=now, row_version=1)
-    columns = list(rows[0])
+    missing = [row for row in rows if "id" not in row]  # rows given an id were referred to already
+    for row_id, row in zip(ctx.db.allocate_ids(ctx.cur, reg.name, len(missing)), missing):
+        row["id"] = row_id
+    for row in rows:
+        row.update(created_at=now, updated_at=now, row_version=1)
+    columns = list(dict.fromkeys(col for row in rows for col in row))
     ctx.cur.executemany(
         "INSERT INTO " + q(reg.name) + " (" + ", ".join(q(c) for c in columns) + ") VALUES ("
         + ", ".join("?" for _ in columns) + ")",
-        [[row[col] for col in columns] for row in rows],
+        [[row.get(col) for col in columns] for row in rows],
     )
     write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
                 [(row["id"], "新增", None, row_json(reg, row)) for row in rows], now, note)

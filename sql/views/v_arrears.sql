@@ -6,8 +6,14 @@
 --       outstanding counting only payments, refunds and adjustments dated before D (never below 0),
 --       × fee.late_fee_rate_per_day; summed, rounded half-up to 0.01 per bill. The sum is taken
 --       over stretches of days with the same balance (balance × days × rate), which is the same sum
---       as day by day. late_fee = Σ bills − Σ 滞纳金减免 of those bills (not below 0);
+--       as day by day. A late fee posted as its own bill (fee item of method 滞纳金, bills.late_fee_of
+--       = the principal, made by the cashier when the principal is settled) is taken off the
+--       principal's accrued late fee and is owed like any bill; a late-fee bill accrues nothing.
+--       outstanding = Σ principal bills only; late_fee = Σ (accrued − posted, not below 0) − Σ
+--       滞纳金减免 of the principal bills (not below 0) + Σ outstanding of overdue late-fee bills;
 --       total_due = outstanding + late_fee.
+--       Per bill: bill_late_fees_of(as_of, household) gives each overdue bill's accrued late fee,
+--       what was posted for it, and open_late_fee = accrued − posted − 滞纳金减免 (not below 0).
 --       Example: 300.00 due 2026-06-30, paid 100.00 on 2026-07-10, as_of 2026-07-20:
 --       07-01..07-10 at 300 (1.50) + 07-11..07-20 at 200 (1.00) → late_fee 2.50, days_overdue 20.
 --       Point in time: arrears_as_of(as_of DATE); this view is it at current_date.
@@ -25,7 +31,7 @@
 -- label days_overdue: 逾期天数
 -- label late_fee: 滞纳金(元)
 -- label total_due: 合计应缴(元)
-CREATE OR REPLACE MACRO arrears_of(as_of, household) AS TABLE
+CREATE OR REPLACE MACRO bill_late_fees_of(as_of, household) AS TABLE
 -- Set-based: one pass over the bills' totals at as_of (bill_totals_of); a bill with no payment, refund or reduction counted
 -- (almost every overdue bill) accrues on its whole amount, amount × days × rate, with no join to
 -- payments; only the few bills with such moves are looked up in payments and adjustments.
@@ -46,13 +52,23 @@ overdue AS (
            t.late_fee_waived,
            t.paid <> 0 OR t.reduced <> 0 OR t.refunded <> 0 AS moved,
            t.due_date + CAST(pr.grace_days AS INTEGER) + 1 AS accrues_from,
-           pr.rate
+           pr.rate,
+           t.fee_item_id IN (SELECT id FROM fee_items WHERE method = '滞纳金') AS is_late_fee
     FROM bill_totals_of(as_of, household) t
     JOIN params pr ON pr.community_id = t.community_id
     WHERE t.due_date < as_of AND (t.amount - t.reduced) - (t.paid - t.refunded) > 0
 ),
+posted AS (
+    -- late fees already made bills of their own (up to as_of), per principal bill
+    SELECT late_fee_of AS bill_id, sum(amount) AS posted
+    FROM bills
+    WHERE late_fee_of IS NOT NULL AND deleted_at IS NULL AND due_date <= as_of
+      AND (household IS NULL OR household_id = household)
+    GROUP BY late_fee_of
+),
 moved AS (
-    SELECT bill_id, amount, accrues_from, rate FROM overdue WHERE moved AND accrues_from <= as_of
+    SELECT bill_id, amount, accrues_from, rate FROM overdue
+    WHERE moved AND accrues_from <= as_of AND NOT is_late_fee
 ),
 moves AS (
     -- what changes a bill's outstanding, counted from the day after its date
@@ -96,25 +112,43 @@ moved_late_fee AS (
     GROUP BY s.bill_id
 ),
 bill_late_fee AS (
-    SELECT o.household_id,
+    SELECT o.bill_id,
+           o.household_id,
            o.community_id,
            o.outstanding,
            o.due_date,
+           o.is_late_fee,
            o.late_fee_waived,
-           CASE WHEN NOT o.moved
+           CASE WHEN o.is_late_fee THEN 0
+                WHEN NOT o.moved
                 THEN round(o.amount * CAST(greatest(as_of - o.accrues_from + 1, 0) AS INTEGER) * o.rate, 2)
                 ELSE coalesce(f.late_fee, 0) END AS late_fee
     FROM overdue o
     LEFT JOIN moved_late_fee f ON f.bill_id = o.bill_id
-),
-per_household AS (
+)
+SELECT b.bill_id,
+       b.household_id,
+       b.community_id,
+       b.outstanding,
+       b.due_date,
+       b.is_late_fee,
+       b.late_fee,
+       coalesce(p.posted, 0) AS posted,
+       b.late_fee_waived,
+       greatest(b.late_fee - coalesce(p.posted, 0) - b.late_fee_waived, 0) AS open_late_fee
+FROM bill_late_fee b
+LEFT JOIN posted p ON p.bill_id = b.bill_id;
+
+CREATE OR REPLACE MACRO arrears_of(as_of, household) AS TABLE
+WITH per_household AS (
     SELECT household_id,
            community_id,
            count(*) AS bills,
-           sum(outstanding) AS outstanding,
+           coalesce(sum(outstanding) FILTER (WHERE NOT is_late_fee), 0) AS outstanding,
            min(due_date) AS oldest_due_date,
-           greatest(sum(late_fee) - sum(late_fee_waived), 0) AS late_fee
-    FROM bill_late_fee
+           greatest(sum(greatest(late_fee - posted, 0)) - sum(late_fee_waived), 0)
+             + coalesce(sum(outstanding) FILTER (WHERE is_late_fee), 0) AS late_fee
+    FROM bill_late_fees_of(as_of, household)
     GROUP BY household_id, community_id
 )
 SELECT a.household_id,

@@ -2,7 +2,8 @@
 -- rule: one row per community × age bucket of overdue bills (v_bill_balance at as_of, bills with
 --       due_date < as_of and outstanding > 0). A bill's age = as_of − due_date, in days; buckets
 --       '0-30' (1–30 days), '31-90', '91-180', '>180'; bucket_order 1..4. bills, households
---       (distinct), outstanding = Σ outstanding. Buckets without bills are left out.
+--       (distinct), outstanding = Σ outstanding. Buckets without bills are left out. Late-fee bills
+--       (fee item of method 滞纳金) are left out: the ageing is of the principal.
 --       Example: as_of 2026-07-20, a bill due 2026-06-30 with 150.00 outstanding → 20 days, '0-30'.
 --       Point in time: arrears_ageing_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理 (催缴); 一 5 财务制度
@@ -23,6 +24,7 @@ WITH aged AS (
            CAST(as_of - due_date AS BIGINT) AS age
     FROM bill_balance_as_of(as_of)
     WHERE due_date < as_of AND outstanding > 0
+      AND fee_item_id NOT IN (SELECT id FROM fee_items WHERE method = '滞纳金')
 )
 SELECT community_id,
        CASE WHEN age <= 30 THEN '0-30' WHEN age <= 90 THEN '31-90'

@@ -4,7 +4,8 @@
 --       (counting payments, refunds, 减免 and 折扣 dated before it). recovered = their payments net
 --       of refunds dated in M; remaining = their outstanding at the end of M (at as_of for the
 --       current month; not below 0); recovery_rate = recovered / (recovered + remaining).
---       Payments of voided receipts do not count.
+--       Payments of voided receipts do not count. Late-fee bills (bills.late_fee_of set) are left
+--       out: 清缴率 reports the principal.
 --       Point in time: arrears_recovery_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理 (催缴); 小区物业管理处工作流程「收费管理」
 -- parameters: none
@@ -26,6 +27,7 @@ WITH bill AS (
     FROM bills b
     JOIN households h ON h.id = b.household_id
     WHERE b.deleted_at IS NULL AND b.due_date < as_of
+      AND b.late_fee_of IS NULL  -- 清缴率 reports the principal; late-fee bills are not arrears of it
 ),
 events AS (
     -- (bill, day, change of due_net, change of paid_net)

@@ -3,6 +3,7 @@
 --       to as_of's month). billed = Σ due_net, collected = Σ paid_net (v_bill_balance at as_of),
 --       rate = collected / billed (NULL when nothing billed); households_billed, households_owing
 --       and household_rate as in v_collection_rate. Households without a building: building '（未分楼栋）'.
+--       Late-fee bills (fee item of method 滞纳金) are left out: the rate reports the principal.
 --       Point in time: collection_by_building_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理; 一 5 财务制度
 -- parameters: none
@@ -32,6 +33,7 @@ WITH per_building AS (
     FROM bill_balance_as_of(as_of) bb
     JOIN households h ON h.id = bb.household_id
     WHERE bb.period <= strftime(as_of, '%Y-%m')
+      AND bb.fee_item_id NOT IN (SELECT id FROM fee_items WHERE method = '滞纳金')  -- the principal only
     GROUP BY bb.community_id, h.building_id, bb.period
 )
 SELECT p.community_id,

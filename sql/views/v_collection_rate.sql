@@ -4,6 +4,8 @@
 --       rate 收费率 = collected / billed; households_billed; households_owing (outstanding > 0 on
 --       that period's bills); household_rate 户收费率 = (households_billed − households_owing) /
 --       households_billed; outstanding = Σ positive outstanding. Rates are NULL when nothing billed.
+--       Late-fee bills (fee item of method 滞纳金, made by the cashier) are left out of all of these:
+--       the rates report the principal; late_fee_billed / late_fee_collected are their own columns.
 --       Point in time: collection_rate_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理; 一 5 财务制度
 -- parameters: none
@@ -19,21 +21,30 @@
 -- label households_billed: 应缴户数
 -- label households_owing: 欠费户数
 -- label household_rate: 户收费率
+-- label late_fee_billed: 滞纳金应收(元)
+-- label late_fee_collected: 滞纳金实收(元)
 CREATE OR REPLACE MACRO collection_rate_as_of(as_of) AS TABLE
 -- One pass over the bills' totals at as_of. Billed households are counted by the first bill each
 -- has in the period (first_of_period), not with count(DISTINCT …) over every bill; the distinct
 -- count is left for owing households, among the few bills still outstanding.
-WITH per_period AS (
+WITH late_fee_items AS (
+    SELECT id FROM fee_items WHERE method = '滞纳金'
+),
+per_period AS (
     SELECT community_id,
            period,
-           count(*) AS bills,
-           sum(amount - reduced) AS billed,
-           sum(paid - refunded) AS collected,
-           sum(greatest((amount - reduced) - (paid - refunded), 0)) AS outstanding,
+           count(*) FILTER (WHERE l.id IS NULL) AS bills,
+           coalesce(sum(amount - reduced) FILTER (WHERE l.id IS NULL), 0) AS billed,
+           coalesce(sum(paid - refunded) FILTER (WHERE l.id IS NULL), 0) AS collected,
+           coalesce(sum(greatest((amount - reduced) - (paid - refunded), 0)) FILTER (WHERE l.id IS NULL), 0)
+               AS outstanding,
            count(*) FILTER (WHERE first_of_period) AS households_billed,
-           count(DISTINCT household_id) FILTER (WHERE (amount - reduced) - (paid - refunded) > 0)
-               AS households_owing
-    FROM bill_totals_of(as_of, NULL)
+           count(DISTINCT household_id) FILTER (WHERE (amount - reduced) - (paid - refunded) > 0
+                                                AND l.id IS NULL) AS households_owing,
+           coalesce(sum(amount - reduced) FILTER (WHERE l.id IS NOT NULL), 0) AS late_fee_billed,
+           coalesce(sum(paid - refunded) FILTER (WHERE l.id IS NOT NULL), 0) AS late_fee_collected
+    FROM bill_totals_of(as_of, NULL) t
+    LEFT JOIN late_fee_items l ON l.id = t.fee_item_id
     WHERE period <= strftime(as_of, '%Y-%m')
     GROUP BY community_id, period
 )
@@ -46,7 +57,9 @@ SELECT community_id,
        CAST(collected AS DOUBLE) / nullif(CAST(billed AS DOUBLE), 0) AS rate,
        households_billed,
        households_owing,
-       CAST(households_billed - households_owing AS DOUBLE) / nullif(households_billed, 0) AS household_rate
+       CAST(households_billed - households_owing AS DOUBLE) / nullif(households_billed, 0) AS household_rate,
+       late_fee_billed,
+       late_fee_collected
 FROM per_period;
 
 CREATE OR REPLACE VIEW v_collection_rate AS
