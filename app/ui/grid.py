@@ -202,6 +202,20 @@ def show_problems(err: SaveRejected) -> None:
     )
 
 
+def empty_state(reg: Register, actor: Actor, searched: bool) -> str:
+    """What an empty grid tells its user to do next, by what this user may do."""
+    if searched:
+        return "没有符合搜索或筛选条件的记录。可换个关键词，或清除筛选。"
+    ways = []
+    if can(actor, reg.name, "add") and not reg.immutable:
+        ways.append("在下方表格最后一行直接填写，然后点「保存」")
+    if can(actor, reg.name, "import") and not reg.immutable:
+        ways.append("在「Excel 导入」页从 Excel 台账导入")
+    if not ways:
+        return f"「{reg.label}」还没有记录。"
+    return f"「{reg.label}」还没有记录。可以" + "，或".join(ways) + "。"
+
+
 def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: dict | None = None,
                   key: str | None = None) -> dict[int, str]:
     """Render one register as a paged, editable grid with save and export.
@@ -231,6 +245,8 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
     req = PageRequest(search=search, filters=filters, sort=sort or None, descending=descending,
                       page_size=page_size, columns=shown_columns)
     total = count_rows(db, reg, req, actor)
+    if total == 0:
+        st.info(empty_state(reg, actor, searched=bool(search or set(filters) - set(base_filters or {}))))
     pages = max(1, math.ceil(total / page_size))
     grid_area, pager_area = st.container(), st.container()
     with pager_area:
