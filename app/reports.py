@@ -114,9 +114,11 @@ def fees(ctx: Context, sheet: Sheet) -> None:
                      "households_owing, household_rate FROM collection_rate_as_of(CAST(? AS DATE)) "
                      "WHERE period = ?{scope} ORDER BY community_id", [ctx.end, ctx.period])
     sheet.table(rate, [COMMUNITY, Column("bills", "账单数", "integer"), Column("billed", "应收(元)", "money"),
-                       Column("collected", "实收(元)", "money"), Column("outstanding", "欠费(元)", "money"),
+                       Column("collected", "实收(元)", "money"), Column("outstanding", "未缴(元)", "money"),
                        Column("rate", "收费率", "rate"), Column("households_billed", "应缴户数", "integer"),
-                       Column("households_owing", "欠费户数", "integer"), Column("household_rate", "户收费率", "rate")])
+                       Column("households_owing", "未缴户数", "integer"), Column("household_rate", "户收费率", "rate")])
+    # 欠费户数 means one thing in every sheet: households with a bill past due at the month's end
+    # (arrears_as_of); this period's bills not yet paid are 未缴, whether or not they are due yet
     sheet.heading("近 12 个账期收费率（全部所列小区合计）")
     trend = ctx.query("SELECT period, sum(billed) AS billed, sum(collected) AS collected, "
                       "CAST(sum(collected) AS DOUBLE) / nullif(CAST(sum(billed) AS DOUBLE), 0) AS rate "

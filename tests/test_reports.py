@@ -121,3 +121,24 @@ def test_cli_writes_the_report_and_refuses_a_bad_period(db, actor, estate, tmp_p
 def test_default_period_is_last_month():
     assert reports.default_period(date(2026, 11, 25)) == "2026-10"
     assert reports.default_period(date(2026, 1, 3)) == "2025-12"
+
+
+def test_owing_households_mean_one_thing_in_every_sheet(db, actor, estate):
+    # a fourth household's September bill falls due in October: unpaid (未缴) at the month's end,
+    # but not in arrears — 欠费户数 counts only the two with a bill past due (09-15)
+    home = add(db, actor, "households", community_id=estate["community"], code="1-1-104", area="100.00",
+               usage="住宅", status="已入住", handover_date="2020-05-01")
+    add(db, actor, "bills", household_id=home, fee_item_id=estate["item"], period="2026-09", amount="300.00",
+        due_date="2026-10-10")
+    wb = workbook(produce(db, actor))
+    owing = []
+    for ws in wb:
+        for row in ws.iter_rows():
+            for cell in row:
+                below = ws.cell(cell.row + 1, cell.column).value
+                if cell.value == "欠费户数" and ws.cell(cell.row + 1, 1).value == "阳光花园":
+                    owing.append((ws.title, below))
+    assert owing == [("概览", 2), ("收费与欠费", 2)]
+    [rate] = rows_under(wb["收费与欠费"], "2026-09 账期收费率（截至 2026-09-30）")
+    # 账单数, 应收, 实收, 未缴, 收费率, 应缴户数, 未缴户数, 户收费率
+    assert rate[1:9] == [4, 1200, 400, 800, pytest.approx(1 / 3), 4, 3, pytest.approx(0.25)]

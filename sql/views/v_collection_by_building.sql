@@ -7,7 +7,7 @@
 --       Point in time: collection_by_building_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理; 一 5 财务制度
 -- parameters: none
--- 规则：按小区、楼栋和账期统计收费率：应收、实收、收费率 = 实收 ÷ 应收，以及应缴户数、欠费户数和户收费率（口径同「收费率」）。没有楼栋的房屋归入「（未分楼栋）」。
+-- 规则：按小区、楼栋和账期统计收费率：应收、实收、收费率 = 实收 ÷ 应收，以及应缴户数、未缴户数和户收费率（口径同「收费率」）。没有楼栋的房屋归入「（未分楼栋）」。
 -- 参数：无
 -- label community_id: 小区编号
 -- label building_id: 楼栋编号
@@ -15,10 +15,10 @@
 -- label period: 账期
 -- label billed: 应收(元)
 -- label collected: 实收(元)
--- label outstanding: 欠费(元)
+-- label outstanding: 未缴(元)
 -- label rate: 收费率
 -- label households_billed: 应缴户数
--- label households_owing: 欠费户数
+-- label households_owing: 未缴户数
 -- label household_rate: 户收费率
 CREATE OR REPLACE MACRO collection_by_building_as_of(as_of) AS TABLE
 WITH per_building AS (

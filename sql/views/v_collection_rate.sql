@@ -9,17 +9,17 @@
 --       Point in time: collection_rate_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(二) 收费管理; 一 5 财务制度
 -- parameters: none
--- 规则：按小区和账期统计：应收 = 应收净额合计，实收 = 这些账单截至当天的实收净额合计，收费率 = 实收 ÷ 应收；户收费率 =（应缴户数 − 欠费户数）÷ 应缴户数；欠费金额 = 各账单正的欠款之和。没有应收时收费率为空。
+-- 规则：按小区和账期统计：应收 = 应收净额合计，实收 = 这些账单截至当天的实收净额合计，收费率 = 实收 ÷ 应收；户收费率 =（应缴户数 − 未缴户数）÷ 应缴户数，未缴户数为该账期账单尚有欠款的户数；未缴金额 = 各账单正的欠款之和。（「欠费户数」只指截至当天有逾期未缴账单的户数，见「欠费」。）没有应收时收费率为空。
 -- 参数：无
 -- label community_id: 小区编号
 -- label period: 账期
 -- label bills: 账单数
 -- label billed: 应收(元)
 -- label collected: 实收(元)
--- label outstanding: 欠费(元)
+-- label outstanding: 未缴(元)
 -- label rate: 收费率
 -- label households_billed: 应缴户数
--- label households_owing: 欠费户数
+-- label households_owing: 未缴户数
 -- label household_rate: 户收费率
 -- label late_fee_billed: 滞纳金应收(元)
 -- label late_fee_collected: 滞纳金实收(元)
