@@ -51,8 +51,20 @@ class Context:
     @property
     def last_year(self) -> str:
         """The period eleven months before this one (a 12-month window ends at `period`)."""
-        y, m = divmod(self.end.year * 12 + self.end.month - 1 - 11, 12)
-        return f"{y}-{m + 1:02d}"
+        return self.months[0]
+
+    @property
+    def months(self) -> list[str]:
+        """The 12 periods of the window, oldest first."""
+        now = self.end.year * 12 + self.end.month - 1
+        return [f"{n // 12}-{n % 12 + 1:02d}" for n in range(now - 11, now + 1)]
+
+    def every_month(self, frame: pd.DataFrame, column: str, zero: tuple[str, ...]) -> pd.DataFrame:
+        """`frame` with a row for each of the 12 months (a chart's axis skips none): `zero` columns
+        0 in a month without rows, the others (rates) empty — a rate of nothing is not 0 %."""
+        full = frame.set_index(column).reindex(self.months)
+        full[list(zero)] = full[list(zero)].fillna(0)
+        return full.rename_axis(column).reset_index()
 
 
 def parse_period(period: str) -> tuple[date, date]:
@@ -124,6 +136,7 @@ def fees(ctx: Context, sheet: Sheet) -> None:
                       "CAST(sum(collected) AS DOUBLE) / nullif(CAST(sum(billed) AS DOUBLE), 0) AS rate "
                       "FROM collection_rate_as_of(CAST(? AS DATE)) WHERE period BETWEEN ? AND ?{scope} "
                       "GROUP BY period ORDER BY period", [ctx.end, ctx.last_year, ctx.period])
+    trend = ctx.every_month(trend, "period", zero=("billed", "collected"))
     placed = sheet.table(trend, [Column("period", "账期"), Column("billed", "应收(元)", "money"),
                                  Column("collected", "实收(元)", "money"), Column("rate", "收费率", "rate")])
     if not trend.empty:
@@ -182,6 +195,7 @@ def repairs(ctx: Context, sheet: Sheet) -> None:
     trend = ctx.query("SELECT month, sum(orders) AS orders, CAST(sum(on_time) AS DOUBLE) / nullif(sum(arrived), 0) AS timely_rate "
                       "FROM repair_stats_as_of(CAST(? AS DATE)) WHERE month BETWEEN ? AND ?{scope} GROUP BY month "
                       "ORDER BY month", [ctx.end, ctx.last_year, ctx.period])
+    trend = ctx.every_month(trend, "month", zero=("orders",))
     placed = sheet.table(trend, [Column("month", "月份"), Column("orders", "报修单数", "integer"),
                                  Column("timely_rate", "及时率", "rate")])
     if not trend.empty:

@@ -142,3 +142,15 @@ def test_owing_households_mean_one_thing_in_every_sheet(db, actor, estate):
     [rate] = rows_under(wb["收费与欠费"], "2026-09 账期收费率（截至 2026-09-30）")
     # 账单数, 应收, 实收, 未缴, 收费率, 应缴户数, 未缴户数, 户收费率
     assert rate[1:9] == [4, 1200, 400, 800, pytest.approx(1 / 3), 4, 3, pytest.approx(0.25)]
+
+
+def test_the_twelve_month_tables_list_every_month_with_zero_when_nothing_happened(db, actor, estate):
+    wb = workbook(produce(db, actor))
+    months = [f"2025-{m}" for m in ("10", "11", "12")] + [f"2026-{m:02d}" for m in range(1, 10)]
+    fees = rows_under(wb["收费与欠费"], "近 12 个账期收费率（全部所列小区合计）")
+    assert [r[0] for r in fees] == months
+    assert [r[1:4] for r in fees[:11]] == [[0, 0, None]] * 11  # nothing billed: no rate, not 0 %
+    assert fees[11][1:4] == [900, 400, pytest.approx(4 / 9)]
+    repairs = rows_under(wb["维修"], "近 12 个月")
+    assert [r[0] for r in repairs] == months
+    assert [r[1] for r in repairs] == [0] * 12
