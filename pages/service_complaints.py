@@ -7,7 +7,7 @@ import streamlit as st
 from app import registers
 from app import service_desk as desk
 from app.ui import session
-from app.ui.desk import act, flash, pick_community
+from app.ui.desk import act, flash, follow_link, pick_community
 from app.ui.text import md
 
 db, actor = session.db(), session.actor()
@@ -20,6 +20,7 @@ st.caption("先界定是否有效投诉（仅咨询、建议的不计入）；�
 flash()
 if "complaint-next" in state:
     state["complaint-pick"] = state.pop("complaint-next")
+follow_link(db, actor, "complaints", "complaint-community", "complaint-pick")  # a to-do or search link
 community = pick_community(desk.communities(db, actor), "complaint-community")
 staff = desk.staff_choices(db, community)
 

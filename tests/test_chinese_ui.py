@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from apptest import app_test
+from saving import add
 
 from app import service_desk as desk
 from app.changes import RowChange, apply_changes
@@ -61,10 +62,6 @@ def test_no_emoji_status_lights_in_pages_or_app():
 
 
 # -- pages ------------------------------------------------------------------------------------------
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
-
-
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory):
     """One community with three open repair orders, one per clock state; no guard shifts at all."""

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from apptest import app_test
+from saving import add
 
 from app import registers
 from app import service_desk as desk
@@ -27,10 +28,6 @@ from app.todo import todo_list
 from app.ui import nav
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def add(db, actor, register: str, **values) -> int:
-    return apply_changes(db, actor, register, [RowChange("insert", values=values)]).inserted[0]
 
 
 def build_estate(db, actor) -> dict:
@@ -186,12 +183,28 @@ def test_every_todo_link_opens_its_page_with_the_row_selected(estate_file):
         elif page == "/service_desk":
             assert at.selectbox(key="desk-order").value == row
             assert at.subheader[0].value.startswith("报修单 BX-")
+        elif page == "/service_complaints":
+            assert at.selectbox(key="complaint-pick").value == row
         else:  # a register: the record panel first, above the grid
             assert at.subheader[0].value == "链接打开的记录"
             details = at.dataframe[0].value
             assert dict(zip(details["字段"], details["内容"]))["编号"] == str(row)
         opened.add(page)
     assert opened >= {"/cashier", "/household", "/service_desk", "/contracts"}
+
+
+def test_a_complaint_link_opens_the_complaint_desk_with_it_selected(estate_file):
+    from app.db import database_url
+    from app.ui import session
+
+    db = session._database(database_url())
+    complaint = add(db, Actor("测试"), "complaints", complaint_no="TS-2026-0099", community_id=estate_file["community"],
+                    received_at=datetime(2026, 3, 1, 9, 0), channel="电话", category="噪音", description="夜间施工")
+    link = nav.href("complaints", complaint)
+    assert link == f"/service_complaints?id={complaint}"
+    at, row = open_link(link)
+    assert at.selectbox(key="complaint-pick").value == complaint
+    assert at.selectbox(key="complaint-community").value == estate_file["community"]
 
 
 def test_household_page_search_switches_the_household(estate_file):
