@@ -311,6 +311,26 @@ def column(page, label: str, n: int = 0) -> int:
     raise LookupError(f"no column {label!r}")
 
 
+def open_todo(page) -> list[int]:
+    """Unfold every area of the home page's 今日待办 (an expander per area, folded at first) and
+    return the indexes of their grids (each has a 事项 column), top to bottom."""
+    page.get_by_role("heading", name="今日待办").wait_for()
+    folds = page.get_by_test_id("stExpander").filter(has_text=re.compile(r"：\d+ 项"))
+    folds.first.wait_for()
+    for i in range(folds.count()):
+        if folds.nth(i).locator("details[open]").count() == 0:
+            folds.nth(i).locator("summary").click()
+    items = page.get_by_test_id("stDataFrameResizable").filter(
+        has=page.locator('th[role="columnheader"]', has_text="事项"))
+    items.nth(folds.count() - 1).wait_for()  # every area's grid drawn
+    grids = page.get_by_test_id("stDataFrameResizable")
+    found = [i for i in range(grids.count())
+             if grid(page, i).locator('th[role="columnheader"]', has_text="事项").count()]
+    for n in found:
+        wait_grid(page, n)
+    return found
+
+
 def cell_text(page, col: int, row: int, n: int = 0) -> str:
     return (cell(page, col, row, n).text_content() or "").strip()
 

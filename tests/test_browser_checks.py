@@ -23,6 +23,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
     grid,
     needs_chromium,
     open_page,
+    open_todo,
     running_app,
     wait_app_idle,
     wait_grid,
@@ -83,16 +84,12 @@ def home_todo(page) -> tuple[int, list[str]]:
     count = int(tile.get_by_test_id("stMetricValue").inner_text().strip())
     if not count:
         return 0, []
-    page.get_by_role("heading", name="今日待办").wait_for()
-    page.get_by_test_id("stDataFrameResizable").filter(
-        has=page.locator('th[role="columnheader"]', has_text="事项")).wait_for()
-    grids = page.get_by_test_id("stDataFrameResizable")
-    n = next(i for i in range(grids.count())
-             if grid(page, i).locator('th[role="columnheader"]', has_text="事项").count())
-    wait_grid(page, n)
-    col = column(page, "事项", n)
-    cells = grid(page, n).locator(f'td[aria-colindex="{col}"][data-testid^="glide-cell-"]')
-    return count, [t.strip() for t in cells.all_inner_texts()]
+    items = []
+    for n in open_todo(page):  # one grid per area, a few rows each, all in view
+        col = column(page, "事项", n)
+        cells = grid(page, n).locator(f'td[aria-colindex="{col}"][data-testid^="glide-cell-"]')
+        items += [t.strip() for t in cells.all_inner_texts()]
+    return count, items
 
 
 def area_todo(page) -> str:

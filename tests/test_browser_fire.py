@@ -13,6 +13,7 @@ stops it (`app.offline()`) to read the file. Screenshots go to tests/artifacts/ 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,7 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
     needs_chromium,
     next_paint,
     open_page,
+    open_todo,
     running_app,
     start_app,
     wait_app_idle,
@@ -77,8 +79,11 @@ def seeded(copy_demo):
         picked = db.rows(
             "SELECT s.fire_equipment_id, s.equip_no, s.type, s.location FROM v_fire_equipment_status s "
             "JOIN fire_equipment e ON e.id = s.fire_equipment_id "
+            "JOIN v_todo t ON t.ref_table = 'fire_equipment' AND t.ref_id = s.fire_equipment_id "
             "WHERE s.state = '待检查' AND (e.produced_on IS NULL OR e.produced_on <= ?) "
-            "ORDER BY s.fire_equipment_id LIMIT 1",
+            # the most overdue: near the top of its area on the home page, which lists the most
+            # urgent TODO_ROWS of each area
+            "ORDER BY t.days_overdue DESC, s.fire_equipment_id LIMIT 1",
             [today],
         )
         assert picked, "the demo data has no fire equipment in state 待检查"
@@ -139,16 +144,19 @@ def column_texts(page, label: str, n: int = 0) -> dict[int, str]:
 
 def todo_items(page, expected_rows: int) -> list[str]:
     """The 事项 of every row in the home page's 今日待办 grid."""
-    page.get_by_role("heading", name="今日待办").wait_for()
-    page.get_by_test_id("stDataFrameResizable").filter(
-        has=page.locator('th[role="columnheader"]', has_text="事项")).wait_for()
-    n = next(i for i in range(page.get_by_test_id("stDataFrameResizable").count())
-             if grid(page, i).locator('th[role="columnheader"]', has_text="事项").count())
-    wait_grid(page, n)
-    texts = column_texts(page, "事项", n)
-    assert sorted(texts) == list(range(expected_rows)), (
-        f"read {len(texts)} of {expected_rows} to-do rows")
-    return list(texts.values())
+    texts = [text for n in open_todo(page) for text in column_texts(page, "事项", n).values()]
+    assert len(texts) == shown_todo(page), f"read {len(texts)} of {expected_rows} to-do rows"
+    return texts
+
+
+TODO_ROWS = 200  # pages/home.py: each area lists its most urgent 200 items
+
+
+def shown_todo(page) -> int:
+    """The rows the home page's to-do areas show: 「<area>：N 项…」 each, at most TODO_ROWS."""
+    labels = page.get_by_test_id("stExpander").filter(has_text=re.compile(r"：\d+ 项")).locator("summary")
+    counts = [int(re.search(r"：(\d+) 项", t).group(1)) for t in labels.all_inner_texts()]
+    return sum(min(n, TODO_ROWS) for n in counts)
 
 
 def new_row(page, n: int = 0, timeout: float = 5.0) -> int:

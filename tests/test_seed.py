@@ -174,13 +174,15 @@ def snapshot(db, table: str) -> list[tuple]:
     return db.rows(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id")
 
 
-def test_two_fresh_databases_get_identical_content(demo, tmp_path):
-    # On the postgres run this also compares PostgreSQL with a DuckDB file.
+def test_two_fresh_databases_get_identical_content(demo, demo_file):
+    # The session's demo file is another fresh seed of the same day (tests/conftest.py); on the
+    # postgres run this also compares PostgreSQL with a DuckDB file.
+    from conftest import DEMO_AS_OF
+
+    assert DEMO_AS_OF == AS_OF
     db, _ = demo
-    other = open_database(str(tmp_path / "other.duckdb"))
+    other = open_database(str(demo_file), read_only=True)
     try:
-        ensure_defaults(other, SEEDER)
-        seed_demo(other, SEEDER, as_of=AS_OF)
         for table in CORE:
             assert snapshot(db, table) == snapshot(other, table), table
     finally:
