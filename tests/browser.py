@@ -322,7 +322,8 @@ def open_todo(page) -> list[int]:
             folds.nth(i).locator("summary").click()
     items = page.get_by_test_id("stDataFrameResizable").filter(
         has=page.locator('th[role="columnheader"]', has_text="事项"))
-    items.nth(folds.count() - 1).wait_for()  # every area's grid drawn
+    for i in range(folds.count()):  # every area's grid drawn (ten grids of up to 200 rows take a while)
+        items.nth(i).wait_for(timeout=90_000)
     grids = page.get_by_test_id("stDataFrameResizable")
     found = [i for i in range(grids.count())
              if grid(page, i).locator('th[role="columnheader"]', has_text="事项").count()]
