@@ -9,6 +9,7 @@ each test getting its own database copied from a migrated template. `--backend d
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 import socket
@@ -222,10 +223,16 @@ def demo_file(tmp_path_factory) -> Path:
             database = open_database(str(partial))
             seeder = Actor("演示数据", source="任务")
             ensure_defaults(database, seeder)
-            seed_demo(database, seeder, as_of=DEMO_AS_OF)
+            counts = seed_demo(database, seeder, as_of=DEMO_AS_OF)
             database.close()
+            demo_counts_file(path).write_text(json.dumps(counts, ensure_ascii=False))
             partial.rename(path)
     return path
+
+
+def demo_counts_file(demo: Path) -> Path:
+    """What `seed_demo` returned for the session's demo file: rows added per register."""
+    return demo.with_name("counts.json")
 
 
 @pytest.fixture(scope="module")

@@ -80,16 +80,12 @@ MUST_ROUND_TRIP = {"communities", "buildings", "households", "owners", "departme
 
 
 @pytest.fixture(scope="module")
-def demo_exports(tmp_path_factory):
-    """The demo estate exported register by register (reference order), with its rows."""
-    from app.settings import ensure_defaults
-    from seed.demo import seed_demo
-
+def demo_exports(tmp_path_factory, copy_demo):
+    """The demo estate (a copy of the session's demo file: exports are audited) exported
+    register by register (reference order), with its rows."""
     folder = tmp_path_factory.mktemp("demo-export")
-    source = open_database(str(folder / "demo.duckdb"))
+    source = open_database(str(copy_demo("demo-export")))
     actor = Actor("测试", source="任务")
-    ensure_defaults(source, actor)
-    seed_demo(source, actor, as_of=date(2026, 9, 30))
     exports = {}
     for reg in registers.creation_order():
         if reg.name == "settings" or not source.scalar(f"SELECT count(*) FROM {reg.name}"):
