@@ -212,9 +212,15 @@ def cmd_import(args) -> int:
     enable_auto(db)  # a backup before the import writes (not for --dry-run)
     actor = cli_actor()
     try:
-        plan = plan_import(db, actor, args.register, Path(args.file), sheet=args.sheet,
-                           header_row=args.header_row, community=args.community,
-                           update_existing=args.update, history=args.history)
+        options = {"sheet": args.sheet, "header_row": args.header_row, "community": args.community,
+                   "update_existing": args.update, "history": args.history}
+        if args.map:
+            from app.import_mapping import load_mapping, plan_mapped
+
+            plan = plan_mapped(db, actor, args.register, Path(args.file),
+                               load_mapping(db, args.map, args.register), **options)
+        else:
+            plan = plan_import(db, actor, args.register, Path(args.file), **options)
         result = run_import(db, actor, plan, dry_run=args.dry_run)
     except ImportRefused as err:
         print(str(err), file=sys.stderr)
@@ -227,6 +233,7 @@ def cmd_import(args) -> int:
             Path(args.error_report).write_bytes(error_workbook(plan, err.problems))
             print(f"已把标出错误的文件写到 {args.error_report}", file=sys.stderr)
         return 2
+    print(result.report)
     for note in result.notes:
         print(note)
     print(result.summary)
@@ -444,6 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="按历史记录导入：保留文件中的状态（已关闭的报修单、已作废的收据等），只新增行，仅管理员")
     p.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     p.add_argument("--error-report", metavar="XLSX", help="校验未通过时，把标出错误的文件写到这里")
+    p.add_argument("--map", metavar="MAPPING",
+                   help="导入映射：.toml 文件，或在导入页面保存的映射名称（列对应、常量、取值对照、合并、拆分、四舍五入）")
     p = add("bills", cmd_bills, "收费：出账（bills generate --period 2026-07）")
     p.add_argument("action", choices=["generate"], help="generate：按已审批的收费标准出账")
     p.add_argument("--period", help="账期 年-月，例如 2026-07")

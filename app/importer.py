@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import gc
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -50,7 +50,13 @@ from app.permissions import ADMIN, Actor, require
 from app.queries import LABEL_SEPARATOR, resolve_labels
 from app.registers.model import SYSTEM_LABELS, Field, Register
 from app.workbook import new_workbook
-from app.workbook_reader import ReadLimits, WorkbookUnreadable, read_limits, read_workbook
+from app.workbook_reader import (
+    ReadLimits,
+    WorkbookUnreadable,
+    norm_header,
+    read_limits,
+    read_workbook,
+)
 
 IMPORT_SOURCE = "导入"
 HEADER_SCAN_ROWS = 30  # the header row is looked for among the first rows only
@@ -226,23 +232,52 @@ def _read_csv(data: bytes, file_name: str, limits: ReadLimits) -> SourceTable:
 
 
 # -- header and mapping -------------------------------------------------------------------
-def _norm(text: Any) -> str:
-    """A header cell as compared: full-width folded, no spaces or required-marks, lower case."""
-    s = unicodedata.normalize("NFKC", str(text))
-    return re.sub(r"[\s*]", "", s).lower()
+_norm = norm_header
+PROPOSAL_CUTOFF = 0.6  # difflib ratio from which a header is offered as a guess (never applied)
 
 
 def header_keys(reg: Register) -> dict[str, str]:
-    """Normalized header text -> field name (or 'id'): labels, names, labels without (unit)."""
+    """Normalised header text -> field name (or 'id'): labels, names, then aliases.
+
+    Normalisation (workbook_reader.norm_header) drops brackets with their contents, so
+    "建筑面积(㎡)" and "建筑面积（必填）" both meet the label 建筑面积(㎡).
+    """
     keys = {_norm(SYSTEM_LABELS["id"]): ID_COLUMN, ID_COLUMN: ID_COLUMN}
     for f in reg.fields:
-        keys[_norm(f.label)] = f.name
+        keys.setdefault(_norm(f.label), f.name)
         keys.setdefault(_norm(f.name), f.name)
-    for f in reg.fields:  # "建筑面积" for "建筑面积(㎡)", unless it names another field
-        bare = re.sub(r"\(.*?\)", "", _norm(f.label))
-        if bare:
-            keys.setdefault(bare, f.name)
+    for f in reg.fields:
+        for alias in f.aliases:
+            keys.setdefault(_norm(alias), f.name)
     return keys
+
+
+def propose_columns(headers: list[str], reg: Register, mapped: dict[int, str]) -> dict[int, str]:
+    """Column index -> field for headers that only look like a field's words (a guess to confirm).
+
+    Headers already mapped, and fields already taken, are left out; each field is offered once,
+    to the closest column.
+    """
+    keys = header_keys(reg)
+    taken = set(mapped.values())
+    best: dict[str, tuple[float, int]] = {}
+    for c, h in enumerate(headers):
+        k = _norm(h) if h else ""
+        if not k or c in mapped:
+            continue
+        for key, name in keys.items():
+            if name in taken or name == ID_COLUMN or len(key) < 2:
+                continue
+            ratio = difflib.SequenceMatcher(None, k, key).ratio()
+            if key in k or k in key:
+                ratio = max(ratio, 0.75)
+            if ratio >= PROPOSAL_CUTOFF and ratio > best.get(name, (0.0, -1))[0]:
+                best[name] = (ratio, c)
+    out: dict[int, tuple[float, str]] = {}
+    for name, (ratio, c) in best.items():
+        if ratio > out.get(c, (0.0, ""))[0]:
+            out[c] = (ratio, name)
+    return {c: name for c, (_, name) in sorted(out.items())}
 
 
 def _row_score(row: list[Any], keys: dict[str, str]) -> int:
@@ -266,9 +301,22 @@ def detect_header_row(table: SourceTable, reg: Register) -> int:
     if score == 0:
         raise ImportRefused(
             f"在「{table.sheet}」的前 {HEADER_SCAN_ROWS} 行中找不到表头：没有一格是「{reg.label}」的列名"
-            f"（例如 {'、'.join(f.label for f in reg.fields[:4])}）。请检查台账和工作表是否选对，或手动指定表头行"
+            f"（例如 {'、'.join(f.label for f in reg.fields[:4])}）。请检查台账和工作表是否选对，或手动指定表头行，"
+            f"或用映射指定列对应。看过的前几行：{_rows_seen(table)}"
         )
     return index + 1
+
+
+def _rows_seen(table: SourceTable, count: int = 5) -> str:
+    """The first non-blank rows as the reader saw them, so a clerk sees what was looked at."""
+    shown = []
+    for i, row in enumerate(table.rows[:HEADER_SCAN_ROWS]):
+        cells = [_shown(v)[:12] for v in row if v is not None and str(v).strip()]
+        if cells:
+            shown.append(f"第 {i + 1} 行：" + " | ".join(cells[:8]) + (" | …" if len(cells) > 8 else ""))
+        if len(shown) == count:
+            break
+    return "；".join(shown) or "（都是空行）"
 
 
 def header_texts(table: SourceTable, header_row: int, reg: Register | None = None) -> list[str]:
@@ -311,9 +359,25 @@ def first_data_row(table: SourceTable, header_row: int) -> int:
 
 
 def map_columns(headers: list[str], reg: Register) -> dict[int, str]:
-    """Column index -> field name (or 'id') for every header that names a field."""
+    """Column index -> field name (or 'id') for every header that names a field.
+
+    When a field's label and one of its aliases both head a column (房号 and 房间号), the
+    label wins and the other column is left out; two equal headers stay a problem to report.
+    """
     keys = header_keys(reg)
-    return {c: keys[_norm(h)] for c, h in enumerate(headers) if h and _norm(h) in keys}
+    exact = {_norm(SYSTEM_LABELS["id"]), ID_COLUMN,
+             *(k for f in reg.fields for k in (_norm(f.label), _norm(f.name)))}
+    found = {c: keys[k] for c, h in enumerate(headers) if h and (k := _norm(h)) in keys}
+    by_field: dict[str, list[int]] = {}
+    for c, name in found.items():
+        by_field.setdefault(name, []).append(c)
+    for cols in by_field.values():
+        labelled = [c for c in cols if _norm(headers[c]) in exact]
+        if labelled and len(labelled) < len(cols):
+            for c in cols:
+                if c not in labelled:
+                    del found[c]
+    return found
 
 
 def column_letter(index: int) -> str:
@@ -362,6 +426,8 @@ def cell_reader(reg: Register, f: Field, csv_source: bool) -> Callable[[Any], An
     day numbers or yyyymmdd; fractions like 0.30000000000000004 are shown as 0.3.
     Text goes through a fast path: it is by far the most common cell.
     """
+    if f.type == "text" and f.pattern == PERIOD_PATTERN:
+        return _period_reader
     t = f.type
     text_rule = _text_rule(t, f.scale is not None)
     other = _value_rule(t, f.scale is not None, _is_code(reg, f))
@@ -379,6 +445,33 @@ def cell_reader(reg: Register, f: Field, csv_source: bool) -> Callable[[Any], An
         return other(v)
 
     return read
+
+
+PERIOD_PATTERN = "^[0-9]{4}-(0[1-9]|1[0-2])$"
+# A month as offices write it: 2014年10月(份), 2014-10, 2014/10/01, 201410, 20141001.
+PERIOD_TEXTS = (
+    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月份?(?:\s*\d{1,2}\s*日)?"),
+    re.compile(r"(\d{4})\s*[-/.]\s*(\d{1,2})(?:\s*[-/.]\s*\d{1,2})?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2})?)?"),
+    re.compile(r"(\d{4})(\d{2})(?:\d{2})?"),
+)
+
+
+def _period_reader(v: Any) -> Any:
+    """A 账期 cell: a month in any of the office's spellings, or a date cell, as 2014-10."""
+    if v is None:
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and SERIAL_DATES[0] <= v <= SERIAL_DATES[1]:
+        v = EXCEL_EPOCH + timedelta(days=float(v))  # a date cell formatted as a number
+    if isinstance(v, (date, datetime)):
+        return f"{v.year:04d}-{v.month:02d}"
+    s = _number_text(v).strip() if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v).strip()
+    if not s:
+        return None
+    for pattern in PERIOD_TEXTS:
+        m = pattern.fullmatch(s)
+        if m and 1900 <= int(m[1]) <= 2099 and 1 <= int(m[2]) <= 12:
+            return f"{m[1]}-{int(m[2]):02d}"
+    return s
 
 
 def _number_text(v: float) -> str:
@@ -481,6 +574,8 @@ class ImportPlan:
     update_existing: bool = False
     community_id: int | None = None
     history: bool = False  # rows are records of the past: see app.changes.SaveContext.history
+    proposals: dict[int, str] = field(default_factory=dict)  # unmapped column -> a field it looks like
+    derived: dict[int, str] = field(default_factory=dict)  # column made by a mapping -> how
 
     @property
     def row_count(self) -> int:
@@ -499,6 +594,24 @@ class ImportPlan:
         """Headers of columns left out, as 'C 列「xx」'."""
         return [f"{column_letter(c)} 列「{h}」" for c, h in enumerate(self.headers)
                 if h and c not in self.mapping]
+
+    def column_report(self) -> list[str]:
+        """Each column of the file and the field it went to, or 忽略 (with a guess to confirm)."""
+        reg, lines = self.register, []
+        for c, h in enumerate(self.headers):
+            if not h and c not in self.mapping:
+                continue
+            name = self.mapping.get(c)
+            head = f"{column_letter(c)} 列「{h or '无表头'}」"
+            if c in self.derived:
+                head += f"（{self.derived[c]}）"
+            if name:
+                lines.append(f"{head} → {reg.label_of(name)}")
+            elif c in self.proposals:
+                lines.append(f"{head} → 忽略（像是「{reg.label_of(self.proposals[c])}」，确认后可在列对应或映射中指定）")
+            else:
+                lines.append(f"{head} → 忽略")
+        return lines
 
     def column_of(self, label: str) -> int | None:
         """The column index of a field label (or 编号) in the file."""
@@ -576,6 +689,7 @@ def _plan(db: Database, reg: Register, source, file_name, sheet, header_row, map
     mapping = {c: name for c, name in mapping.items() if name and c < len(headers)}
     plan = ImportPlan(reg, table, header_row, headers, mapping, update_existing=update_existing,
                       community_id=community_id_of(db, community) if community not in (None, "") else None)
+    plan.proposals = propose_columns(headers, reg, mapping)
     _check_columns(plan)
     if plan.blocking:
         return plan
@@ -616,9 +730,42 @@ def _check_columns(plan: ImportPlan) -> None:
     missing = [f.label for f in reg.fields if f.required and f.default is None
                and f.name not in by_field and f.name not in defaults]
     if missing and not plan.update_existing:
-        plan.blocking.append("缺少必填的列：" + "、".join(f"「{m}」" for m in missing))
+        plan.blocking.append("缺少必填的列：" + "、".join(f"「{m}」" for m in missing) + _missing_hint(plan, missing))
     if plan.update_existing and ID_COLUMN not in by_field:
         plan.blocking.append("要按编号更新已有的行，文件中须有「编号」列")
+
+
+def _looks_like(f: Field, values: list[Any]) -> bool:
+    """Whether a column's first cells could be this field's (numbers for a number, dates for a date)."""
+    if not values:
+        return False
+    if f.scale is not None or f.type == "integer":
+        return all(isinstance(v, (int, float, Decimal)) or re.fullmatch(r"[\d.,]+", str(v).strip()) for v in values)
+    if f.type in ("date", "timestamp"):
+        return all(isinstance(v, (date, datetime)) for v in values)
+    return f.type in ("text", "enum", "ref")
+
+
+def _missing_hint(plan: ImportPlan, missing: list[str]) -> str:
+    """For each missing column: the file columns that could be it, and the mapping that fixes it."""
+    reg, table = plan.register, plan.table
+    free = [c for c, h in enumerate(plan.headers) if h and c not in plan.mapping]
+    start = first_data_row(table, plan.header_row) - 1
+    sample = {c: [r[c] for r in table.rows[start:start + 20] if c < len(r) and r[c] is not None] for c in free}
+    hints = []
+    for label in missing:
+        f = next(f for f in reg.fields if f.label == label)
+        keys = [k for k, name in header_keys(reg).items() if name == f.name]
+        scored = sorted(((max(difflib.SequenceMatcher(None, _norm(plan.headers[c]), k).ratio() for k in keys), c)
+                         for c in free), reverse=True)
+        close = [c for ratio, c in scored if ratio >= 0.3 or plan.proposals.get(c) == f.name]
+        close += [c for _, c in scored if c not in close and _looks_like(f, sample[c])]
+        if not close:
+            continue
+        shown = "、".join(f"{column_letter(c)} 列「{plan.headers[c]}」" for c in close[:3])
+        hints.append(f"「{label}」可能是 {shown}：在列对应中选定，或在映射的 [columns] 中写 "
+                     f"\"{plan.headers[close[0]]}\" = \"{f.name}\"；文件没有这一列时可在映射的 [constants] 中给出")
+    return "（" + "；".join(hints) + "）" if hints else "（文件中没有像是这些字段的列：可在映射的 [constants] 中给出）"
 
 
 def _build_changes(plan: ImportPlan, report: Progress) -> None:
@@ -802,6 +949,43 @@ def _resolve_references(db: Database, plan: ImportPlan) -> None:
                 c.values[f.name] = candidates[0][0]
             elif isinstance(v, int) or text.isdigit():
                 c.values[f.name] = int(text)  # no row has it as a label: an id
+        if target.name == "fee_items":
+            _fee_items_by_plain_name(db, plan, f.name)
+
+
+def _fee_items_by_plain_name(db: Database, plan: ImportPlan, column: str) -> None:
+    """A fee item named as offices write it ("管理费"): the one of that name for the row's 小区
+    (its household's, else the default) in force on the row's date (账期, else today).
+
+    Only a single match is taken; otherwise the text stays, and the save path says it is unknown.
+    """
+    waiting = [c for c in plan.changes if isinstance(c.values.get(column), str)]
+    if not waiting:
+        return
+    names = sorted({c.values[column].strip() for c in waiting})
+    items = db.rows("SELECT id, name, community_id, effective_from, effective_to FROM fee_items "
+                    "WHERE deleted_at IS NULL AND name IN (SELECT unnest(?))", [names])
+    if not items:
+        return
+    homes = {c.values.get("household_id") for c in waiting if isinstance(c.values.get("household_id"), int)}
+    community_of = dict(db.rows("SELECT id, community_id FROM households WHERE id IN (SELECT unnest(?))",
+                                [sorted(homes)])) if homes else {}
+    for c in waiting:
+        name = c.values[column].strip()
+        community = community_of.get(c.values.get("household_id"), plan.community_id)
+        day = _row_day(c.values)
+        found = [i for i in items if i[1] == name and (community is None or i[2] == community)
+                 and i[3] <= day and (i[4] is None or i[4] >= day)]
+        if len(found) == 1:
+            c.values[column] = found[0][0]
+
+
+def _row_day(values: dict[str, Any]) -> date:
+    """The day a row is about: the first of its 账期, else today."""
+    period = values.get("period")
+    if isinstance(period, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        return date(int(period[:4]), int(period[5:]), 1)
+    return date.today()
 
 
 def _own_labels(plan: ImportPlan) -> dict[str, tuple[int, str, Any]]:
@@ -865,6 +1049,7 @@ class ImportResult:
     saved: SaveResult | None = None
     skipped_blank: int = 0
     notes: list[str] = field(default_factory=list)
+    report: str = ""  # sheet, header row, each column → field or 忽略 (plan_report)
 
     @property
     def summary(self) -> str:
@@ -895,6 +1080,56 @@ def _sorted(plan: ImportPlan, problems: Iterable[Problem]) -> list[Problem]:
             seen.add((p.row, p.column, p.message))
             out.append(p)
     return out
+
+
+SUMMARY_FROM = 5  # this many problems in one column get a line saying what fixes them all
+
+
+def _column_summaries(plan: ImportPlan, problems: list[Problem]) -> list[Problem]:
+    """One line per column with many problems: how many rows, an example, and the fix."""
+    reg = plan.register
+    by_column: dict[str, list[Problem]] = {}
+    for p in problems:
+        if p.column and plan.excel_row_of(p.row) is not None:
+            by_column.setdefault(p.column, []).append(p)
+    lines = []
+    for label, found in by_column.items():
+        if len(found) < SUMMARY_FROM:
+            continue
+        f = next((f for f in reg.fields if f.label == label), None)
+        first = found[0]
+        kinds = {re.sub(r"「.*?」", "「…」", p.message) for p in found}
+        if f is not None and all("位小数" in k for k in kinds):
+            fix = f"可在映射中选择四舍五入：[rounding] {f.name} = {f.scale}"
+        elif f is not None and f.type == "enum":
+            fix = f"可在映射中把文件的写法对应到可选值：[values.{f.name}] \"文件中的写法\" = \"{f.values[0]}\""
+        elif f is not None and f.type == "ref":
+            fix = (f"请核对名称；写法不同时可在映射中对应：[values.{f.name}] \"文件中的写法\" = \"系统中的名称\"")
+        else:
+            fix = "请检查这一列是否对应对了字段，或修改文件后重新导入"
+        lines.append(Problem(plan.table.file_name, label,
+                             f"{len(found):,} 行有问题（如 {first.row}：{first.message}）；{fix}"))
+    return lines
+
+
+def _fee_item_hints(db: Database, plan: ImportPlan, problems: list[Problem]) -> list[Problem]:
+    """A fee item not found: say which names the 收费标准 has, so the office sees what is expected."""
+    if not plan.register.has_field("fee_item_id"):
+        return problems
+    label = plan.register.field("fee_item_id").label
+    if not any(p.column == label and p.message.startswith("找不到") for p in problems):
+        return problems
+    names = [n for (n,) in db.rows("SELECT DISTINCT name FROM fee_items WHERE deleted_at IS NULL ORDER BY name")]
+    expected = "、".join(f"「{n}」" for n in names[:12]) or "（收费标准中还没有收费项目）"
+    tail = (f"；收费标准中的收费项目有：{expected}，可写名称（同一小区、同一日期只有一项时）"
+            f"或在映射中对应：[values.fee_item_id] \"文件中的写法\" = \"收费标准中的名称\"")
+    return [replace(p, message=p.message + tail) if p.column == label and p.message.startswith("找不到") else p
+            for p in problems]
+
+
+def _rejected(db: Database, plan: ImportPlan, problems: list[Problem]) -> ImportRejected:
+    found = _fee_item_hints(db, plan, _sorted(plan, problems))
+    return ImportRejected([*_column_summaries(plan, found), *found])
 
 
 def run_import(db: Database, actor: Actor, plan: ImportPlan, dry_run: bool = False,
@@ -931,12 +1166,12 @@ def run_import(db: Database, actor: Actor, plan: ImportPlan, dry_run: bool = Fal
         # a refused cell was left out of the change set: the save path's "必填" there is noise
         refused = {(p.row, p.column) for p in plan.problems}
         found = [p for p in err.problems if (p.row, p.column) not in refused]
-        raise ImportRejected(_sorted(plan, [*plan.problems, *found])) from None
+        raise _rejected(db, plan, [*plan.problems, *found]) from None
     if plan.problems:
-        raise ImportRejected(_sorted(plan, plan.problems))
+        raise _rejected(db, plan, plan.problems)
     report(1.0, "完成")
     return ImportResult(reg, plan.row_count, dry_run or saved is None, saved, plan.skipped_blank,
-                        list(plan.notes))
+                        list(plan.notes), plan_report(plan))
 
 
 def check_import(db: Database, actor: Actor, plan: ImportPlan,
@@ -963,7 +1198,7 @@ def import_file(db: Database, actor: Actor, register: str, source: str | Path | 
 
 def plan_summary(plan: ImportPlan) -> str:
     """What the plan found, in one paragraph for the page."""
-    parts = [f"表头在第 {plan.header_row} 行；数据 {plan.row_count:,} 行"]
+    parts = [f"工作表「{plan.table.sheet}」，表头在第 {plan.header_row} 行；数据 {plan.row_count:,} 行"]
     if plan.updates:
         parts[-1] += f"（新增 {plan.inserts:,} 行，按编号修改 {plan.updates:,} 行）"
     if plan.skipped_blank:
@@ -971,6 +1206,11 @@ def plan_summary(plan: ImportPlan) -> str:
     if plan.unmapped:
         parts.append("未导入的列：" + "、".join(plan.unmapped))
     return "；".join([*parts, *plan.notes, *plan.blocking]) + "。"
+
+
+def plan_report(plan: ImportPlan) -> str:
+    """The import report: sheet and header row chosen, then each file column → field or 忽略."""
+    return "\n".join([f"工作表「{plan.table.sheet}」，表头在第 {plan.header_row} 行", *plan.column_report()])
 
 
 def plan_signature(plan: ImportPlan, file_key: str) -> tuple:

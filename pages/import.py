@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from app import importer, registers, templates
+from app import import_mapping, importer, registers, templates
+from app.changes import SaveRejected
+from app.permissions import PermissionDenied
 from app.ui import session
 from app.ui.text import md, show_text
 
@@ -60,18 +62,63 @@ file_key = f"{upload.file_id}-{table.sheet}-{name}"
 header_row = st.number_input("表头在第几行", min_value=1, max_value=max(len(table.rows), 1),
                              value=detected, step=1, key=f"import-header-{file_key}")
 headers = importer.header_texts(table, header_row, reg)
-found = importer.map_columns(headers, reg)
+saved = import_mapping.saved_mappings(db, name)
+same = import_mapping.matching_mappings(db, name, headers)
+chosen_name = st.selectbox(
+    "使用已保存的映射", ["", *saved], index=1 + list(saved).index(same[0]) if same else 0,
+    format_func=lambda n: n or "（不使用）", key=f"import-saved-{file_key}-{header_row}",
+    help="映射记下列对应、常量、取值对照、合并与拆分；表头相同的文件再次上传时自动选用",
+)
+if same and chosen_name == same[0]:
+    st.caption(f"文件的表头与已保存的映射「{same[0]}」相同，已选用。")
+base = saved.get(chosen_name)
+try:
+    found = (import_mapping.apply_mapping(table, reg, base, header_row).mapping if base
+             else importer.map_columns(headers, reg))
+except importer.ImportRefused as err:
+    st.error(md(err))
+    found = importer.map_columns(headers, reg)
+found = {c: f for c, f in found.items() if c < len(headers)}
+proposals = importer.propose_columns(headers, reg, found)
 targets = importer.field_choices(reg)
-with st.expander(f"列对应：{len(found)} 列已对应到「{reg.label}」的字段（可修改）", expanded=not found):
+with st.expander(f"列对应：{len(found)} 列已对应到「{reg.label}」的字段（可修改）", expanded=not found or bool(proposals)):
+    if proposals:
+        st.caption("带「建议」的列只是看起来相近，确认后请手动选定；系统不会自动采用建议。")
     grid = st.columns(4)
-    mapping = {}
+    chosen = {}
     for c, header in enumerate(headers):
+        hint = f" · 建议：{reg.label_of(proposals[c])}" if c in proposals else ""
         with grid[c % 4]:
-            mapping[c] = st.selectbox(
-                f"{importer.column_letter(c)} 列「{md(header) or '无表头'}」", list(targets),
+            chosen[c] = st.selectbox(
+                f"{importer.column_letter(c)} 列「{md(header) or '无表头'}」{hint}", list(targets),
                 index=list(targets).index(found.get(c, importer.NOT_IMPORTED)),
-                format_func=targets.get, key=f"import-map-{file_key}-{header_row}-{c}", placeholder="请选择",
+                format_func=targets.get, key=f"import-map-{file_key}-{header_row}-{chosen_name}-{c}",
+                placeholder="请选择",
             )
+
+extras = {k: getattr(base, k) for k in ("constants", "values", "joins", "splits", "rounding")} if base else {}
+drafted = import_mapping.mapping_toml(import_mapping.mapping_from_choices(name, headers, chosen, **extras))
+with st.expander("映射（常量、取值对照、合并、拆分、四舍五入）", expanded=bool(base)):
+    st.caption("按 TOML 书写，例如 [constants] 小区 = \"阳光花园\"；[values.usage] \"高层\" = \"住宅\"；"
+               "[joins] code = \"{楼号}-{房间}\"；[rounding] area = 2。命令行 wuye import --map 用的是同一种映射。")
+    text = st.text_area("映射", drafted, height=220, key=f"import-mapping-{file_key}-{header_row}-{hash(drafted)}")
+    try:
+        mapping_now = import_mapping.parse_mapping(text, name)
+    except importer.ImportRefused as err:
+        st.error(md(err))
+        st.stop()
+    mapping_now.headers = [h for h in headers if h]
+    save_left, save_right = st.columns([3, 1])
+    save_name = save_left.text_input("映射名称", value=chosen_name, key=f"import-mapping-name-{file_key}",
+                                     placeholder="例如 老系统房屋清单")
+    if save_right.button("保存映射", key="import-mapping-save"):
+        mapping_now.name = save_name.strip()
+        try:
+            import_mapping.save_mapping(db, actor, mapping_now)
+        except (importer.ImportRefused, PermissionDenied, SaveRejected) as err:
+            st.error(md(err))
+        else:
+            st.success(f"已保存映射「{mapping_now.name}」：表头相同的文件再次上传时会自动选用。")
 
 left, right = st.columns(2)
 update_existing = left.checkbox("按编号更新已有行", key="import-update",
@@ -89,17 +136,19 @@ if reg.community is not None:
                                 help="小区列为空的行取此小区；同名的房屋、楼栋等按此小区区分", placeholder="请选择")
 
 try:
-    plan = importer.plan_import(db, actor, name, table, header_row=header_row, mapping=mapping,
-                                community=community, update_existing=update_existing, history=history)
+    plan = import_mapping.plan_mapped(db, actor, name, table, mapping_now, header_row=header_row,
+                                      community=community, update_existing=update_existing, history=history)
 except importer.ImportRefused as err:
     st.error(md(err))
     st.stop()
 
 st.subheader("预览")
 show_text(importer.plan_summary(plan))
+with st.expander("列对应报告：文件的每一列导入到哪个字段"):
+    st.text(importer.plan_report(plan))
 st.dataframe(plan.preview(), hide_index=True, width="stretch", placeholder="")
 
-signature = importer.plan_signature(plan, upload.file_id)
+signature = (importer.plan_signature(plan, upload.file_id), import_mapping.mapping_toml(mapping_now))
 if st.session_state.get("import-checked", (None,))[0] != signature:
     bar = st.progress(0.0, text="正在校验…")
     st.session_state["import-checked"] = (signature, importer.check_import(

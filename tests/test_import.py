@@ -335,7 +335,7 @@ def test_missing_required_columns_and_duplicate_columns_are_said_once(estate, ac
         importer.import_file(estate, actor, "households", data)
     assert [p.message for p in refused.value.problems] == [
         "多列都对应「房号」（A 列、B 列）：请只保留其中一列",
-        "缺少必填的列：「小区」、「建筑面积(㎡)」",
+        "缺少必填的列：「小区」、「建筑面积(㎡)」（文件中没有像是这些字段的列：可在映射的 [constants] 中给出）",
     ]
 
 

@@ -154,6 +154,8 @@ class Field:
     # and another date field of the same row this one cannot precede (checked after produced).
     not_future: bool = False
     not_before: str | None = None
+    # Other words offices use for this column in their own spreadsheets (import header matching).
+    aliases: tuple[str, ...] = ()
 
     @property
     def sql_type(self) -> str:
@@ -234,7 +236,10 @@ def _field_from(data: dict, register: str) -> Field:
     unknown = set(data) - set(Field.__dataclass_fields__)
     if unknown:
         raise DefinitionError(f"{register}.{data.get('name')}: unknown keys {sorted(unknown)}")
-    f = Field(**{**data, "values": tuple(data.get("values", ()))})
+    aliases = data.get("aliases", ())
+    if not isinstance(aliases, (list, tuple)) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        raise DefinitionError(f"{register}.{data.get('name')}: aliases 应为非空文字的列表")
+    f = Field(**{**data, "values": tuple(data.get("values", ())), "aliases": tuple(aliases)})
     if f.type not in SQL_TYPES:
         raise DefinitionError(f"{register}.{f.name}: unknown type {f.type!r}")
     if f.type == "enum" and not f.values:
@@ -288,6 +293,7 @@ def register_from_dict(data: dict) -> Register:
     for col in (*reg.display, *order, *(c for u in reg.unique for c in u)):
         if col != "id" and col not in names:
             raise DefinitionError(f"{name}: {col!r} is not a field")
+    _check_aliases(name, fields)
     for f in fields:
         if (f.not_future or f.not_before) and f.type not in DATE_TYPES:
             raise DefinitionError(f"{name}.{f.name}: not_future/not_before are for dates")
@@ -295,6 +301,23 @@ def register_from_dict(data: dict) -> Register:
                              or f.not_before == f.name):
             raise DefinitionError(f"{name}.{f.name}: not_before {f.not_before!r} is not another date field")
     return reg
+
+
+def _check_aliases(register: str, fields: tuple[Field, ...]) -> None:
+    """An alias names its own field only: not another field's label or alias (as headers compare)."""
+    from app.workbook_reader import norm_header
+
+    owner: dict[str, str] = {}
+    for f in fields:
+        owner.setdefault(norm_header(f.label), f.name)
+        owner.setdefault(f.name, f.name)
+    for f in fields:
+        for alias in f.aliases:
+            key = norm_header(alias)
+            if not key:
+                raise DefinitionError(f"{register}.{f.name}: alias {alias!r} is empty once normalised")
+            if owner.setdefault(key, f.name) != f.name:
+                raise DefinitionError(f"{register}.{f.name}: alias {alias!r} already names {owner[key]}")
 
 
 def load_definition(path: Path) -> Register:
