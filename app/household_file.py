@@ -3,7 +3,9 @@
 The sections are the registers that refer to `households` (owners, bills, receipts, repairs,
 complaints, deposits, survey forms, and whatever register is added later with a
 `household_id`-style reference), in the order of SECTION_ORDER, then any others. The timeline
-is `v_household_timeline`. Personal data is masked for roles without the right
+is `v_household_timeline` (the registers it words by hand), plus every other register that refers
+to the household directly or through one register that does (a decoration's checks), dated by
+its first date column, plus the audit log's changes to the household and its people. Personal data is masked for roles without the right
 (`app.permissions.sees_personal_data`), in the page and in the exported workbook.
 """
 
@@ -16,11 +18,11 @@ from typing import IO, Any
 
 import pandas as pd
 
-from app import registers
+from app import audit, registers
 from app.db import Database, q
-from app.permissions import Actor, require
+from app.permissions import Actor, can, require
 from app.queries import community_filter_sql, labels_for, mask_frame
-from app.registers.model import Register
+from app.registers.model import DATE_TYPES, Register, money_text
 from app.report_book import Column, ReportBook
 
 # Registers shown first, in this order; any other register referring to households follows.
@@ -29,6 +31,15 @@ SECTION_ORDER = ["owners", "vehicles", "parking_spaces", "bills", "receipts", "d
                  "keys", "move_ins", "survey_responses", "committee_members", "meter_readings"]
 SECTION_ROWS = 500  # newest rows per section on the page and in the workbook
 HIDDEN = {"household_id", "community_id"}
+# Registers v_household_timeline words itself; every other register is found from the definitions,
+# except logs that would bury the story: allocations of a receipt (the receipt is there), the gate's
+# log of a leased space, the store's issues to a repair.
+WORDED_BY_VIEW = {"households", "owners", "bills", "receipts", "bill_adjustments", "deposits", "work_orders",
+                  "work_order_visits", "complaints", "survey_responses", "attachments"}
+NOT_EVENTS = {"payments", "parking_events", "stock_movements"}
+DESCRIBED_TYPES = {"text", "enum", "money", "quantity", "area", "integer"}
+TIMELINE_ROWS = 500  # newest rows of one register in the timeline
+AUDIT_KIND = "修改记录"
 
 
 @dataclass
@@ -59,6 +70,32 @@ def household_refs() -> list[tuple[Register, str]]:
                 break
     rank = {n: i for i, n in enumerate(SECTION_ORDER)}
     return sorted(found, key=lambda rc: (rank.get(rc[0].name, len(rank)), rc[0].position, rc[0].name))
+
+
+def dated_by(reg: Register) -> str | None:
+    """The column that dates a register's row: the first date in its order, else its first date field."""
+    for column in reg.order_columns:
+        if reg.has_field(column) and reg.field(column).type in DATE_TYPES:
+            return column
+    return next((f.name for f in reg.fields if f.type in DATE_TYPES), None)
+
+
+def timeline_sources() -> list[tuple[Register, str, Register | None, str | None]]:
+    """(register, its date column, the household-referring register it goes through or None, the
+    column of the register referring to it) for every register the view does not word itself."""
+    direct = {reg.name: (reg, col) for reg, col in household_refs()}
+    out = []
+    for reg in sorted(registers.catalog().values(), key=lambda r: r.name):
+        day = dated_by(reg)
+        if reg.name in WORDED_BY_VIEW | NOT_EVENTS or day is None:
+            continue
+        if reg.name in direct:
+            out.append((reg, day, None, direct[reg.name][1]))
+            continue
+        via = next(((direct[f.ref][0], f.name) for f in reg.refs() if f.ref in direct and f.ref != reg.name), None)
+        if via:
+            out.append((reg, day, *via))
+    return out
 
 
 def find_households(db: Database, actor: Actor, text: str, community_id: int | None = None,
@@ -130,8 +167,8 @@ def load(db: Database, actor: Actor, household_id: int, as_of: date | None = Non
 
 def balance(db: Database, household_id: int, as_of: date) -> dict[str, Any]:
     """Billed, paid and outstanding on all bills at as_of, and the overdue part (bills due before
-    as_of, as v_arrears counts them) with the oldest due date; prepaid credit. The late fee is
-    v_arrears' (a whole-estate computation), shown on the 欠费 view rather than here."""
+    as_of, as v_arrears counts them) with the oldest due date; the late fee accrued on it (v_arrears'
+    arrears_of for this household); prepaid credit."""
     due = db.query(
         "SELECT coalesce(sum(due_net), 0) AS billed, coalesce(sum(paid_net), 0) AS paid, "
         "coalesce(sum(greatest(outstanding, 0)), 0) AS outstanding, "
@@ -143,19 +180,85 @@ def balance(db: Database, household_id: int, as_of: date) -> dict[str, Any]:
     credit = db.scalar("SELECT coalesce(sum(amount), 0) FROM household_credits "
                        "WHERE household_id = ? AND deleted_at IS NULL AND credited_at < CAST(? AS DATE) + 1",
                        [household_id, as_of]) if "household_credits" in registers.catalog() else 0
+    late_fee = db.scalar("SELECT coalesce(sum(late_fee), 0) FROM arrears_of(CAST(? AS DATE), CAST(? AS BIGINT))",
+                         [as_of, household_id])
     oldest = None if _missing(due["oldest"]) else due["oldest"]
     return {"billed": due["billed"], "paid": due["paid"], "outstanding": due["outstanding"],
             "open_bills": int(due["open_bills"]), "overdue": due["overdue"], "oldest_due": oldest,
-            "days_overdue": (as_of - oldest).days if oldest else 0, "credit": credit}
+            "days_overdue": (as_of - oldest).days if oldest else 0, "late_fee": late_fee, "credit": credit}
 
 
 def timeline(db: Database, actor: Actor, household_id: int, as_of: date) -> pd.DataFrame:
+    """Every event of the household up to as_of, newest first: happened_at, area, what, ref_table,
+    ref_id, register (the kind of event a page filters by: a register's label, or 修改记录) and link."""
+    labels = {name: reg.label for name, reg in registers.catalog().items()}
     frame = db.query(
         "SELECT happened_at, area, what, ref_table, ref_id FROM household_timeline_as_of(CAST(? AS DATE)) "
-        "WHERE household_id = ? ORDER BY happened_at DESC, ref_table, ref_id", [as_of, household_id])
-    frame["register"] = [registers.get(t).label if t in registers.catalog() else t for t in frame["ref_table"]]
+        "WHERE household_id = ?", [as_of, household_id])
+    frame["register"] = [labels.get(t, t) for t in frame["ref_table"]]
+    parts = [frame, *(_register_events(db, actor, reg, day, via, column, household_id, as_of)
+                      for reg, day, via, column in timeline_sources() if can(actor, reg.name, "view")),
+             _changes(db, actor, household_id, as_of)]
+    frame = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
+        not p.empty for p in parts) else frame
+    frame["happened_at"] = pd.to_datetime(frame["happened_at"])
+    frame = frame.sort_values(["happened_at", "ref_table", "ref_id"], ascending=[False, True, True],
+                              ignore_index=True)
     frame["link"] = ["/" + t + "?id=" + str(i) for t, i in zip(frame["ref_table"], frame["ref_id"])]
     return frame
+
+
+def timeline_kinds(frame: pd.DataFrame) -> list[str]:
+    """The kinds of event in a timeline (register labels, and 修改记录), for a filter."""
+    return sorted(set(frame["register"]))
+
+
+def _register_events(db: Database, actor: Actor, reg: Register, day: str, via: Register | None, column: str,
+                     household_id: int, as_of: date) -> pd.DataFrame:
+    """One register's rows of the household as events: dated by `day`, worded by its own fields."""
+    shown = [f for f in reg.fields if f.type in DESCRIBED_TYPES and f.name not in HIDDEN][:8]
+    cols = ", ".join("t." + q(f.name) for f in shown)
+    if via is None:
+        source, where = q(reg.name) + " t", "t." + q(column) + " = ?"
+    else:
+        link = next(f.name for f in via.refs() if f.ref == "households")
+        source = q(reg.name) + " t JOIN " + q(via.name) + " p ON p.id = t." + q(column) + " AND p.deleted_at IS NULL"
+        where = "p." + q(link) + " = ?"
+    raw = db.query("SELECT t.id, t." + q(day) + " AS happened_at" + (", " + cols if cols else "") + " FROM " + source
+                   + " WHERE " + where + " AND t.deleted_at IS NULL AND t." + q(day) + " IS NOT NULL AND t." + q(day)
+                   + " < CAST(? AS DATE) + 1 ORDER BY t." + q(day) + " DESC LIMIT ?",
+                   [household_id, as_of, TIMELINE_ROWS])
+    if raw.empty:
+        return pd.DataFrame()
+    raw = mask_frame(reg, raw, actor)
+    words = []
+    for _, row in raw.iterrows():
+        parts = [f"{f.label} {money_text(row[f.name]) if f.type == 'money' else _plain(row[f.name])}"
+                 for f in shown if not _missing(row[f.name]) and str(row[f.name]).strip()][:4]
+        words.append(reg.label + ("：" + "，".join(parts) if parts else ""))
+    return pd.DataFrame({"happened_at": raw["happened_at"], "area": reg.area, "what": words,
+                         "ref_table": reg.name, "ref_id": raw["id"], "register": reg.label})
+
+
+def _changes(db: Database, actor: Actor, household_id: int, as_of: date) -> pd.DataFrame:
+    """Changes and deletions of the household and of its people, from the audit log (masked)."""
+    found = []
+    if can(actor, "households", "view"):
+        found += [("房屋", e) for e in audit.entries(db, actor, "households", household_id)]
+    if can(actor, "owners", "view"):
+        for oid, name in db.rows("SELECT id, name FROM owners WHERE household_id = ? ORDER BY id", [household_id]):
+            found += [(f"业主/住户 {name}", e) for e in audit.entries(db, actor, "owners", oid)]
+    rows = [{"happened_at": e.changed_at, "area": "小区与房屋", "register": AUDIT_KIND,
+             "what": f"{e.action}{who}：{e.summary}" + (f"（{e.actor}）" if e.actor else ""),
+             "ref_table": e.register, "ref_id": e.row_id}
+            for who, e in found if e.action in ("修改", "删除", "恢复") and e.changed_at.date() <= as_of]
+    return pd.DataFrame(rows)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def section(db: Database, actor: Actor, reg: Register, column: str, household_id: int) -> Section:
@@ -205,10 +308,11 @@ def export_workbook(db: Database, actor: Actor, household_id: int, out: str | Pa
     sheet.heading("费用")
     sheet.pairs([("应收合计(元)", b["billed"], "money"), ("实收合计(元)", b["paid"], "money"),
                  ("未缴(元)", b["outstanding"], "money"), ("其中逾期欠费(元)", b["overdue"], "money"),
-                 ("逾期天数", b["days_overdue"], "integer"), ("预存余额(元)", b["credit"], "money")])
+                 ("逾期天数", b["days_overdue"], "integer"), ("滞纳金(元)", b["late_fee"], "money"),
+                 ("预存余额(元)", b["credit"], "money")])
     sheet = book.sheet("时间线", f"{name} 时间线")
     sheet.table(file.timeline, [Column("happened_at", "时间", "timestamp"), Column("area", "业务范围"),
-                                Column("what", "事件"), Column("register", "台账"), Column("ref_id", "行编号", "integer")])
+                                Column("what", "事件"), Column("register", "类别"), Column("ref_id", "行编号", "integer")])
     for s in file.sections:
         if s.rows.empty:
             continue

@@ -47,14 +47,15 @@ if file is None:
 
 h, b = file.header, file.balance
 st.subheader(md(f"{h['小区']} {h['房号']}"))
-cols = st.columns(6)
+cols = st.columns(7)
 cols[0].metric("建筑面积", f"{h['建筑面积(㎡)']} ㎡")
 cols[1].metric("状态", md(h["状态"]) or "—")
 cols[2].metric("未缴", f"{b['outstanding']:,.2f} 元")
 cols[3].metric("逾期欠费", f"{b['overdue']:,.2f} 元",
                help=f"逾期 {b['days_overdue']} 天" if b["days_overdue"] else None)
 cols[4].metric("逾期天数", f"{b['days_overdue']} 天", help="最早一张未缴逾期账单的到期日起算；滞纳金见「欠费」视图")
-cols[5].metric("预存余额", f"{b['credit']:,.2f} 元")
+cols[5].metric("滞纳金", f"{b['late_fee']:,.2f} 元", help="按滞纳金日费率累计至今天，已扣除减免（同「欠费」视图）")
+cols[6].metric("预存余额", f"{b['credit']:,.2f} 元")
 st.caption(" · ".join(f"{md(k)}：{md(v)}" for k, v in h.items() if v not in (None, "") and k not in ("小区", "房号")))
 
 
@@ -72,14 +73,17 @@ st.download_button("导出一户一档（Excel）", workbook, file_name=f"一户
 sections = [s for s in file.sections if s.total]
 tabs = st.tabs([f"时间线（{len(file.timeline)}）", *(f"{s.title}（{s.total if s.total <= household_file.SECTION_ROWS else str(household_file.SECTION_ROWS) + '+'}）" for s in sections), "附件"])
 with tabs[0]:
-    if file.timeline.empty:
+    kinds = household_file.timeline_kinds(file.timeline) if not file.timeline.empty else []
+    chosen = st.multiselect("事件类别", kinds, key="household-kinds", placeholder="全部类别")
+    shown = file.timeline[file.timeline["register"].isin(chosen)] if chosen else file.timeline
+    if shown.empty:
         st.caption("还没有记录。")
     else:
         st.dataframe(
-            file.timeline[["happened_at", "area", "what", "register", "link"]], hide_index=True, width="stretch",
-            height=min(38 + 35 * len(file.timeline), 560),
+            shown[["happened_at", "area", "register", "what", "link"]], hide_index=True, width="stretch",
+            height=min(38 + 35 * len(shown), 560),
             column_config={"happened_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"),
-                           "area": "业务范围", "what": "事件", "register": "台账",
+                           "area": "业务范围", "register": "类别", "what": "事件",
                            "link": st.column_config.LinkColumn("打开", display_text="查看记录")}, placeholder="")
 for tab, s in zip(tabs[1:], sections):
     with tab:

@@ -27,15 +27,19 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 @pytest.fixture(scope="module")
 def seeded(copy_demo):
+    from app import household_file
     from app.db import open_database
+    from app.permissions import Actor
 
     path = copy_demo("browser-household")
     db = open_database(str(path))
     try:
-        hid, community, code, events = db.rows(
+        hid, community, code, _ = db.rows(
             "SELECT t.household_id, c.name, h.code, count(*) AS n FROM v_household_timeline t "
             "JOIN households h ON h.id = t.household_id JOIN communities c ON c.id = h.community_id "
             "GROUP BY ALL ORDER BY n DESC, t.household_id LIMIT 1")[0]
+        # the page's timeline adds the registers found from the definitions and the audit log
+        events = len(household_file.timeline(db, Actor("admin"), hid, db.now().date()))
     finally:
         db.close()
     return path, {"id": hid, "title": f"{community} {code}", "events": events}

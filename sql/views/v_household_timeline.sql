@@ -5,13 +5,17 @@
 --       discounts and refunds (bill_adjustments), deposits received and refunded (deposits), repairs
 --       reported and their visits (work_orders, work_order_visits), complaints (complaints),
 --       survey forms returned (survey_responses) and files attached to the household (attachments).
---       happened_at is a TIMESTAMP (a date is taken at 00:00). Another register joins the timeline
---       with one more UNION ALL block in the macro below.
+--       happened_at is a TIMESTAMP (a date is taken at 00:00). These are the registers worded here;
+--       一户一档 (app/household_file.py) adds every other register that refers to the household
+--       (directly, or through one register that does, e.g. a decoration's checks), found from the
+--       register definitions and dated by each one's first date column, and the audit log's changes
+--       to the household and its owners. A register that wants its own wording joins with one more
+--       UNION ALL block in the macro below (and is named in household_file.WORDED_BY_VIEW).
 --       Point in time: household_timeline_as_of(as_of DATE) keeps events up to the end of as_of;
 --       this view is it at current_date.
 -- source: 三(一) 入住管理（一户一档）; 三(二) 收费管理; 三(六)(七)(十二)
 -- parameters: none
--- 规则：一户的所有带日期的事件，每件一行、按时间倒序：交房、入住，业主和住户的迁入迁出，账单（记在账期第一天）、收据（作废的注明）、减免、折扣和退款，押金收退，报修和回访，投诉，问卷和附件。
+-- 规则：一户的所有带日期的事件，每件一行、按时间倒序：交房、入住，业主和住户的迁入迁出，账单（记在账期第一天）、收据（作废的注明）、减免、折扣和退款，押金收退，报修和回访，投诉，问卷和附件。一户一档页面另外列出其他所有引用该房屋的台账（催缴、装修及巡查、空房检查、钥匙、入住手续、车位、车辆、抄表、访客等）和房屋、业主资料的修改记录。
 -- 参数：无
 -- label household_id: 房屋编号(内部)
 -- label community_id: 小区编号

@@ -112,7 +112,8 @@ FROM todo_service_as_of(as_of)
 UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_quality_as_of(as_of)
 UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_checks_as_of(as_of)
 UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_estate_as_of(as_of)
-UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_fees_as_of(as_of);
+UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_fees_as_of(as_of)
+UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_repair_fund_as_of(as_of);
 
 CREATE OR REPLACE VIEW v_todo AS
 SELECT * FROM todo_as_of(current_date);
