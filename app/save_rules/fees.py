@@ -20,7 +20,7 @@ from app.permissions import require
 
 ZERO = Decimal("0.00")
 FROZEN_WHEN_APPROVED = ("method", "unit_price", "cycle", "usage_scope", "meter", "vacant_ratio",
-                        "effective_from", "community_id")
+                        "prorate", "effective_from", "community_id")
 STATUS_ORDER = {"草稿": 0, "已申报": 1, "已审批": 2}
 RECEIPT_EDITABLE = {"voided", "void_reason", "note"}
 
@@ -81,6 +81,18 @@ def fee_item_rules(ctx: SaveContext) -> None:
                             "已审批的收费标准不能修改；调价请填写失效日期并新增一条收费标准")
         elif STATUS_ORDER.get(after, 0) > STATUS_ORDER.get(before, 0) + 1:
             ctx.problem(i, c, "status", f"须先申报才能审批（当前为{before}）")
+
+
+# Text-valued fee settings and the values the bill run and the cashier understand.
+FEE_SETTING_CHOICES = {"fee.prorate": ("day", "none")}
+
+
+@save_rule("settings")
+def fee_setting_values(ctx: SaveContext) -> None:
+    for i, c, new, _ in ctx.rows:
+        allowed = FEE_SETTING_CHOICES.get(new.get("key"))
+        if c.action != "delete" and allowed and new.get("value") not in allowed:
+            ctx.problem(i, c, "value", f"{new['key']} 只能取 {' 或 '.join(allowed)}")
 
 
 # -- bills, payments, adjustments: closed periods ---------------------------------------
@@ -147,6 +159,7 @@ def adjustment_rules(ctx: SaveContext) -> None:
         kind, amount, bill = new.get("kind"), new.get("amount"), new.get("bill_id")
         if new.get("approved_by_id") is None:
             ctx.problem(i, c, "approved_by_id", "调整须填写审批人")
+        _check_counts_from(ctx, i, c, new)
         if amount is None or bill not in balance:
             continue
         due_net, paid_net = balance[bill]
@@ -158,6 +171,18 @@ def adjustment_rules(ctx: SaveContext) -> None:
             taken[bill, "paid"] += amount
             if taken[bill, "paid"] > paid_net:
                 ctx.problem(i, c, "amount", f"退款不能超过已收金额 {paid_net}")
+
+
+def _check_counts_from(ctx: SaveContext, i: int, c, new: dict) -> None:
+    """A backdated reduction: only 减免 and 折扣 lower the balance the late fee is counted on,
+    and only up to the day it is made (a later date would be a promise, not a reduction)."""
+    counts_from, at = new.get("counts_from"), new.get("adjusted_at")
+    if counts_from is None:
+        return
+    if new.get("kind") not in ("减免", "折扣"):
+        ctx.problem(i, c, "counts_from", "只有减免、折扣可以指定滞纳金计算起始日")
+    elif isinstance(at, datetime) and counts_from > at.date():
+        ctx.problem(i, c, "counts_from", f"滞纳金计算起始日不能晚于调整日期 {at.date()}")
 
 
 # -- receipts: numbering, allocation, voiding --------------------------------------------
