@@ -116,14 +116,21 @@ lines AS (
     FROM spans
     WHERE to_day >= from_day
     UNION ALL
-    SELECT h.id, i.id, m.curr_reading - m.prev_reading,
-           CAST(round((m.curr_reading - m.prev_reading) * i.unit_price, 2) AS DECIMAL(38,12)), 1, 1,
-           h.due_date, NULL
-    FROM items i
-    JOIN homes h ON h.community_id = i.community_id AND (i.usage_scope IS NULL OR h.usage = i.usage_scope)
-    JOIN meter_readings m ON m.household_id = h.id AND m.meter = i.meter
-    JOIN run_days r ON m.period = r.period
-    WHERE i.method = '按用量' AND m.deleted_at IS NULL AND m.curr_reading >= m.prev_reading
+    SELECT household_id, fee_item_id, used, CAST(round(used * unit_price, 2) AS DECIMAL(38,12)), 1, 1,
+           due_date, NULL
+    FROM (
+        -- usage of a plain reading, a rollover or a replacement; a reading it cannot bill is left
+        -- out here and listed by unbillable_readings (dry run, run output, to-do)
+        SELECT h.id AS household_id, i.id AS fee_item_id, i.unit_price, h.due_date,
+               CAST(meter_usage(m.reading_kind, m.prev_reading, m.curr_reading, m.digits, m.max_reading,
+                                m.old_final_reading, m.new_start_reading) AS DECIMAL(12,3)) AS used
+        FROM items i
+        JOIN homes h ON h.community_id = i.community_id AND (i.usage_scope IS NULL OR h.usage = i.usage_scope)
+        JOIN meter_readings m ON m.household_id = h.id AND m.meter = i.meter
+        JOIN run_days r ON m.period = r.period
+        WHERE i.method = '按用量' AND m.deleted_at IS NULL
+    ) metered
+    WHERE used IS NOT NULL
     {parking}
 ),
 priced AS (
@@ -163,6 +170,19 @@ _PARKING_LINES = """
       AND (s.lease_end_on IS NULL OR s.lease_end_on >= r.period_start)
     GROUP BY h.id, i.id, i.months, i.unit_price, h.due_date
 """
+
+
+def unbillable_readings(db: Database, community_id: int, period: str) -> pd.DataFrame:
+    """Readings of the period the bill run cannot bill (gone down without 翻表 or 换表, or
+    incomplete): what the run's output lists, so none is skipped silently."""
+    return db.query(
+        "SELECT r.id AS reading_id, h.code, r.meter, "
+        "meter_unbillable_text(r.meter, r.reading_kind, r.prev_reading, r.curr_reading) AS detail "
+        "FROM meter_readings r JOIN households h ON h.id = r.household_id "
+        "WHERE h.community_id = ? AND r.period = ? AND r.deleted_at IS NULL AND h.deleted_at IS NULL "
+        "AND meter_usage(r.reading_kind, r.prev_reading, r.curr_reading, r.digits, r.max_reading, "
+        "r.old_final_reading, r.new_start_reading) IS NULL ORDER BY h.code, r.meter",
+        [community_id, check_period(period)])
 
 
 def check_period(period: str) -> str:
@@ -303,7 +323,7 @@ GROUP BY coalesce(h.building_id, 0)
 """
 
 # One row per finding: new households (never billed before this period while others were), areas
-# changed since the previous period's 按面积 bills, meter readings missing or going backwards,
+# changed since the previous period's 按面积 bills, meter readings missing or that cannot be billed,
 # households without an owner. Parameters: community ×2, period ×4, previous, period ×2.
 _CHANGES = """
 WITH homes AS (
@@ -338,11 +358,12 @@ JOIN meter_items m ON m.usage_scope IS NULL OR m.usage_scope = h.usage
 WHERE NOT EXISTS (SELECT 1 FROM meter_readings r WHERE r.household_id = h.id AND r.meter = m.meter
                   AND r.period = ? AND r.deleted_at IS NULL)
 UNION ALL
-SELECT h.building_id, h.code, '读数为负',
-       r.meter || '表本期读数 ' || r.curr_reading || ' 小于上期 ' || r.prev_reading || '，不出账'
+SELECT h.building_id, h.code, '读数不能出账',
+       meter_unbillable_text(r.meter, r.reading_kind, r.prev_reading, r.curr_reading)
 FROM homes h
 JOIN meter_readings r ON r.household_id = h.id AND r.period = ? AND r.deleted_at IS NULL
-WHERE r.curr_reading < r.prev_reading
+WHERE meter_usage(r.reading_kind, r.prev_reading, r.curr_reading, r.digits, r.max_reading,
+                  r.old_final_reading, r.new_start_reading) IS NULL
 UNION ALL
 SELECT h.building_id, h.code, '无业主', '没有在住的业主登记'
 FROM homes h

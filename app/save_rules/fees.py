@@ -95,6 +95,71 @@ def fee_setting_values(ctx: SaveContext) -> None:
             ctx.problem(i, c, "value", f"{new['key']} 只能取 {' 或 '.join(allowed)}")
 
 
+# -- meter readings: rollover and replacement ----------------------------------------------
+def _meter_max(new: dict) -> Decimal | None:
+    if new.get("max_reading") is not None:
+        return Decimal(new["max_reading"])
+    if new.get("digits") is not None:
+        return Decimal(10) ** int(new["digits"]) - 1
+    return None
+
+
+def _known_digits(ctx: SaveContext, new: dict) -> None:
+    """A rollover without digits or maximum takes them from the meter's latest earlier reading."""
+    found = ctx.cur.execute(
+        "SELECT digits, max_reading FROM meter_readings WHERE household_id = ? AND meter = ? AND period < ? "
+        "AND deleted_at IS NULL AND (digits IS NOT NULL OR max_reading IS NOT NULL) "
+        "ORDER BY period DESC LIMIT 1", [new.get("household_id"), new.get("meter"), new.get("period")],
+    ).fetchone()
+    if found:
+        new["digits"], new["max_reading"] = found
+
+
+@save_rule("meter_readings")
+def meter_reading_rules(ctx: SaveContext) -> None:
+    """A reading below the last is refused unless marked 翻表 or 换表 with what that needs, so the
+    bill run can bill every reading it is given (sql/functions/meters.sql computes the usage)."""
+    for i, c, new, _ in ctx.rows:
+        if c.action == "delete":
+            continue
+        prev, curr, kind = new.get("prev_reading"), new.get("curr_reading"), new.get("reading_kind") or "正常"
+        if prev is None or curr is None:
+            continue
+        if kind == "正常" and curr < prev:
+            ctx.problem(i, c, "curr_reading",
+                        f"本期读数 {_plain(curr)} 小于上期读数 {_plain(prev)}：表计走满归零请选择读数类型「翻表」，"
+                        "换了新表请选择「换表」并填写旧表止码和新表起码")
+        elif kind == "翻表":
+            if _meter_max(new) is None:
+                _known_digits(ctx, new)
+                for col in ("digits", "max_reading"):
+                    if new.get(col) is not None:
+                        c.values[col] = new[col]
+            top = _meter_max(new)
+            if top is None:
+                ctx.problem(i, c, "digits", "翻表须填写表盘位数或最大读数")
+            elif curr >= prev:
+                ctx.problem(i, c, "reading_kind", "本期读数不小于上期读数，不是翻表")
+            elif max(prev, curr) > top:
+                ctx.problem(i, c, "prev_reading", f"读数不能超过表的最大读数 {_plain(top)}")
+        elif kind == "换表":
+            old_final, new_start = new.get("old_final_reading"), new.get("new_start_reading")
+            if old_final is None or new_start is None:
+                ctx.problem(i, c, "old_final_reading", "换表须填写旧表止码和新表起码")
+            elif old_final < prev:
+                ctx.problem(i, c, "old_final_reading",
+                            f"旧表止码 {_plain(old_final)} 不能小于上期读数 {_plain(prev)}")
+            elif curr < new_start:
+                ctx.problem(i, c, "curr_reading",
+                            f"本期读数 {_plain(curr)} 不能小于新表起码 {_plain(new_start)}")
+
+
+def _plain(number) -> str:
+    """A reading as written on the meter: 15, 9990.5 (no trailing zeros of DECIMAL(12,3))."""
+    text = format(Decimal(number).normalize(), "f")
+    return text
+
+
 # -- bills, payments, adjustments: closed periods ---------------------------------------
 @save_rule("bills")
 def bills_in_open_periods(ctx: SaveContext) -> None:
