@@ -84,7 +84,7 @@ def fee_item_rules(ctx: SaveContext) -> None:
 
 
 # Text-valued fee settings and the values the bill run and the cashier understand.
-FEE_SETTING_CHOICES = {"fee.prorate": ("day", "none")}
+FEE_SETTING_CHOICES = {"fee.prorate": ("day", "none"), "fee.late_fee_order": ("by_bill", "principal_first")}
 
 
 @save_rule("settings")
@@ -219,9 +219,19 @@ def adjustment_rules(ctx: SaveContext) -> None:
             "WHERE bill_id IN " + placeholders, params,
         ).fetchall()
     }
+    late_fee_bills = {b for b, of in ctx.cur.execute(
+        "SELECT id, late_fee_of FROM bills WHERE id IN " + placeholders, params).fetchall() if of is not None}
+    posted_for = {r[0] for r in ctx.cur.execute(
+        "SELECT late_fee_of FROM bills WHERE deleted_at IS NULL AND late_fee_of IN " + placeholders,
+        params).fetchall()}
     taken: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for i, c, new in inserts:
         kind, amount, bill = new.get("kind"), new.get("amount"), new.get("bill_id")
+        # a late fee posted as its own bill is money owed like any bill: reduced by 减免 on that bill
+        if kind == "滞纳金减免" and bill in late_fee_bills:
+            ctx.problem(i, c, "kind", "这是滞纳金账单，减免滞纳金请选择调整类型「减免」")
+        elif kind == "滞纳金减免" and bill in posted_for:
+            ctx.problem(i, c, "bill_id", "该账单的滞纳金已在收款时开成滞纳金账单，请对那张滞纳金账单做「减免」")
         if new.get("approved_by_id") is None:
             ctx.problem(i, c, "approved_by_id", "调整须填写审批人")
         _check_counts_from(ctx, i, c, new)
@@ -423,13 +433,16 @@ def _credit(ctx: SaveContext, household_id: int) -> Decimal:
 def _allocate(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict,
               payments: list[dict], credits: list[dict], late_fees: list[dict]) -> None:
     """Oldest due first. Where the community collects late fees (fee.late_fee_collect = 1), a
-    principal paid in full is followed by its late fee accrued on the payment day, posted as a
-    bill of its own and paid from what is left (it stays owed if nothing is left: paying the
-    principal never makes its late fee go away)."""
+    principal paid in full has its late fee accrued on the payment day posted as a bill of its
+    own, paid from what is left (it stays owed if nothing is left: paying the principal never
+    makes its late fee go away): right after its principal (fee.late_fee_order = by_bill) or
+    after every principal this payment reaches (principal_first)."""
     household, total, at = receipt["household_id"], receipt["total"], receipt["paid_at"]
     open_bills = _open_bills(ctx, household)
-    collects = ctx.cur.execute("SELECT coalesce(setting_int('fee.late_fee_collect', ?), 0)",
-                               [receipt["community_id"]]).fetchone()[0]
+    collects, order = ctx.cur.execute(
+        "SELECT coalesce(setting_int('fee.late_fee_collect', ?), 0), "
+        "coalesce(setting_text('fee.late_fee_order', ?), 'by_bill')",
+        [receipt["community_id"], receipt["community_id"]]).fetchone()
     accrued = _accrued_late_fees(ctx, household, at.date()) if collects == 1 else {}
     from_credit = receipt.get("method") == "预存款"
     if from_credit:
@@ -451,6 +464,7 @@ def _allocate(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict,
                             "bill_id": bill, "credited_at": at,
                             "note": f"预存款抵扣，收据 {receipt['receipt_no']}"})
 
+    posted = []  # (late-fee bill, amount) to pay: right after its principal, or after every principal
     for bill, owed in open_bills:
         if left <= 0:
             break
@@ -460,14 +474,25 @@ def _allocate(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict,
         if part == owed and bill in accrued:
             fee, days = accrued[bill]
             late_bill = _late_fee_bill(ctx, bill, fee, days, at, receipt["receipt_no"], late_fees)
-            if late_bill is not None and left > 0:
-                part = min(left, fee)
-                pay(late_bill, part)
-                left -= part
+            if late_bill is not None:
+                posted.append((late_bill, fee))
+        if order != "principal_first":
+            left = _pay_late_fees(posted, left, pay)
+    left = _pay_late_fees(posted, left, pay)
     if left > 0:
         credits.append({"household_id": household, "amount": left, "receipt_id": receipt_id,
                         "bill_id": None, "credited_at": at,
                         "note": f"多缴转预存款，收据 {receipt['receipt_no']}"})
+
+
+def _pay_late_fees(posted: list[tuple[int, Decimal]], left: Decimal, pay) -> Decimal:
+    """Pay the posted late fees in turn from what is left; returns what is left after."""
+    while posted and left > 0:
+        bill, fee = posted.pop(0)
+        part = min(left, fee)
+        pay(bill, part)
+        left -= part
+    return left
 
 
 def _insert_rows(ctx: SaveContext, register: str, rows: list[dict], note: str) -> None:
