@@ -167,7 +167,8 @@ def bill_run_sql(db: Database, period: str) -> None:
     """The bill run's own statement (app.billing._BILL_LINES) for every community at once."""
     sql = billing._BILL_LINES.format(parking="")
     with db.transaction() as cur:
-        cur.execute("INSERT INTO bench_bills_sql " + sql, [period, period, None])
+        cur.execute("INSERT INTO bench_bills_sql SELECT household_id, fee_item_id, quantity, amount, due_date "
+                    "FROM (" + sql + ")", [period, period, None])
 
 
 def bill_run_pandas(db: Database, period: str) -> None:

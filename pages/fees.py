@@ -30,8 +30,8 @@ def show_problems(err: SaveRejected) -> None:
 run, notices, reports, close = st.tabs(["出账", "通知与催缴", "报表", "结账"])
 
 with run:
-    st.caption("先预览：各楼栋本次出账与上期对比，以及需要核对的变化（新增房屋、面积变更、缺少或倒退的抄表读数、"
-               "无业主登记的房屋）。确认无误后再出账；已出过的账单不会重复。")
+    st.caption("先预览：各楼栋本次出账与上期对比，以及需要核对的变化（新增房屋、面积变更、缺少或不能出账的抄表读数、"
+               "无业主登记的房屋、按天折算的房屋）。确认无误后再出账；已出过的账单不会重复。")
     if st.button("预览出账", key="fees-preview"):
         st.session_state["fees-preview-of"] = (community, period)
     if st.session_state.get("fees-preview-of") == (community, period):
@@ -65,6 +65,11 @@ with run:
             else:
                 st.session_state.pop("fees-preview-of", None)
                 st.success(f"已出账 {added:,} 张。")
+                left_out = billing.unbillable_readings(db, community, period)
+                if not left_out.empty:
+                    st.warning(f"有 {len(left_out)} 条抄表读数不能出账（已列入待办），请更正后再出账：")
+                    st.dataframe(left_out.drop(columns=["reading_id"]), hide_index=True, width="stretch",
+                                 column_config={"code": "房号", "meter": "表计", "detail": "说明"}, placeholder="")
 
 with notices:
     buildings = cashier.buildings(db, community)

@@ -50,8 +50,11 @@ def test_bill_run_formulas_vacant_ratio_scope_and_half_up(db, actor, estate):
     item(db, actor, estate, "旧物业费", method="按面积", unit_price="9", effective_to="2026-05-31")
     add(db, actor, "meter_readings", household_id=estate["flat"], meter="水", period="2026-07",
         prev_reading="100", curr_reading="112.5")
-    add(db, actor, "meter_readings", household_id=estate["shop"], meter="水", period="2026-07",
-        prev_reading="50", curr_reading="40")  # negative (meter changed): not billed
+    # went down without 翻表 or 换表 (a row from before the entry rule): not billed
+    back = add(db, actor, "meter_readings", household_id=estate["shop"], meter="水", period="2026-07",
+               prev_reading="50", curr_reading="60")
+    with db.transaction() as cur:
+        cur.execute("UPDATE meter_readings SET curr_reading = 40 WHERE id = ?", [back])
     assert billing.generate_bills(db, actor, estate["community"], "2026-07") == 5
     got = bills_of(db, "2026-07")
     due = datetime(2026, 7, 25).date()

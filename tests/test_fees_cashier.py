@@ -64,8 +64,10 @@ def test_dry_run_compares_buildings_with_the_previous_period_and_lists_changes(d
     apply_changes(db, actor, "households", [RowChange("update", row_id=estate["a2"], values={"area": "90.00"})])
     new = add(db, actor, "households", community_id=estate["community"], building_id=estate["buildings"][0],
               code="1-1-103", area="60.00", status="已入住")  # no owner either
-    add(db, actor, "meter_readings", household_id=estate["b1"], meter="水", period="2026-07",
-        prev_reading="20", curr_reading="15")  # meter went backwards: not billed
+    back = add(db, actor, "meter_readings", household_id=estate["b1"], meter="水", period="2026-07",
+               prev_reading="20", curr_reading="25")
+    with db.transaction() as cur:  # went backwards, as a row from before the entry rule: not billed
+        cur.execute("UPDATE meter_readings SET curr_reading = 15 WHERE id = ?", [back])
     preview = billing.preview_bill_run(db, estate["community"], "2026-07")
     assert preview.previous == "2026-06"
     rows = {r.building: r for r in preview.buildings.itertuples(index=False)}
@@ -77,7 +79,7 @@ def test_dry_run_compares_buildings_with_the_previous_period_and_lists_changes(d
     assert preview.total == D("600.00") and preview.already_billed == 0
     found = {(r.code, r.kind) for r in preview.changes.itertuples(index=False)}
     assert found == {("1-1-102", "面积变更"), ("1-1-103", "新增房屋"), ("1-1-103", "无业主"),
-                     ("2-1-101", "读数为负")}
+                     ("2-1-101", "读数不能出账")}
     assert db.scalar("SELECT count(*) FROM bills WHERE period = '2026-07'") == 0  # nothing written
     done = []
     assert billing.generate_bills(db, actor, estate["community"], "2026-07",

@@ -17,7 +17,7 @@ import pytest
 from saving import add
 
 from app import billing, cashier
-from app.changes import RowChange, apply_changes
+from app.changes import RowChange, ValidationFailed, apply_changes
 
 D = Decimal
 PAID_AT = datetime(2026, 7, 10, 10, 0)
@@ -147,3 +147,87 @@ def test_where_late_fees_are_not_collected_the_cashier_only_shows_them(db, actor
     assert [x.fee_item for x in r.lines.itertuples(index=False)] == ["物业费"]
     assert r.to_credit == D("1.58")
     assert db.scalar("SELECT count(*) FROM bills WHERE late_fee_of IS NOT NULL") == 0
+
+
+# -- cap, order of collection, reducing a posted late fee -------------------------------------------
+def _setting(db, actor, community: int, key: str, value: str, value_type: str) -> None:
+    add(db, actor, "settings", key=key, value=value, value_type=value_type, community_id=community)
+
+
+def _late_fee(db, household: int, as_of: date) -> Decimal:
+    return db.scalar("SELECT late_fee FROM arrears_of(CAST(? AS DATE), CAST(? AS BIGINT))", [as_of, household])
+
+
+def test_a_cap_keeps_the_late_fee_within_a_share_of_the_principal(db, actor, home):
+    billing.generate_bills(db, actor, home["community"], "2026-06")
+    # not above the principal (1): 2026-06-26..2032-01-01 = 2016 days, 210.02 × 2016 × 0.0005 =
+    # 211.70016 → capped at 210.02
+    assert _late_fee(db, home["household"], date(2032, 1, 1)) == D("211.70")
+    _setting(db, actor, home["community"], "fee.late_fee_cap_ratio", "1", "小数")
+    assert _late_fee(db, home["household"], date(2032, 1, 1)) == D("210.02")
+    # at 0.005: at most 210.02 × 0.005 = 1.0501 → 1.05; on 07-10 1.58 is capped, on 06-30 (5 days,
+    # 0.52505 → 0.53) not
+    sid = db.scalar("SELECT id FROM settings WHERE key = 'fee.late_fee_cap_ratio' AND community_id = ?",
+                    [home["community"]])
+    apply_changes(db, actor, "settings", [RowChange("update", row_id=sid, values={"value": "0.005"})])
+    assert _late_fee(db, home["household"], date(2026, 6, 30)) == D("0.53")
+    assert _late_fee(db, home["household"], date(2026, 7, 10)) == D("1.05")
+    rid = billing.take_payment(db, actor, home["household"], D("211.07"), "现金", paid_at=PAID_AT)
+    r = cashier.receipt(db, rid)
+    assert [(x.fee_item, D(x.amount)) for x in r.lines.itertuples(index=False)] == [
+        ("物业费", D("210.02")), ("物业费滞纳金", D("1.05"))]
+    assert r.to_credit == D("0.00")
+
+
+@pytest.mark.parametrize(("order", "expected"), [
+    # June 210.02 due 06-25: 40 days to 08-04, 4.2004 → 4.20; July due 07-25: 10 days, 1.0501 → 1.05
+    (None, [("物业费", "2026-06", D("210.02")), ("物业费滞纳金", "2026-06", D("4.20"))]),
+    ("principal_first", [("物业费", "2026-06", D("210.02")), ("物业费", "2026-07", D("4.20"))]),
+])
+def test_the_order_of_collection(db, actor, home, order, expected):
+    if order:
+        _setting(db, actor, home["community"], "fee.late_fee_order", order, "文本")
+    billing.generate_bills(db, actor, home["community"], "2026-06")
+    billing.generate_bills(db, actor, home["community"], "2026-07")
+    rid = billing.take_payment(db, actor, home["household"], D("214.22"), "现金",
+                               paid_at=datetime(2026, 8, 4, 10, 0))
+    assert [(x.fee_item, x.period, D(x.amount))
+            for x in cashier.receipt(db, rid).lines.itertuples(index=False)] == expected
+    # either way June's late fee is posted (June is paid in full) and what is owed adds up:
+    # 420.04 + 4.20 + 1.05 − 214.22 = 211.07
+    assert db.scalar("SELECT count(*) FROM bills WHERE late_fee_of IS NOT NULL") == 1
+    assert cashier.account(db, home["household"], date(2026, 8, 4)).total_due == D("211.07")
+
+
+def test_an_unknown_order_is_refused(db, actor, home):
+    with pytest.raises(ValidationFailed, match="fee.late_fee_order 只能取 by_bill 或 principal_first"):
+        _setting(db, actor, home["community"], "fee.late_fee_order", "late_fee_first", "文本")
+
+
+def test_a_posted_late_fee_is_reduced_by_an_approved_adjustment_on_its_bill(db, actor, home):
+    dept = add(db, actor, "departments", name="财务部")
+    boss = add(db, actor, "staff", name="赵经理", department_id=dept, community_id=home["community"])
+    billing.generate_bills(db, actor, home["community"], "2026-06")
+    billing.take_payment(db, actor, home["household"], D("210.02"), "现金", paid_at=PAID_AT)
+    june = _bill(db, home["household"], "2026-06")
+    late = db.scalar("SELECT id FROM bills WHERE late_fee_of = ?", [june])
+
+    def adjust(bill: int, kind: str, amount: str, **values) -> int:
+        return add(db, actor, "bill_adjustments", bill_id=bill, kind=kind, amount=amount, reason="首次逾期，酌情减免",
+                   adjusted_at="2026-07-12 09:00", **values)
+
+    with pytest.raises(ValidationFailed, match="审批人"):
+        adjust(late, "减免", "0.58")
+    with pytest.raises(ValidationFailed, match="请选择调整类型「减免」"):
+        adjust(late, "滞纳金减免", "0.58", approved_by_id=boss)
+    with pytest.raises(ValidationFailed, match="请对那张滞纳金账单做「减免」"):
+        adjust(june, "滞纳金减免", "0.58", approved_by_id=boss)
+    with pytest.raises(ValidationFailed, match="应收不能为负"):
+        adjust(late, "减免", "1.59", approved_by_id=boss)
+    assert db.scalar("SELECT count(*) FROM bill_adjustments") == 0
+
+    adjust(late, "减免", "0.58", approved_by_id=boss)  # 1.58 − 0.58
+    assert db.rows("SELECT outstanding, late_fee FROM arrears_of(DATE '2026-07-20', CAST(? AS BIGINT))",
+                   [home["household"]]) == [(D("0.00"), D("1.00"))]
+    adjust(late, "减免", "1.00", approved_by_id=boss)  # waived in full: nothing owed any more
+    assert db.rows("SELECT * FROM arrears_of(DATE '2026-07-20', CAST(? AS BIGINT))", [home["household"]]) == []

@@ -75,7 +75,7 @@ def test_settings_page_lists_parameters_with_their_source(app_db):
     assert not at.exception
     keys = set(next(d.value for d in at.dataframe if "key" in d.value.columns)["key"])
     assert keys == {"fee.late_fee_rate_per_day", "fee.grace_days", "fee.due_day", "fee.arrears_todo_days",
-                    "fee.late_fee_collect"}
+                    "fee.late_fee_collect", "fee.prorate", "fee.late_fee_cap_ratio", "fee.late_fee_order"}
 
 
 def save_edits(at: AppTest, grid_key: str, diff: dict) -> AppTest:

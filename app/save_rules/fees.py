@@ -20,7 +20,7 @@ from app.permissions import require
 
 ZERO = Decimal("0.00")
 FROZEN_WHEN_APPROVED = ("method", "unit_price", "cycle", "usage_scope", "meter", "vacant_ratio",
-                        "effective_from", "community_id")
+                        "prorate", "effective_from", "community_id")
 STATUS_ORDER = {"草稿": 0, "已申报": 1, "已审批": 2}
 RECEIPT_EDITABLE = {"voided", "void_reason", "note"}
 
@@ -83,6 +83,83 @@ def fee_item_rules(ctx: SaveContext) -> None:
             ctx.problem(i, c, "status", f"须先申报才能审批（当前为{before}）")
 
 
+# Text-valued fee settings and the values the bill run and the cashier understand.
+FEE_SETTING_CHOICES = {"fee.prorate": ("day", "none"), "fee.late_fee_order": ("by_bill", "principal_first")}
+
+
+@save_rule("settings")
+def fee_setting_values(ctx: SaveContext) -> None:
+    for i, c, new, _ in ctx.rows:
+        allowed = FEE_SETTING_CHOICES.get(new.get("key"))
+        if c.action != "delete" and allowed and new.get("value") not in allowed:
+            ctx.problem(i, c, "value", f"{new['key']} 只能取 {' 或 '.join(allowed)}")
+
+
+# -- meter readings: rollover and replacement ----------------------------------------------
+def _meter_max(new: dict) -> Decimal | None:
+    if new.get("max_reading") is not None:
+        return Decimal(new["max_reading"])
+    if new.get("digits") is not None:
+        return Decimal(10) ** int(new["digits"]) - 1
+    return None
+
+
+def _known_digits(ctx: SaveContext, new: dict) -> None:
+    """A rollover without digits or maximum takes them from the meter's latest earlier reading."""
+    found = ctx.cur.execute(
+        "SELECT digits, max_reading FROM meter_readings WHERE household_id = ? AND meter = ? AND period < ? "
+        "AND deleted_at IS NULL AND (digits IS NOT NULL OR max_reading IS NOT NULL) "
+        "ORDER BY period DESC LIMIT 1", [new.get("household_id"), new.get("meter"), new.get("period")],
+    ).fetchone()
+    if found:
+        new["digits"], new["max_reading"] = found
+
+
+@save_rule("meter_readings")
+def meter_reading_rules(ctx: SaveContext) -> None:
+    """A reading below the last is refused unless marked 翻表 or 换表 with what that needs, so the
+    bill run can bill every reading it is given (sql/functions/meters.sql computes the usage)."""
+    for i, c, new, _ in ctx.rows:
+        if c.action == "delete":
+            continue
+        prev, curr, kind = new.get("prev_reading"), new.get("curr_reading"), new.get("reading_kind") or "正常"
+        if prev is None or curr is None:
+            continue
+        if kind == "正常" and curr < prev:
+            ctx.problem(i, c, "curr_reading",
+                        f"本期读数 {_plain(curr)} 小于上期读数 {_plain(prev)}：表计走满归零请选择读数类型「翻表」，"
+                        "换了新表请选择「换表」并填写旧表止码和新表起码")
+        elif kind == "翻表":
+            if _meter_max(new) is None:
+                _known_digits(ctx, new)
+                for col in ("digits", "max_reading"):
+                    if new.get(col) is not None:
+                        c.values[col] = new[col]
+            top = _meter_max(new)
+            if top is None:
+                ctx.problem(i, c, "digits", "翻表须填写表盘位数或最大读数")
+            elif curr >= prev:
+                ctx.problem(i, c, "reading_kind", "本期读数不小于上期读数，不是翻表")
+            elif max(prev, curr) > top:
+                ctx.problem(i, c, "prev_reading", f"读数不能超过表的最大读数 {_plain(top)}")
+        elif kind == "换表":
+            old_final, new_start = new.get("old_final_reading"), new.get("new_start_reading")
+            if old_final is None or new_start is None:
+                ctx.problem(i, c, "old_final_reading", "换表须填写旧表止码和新表起码")
+            elif old_final < prev:
+                ctx.problem(i, c, "old_final_reading",
+                            f"旧表止码 {_plain(old_final)} 不能小于上期读数 {_plain(prev)}")
+            elif curr < new_start:
+                ctx.problem(i, c, "curr_reading",
+                            f"本期读数 {_plain(curr)} 不能小于新表起码 {_plain(new_start)}")
+
+
+def _plain(number) -> str:
+    """A reading as written on the meter: 15, 9990.5 (no trailing zeros of DECIMAL(12,3))."""
+    text = format(Decimal(number).normalize(), "f")
+    return text
+
+
 # -- bills, payments, adjustments: closed periods ---------------------------------------
 @save_rule("bills")
 def bills_in_open_periods(ctx: SaveContext) -> None:
@@ -142,11 +219,22 @@ def adjustment_rules(ctx: SaveContext) -> None:
             "WHERE bill_id IN " + placeholders, params,
         ).fetchall()
     }
+    late_fee_bills = {b for b, of in ctx.cur.execute(
+        "SELECT id, late_fee_of FROM bills WHERE id IN " + placeholders, params).fetchall() if of is not None}
+    posted_for = {r[0] for r in ctx.cur.execute(
+        "SELECT late_fee_of FROM bills WHERE deleted_at IS NULL AND late_fee_of IN " + placeholders,
+        params).fetchall()}
     taken: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
     for i, c, new in inserts:
         kind, amount, bill = new.get("kind"), new.get("amount"), new.get("bill_id")
+        # a late fee posted as its own bill is money owed like any bill: reduced by 减免 on that bill
+        if kind == "滞纳金减免" and bill in late_fee_bills:
+            ctx.problem(i, c, "kind", "这是滞纳金账单，减免滞纳金请选择调整类型「减免」")
+        elif kind == "滞纳金减免" and bill in posted_for:
+            ctx.problem(i, c, "bill_id", "该账单的滞纳金已在收款时开成滞纳金账单，请对那张滞纳金账单做「减免」")
         if new.get("approved_by_id") is None:
             ctx.problem(i, c, "approved_by_id", "调整须填写审批人")
+        _check_counts_from(ctx, i, c, new)
         if amount is None or bill not in balance:
             continue
         due_net, paid_net = balance[bill]
@@ -158,6 +246,18 @@ def adjustment_rules(ctx: SaveContext) -> None:
             taken[bill, "paid"] += amount
             if taken[bill, "paid"] > paid_net:
                 ctx.problem(i, c, "amount", f"退款不能超过已收金额 {paid_net}")
+
+
+def _check_counts_from(ctx: SaveContext, i: int, c, new: dict) -> None:
+    """A backdated reduction: only 减免 and 折扣 lower the balance the late fee is counted on,
+    and only up to the day it is made (a later date would be a promise, not a reduction)."""
+    counts_from, at = new.get("counts_from"), new.get("adjusted_at")
+    if counts_from is None:
+        return
+    if new.get("kind") not in ("减免", "折扣"):
+        ctx.problem(i, c, "counts_from", "只有减免、折扣可以指定滞纳金计算起始日")
+    elif isinstance(at, datetime) and counts_from > at.date():
+        ctx.problem(i, c, "counts_from", f"滞纳金计算起始日不能晚于调整日期 {at.date()}")
 
 
 # -- receipts: numbering, allocation, voiding --------------------------------------------
@@ -333,13 +433,16 @@ def _credit(ctx: SaveContext, household_id: int) -> Decimal:
 def _allocate(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict,
               payments: list[dict], credits: list[dict], late_fees: list[dict]) -> None:
     """Oldest due first. Where the community collects late fees (fee.late_fee_collect = 1), a
-    principal paid in full is followed by its late fee accrued on the payment day, posted as a
-    bill of its own and paid from what is left (it stays owed if nothing is left: paying the
-    principal never makes its late fee go away)."""
+    principal paid in full has its late fee accrued on the payment day posted as a bill of its
+    own, paid from what is left (it stays owed if nothing is left: paying the principal never
+    makes its late fee go away): right after its principal (fee.late_fee_order = by_bill) or
+    after every principal this payment reaches (principal_first)."""
     household, total, at = receipt["household_id"], receipt["total"], receipt["paid_at"]
     open_bills = _open_bills(ctx, household)
-    collects = ctx.cur.execute("SELECT coalesce(setting_int('fee.late_fee_collect', ?), 0)",
-                               [receipt["community_id"]]).fetchone()[0]
+    collects, order = ctx.cur.execute(
+        "SELECT coalesce(setting_int('fee.late_fee_collect', ?), 0), "
+        "coalesce(setting_text('fee.late_fee_order', ?), 'by_bill')",
+        [receipt["community_id"], receipt["community_id"]]).fetchone()
     accrued = _accrued_late_fees(ctx, household, at.date()) if collects == 1 else {}
     from_credit = receipt.get("method") == "预存款"
     if from_credit:
@@ -361,6 +464,7 @@ def _allocate(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict,
                             "bill_id": bill, "credited_at": at,
                             "note": f"预存款抵扣，收据 {receipt['receipt_no']}"})
 
+    posted = []  # (late-fee bill, amount) to pay: right after its principal, or after every principal
     for bill, owed in open_bills:
         if left <= 0:
             break
@@ -370,14 +474,25 @@ def _allocate(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict,
         if part == owed and bill in accrued:
             fee, days = accrued[bill]
             late_bill = _late_fee_bill(ctx, bill, fee, days, at, receipt["receipt_no"], late_fees)
-            if late_bill is not None and left > 0:
-                part = min(left, fee)
-                pay(late_bill, part)
-                left -= part
+            if late_bill is not None:
+                posted.append((late_bill, fee))
+        if order != "principal_first":
+            left = _pay_late_fees(posted, left, pay)
+    left = _pay_late_fees(posted, left, pay)
     if left > 0:
         credits.append({"household_id": household, "amount": left, "receipt_id": receipt_id,
                         "bill_id": None, "credited_at": at,
                         "note": f"多缴转预存款，收据 {receipt['receipt_no']}"})
+
+
+def _pay_late_fees(posted: list[tuple[int, Decimal]], left: Decimal, pay) -> Decimal:
+    """Pay the posted late fees in turn from what is left; returns what is left after."""
+    while posted and left > 0:
+        bill, fee = posted.pop(0)
+        part = min(left, fee)
+        pay(bill, part)
+        left -= part
+    return left
 
 
 def _insert_rows(ctx: SaveContext, register: str, rows: list[dict], note: str) -> None:

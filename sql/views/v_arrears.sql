@@ -12,6 +12,12 @@
 --       outstanding = Σ principal bills only; late_fee = Σ (accrued − posted, not below 0) − Σ
 --       滞纳金减免 of the principal bills (not below 0) + Σ outstanding of overdue late-fee bills;
 --       total_due = outstanding + late_fee.
+--       Cap: with fee.late_fee_cap_ratio r > 0 a bill's late fee is at most round(r × (amount − 减免
+--       − 折扣), 2) (r = 1: not above the principal); 0 = no cap.
+--       A 减免 or 折扣 may carry counts_from (default: its own date): it lowers the balance from the
+--       day after that date. Example: 减免 50.00 on 210.02 due 06-25, as_of 07-10, rate 0.0005:
+--       counts_from 06-25 → 160.02 × 15 days = 1.20; counts_from 07-01 → 210.02 × 6 + 160.02 × 9
+--       = 1.35; no counts_from, made 07-10 → 210.02 × 15 = 1.58.
 --       Per bill: bill_late_fees_of(as_of, household) gives each overdue bill's accrued late fee,
 --       what was posted for it, and open_late_fee = accrued − posted − 滞纳金减免 (not below 0).
 --       Example: 300.00 due 2026-06-30, paid 100.00 on 2026-07-10, as_of 2026-07-20:
@@ -19,8 +25,8 @@
 --       Point in time: arrears_as_of(as_of DATE); this view is it at current_date.
 --       One household: arrears_of(as_of, household_id) (the cashier); NULL: every household.
 -- source: 三(二) 收费管理 (催缴); 小区物业管理处工作流程「收费管理」
--- parameters: fee.late_fee_rate_per_day [0.0005], fee.grace_days [0]
--- 规则：每户一行：应缴日期早于当天、仍有欠款的账单合计为欠费金额；最早应缴日期和逾期天数随之给出。滞纳金按天计：过了宽限天数后，每天按当时的欠款 × 滞纳金日费率累计，每张账单四舍五入到分，再扣除滞纳金减免；应缴合计 = 欠费 + 滞纳金。例：6 月 30 日到期 300.00 元，7 月 10 日缴 100.00 元，截至 7 月 20 日滞纳金 2.50 元、逾期 20 天。
+-- parameters: fee.late_fee_rate_per_day [0.0005], fee.grace_days [0], fee.late_fee_cap_ratio [0]
+-- 规则：每户一行：应缴日期早于当天、仍有欠款的账单合计为欠费金额；最早应缴日期和逾期天数随之给出。滞纳金按天计：过了宽限天数后，每天按当时的欠款 × 滞纳金日费率累计，每张账单四舍五入到分，再扣除滞纳金减免；设了滞纳金上限比例时，每张账单的滞纳金不超过应收净额 × 该比例；减免、折扣可指定滞纳金计算起始日（追溯），从该日次日起按减免后的欠款计；应缴合计 = 欠费 + 滞纳金。例：6 月 30 日到期 300.00 元，7 月 10 日缴 100.00 元，截至 7 月 20 日滞纳金 2.50 元、逾期 20 天。
 -- 参数：滞纳金日费率（默认 0.0005，即万分之五）、宽限天数（默认 0 天）
 -- label household_id: 房屋编号(内部)
 -- label community_id: 小区编号
@@ -39,7 +45,8 @@ CREATE OR REPLACE MACRO bill_late_fees_of(as_of, household) AS TABLE
 WITH params AS (
     SELECT id AS community_id,
            CAST(coalesce(setting_num('fee.late_fee_rate_per_day', id), 0) AS DECIMAL(10,6)) AS rate,
-           coalesce(setting_int('fee.grace_days', id), 0) AS grace_days
+           coalesce(setting_int('fee.grace_days', id), 0) AS grace_days,
+           CAST(coalesce(setting_num('fee.late_fee_cap_ratio', id), 0) AS DECIMAL(10,6)) AS cap
     FROM communities
 ),
 overdue AS (
@@ -49,6 +56,8 @@ overdue AS (
            t.amount,
            t.due_date,
            (t.amount - t.reduced) - (t.paid - t.refunded) AS outstanding,
+           t.amount - t.reduced AS due_net,
+           pr.cap,
            t.late_fee_waived,
            t.paid <> 0 OR t.reduced <> 0 OR t.refunded <> 0 AS moved,
            t.due_date + CAST(pr.grace_days AS INTEGER) + 1 AS accrues_from,
@@ -72,12 +81,15 @@ moved AS (
 ),
 moves AS (
     -- what changes a bill's outstanding, counted from the day after its date
+    -- (a 减免 or 折扣 backdated by counts_from counts from the day after that date instead; one
+    -- made on as_of itself counts only through such a date)
     SELECT a.bill_id,
-           CAST(a.adjusted_at AS DATE) + 1 AS from_day,
+           CAST(CASE WHEN a.kind = '退款' THEN a.adjusted_at
+                     ELSE coalesce(a.counts_from, a.adjusted_at) END AS DATE) + 1 AS from_day,
            CASE WHEN a.kind = '退款' THEN a.amount ELSE -a.amount END AS delta
     FROM bill_adjustments a
     JOIN moved o ON o.bill_id = a.bill_id
-    WHERE a.deleted_at IS NULL AND a.kind IN ('减免', '折扣', '退款') AND a.adjusted_at < as_of
+    WHERE a.deleted_at IS NULL AND a.kind IN ('减免', '折扣', '退款') AND a.adjusted_at < as_of + 1
     UNION ALL
     SELECT p.bill_id,
            CAST(p.paid_at AS DATE) + 1,
@@ -120,11 +132,18 @@ bill_late_fee AS (
            o.is_late_fee,
            o.late_fee_waived,
            CASE WHEN o.is_late_fee THEN 0
-                WHEN NOT o.moved
-                THEN round(o.amount * CAST(greatest(as_of - o.accrues_from + 1, 0) AS INTEGER) * o.rate, 2)
-                ELSE coalesce(f.late_fee, 0) END AS late_fee
+                WHEN o.cap > 0 THEN least(u.late_fee, round(o.due_net * o.cap, 2))
+                ELSE u.late_fee END AS late_fee
     FROM overdue o
-    LEFT JOIN moved_late_fee f ON f.bill_id = o.bill_id
+    JOIN (
+        -- uncapped
+        SELECT o.bill_id,
+               CASE WHEN NOT o.moved
+                    THEN round(o.amount * CAST(greatest(as_of - o.accrues_from + 1, 0) AS INTEGER) * o.rate, 2)
+                    ELSE coalesce(f.late_fee, 0) END AS late_fee
+        FROM overdue o
+        LEFT JOIN moved_late_fee f ON f.bill_id = o.bill_id
+    ) u ON u.bill_id = o.bill_id
 )
 SELECT b.bill_id,
        b.household_id,
