@@ -68,6 +68,7 @@ chosen_name = st.selectbox(
     "使用已保存的映射", ["", *saved], index=1 + list(saved).index(same[0]) if same else 0,
     format_func=lambda n: n or "（不使用）", key=f"import-saved-{file_key}-{header_row}",
     help="映射记下列对应、常量、取值对照、合并与拆分；表头相同的文件再次上传时自动选用",
+    placeholder="请选择",
 )
 if same and chosen_name == same[0]:
     st.caption(f"文件的表头与已保存的映射「{same[0]}」相同，已选用。")
