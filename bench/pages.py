@@ -116,12 +116,18 @@ def time_pages(path: Path, log: Path, visits: int, limit: int | None,
                                 times.setdefault(title, []).append(time.perf_counter() - t0)
                             except Exception:  # a page that never settles is a figure too
                                 times.setdefault(title, []).append(float("nan"))
+                        # as it goes: a run that fails later (a busy machine) keeps what it measured
+                        print(f"  [{path.name}, {role}] {title}: "
+                              + " ".join(f"{v:.2f}" for v in times[title]) + " s", flush=True)
                     out[role] = times
                     context.close()
             finally:
                 browser.close()
     finally:
-        server.stop()
+        try:
+            server.stop()
+        except Exception as err:  # a server slow to stop on a busy machine does not lose the figures
+            print(f"  (the server did not stop cleanly: {type(err).__name__})", flush=True)
     return out
 
 
