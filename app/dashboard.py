@@ -17,6 +17,7 @@ import pandas as pd
 
 from app import registers
 from app.db import Database, in_list
+from app.figure_cache import cached
 from app.permissions import Actor, can, require
 
 
@@ -115,6 +116,10 @@ def communities(db: Database, actor: Actor) -> dict[int, str]:
 
 def months(db: Database, today: date) -> list[str]:
     """Months that have bills, repairs or complaints, up to today's, newest first."""
+    return cached(db, ("months", today), lambda: _months(db, today))
+
+
+def _months(db: Database, today: date) -> list[str]:
     current = today.strftime("%Y-%m")
     found = {r[0] for r in db.rows(
         "SELECT DISTINCT period FROM bills WHERE deleted_at IS NULL AND period <= ? "
@@ -126,8 +131,8 @@ def months(db: Database, today: date) -> list[str]:
 
 def reporting_month(db: Database, today: date) -> str:
     """The latest month up to today's with bills (today's month when there are none)."""
-    latest = db.scalar("SELECT max(period) FROM bills WHERE deleted_at IS NULL AND period <= ?",
-                       [today.strftime("%Y-%m")])
+    latest = cached(db, ("reporting_month", today), lambda: db.scalar(
+        "SELECT max(period) FROM bills WHERE deleted_at IS NULL AND period <= ?", [today.strftime("%Y-%m")]))
     return latest or today.strftime("%Y-%m")
 
 
@@ -135,8 +140,13 @@ def money(db: Database, actor: Actor, month: str, community_id: int | None = Non
           today: date | None = None) -> Money:
     """应收 / 实收 of the month's bills and 欠费 overall, at the month's as-of day (see kpis)."""
     require(actor, "v_collection_rate", "view", "收费率")
-    as_of = as_of_for(month, today or db.now().date())
+    today = today or db.now().date()
     where, params = scope(actor, community_id)
+    return cached(db, ("money", month, today, where, *params), lambda: _money(db, month, today, where, params))
+
+
+def _money(db: Database, month: str, today: date, where: str, params: list) -> Money:
+    as_of = as_of_for(month, today)
     billed, collected = db.rows(
         "SELECT coalesce(sum(billed), 0), coalesce(sum(collected), 0) FROM collection_rate_as_of(CAST(? AS DATE)) "
         "WHERE period = ?" + where, [as_of, month, *params])[0]
@@ -152,8 +162,14 @@ def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None
          today: date | None = None) -> Kpis:
     require(actor, "v_collection_rate", "view", "收费率")
     today = today or db.now().date()
-    as_of = as_of_for(month, today)
     where, params = scope(actor, community_id)
+    return cached(db, ("kpis", month, today, where, *params),
+                  lambda: _kpis(db, actor, month, community_id, today, where, params))
+
+
+def _kpis(db: Database, actor: Actor, month: str, community_id: int | None, today: date, where: str,
+          params: list) -> Kpis:
+    as_of = as_of_for(month, today)
     m = money(db, actor, month, community_id, today)
     billed, collected, arrears, owing = m.billed, m.collected, m.arrears, m.arrears_households
     over, open_ = db.rows(
@@ -203,6 +219,12 @@ def collection_trend(db: Database, actor: Actor, month: str, community_id: int |
     and no rate (a rate of nothing is not 0 %)."""
     today = today or db.now().date()
     where, params = scope(actor, community_id, "r.community_id")
+    return cached(db, ("collection_trend", month, today, count, combined, where, *params),
+                  lambda: _collection_trend(db, month, today, count, combined, where, params))
+
+
+def _collection_trend(db: Database, month: str, today: date, count: int, combined: bool, where: str,
+                      params: list) -> pd.DataFrame:
     found = db.query(
         "SELECT c.name AS community, r.period, r.billed, r.collected "
         "FROM collection_rate_as_of(CAST(? AS DATE)) r JOIN communities c ON c.id = r.community_id "

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
@@ -39,6 +40,28 @@ class Context:
     where: str  # ' AND community_id IN (…)' or ''
     params: list
     names: dict[int, str]  # community id -> name
+
+    memo: dict = field(default_factory=dict)  # frames more than one sheet reads, computed once
+
+    def collection(self) -> pd.DataFrame:
+        """collection_rate_as_of at the month's end, per community and period, for the 12-month
+        window: the month's table, the summary and the trend all come from this one pass."""
+        if "collection" not in self.memo:
+            self.memo["collection"] = self.query(
+                "SELECT community_id, period, bills, billed, collected, outstanding, rate, households_billed, "
+                "households_owing, household_rate FROM collection_rate_as_of(CAST(? AS DATE)) "
+                "WHERE period BETWEEN ? AND ?{scope} ORDER BY community_id, period",
+                [self.end, self.last_year, self.period])
+        return self.memo["collection"]
+
+    def arrears(self) -> pd.DataFrame:
+        """arrears_as_of at the month's end, per community (the summary and the fees sheet)."""
+        if "arrears" not in self.memo:
+            self.memo["arrears"] = self.query(
+                "SELECT community_id, count(*) AS households, sum(bills) AS bills, sum(outstanding) AS outstanding, "
+                "sum(late_fee) AS late_fee, max(days_overdue) AS longest FROM arrears_as_of(CAST(? AS DATE)) "
+                "WHERE TRUE{scope} GROUP BY community_id ORDER BY community_id", [self.end])
+        return self.memo["arrears"]
 
     def query(self, sql: str, params: list, alias: str = "community_id") -> pd.DataFrame:
         """Rows of an as-of query limited to the report's communities, with the 小区 name added."""
@@ -77,15 +100,25 @@ def parse_period(period: str) -> tuple[date, date]:
     return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
 
 
+def period_totals(rates: pd.DataFrame) -> pd.DataFrame:
+    """Σ billed and Σ collected of all listed communities per period (exact Decimal sums), and
+    the rate as the SQL gave it: CAST(Σ collected AS DOUBLE) / CAST(Σ billed AS DOUBLE), none of 0."""
+    rows = []
+    for period, group in rates.groupby("period", sort=True):
+        billed, collected = sum(group["billed"], Decimal(0)), sum(group["collected"], Decimal(0))
+        rows.append({"period": period, "billed": billed, "collected": collected,
+                     "rate": float(collected) / float(billed) if billed else None})
+    return pd.DataFrame(rows, columns=["period", "billed", "collected", "rate"])
+
+
 # -- topics ----------------------------------------------------------------------------------------
 COMMUNITY = Column("community", "小区")
 
 
 def summary(ctx: Context, sheet: Sheet) -> None:
-    fees = ctx.query("SELECT community_id, billed, collected, rate FROM collection_rate_as_of(CAST(? AS DATE)) "
-                     "WHERE period = ?{scope}", [ctx.end, ctx.period])
-    arrears = ctx.query("SELECT community_id, count(*) AS households, sum(outstanding) AS outstanding "
-                        "FROM arrears_as_of(CAST(? AS DATE)) WHERE TRUE{scope} GROUP BY community_id", [ctx.end])
+    fees = ctx.collection()
+    fees = fees[fees["period"] == ctx.period]
+    arrears = ctx.arrears()
     repairs = ctx.query("SELECT community_id, orders, timely_rate, satisfaction FROM repair_stats_as_of(CAST(? AS DATE)) "
                         "WHERE month = ?{scope}", [ctx.end, ctx.period])
     complaints = ctx.query(
@@ -122,9 +155,8 @@ def summary(ctx: Context, sheet: Sheet) -> None:
 
 def fees(ctx: Context, sheet: Sheet) -> None:
     sheet.heading(f"{ctx.period} 账期收费率（截至 {ctx.end}）")
-    rate = ctx.query("SELECT community_id, bills, billed, collected, outstanding, rate, households_billed, "
-                     "households_owing, household_rate FROM collection_rate_as_of(CAST(? AS DATE)) "
-                     "WHERE period = ?{scope} ORDER BY community_id", [ctx.end, ctx.period])
+    rate = ctx.collection()
+    rate = rate[rate["period"] == ctx.period].reset_index(drop=True)
     sheet.table(rate, [COMMUNITY, Column("bills", "账单数", "integer"), Column("billed", "应收(元)", "money"),
                        Column("collected", "实收(元)", "money"), Column("outstanding", "未缴(元)", "money"),
                        Column("rate", "收费率", "rate"), Column("households_billed", "应缴户数", "integer"),
@@ -132,11 +164,7 @@ def fees(ctx: Context, sheet: Sheet) -> None:
     # 欠费户数 means one thing in every sheet: households with a bill past due at the month's end
     # (arrears_as_of); this period's bills not yet paid are 未缴, whether or not they are due yet
     sheet.heading("近 12 个账期收费率（全部所列小区合计）")
-    trend = ctx.query("SELECT period, sum(billed) AS billed, sum(collected) AS collected, "
-                      "CAST(sum(collected) AS DOUBLE) / nullif(CAST(sum(billed) AS DOUBLE), 0) AS rate "
-                      "FROM collection_rate_as_of(CAST(? AS DATE)) WHERE period BETWEEN ? AND ?{scope} "
-                      "GROUP BY period ORDER BY period", [ctx.end, ctx.last_year, ctx.period])
-    trend = ctx.every_month(trend, "period", zero=("billed", "collected"))
+    trend = ctx.every_month(period_totals(ctx.collection()), "period", zero=("billed", "collected"))
     placed = sheet.table(trend, [Column("period", "账期"), Column("billed", "应收(元)", "money"),
                                  Column("collected", "实收(元)", "money"), Column("rate", "收费率", "rate")])
     if not trend.empty:
@@ -144,9 +172,7 @@ def fees(ctx: Context, sheet: Sheet) -> None:
                               "values": placed.range_of("rate"), "marker": {"type": "circle"}}],
                     "收费率趋势", y_format="0%")
     sheet.heading(f"欠费（截至 {ctx.end}，含滞纳金）")
-    arrears = ctx.query("SELECT community_id, count(*) AS households, sum(bills) AS bills, sum(outstanding) AS outstanding, "
-                        "sum(late_fee) AS late_fee, max(days_overdue) AS longest FROM arrears_as_of(CAST(? AS DATE)) "
-                        "WHERE TRUE{scope} GROUP BY community_id ORDER BY community_id", [ctx.end])
+    arrears = ctx.arrears()
     sheet.table(arrears, [COMMUNITY, Column("households", "欠费户数", "integer"), Column("bills", "欠费账单数", "integer"),
                           Column("outstanding", "欠费(元)", "money"), Column("late_fee", "滞纳金(元)", "money"),
                           Column("longest", "最长逾期(天)", "integer")])
@@ -164,8 +190,8 @@ def fees(ctx: Context, sheet: Sheet) -> None:
                         "欠费账龄分布")
     sheet.heading(f"{ctx.period} 往期欠费清缴")
     recovery = ctx.query("SELECT community_id, arrears_at_start, recovered, remaining, recovery_rate "
-                         "FROM arrears_recovery_as_of(CAST(? AS DATE)) WHERE month = ?{scope} ORDER BY community_id",
-                         [ctx.end, ctx.period])
+                         "FROM arrears_recovery_month_of(CAST(? AS DATE)) WHERE TRUE{scope} ORDER BY community_id",
+                         [ctx.end])  # = arrears_recovery_as_of's rows of the month, without its every month
     sheet.table(recovery, [COMMUNITY, Column("arrears_at_start", "月初往期欠费(元)", "money"),
                            Column("recovered", "当月清缴(元)", "money"), Column("remaining", "月末仍欠(元)", "money"),
                            Column("recovery_rate", "清缴率", "rate")])

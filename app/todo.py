@@ -6,8 +6,9 @@ import pandas as pd
 
 from app import registers
 from app.db import Database, in_list
-from app.permissions import Actor
-from app.views import read_view, view_names
+from app.figure_cache import cached
+from app.permissions import Actor, require
+from app.views import read_view, view_info, view_names
 
 SEVERITY_ORDER = {"高": 0, "中": 1, "低": 2}
 
@@ -32,10 +33,17 @@ def link_rows(db: Database, todo: pd.DataFrame) -> tuple[list[str], list[int | N
 
 def todo_list(db: Database, actor: Actor) -> pd.DataFrame | None:
     """None when no rule feeds the list yet; else rows with a link to the page of what they are about."""
-    from app.ui.nav import href
-
     if "v_todo" not in view_names():
         return None
+    require(actor, "v_todo", "view", view_info("v_todo").title)
+    who = (actor.user, actor.role, actor.communities, actor.grants, actor.personal_data)
+    # the rule's rows depend on the day (v_todo is todo_as_of(current_date)) and on who reads them
+    return cached(db, ("todo_list", db.now().date(), who), lambda: _todo_list(db, actor))
+
+
+def _todo_list(db: Database, actor: Actor) -> pd.DataFrame:
+    from app.ui.nav import href
+
     todo = read_view(db, actor, "v_todo")
     if todo.empty:
         return todo.assign(community=[], register=[], link=[])

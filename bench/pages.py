@@ -2,6 +2,7 @@
 
 Prints figures; not a test. Run:  .venv/bin/python bench/pages.py [--communities 100]
 [--households 200000] [--months 24] [--db PATH] [--demo PATH | --no-demo] [--visits 2]
+[--pages N] [--only 首页,账单,房屋档案]
 
 Data: the company-scale estate of bench/billing.py (100 小区, 200,000 households, 24 months of
 bills and payments), built in a child process, and beside it the demo database (`wuye seed
@@ -86,7 +87,8 @@ def menu_urls(role: str) -> list[tuple[str, str]]:
             if e.url != "password"]
 
 
-def time_pages(path: Path, log: Path, visits: int, limit: int | None) -> dict[str, dict[str, list[float]]]:
+def time_pages(path: Path, log: Path, visits: int, limit: int | None,
+               only: set[str] | None = None) -> dict[str, dict[str, list[float]]]:
     """role -> page title -> seconds per visit (nan: did not settle within the time-out)."""
     from playwright.sync_api import sync_playwright
 
@@ -105,7 +107,7 @@ def time_pages(path: Path, log: Path, visits: int, limit: int | None) -> dict[st
                     page.get_by_role("button", name="登录", exact=True).wait_for()
                     sign_in(page, name, password)
                     times: dict[str, list[float]] = {}
-                    for title, url in menu_urls(role)[:limit]:
+                    for title, url in [m for m in menu_urls(role) if not only or m[0] in only][:limit]:
                         for _ in range(visits):
                             t0 = time.perf_counter()
                             try:
@@ -114,12 +116,18 @@ def time_pages(path: Path, log: Path, visits: int, limit: int | None) -> dict[st
                                 times.setdefault(title, []).append(time.perf_counter() - t0)
                             except Exception:  # a page that never settles is a figure too
                                 times.setdefault(title, []).append(float("nan"))
+                        # as it goes: a run that fails later (a busy machine) keeps what it measured
+                        print(f"  [{path.name}, {role}] {title}: "
+                              + " ".join(f"{v:.2f}" for v in times[title]) + " s", flush=True)
                     out[role] = times
                     context.close()
             finally:
                 browser.close()
     finally:
-        server.stop()
+        try:
+            server.stop()
+        except Exception as err:  # a server slow to stop on a busy machine does not lose the figures
+            print(f"  (the server did not stop cleanly: {type(err).__name__})", flush=True)
     return out
 
 
@@ -158,8 +166,10 @@ def main() -> int:
     parser.add_argument("--no-demo", action="store_true", help="leave out the demo database")
     parser.add_argument("--visits", type=int, default=2, help="visits per page (the first is cold)")
     parser.add_argument("--pages", type=int, default=None, help="only the first N pages of each menu")
+    parser.add_argument("--only", help="only these pages, by title (comma-separated), e.g. 首页,账单,房屋档案")
     smoke.flag(parser, communities=2, households=200, months=3, no_demo=True, visits=1, pages=4)
     args = smoke.parse(parser)
+    only = set(args.only.split(",")) if args.only else None
 
     work = Path(tempfile.mkdtemp(prefix="wuye-bench-pages-"))
     try:
@@ -176,8 +186,8 @@ def main() -> int:
                 t0 = time.perf_counter()
                 in_child(build_demo, demo)
                 print(f"demo seeded in {time.perf_counter() - t0:.0f} s")
-            demo_figures = time_pages(demo, work / "demo.log", args.visits, args.pages)
-        figures = time_pages(company, work / "company.log", args.visits, args.pages)
+            demo_figures = time_pages(demo, work / "demo.log", args.visits, args.pages, only)
+        figures = time_pages(company, work / "company.log", args.visits, args.pages, only)
         report(f"company scale ({args.communities} 小区, {args.households:,} households)", figures, demo_figures)
     finally:
         shutil.rmtree(work, ignore_errors=True)

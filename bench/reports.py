@@ -18,6 +18,8 @@ import argparse
 import io
 import multiprocessing
 import os
+import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +39,11 @@ def build(path: str, communities: int, households: int, months: int) -> None:
     print(build_dataset(path, communities=communities, households=households, months=months), flush=True)
 
 
+def cpu_seconds() -> float:
+    use = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process (DuckDB's too)
+    return use.ru_utime + use.ru_stime
+
+
 def peak_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -51,8 +58,9 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--db")
     parser.add_argument("--keep", action="store_true", help="keep the data set file")
+    parser.add_argument("--runs", type=int, default=1, help="report runs (the median is printed)")
     parser.add_argument("--skip-report", action="store_true", help="only the household page (figure 2)")
-    smoke.flag(parser, communities=2, households=200, months=3)
+    smoke.flag(parser, communities=2, households=200, months=3, runs=1)
     args = smoke.parse(parser)
     sys.path.insert(0, str(ROOT / "bench"))
     path = args.db or str(Path(tempfile.mkdtemp(prefix="wuye-bench-reports-")) / "bench.duckdb")
@@ -78,13 +86,18 @@ def main() -> None:
     print(f"communities {counts[0]:,}, households {counts[1]:,}, bills {counts[2]:,}, payments {counts[3]:,}")
     if not args.skip_report:
         before = peak_mb()
-        out = io.BytesIO()
-        t0 = time.perf_counter()
-        sheets = reports.monthly_report(db, actor, period, out)
-        took = time.perf_counter() - t0
-        print(f"1. monthly report {period}: {took:.2f} s, {len(out.getvalue()) / 1024:.0f} KiB, "
+        walls, cpus = [], []
+        for _ in range(args.runs):
+            out = io.BytesIO()
+            c0, t0 = cpu_seconds(), time.perf_counter()
+            sheets = reports.monthly_report(db, actor, period, out)
+            walls.append(time.perf_counter() - t0)
+            cpus.append(cpu_seconds() - c0)
+        # CPU time too: on a shared machine the wall time includes waiting for a core
+        print(f"1. monthly report {period}: {statistics.median(walls):.2f} s (median of {len(walls)}; "
+              f"CPU {statistics.median(cpus):.2f} s), {len(out.getvalue()) / 1024:.0f} KiB, "
               f"{len(sheets)} sheets; peak memory of this process {peak_mb():.0f} MiB "
-              f"(before the report {before:.0f} MiB)")
+              f"(before the report {before:.0f} MiB; goal under 5 s and 1,024 MiB)")
 
     hid = db.scalar("SELECT id FROM households ORDER BY id LIMIT 1 OFFSET ?", [counts[1] // 2])
     loads = []

@@ -18,12 +18,14 @@
 -- label outstanding: 欠费(元)
 CREATE OR REPLACE MACRO arrears_ageing_as_of(as_of) AS TABLE
 WITH aged AS (
+    -- the bills' totals at as_of straight from bill_totals_of (bill_balance_as_of without its
+    -- joins to households and fee items, which add nothing here)
     SELECT community_id,
            household_id,
-           outstanding,
+           (amount - reduced) - (paid - refunded) AS outstanding,
            CAST(as_of - due_date AS BIGINT) AS age
-    FROM bill_balance_as_of(as_of)
-    WHERE due_date < as_of AND outstanding > 0
+    FROM bill_totals_of(as_of, NULL)
+    WHERE due_date < as_of AND (amount - reduced) - (paid - refunded) > 0
       AND fee_item_id NOT IN (SELECT id FROM fee_items WHERE method = '滞纳金')
 )
 SELECT community_id,
