@@ -126,11 +126,16 @@ def seed_inspections(db: Database, actor: Actor, rng: random.Random, crews: list
     for pid, (crew, area, every) in zip(plan_ids, plan_meta):
         inspectors = [x for x in (crew.first("管理处主任"), crew.first("客服主管"), crew.first("保安队长"))
                       if x is not None]
-        day = as_of - timedelta(days=HISTORY_DAYS) + timedelta(days=rng.randint(max(every - 3, 1), every))
-        # a few plans fall behind: their last check is older than the frequency
-        behind = rng.random() < 0.08
-        last = as_of - timedelta(days=(every + rng.randint(1, 4)) if behind else rng.randint(0, every - 1))
-        while day <= last:
+        first = as_of - timedelta(days=HISTORY_DAYS) + timedelta(days=rng.randint(max(every - 3, 1), every))
+        # a few plans fall behind: their last check is older than the frequency; the others were
+        # last checked within it (counted back from that last check, so it is the latest)
+        behind = rng.random() < 0.04
+        last = as_of - timedelta(days=(every + rng.randint(1, 4)) if behind else rng.randint(0, every - 2))
+        days = []
+        while last >= first:
+            days.append(last)
+            last -= timedelta(days=every + rng.choice((-1, 0, 0, 0, 1)))
+        for day in reversed(days):
             failed = rng.random() < 0.08
             b, u = rng.choice(crew.buildings), rng.randint(1, 3)
             inspections.append({
@@ -140,7 +145,6 @@ def seed_inspections(db: Database, actor: Actor, rng: random.Random, crews: list
                 "findings": rng.choice(FINDINGS[area]).format(b=b, u=u) if failed else None,
                 "score": rng.randint(62, 79) if failed else rng.randint(85, 100),
             })
-            day += timedelta(days=every + rng.choice((-1, 0, 0, 0, 1)))
     _insert(db, actor, "inspections", inspections)
     counts = {"inspection_plans": len(plan_rows), "inspections": len(inspections)}
     counts["rectifications"] = close_rectifications(db, actor, rng, crews, as_of)
@@ -148,7 +152,7 @@ def seed_inspections(db: Database, actor: Actor, rng: random.Random, crews: list
 
 
 def close_rectifications(db: Database, actor: Actor, rng: random.Random, crews: list[Crew], as_of: date,
-                         keep_open_days: int = 10, leave_unverified: bool = True) -> int:
+                         keep_open_days: int = 5, leave_unverified: bool = True) -> int:
     """Fix and verify the rectifications opened more than keep_open_days before as_of (done within the deadline, verified a day or two later by someone else); leave the
     newer ones as they are, and (leave_unverified) one fixed but not yet verified."""
     verifiers = {c.community_id: [x for x in (c.first("管理处主任"), c.first("客服主管"), c.first("工程主管"))

@@ -93,7 +93,9 @@ def _parking(db, actor, rng, cid, homes, people, as_of) -> dict[str, int]:
         row = {"community_id": cid, "space_no": f"B2-{n:03d}", "kind": "租赁", "zone": "地下B2",
                "monthly_fee": Decimal(rng.choice(("300.00", "350.00", "400.00")))}
         if n <= 26 and lived_in:
-            end = as_of + timedelta(days=rng.choice((-3, 12, 40, 75, 95, 120, 180, 200, 270, 330)))
+            # most leases run for months yet; a few end within the to-do's warning days
+            end = as_of + timedelta(days=rng.choices((-3, 12, 40, 75, 95, 120, 180, 200, 270, 330),
+                                                     (1, 2, 8, 8, 8, 8, 8, 8, 8, 8))[0])
             plate = _plate(rng)
             plates.add(plate)
             row |= {"household_id": rng.choice(lived_in)[0], "plate": plate,
@@ -144,6 +146,7 @@ def _decorations(db, actor, rng, homes, people, as_of) -> dict[str, int]:
     done = rng.sample(done, min(6, len(done)))
     stages = ("申请", "已批准", "施工中", "施工中", "施工中", "待验收", "已验收", "施工中")
     rows, plans = [], []
+    late = 0
     for n, h in enumerate(active + done):
         closed = n >= len(active)
         status = "已验收" if closed else stages[n % len(stages)]
@@ -152,6 +155,10 @@ def _decorations(db, actor, rng, homes, people, as_of) -> dict[str, int]:
             applied = as_of - timedelta(days=2)
         start = applied + timedelta(days=rng.randint(5, 10))
         end = start + timedelta(days=rng.choice((30, 45, 60, 90)))
+        if not closed and end < as_of:  # works running late: one per community, the others extended
+            late += 1
+            if late > 1:
+                end = as_of + timedelta(days=rng.randint(5, 30))
         contractor = rng.choice(CONTRACTORS)
         tenant = rng.random() < 0.15
         row = {"household_id": h[0], "applicant": rng.choice(("张", "王", "李", "陈", "刘")) + rng.choice(("先生", "女士")),
@@ -172,14 +179,20 @@ def _decorations(db, actor, rng, homes, people, as_of) -> dict[str, int]:
     ids = _insert(db, actor, "decorations", rows)
 
     workers, checks, deposits = [], [], []
+    overran = 0  # works past their planned end: the office renewed the passes of all but the first
     for did, row, (closed, status, start, end) in zip(ids, rows, plans):
         if status == "申请":
             continue
         deposits.append({"household_id": row["household_id"], "decoration_id": did, "kind": "装修保证金",
                          "amount": row["deposit_required"], "received_on": row["approved_on"]})
+        valid_until = end + timedelta(days=7)
+        if not closed and valid_until < as_of:
+            overran += 1
+            if overran > 1:
+                valid_until = as_of + timedelta(days=14)
         for name in rng.sample(WORKERS, rng.randint(2, 4)):
             workers.append({"decoration_id": did, "name": name, "trade": rng.choice(TRADES),
-                            "issued_on": row["approved_on"], "valid_until": end + timedelta(days=7),
+                            "issued_on": row["approved_on"], "valid_until": valid_until,
                             "returned_on": row.get("accepted_on")})
         if status == "已批准":
             continue

@@ -165,12 +165,13 @@ def seed_vendors(db: Database, actor: Actor, rng: random.Random, as_of: date) ->
 
 
 # -- assets and maintenance -----------------------------------------------------------------
-def _due_offset(rng: random.Random, interval: int, warn: int = 3) -> int:
-    """Days from the demo's today to the next due date: mostly ahead, some due, some overdue."""
+def _due_offset(rng: random.Random, interval: int, warn: int = 3, often: float = 0.012) -> int:
+    """Days from the demo's today to the next due date: mostly ahead; a share `often` due (half
+    of those overdue): an office keeps up with most of its plan, a handful is due on any day."""
     r = rng.random()
-    if r < 0.012:
+    if r < often / 2:
         return -rng.randint(1, min(20, interval))
-    if r < 0.025:
+    if r < often:
         return rng.randint(0, warn)
     return rng.randint(min(warn + 1, interval), interval)
 
@@ -196,6 +197,7 @@ def plan_assets(rng: random.Random, site: Site, vendors: dict[str, int], as_of: 
         ("通力", "MonoSpace 500"),
         ("日立", "HGP"),
     )
+    lifts = 0
     for b in site.buildings:
         built = date(b["built"] or site.taken_over.year - 1, 6, 30)
         if b["lift"]:
@@ -203,8 +205,10 @@ def plan_assets(rng: random.Random, site: Site, vendors: dict[str, int], as_of: 
             for u in range(1, b["units"] + 1):
                 for k in range(per_unit):
                     maker, model = rng.choice(lift_makers)
+                    lifts += 1  # the first lift's certificate always comes due in the coming weeks
                     cert = as_of + timedelta(
-                        days=rng.randint(-6, 30) if rng.random() < 0.12 else rng.randint(31, 360)
+                        days=rng.randint(7, 28) if lifts == 1
+                        else rng.randint(-6, 30) if rng.random() < 0.06 else rng.randint(31, 360)
                     )
                     add(
                         f"DT-{b['code']}-{u}{'AB'[k] if per_unit > 1 else ''}",
@@ -489,7 +493,7 @@ def plan_fire_equipment(rng: random.Random, site: Site, as_of: date) -> list[dic
             type_ = "水基型灭火器" if roll < 0.12 else "干粉灭火器"
         _, _, scrap = EXTINGUISHERS[type_]
         age_days = rng.randint(30, scrap * 365 - 30)
-        if rng.random() < 0.025:  # past its scrap age and still on the wall
+        if rng.random() < 0.006:  # past its scrap age and still on the wall
             age_days = scrap * 365 + rng.randint(0, 400)
         spec = {
             "干粉灭火器": "MFZ/ABC4",
@@ -512,7 +516,8 @@ def plan_fire_checks(rng: random.Random, item: dict, item_id: int, staff: list[i
         return []
     produced = item["produced_on"]
     every_days = CHECK_DAYS_HIGH_RISK if item["high_risk_location"] else CHECK_DAYS
-    last = as_of + timedelta(days=_due_offset(rng, every_days, warn=0) - every_days)
+    # hundreds of items: a smaller share due keeps the to-do list to a few of them
+    last = as_of + timedelta(days=_due_offset(rng, every_days, warn=0, often=0.006) - every_days)
     checks, day, n = [], last, 0
     while day >= max(as_of - timedelta(days=365), produced):
         kind = "年检" if n == 8 else "月检"
@@ -537,7 +542,7 @@ def plan_fire_checks(rng: random.Random, item: dict, item_id: int, staff: list[i
         while due <= as_of:
             services.append(due)
             due = _years_after(due, every)
-        if services and (as_of - services[-1]).days < 60 and rng.random() < 0.35:
+        if services and (as_of - services[-1]).days < 60 and rng.random() < 0.1:
             services.pop()  # the latest service is not done yet: 待维修
         for on in services:
             checks.append(
@@ -674,13 +679,14 @@ def plan_contracts(rng: random.Random, site: Site, vendors: dict[str, int], as_o
             status=status,
             monthly_rent=_money(rng.choice((2800, 3500, 4200, 5600, 6800))),
         )
-    # due soon on the demo's today, and one that ran past its end unnoticed
+    # due soon on the demo's today (the lease in one community), and one that ran past its end unnoticed
+    due_soon = rng.randint(10, 40) if site.id % 2 else rng.randint(200, 300)
     add(
         "租赁",
         "经营用房 6 号（便民服务点）租赁合同",
         "便民服务点经营者",
         as_of - timedelta(days=693),
-        as_of + timedelta(days=rng.randint(10, 40)),
+        as_of + timedelta(days=due_soon),
         monthly_rent=_money(3000),
     )
     add(
@@ -912,7 +918,7 @@ def plan_loans(rng: random.Random, site: Site, archives: list[dict], ids: list[i
             lend(archive, archive_id, day, due, back)
             last_back = back
             day = back + timedelta(days=rng.randint(60, 420))
-        if k % 25 == 0:  # out and overdue on the demo's today
+        if k % 35 == 0:  # out and overdue on the demo's today
             borrowed = max(last_back, as_of - timedelta(days=rng.randint(20, 60)))
             lend(
                 archive, archive_id, borrowed, borrowed + timedelta(days=rng.choice((7, 14))), None
@@ -1127,8 +1133,8 @@ def simulate_stock(
     balance = safety * 3 + rng.randint(0, safety)
     # most items are reordered before they run short; a few only once below safety stock, and
     # their orders take weeks (those are the ones the to-do list shows below safety)
-    late = rng.random() < 0.3
-    reorder_at, lead_days = (safety, (8, 25)) if late else (safety * 3 // 2, (3, 8))
+    late = rng.random() < 0.03
+    reorder_at, lead_days = (safety, (8, 25)) if late else (safety * 2, (2, 5))
     plan.movements.append(
         {
             "moved_at": _at(start, 9),

@@ -499,3 +499,194 @@ def wait_for_session_cookie(page, timeout: float = 60.0) -> dict:
             raise AssertionError("the server never set the session cookie")
         page.wait_for_timeout(100)  # one poll of the cookie jar, not a wait for luck
     return cookie
+
+
+# -- walking every page of a role's menu ---------------------------------------------------------
+# Streamlit's own English that must never show (issue 21): whole words or phrases, case as written.
+ENGLISH_UI = ("View", "more", "Choose an option", "Choose options", "Upload", "Drag and drop", "per file",
+              "No results", "Press Enter", "yyyy", "YYYY", "None", "NaN", "Traceback", "Error")
+ENGLISH_UI_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in ENGLISH_UI) + r")\b")
+# What pandas or Python leave in an empty grid cell.
+EMPTY_CELL_WORDS = {"None", "NaN", "nan", "NaT", "<NA>", "null"}
+
+# Text nodes a person can see (rendered, not hidden, font size above 0: the file uploader keeps
+# Streamlit's English at size 0 and draws Chinese after it), and visible inputs' placeholders.
+_SHOWN_TEXT = """() => {
+  const out = [], cache = new Map();
+  const shown = el => {
+    if (!cache.has(el)) cache.set(el, el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+                                      && parseFloat(getComputedStyle(el).fontSize) > 0);
+    return cache.get(el);
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode.nodeValue.trim(), el = walker.currentNode.parentElement;
+    if (text && el && !el.closest('script, style, noscript') && shown(el)) out.push(text);
+  }
+  for (const input of document.querySelectorAll('input, textarea'))
+    if (input.placeholder && input.checkVisibility()) out.push(input.placeholder);
+  return out;
+}"""
+
+
+def ensure_user(db_path: Path, name: str, role: str, password: str) -> None:
+    """A user of `role` who may sign in with `password` at once (no forced change), unaudited;
+    an existing user of that name gets the role and password. The server must not be running."""
+    from app import auth
+    from app.db import open_database
+    from app.permissions import cli_actor
+
+    db = open_database(str(db_path))
+    try:
+        if auth._user(db, name) is None:
+            auth.add_user(db, cli_actor(), name, password, role, audit=False)
+        else:
+            with db.transaction() as cur:
+                cur.execute("UPDATE users SET role = ?, password_hash = ?, must_change_password = FALSE, "
+                            "failed_logins = 0, locked_until = NULL, active = TRUE WHERE lower(name) = lower(?)",
+                            [role, auth.hash_password(password), name])
+    finally:
+        db.close()
+
+
+def english_shown(page) -> list[str]:
+    """Texts on the page that show one of ENGLISH_UI, each with the word found."""
+    return [f"{m.group(1)!r} in {text[:80]!r}" for text in page.evaluate(_SHOWN_TEXT)
+            if (m := ENGLISH_UI_RE.search(text))]
+
+
+def empty_cell_words(page) -> list[str]:
+    """Grid cells (Glide's accessibility table) that read None, NaN and the like."""
+    texts = page.locator('td[data-testid^="glide-cell-"]').evaluate_all(
+        "cells => cells.map(c => [c.dataset.testid, (c.textContent || '').trim()])")
+    return [f"{testid}={text}" for testid, text in texts if text in EMPTY_CELL_WORDS]
+
+
+def wait_grids(page, timeout: float = 15_000) -> None:
+    """Wait until every grid in view (not in a folded expander) has drawn its header, and so its
+    accessible table."""
+    grids = page.get_by_test_id("stDataFrameResizable")
+    for i in range(grids.count()):
+        if grids.nth(i).is_visible():
+            grids.nth(i).locator('th[role="columnheader"]').first.wait_for(state="attached", timeout=timeout)
+
+
+def switch_page(page, app, url: str, timeout: float = 60_000) -> None:
+    """Open the menu page at `/url` as a click on its sidebar link does (the same session, no
+    reload), or by address when the link is not there; wait until its script run has finished
+    (the address and the heading have changed, nothing is running or stale)."""
+    heading = 'document.querySelector(\'[data-testid="stMain"] h1\')'
+    before = page.evaluate(f"() => {heading}?.textContent ?? ''")
+    clicked = page.evaluate(
+        """u => { const a = [...document.querySelectorAll('[data-testid="stSidebar"] a')]
+                           .find(a => new URL(a.href).pathname === '/' + u);
+                 if (a) a.click(); return !!a; }""", url)
+    if not clicked:
+        page.goto(f"{app.url}/{url}")
+    page.wait_for_function(
+        f"([u, old]) => location.pathname === '/' + u && ({heading}?.textContent ?? old) !== old",
+        arg=[url, before], timeout=timeout)
+    wait_run_done(page, timeout=timeout)
+
+
+def wait_run_done(page, timeout: float = 60_000) -> None:
+    """Wait until the app's script run has ended (the state Streamlit keeps on stApp, which
+    wait_app_idle's status widget shows only after a delay) and every element is drawn: nothing
+    stale, no skeleton standing in for an element still on its way."""
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
+                 && !document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]')""",
+        timeout=timeout)
+    wait_app_idle(page, timeout=timeout)
+
+
+WALK_PASSWORD = "walk-pass-2026"
+WALK_SHOTS = ARTIFACTS / "walk"
+
+
+def walk_app(copy_demo, name: str):
+    """A generator for a walk module's `app` fixture: the app on a copy of the demo, with each
+    demo user of seed/users.py signing in with WALK_PASSWORD."""
+    from seed.users import DEMO_USERS
+
+    path = copy_demo(name)
+    for user, role in DEMO_USERS:
+        ensure_user(path, user, role, WALK_PASSWORD)
+    yield from running_app(path, ARTIFACTS / f"server-{name}.log")
+
+
+def walk_urls(role: str) -> list[str] | None:
+    """The pages a role's walk opens (None: its whole menu). The administrator walks every page.
+    Another role walks every page of its menu but the generic register grids (the same page
+    for every role, walked by the administrator), keeping those of its working set (「常用」);
+    WUYE_WALK=all walks every role's whole menu (about 800 pages: longer than CI allows)."""
+    from app.permissions import ADMIN
+    from app.ui import nav
+
+    if role == ADMIN or os.environ.get("WUYE_WALK") == "all":
+        return None
+    menu = nav.menu(role)
+    common = {e.url for e in menu.get("常用", [])}
+    return [e.url for items in menu.values() for e in items if e.file != "register.py" or e.url in common]
+
+
+@dataclass
+class Walk:
+    """What one role's walk through its menu saw: findings to fail on, seconds per page."""
+
+    role: str
+    findings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:5]
+        return (f"{self.role}: {len(self.seconds)} pages in {sum(self.seconds.values()):.0f} s; slowest "
+                + "，".join(f"/{url} {s:.1f} s" for url, s in slowest))
+
+
+def walk_menu(chromium, app, role: str, user: str, password: str, urls: list[str] | None = None) -> Walk:
+    """Sign in as `user` in a new browser context and open every page of the role's menu in turn
+    (`urls`: only those), in one session as a click in the menu does. On each page: Streamlit
+    exceptions, ENGLISH_UI shown, None-like grid cells; over the walk: requests to any host but
+    the app's. A screenshot of each page goes to tests/artifacts/walk/<role>/<url>.png."""
+    from urllib.parse import urlparse
+
+    from app.ui import nav
+
+    entries = [e for section in nav.menu(role).values() for e in section
+               if urls is None or e.url in urls]
+    shots = WALK_SHOTS / role
+    shots.mkdir(parents=True, exist_ok=True)
+    walk = Walk(role)
+    elsewhere: list[str] = []
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(60_000)
+    context.on("request", lambda r: elsewhere.append(r.url)
+               if urlparse(r.url).hostname not in (None, "", "127.0.0.1", "localhost") else None)
+    page = context.new_page()
+    try:
+        page.goto(app.url + "/")
+        sign_in(page, user, password)  # lands on the home page, the menu's first entry
+        for entry in entries:
+            where = f"{role} /{entry.url}（{entry.title}）"
+            started = time.monotonic()
+            try:
+                if entry.url:
+                    switch_page(page, app, entry.url)
+                else:  # the home page, where signing in lands
+                    wait_run_done(page)
+                wait_grids(page)
+            except PlaywrightTimeout as err:
+                walk.findings.append(f"{where}: did not finish its run ({str(err).splitlines()[0]})")
+                page.goto(f"{app.url}/{entry.url}")  # start the next page from a fresh load
+                continue
+            finally:
+                walk.seconds[entry.url] = time.monotonic() - started
+            walk.findings += [f"{where}: exception {text[:300]}" for text in exceptions(page)]
+            walk.findings += [f"{where}: English {text}" for text in english_shown(page)]
+            walk.findings += [f"{where}: grid cell {text}" for text in empty_cell_words(page)]
+            page.screenshot(path=str(shots / f"{entry.url or 'home'}.png"))
+    finally:
+        context.close()
+    walk.findings += [f"{role}: request to another host {url}" for url in dict.fromkeys(elsewhere)]
+    return walk
