@@ -616,18 +616,23 @@ def walk_app(copy_demo, name: str):
 
 
 def walk_urls(role: str) -> list[str] | None:
-    """The pages a role's walk opens (None: its whole menu). The administrator walks every page.
-    Another role walks every page of its menu but the generic register grids (the same page
-    for every role, walked by the administrator), keeping those of its working set (「常用」);
-    WUYE_WALK=all walks every role's whole menu (about 800 pages: longer than CI allows)."""
+    """The pages a role's walk opens (None: its whole menu). The administrator walks every page;
+    another role, in CI, the home page and its working set (「常用」: the pages it lives on, where
+    what it may see differs most). WUYE_WALK=menu walks each role's menu but the generic register
+    grids (the same page for every role: about 250 pages), WUYE_WALK=all every role's whole menu
+    (about 800 pages) — both longer than CI allows."""
     from app.permissions import ADMIN
     from app.ui import nav
 
-    if role == ADMIN or os.environ.get("WUYE_WALK") == "all":
+    scope = os.environ.get("WUYE_WALK", "")
+    if role == ADMIN or scope == "all":
         return None
     menu = nav.menu(role)
+    entries = [e for items in menu.values() for e in items]
     common = {e.url for e in menu.get("常用", [])}
-    return [e.url for items in menu.values() for e in items if e.file != "register.py" or e.url in common]
+    if scope == "menu":
+        return [e.url for e in entries if e.file != "register.py" or e.url in common]
+    return [entries[0].url, *(url for url in common if url != entries[0].url)]
 
 
 @dataclass
