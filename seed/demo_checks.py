@@ -168,7 +168,7 @@ def close_rectifications(db: Database, actor: Actor, rng: random.Random, crews: 
         if opened is None or opened > cutoff:
             continue
         span = max((deadline - opened).days, 1)
-        done_on = opened + timedelta(days=rng.randint(1, span))
+        done_on = min(opened + timedelta(days=rng.randint(1, span)), as_of)  # never after today
         done.append((rid, {"status": "已整改", "measures": rng.choice(MEASURES),
                            "done_at": _at(done_on, rng.randint(9, 17)),
                            "responsible_id": responsible or (verifiers.get(cid) or [None])[-1]}))

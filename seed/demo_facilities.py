@@ -493,7 +493,7 @@ def plan_fire_equipment(rng: random.Random, site: Site, as_of: date) -> list[dic
             type_ = "水基型灭火器" if roll < 0.12 else "干粉灭火器"
         _, _, scrap = EXTINGUISHERS[type_]
         age_days = rng.randint(30, scrap * 365 - 30)
-        if rng.random() < 0.006:  # past its scrap age and still on the wall
+        if rng.random() < 0.012:  # past its scrap age and still on the wall
             age_days = scrap * 365 + rng.randint(0, 400)
         spec = {
             "干粉灭火器": "MFZ/ABC4",
@@ -517,7 +517,7 @@ def plan_fire_checks(rng: random.Random, item: dict, item_id: int, staff: list[i
     produced = item["produced_on"]
     every_days = CHECK_DAYS_HIGH_RISK if item["high_risk_location"] else CHECK_DAYS
     # hundreds of items: a smaller share due keeps the to-do list to a few of them
-    last = as_of + timedelta(days=_due_offset(rng, every_days, warn=0, often=0.006) - every_days)
+    last = as_of + timedelta(days=_due_offset(rng, every_days, warn=0, often=0.012) - every_days)
     checks, day, n = [], last, 0
     while day >= max(as_of - timedelta(days=365), produced):
         kind = "年检" if n == 8 else "月检"
@@ -542,7 +542,7 @@ def plan_fire_checks(rng: random.Random, item: dict, item_id: int, staff: list[i
         while due <= as_of:
             services.append(due)
             due = _years_after(due, every)
-        if services and (as_of - services[-1]).days < 60 and rng.random() < 0.1:
+        if services and (as_of - services[-1]).days < 60 and rng.random() < 0.15:
             services.pop()  # the latest service is not done yet: 待维修
         for on in services:
             checks.append(
@@ -1249,12 +1249,16 @@ def seed_stock(db, actor, rng, sites, as_of) -> dict[str, int]:
             requests += [{**r, "stock_item_id": item_id} for r in plan.requests]
         for _ in range(3):  # a few turned down
             item_id = rng.choice(ids)
+            asked = as_of - timedelta(days=rng.randint(10, 90))
+            taken = {r["requested_on"] for r in requests if r["stock_item_id"] == item_id}
+            while asked in taken:  # one request per item and day: the day tells them apart
+                asked -= timedelta(days=1)
             requests.append(
                 {
                     "stock_item_id": item_id,
                     "qty": Decimal(rng.randint(5, 20)),
                     "est_price": Decimal(50),
-                    "requested_on": as_of - timedelta(days=rng.randint(10, 90)),
+                    "requested_on": asked,
                     "requested_by_id": site.engineers[0],
                     "approved_by_id": next(
                         (m for m in site.managers if m != site.engineers[0]), None

@@ -800,7 +800,7 @@ def test_demo_has_the_promised_rows_and_something_due_in_every_area(demo_db):
         )
     )
     assert (
-        all(fire.get(state, 0) >= 5 for state in ("待报废", "待维修", "待检查"))
+        all(fire.get(state, 0) >= 2 for state in ("待报废", "待维修", "待检查"))
         and fire["正常"] > 300
     )
     assert db.scalar("SELECT count(DISTINCT type) FROM fire_equipment") == 9
