@@ -1133,7 +1133,7 @@ def simulate_stock(
     balance = safety * 3 + rng.randint(0, safety)
     # most items are reordered before they run short; a few only once below safety stock, and
     # their orders take weeks (those are the ones the to-do list shows below safety)
-    late = rng.random() < 0.03
+    late = rng.random() < 0.1
     reorder_at, lead_days = (safety, (8, 25)) if late else (safety * 2, (2, 5))
     plan.movements.append(
         {
