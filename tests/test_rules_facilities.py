@@ -805,15 +805,24 @@ def test_demo_has_the_promised_rows_and_something_due_in_every_area(demo_db):
     )
     assert db.scalar("SELECT count(DISTINCT type) FROM fire_equipment") == 9
     todo = dict(db.rows("SELECT area, count(*) FROM todo_as_of(?) GROUP BY 1", [REFERENCE_DATE]))
-    assert set(todo) >= {"设备与消防", "合同与工程", "采购与库存", "档案与公文"}  # others add theirs
+    assert set(todo) >= {"设备与消防", "合同与工程", "档案与公文"}  # others add theirs
     assert db.scalar("SELECT count(*) FROM contract_expiring_as_of(?)", [REFERENCE_DATE]) >= 5
-    assert db.scalar("SELECT count(*) FROM archive_loans_overdue_as_of(?)", [REFERENCE_DATE]) >= 5
-    assert (
-        db.scalar(
-            "SELECT count(*) FROM stock_balance_as_of(?) WHERE below_safety", [REFERENCE_DATE]
-        )
-        >= 2
-    )
+    assert db.scalar("SELECT count(*) FROM archive_loans_overdue_as_of(?)", [REFERENCE_DATE]) >= 3
+
+
+def test_the_whole_demo_has_stock_below_safety_on_its_day(demo_file):
+    # a few items reordered late (seed/demo_facilities.py): in the whole demo, not in this
+    # module's core-and-facilities one, whose staff lacks who requests and approves purchases
+    from conftest import DEMO_AS_OF
+
+    from app.db import open_database
+
+    db = open_database(str(demo_file), read_only=True)
+    try:
+        assert db.scalar("SELECT count(*) FROM stock_balance_as_of(?) WHERE below_safety", [DEMO_AS_OF]) >= 2
+        assert db.scalar("SELECT count(*) FROM todo_as_of(?) WHERE area = '采购与库存'", [DEMO_AS_OF]) >= 2
+    finally:
+        db.close()
 
 
 def test_demo_obeys_the_save_rules(demo_db):
