@@ -742,3 +742,5 @@ def write_audit(db: Database, cur, actor: Actor, register: str, change_id: str,
     finally:
         cur.unregister("incoming_audit")
     derived.follow(cur, register, entries)  # kept totals and facts move with the rows they come from
+    if hasattr(cur, "changed_rows") and any(e[1] in derived.WRITES for e in entries):
+        cur.changed_rows = True  # the commit gives the data a new version (app.db.data_version)

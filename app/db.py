@@ -126,6 +126,8 @@ class Database:
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._native: list = []  # psycopg connections of query_page, closed with the database
+        if not self.is_postgres and url != ":memory:":
+            _opened(url)
         if self.is_postgres:
             self._con = duckdb.connect(":memory:")
             try:
@@ -337,6 +339,8 @@ class Database:
                         f"事务中有语句失败，整个事务已回滚：{guarded.failure}"
                     ) from guarded.failure
                 cur.execute("COMMIT")
+                if guarded.changed_rows:
+                    _changed(self.url)
             except BaseException as err:
                 try:
                     cur.execute("ROLLBACK")
@@ -573,6 +577,7 @@ class _GuardedCursor:
     def __init__(self, cur: duckdb.DuckDBPyConnection):
         self._cur = cur
         self.failure: BaseException | None = None
+        self.changed_rows = False  # set by the audit writer: register rows were written
 
     def execute(self, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
         try:
@@ -617,6 +622,35 @@ def create_table_sql(reg: Register) -> str:
         "deleted_at TIMESTAMP",
     ]
     return "CREATE TABLE " + q(reg.name) + " (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+# -- the data's version, for caches of figures ----------------------------------------------
+# A DuckDB file is held by one process at a time, and every change of register rows passes the
+# audit writer inside a transaction: so (opens of the file in this process, committed
+# transactions that changed rows) names the data's version. A write by another process needs the
+# file released and opened again, which counts as an open. Sessions' own bookkeeping is no change.
+_versions: dict[str, list[int]] = {}
+_versions_lock = threading.Lock()
+
+
+def _opened(url: str) -> None:
+    with _versions_lock:
+        _versions.setdefault(os.path.abspath(url), [0, 0])[0] += 1
+
+
+def _changed(url: str) -> None:
+    with _versions_lock:
+        _versions.setdefault(os.path.abspath(url), [0, 0])[1] += 1
+
+
+def data_version(db: Database) -> tuple | None:
+    """What changes with every committed change of rows in a DuckDB file; None where another
+    process may write meanwhile (PostgreSQL) or nothing names the data (`:memory:`)."""
+    if db.is_postgres or db.url == ":memory:":
+        return None
+    path = os.path.abspath(db.url)
+    with _versions_lock:
+        return (path, *_versions.get(path, (0, 0)))
 
 
 def open_database(url: str | None = None, migrate: bool = True, read_only: bool = False) -> Database:

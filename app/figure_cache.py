@@ -1,16 +1,15 @@
 """Figures computed again only when the data changed (the home page at company scale).
 
 The home page's figures are as-of rules over every bill — at a company's 12 M bills, seconds
-each — and between two saves they cannot change. A DuckDB file is held by one process, and every
-commit writes its log (`<file>.wal`) or, at a checkpoint, the file itself: the two files' sizes
-and modification times name the data's version, whichever path the write took. A PostgreSQL
-database can be written by other servers, and `:memory:` has no file: those are never cached.
+each — and between two saves they cannot change. `app.db.data_version` names the data's version
+of a DuckDB file (its opens in this process and the committed changes of rows since), so a
+sign-in or a page view, which write no register rows, keep the figures. A PostgreSQL database
+can be written by other servers, and `:memory:` has nothing to name it by: those are never cached.
 Callers key each figure by everything it depends on besides the data (day, scope, role).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,26 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-from app.db import Database
+from app.db import Database, data_version
 
 SIZE = 64  # figures kept; a home page needs about ten per scope and month
 _lock = threading.Lock()
 _kept: OrderedDict[tuple, Any] = OrderedDict()
-
-
-def version(db: Database) -> tuple | None:
-    """What changes with every commit to a DuckDB file; None where that cannot be known."""
-    if db.is_postgres or db.url == ":memory:":
-        return None
-    found = []
-    for path in (db.url, db.url + ".wal"):
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            found.append(None)
-            continue
-        found.append((st.st_mtime_ns, st.st_size, st.st_ino))
-    return tuple(found)
 
 
 def cached(db: Database, key: tuple, compute: Callable[[], Any]) -> Any:
@@ -46,10 +30,10 @@ def cached(db: Database, key: tuple, compute: Callable[[], Any]) -> Any:
     The version is read before computing: a save committed meanwhile leaves the figure under the
     older version, which is never asked for again. Frames are handed out as copies.
     """
-    seen = version(db)
+    seen = data_version(db)
     if seen is None:
         return compute()
-    full = (os.path.abspath(db.url), seen, key)
+    full = (seen, key)
     with _lock:
         if full in _kept:
             _kept.move_to_end(full)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from saving import add
 from test_reports import estate  # noqa: F401  (fixture)
 
-from app import dashboard, figure_cache
+from app import dashboard, excel
+from app.changes import SaveRejected
+from app.db import data_version, open_database
 from app.todo import todo_list
 
 
@@ -28,14 +31,25 @@ def test_a_payment_shows_at_once_in_the_kept_figures(db, actor, estate):  # noqa
     assert dashboard.money(db, actor, "2026-09", today=today).arrears == after.money.arrears
 
 
-def test_kept_only_for_a_duckdb_file_and_keyed_by_its_version(db, actor, estate):  # noqa: F811
-    seen = figure_cache.version(db)
+def test_kept_only_for_a_duckdb_file_and_keyed_by_its_version(db, actor, estate, tmp_path):  # noqa: F811
+    seen = data_version(db)
     if db.is_postgres:
         assert seen is None  # other servers may write: never kept
         return
-    assert seen is not None and figure_cache.version(db) == seen
+    assert seen is not None and data_version(db) == seen
+    excel.export_register(db, actor, "households", tmp_path / "h.xlsx")  # audited, but no row changed
+    with db.transaction() as cur:  # a write outside the registers (a session's bookkeeping)
+        cur.execute("CREATE TABLE IF NOT EXISTS scratch (x INTEGER)")
+    assert data_version(db) == seen
     add(db, actor, "communities", name="明月小区")
-    assert figure_cache.version(db) != seen  # every commit moves it
+    assert data_version(db) != seen  # every committed change of rows moves it
+    with pytest.raises(SaveRejected):
+        add(db, actor, "communities", name="明月小区")  # refused: nothing committed
+    moved = data_version(db)
+    assert data_version(db) == moved
+    again = open_database(db.url)  # opened again (another process may have written meanwhile)
+    again.close()
+    assert data_version(db) != moved
 
 
 def test_the_todo_list_follows_a_save(db, actor, estate):  # noqa: F811
