@@ -111,7 +111,7 @@ def _tables(db: Database, cur) -> dict[str, list[str]]:
     """Every base table of the database and its columns, in column order."""
     if db.is_postgres:
         found: dict[str, list[str]] = {}
-        for table, column in db._pg_columns(cur):
+        for table, column in db.pg_columns(cur):
             found.setdefault(table, []).append(column)
         return {t: cols for t, cols in found.items() if t not in DERIVED}
     found = {}

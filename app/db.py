@@ -282,7 +282,7 @@ class Database:
         return row[0] if row else None
 
     def table_exists(self, name: str) -> bool:
-        if self.is_postgres and name in {t for t, _ in self._pg_columns()}:
+        if self.is_postgres and name in {t for t, _ in self.pg_columns()}:
             return True  # asked natively: DuckDB caches the attached schema
         return bool(
             self._con.execute(
@@ -295,7 +295,7 @@ class Database:
     def columns_of(self, name: str) -> list[str]:
         """Columns of a table or a view (on PostgreSQL: tables there, views in memory)."""
         if self.is_postgres:
-            found = [c for t, c in self._pg_columns() if t == name]
+            found = [c for t, c in self.pg_columns() if t == name]
             if found:
                 return found
         return [
@@ -307,8 +307,8 @@ class Database:
             ).fetchall()
         ]
 
-    def _pg_columns(self, cur: duckdb.DuckDBPyConnection | None = None,
-                    alias: str = postgres.ALIAS) -> list[tuple[str, str]]:
+    def pg_columns(self, cur: duckdb.DuckDBPyConnection | None = None,
+                   alias: str = postgres.ALIAS) -> list[tuple[str, str]]:
         """(table, column) of every table in PostgreSQL's public schema, in column order."""
         return postgres.rows(
             cur or self.cursor(),
@@ -460,7 +460,7 @@ class Database:
                     record(path.stem, sql.encode())
                     applied.append(path.stem)
                 registers.load_custom(postgres.rows(cur, CUSTOM_DEFINITIONS, admin))  # issue 12
-                columns = self._pg_columns(cur, admin)
+                columns = self.pg_columns(cur, admin)
                 indexes = {r[0] for r in postgres.rows(
                     cur, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'", admin)}
                 upkeep: list[str] = []

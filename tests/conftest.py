@@ -58,16 +58,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # Modules that take minutes (a server and chromium, seeding the demo, every page, the benchmarks).
 # pytest-xdist hands out whole files in collection order: these go first, so the run does not end
 # with one worker on a long file while the other waits.
-SLOW_MODULES = ("test_bench_smoke", "test_demo_today", "test_pages", "test_reliability", "test_nocodb",
-                "test_readme_company", "test_proxy_headers", "test_fuzz")
+# Seconds each long module took in a full CI run (2 workers). pytest-xdist hands whole files to
+# the worker that frees up (`--dist loadfile --no-loadscope-reorder` in .ci/run), in collection
+# order: the longest go first, so that no long file starts when the rest is done. Other browser
+# modules follow them, then the rest in file order.
+MODULE_SECONDS = {
+    "test_reliability": 250, "test_pages": 200, "test_postgres_backend": 170, "test_browser_walk_admin": 160,
+    "test_bench_smoke": 160, "test_import": 150, "test_demo_today": 150, "test_browser_fire": 125,
+    "test_readme_company": 110, "test_seed": 110, "test_browser_walk_office": 90, "test_browser_walk_field": 85,
+    "test_browser": 70, "test_browser_designer": 55, "test_fuzz": 50, "test_browser_service": 46,
+    "test_browser_import_limits": 45, "test_nocodb": 40, "test_permissions": 40, "test_browser_checks": 35,
+    "test_browser_import_mapping": 32, "test_proxy_headers": 30,
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def slow(item: pytest.Item) -> bool:
-        return item.module.__name__ in SLOW_MODULES or item.get_closest_marker("browser") is not None
+    browser = {item.module.__name__ for item in items if item.get_closest_marker("browser") is not None}
 
-    heavy = {item.module.__name__ for item in items if slow(item)}
-    items.sort(key=lambda item: item.module.__name__ not in heavy)  # stable: file order kept within
+    def cost(item: pytest.Item) -> int:
+        name = item.module.__name__
+        return MODULE_SECONDS.get(name, 20 if name in browser else 0)
+
+    items.sort(key=lambda item: -cost(item))  # stable: file order kept within and among equals
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

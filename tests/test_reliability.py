@@ -323,7 +323,7 @@ def test_two_sessions_saving_the_same_row_conflict_and_nothing_is_overwritten(db
 
 # -- a bill run over two communities, killed mid-run ------------------------------------------
 BILL_HOMES = 400  # per community; two fee items each: 800 bills per community
-BILL_KILLS = 6
+BILL_KILLS = 4
 PERIOD = "2026-07"
 
 
