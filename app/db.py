@@ -378,7 +378,7 @@ class Database:
         derived.rebuild(self, applied)  # a derived table created just now is filled from the registers
         self._apply_timezone()
         if views:
-            self._create_rule_views()
+            self._create_rule_views(applied)
         return applied
 
     def _migrate_duckdb(self) -> list[str]:
@@ -396,8 +396,15 @@ class Database:
                 self._record(cur, path.stem, path.read_bytes())
                 applied.append(path.stem)
             registers.load_custom(cur.execute(CUSTOM_DEFINITIONS).fetchall())  # issue 12
+            columns: dict[str, set[str]] = {}
+            for table, column in cur.execute(  # all at once: a catalog query per table adds seconds
+                "SELECT c.table_name, c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t "
+                "USING (database_name, schema_name, table_name) "
+                "WHERE c.schema_name = 'main' AND c.database_name = current_database()"
+            ).fetchall():
+                columns.setdefault(table, set()).add(column)
             for reg in registers.creation_order():
-                applied += self._sync_table(cur, reg, done)
+                applied += self._sync_table(cur, reg, done, columns.get(reg.name))
                 for sql in postgres.unique_index_sql(reg).values():
                     cur.execute(sql)
         return applied
@@ -408,14 +415,14 @@ class Database:
             [version, self.now(), hashlib.sha256(content).hexdigest()],
         )
 
-    def _sync_table(self, cur, reg: Register, done: set[str]) -> list[str]:
+    def _sync_table(self, cur, reg: Register, done: set[str], have: set[str] | None) -> list[str]:
+        """Create the register's table, or add the fields its table lacks (`have`: its columns)."""
         version = f"register:{reg.name}"
-        if not self.table_exists(reg.name):
+        if have is None:
             cur.execute(create_table_sql(reg))
             if version not in done:
                 self._record(cur, version, create_table_sql(reg).encode())
             return [version]
-        have = set(self.columns_of(reg.name))
         added = []
         for f in reg.fields:
             if f.name not in have:
@@ -533,9 +540,17 @@ class Database:
         self.create_functions()
         self._create_rule_views()
 
-    def _create_rule_views(self) -> None:
+    def _create_rule_views(self, applied: list[str] | None = None) -> None:
+        """Every rule view; in a DuckDB file, only when they or the tables changed since the last
+        time (the file keeps them, and creating a hundred views takes seconds at every start)."""
         cur = self.cursor()
         pending = sorted((SQL_DIR / "views").glob("*.sql"))
+        kept = not self.is_postgres and not applied and applied is not None
+        content = b"".join(p.name.encode() + p.read_bytes() for p in pending)
+        checksum = hashlib.sha256(content).hexdigest()
+        if kept and cur.execute("SELECT count(*) FROM schema_migrations WHERE version = ? AND checksum = ?",
+                                [VIEWS_VERSION, checksum]).fetchone()[0]:
+            return
         while pending:
             failed, last_error = [], None
             for path in pending:
@@ -548,6 +563,13 @@ class Database:
             if len(failed) == len(pending):
                 raise RuntimeError(f"rule views cannot be created: {last_error}")
             pending = failed
+        if applied is not None and not self.is_postgres:
+            with self.transaction() as tx:
+                tx.execute("DELETE FROM schema_migrations WHERE version = ?", [VIEWS_VERSION])
+                self._record(tx, VIEWS_VERSION, content)
+
+
+VIEWS_VERSION = "rule_views"  # schema_migrations row: the checksum of the rule views a DuckDB file holds
 
 
 class _PreparedCursor:
