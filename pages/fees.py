@@ -136,8 +136,8 @@ with notices:
             except PermissionDenied as err:
                 st.error(str(err))
             else:
-                st.session_state["fees-dunning-batch"] = (batch.html, batch.workbook, len(picked))
-        sent = st.session_state.get("fees-dunning-batch")
+                st.session_state["fees-dunning-sent"] = (batch.html, batch.workbook, len(picked))
+        sent = st.session_state.get("fees-dunning-sent")
         if sent:
             page, book, count = sent
             st.success(f"已为 {count} 户记录催缴通知书。")

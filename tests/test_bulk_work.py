@@ -116,10 +116,10 @@ def test_a_days_receipts_print_as_one_document(db, actor, fee_estate):
     assert "人民币贰佰元整" in page and "人民币壹佰元整" in page
 
 
-# -- the desk page -------------------------------------------------------------------------------
-def test_the_service_desk_dispatches_ticked_orders_in_one_go(tmp_path, monkeypatch):
-    from apptest import app_test
-
+# -- the pages ---------------------------------------------------------------------------------
+@pytest.fixture
+def office(tmp_path, monkeypatch):
+    """A DuckDB file the pages open through WUYE_DB: (database, actor, open again); close it before a run."""
     from app.db import open_database
     from app.settings import ensure_defaults
     from app.ui import session
@@ -127,6 +127,16 @@ def test_the_service_desk_dispatches_ticked_orders_in_one_go(tmp_path, monkeypat
     path = tmp_path / "wuye.duckdb"
     db, actor = open_database(str(path)), Actor("测试")
     ensure_defaults(db, actor)
+    monkeypatch.setenv("WUYE_DB", str(path))
+    session._database.clear()
+    yield db, actor, lambda: open_database(str(path))
+    session._database.clear()
+
+
+def test_the_service_desk_dispatches_ticked_orders_in_one_go(office):
+    from apptest import app_test
+
+    db, actor, reopen = office
     c = add(db, actor, "communities", name="阳光花园")
     worker = add(db, actor, "staff", name="李工", department_id=add(db, actor, "departments", name="工程部"),
                  community_id=c)
@@ -134,18 +144,39 @@ def test_the_service_desk_dispatches_ticked_orders_in_one_go(tmp_path, monkeypat
                                             "urgency": "一般", "reported_at": datetime(2026, 3, 2, 8, i)})[0]
            for i in range(2)]
     db.close()
-    monkeypatch.setenv("WUYE_DB", str(path))
-    session._database.clear()
-    try:
-        at = app_test("pages/service_desk.py").run()
-        assert not at.exception, at.exception
-        at.multiselect(key="batch-orders").set_value(ids)
-        at.selectbox(key="batch-assignee").set_value(worker)
-        at.button(key="FormSubmitter:desk-batch-批量派工").click().run()
-        assert not at.exception, at.exception
-        assert any(s.value.startswith("已将 2 张报修单派工给 李工") for s in at.success), [s.value for s in at.success]
-        db = open_database(str(path))
-        assert db.scalar("SELECT count(*) FROM work_orders WHERE status = '已派工' AND assignee_id = ?", [worker]) == 2
-        db.close()
-    finally:
-        session._database.clear()
+    at = app_test("pages/service_desk.py").run()
+    assert not at.exception, at.exception
+    at.multiselect(key="batch-orders").set_value(ids)
+    at.selectbox(key="batch-assignee").set_value(worker)
+    at.button(key="FormSubmitter:desk-batch-批量派工").click().run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("已将 2 张报修单派工给 李工") for s in at.success), [s.value for s in at.success]
+    db = reopen()
+    assert db.scalar("SELECT count(*) FROM work_orders WHERE status = '已派工' AND assignee_id = ?", [worker]) == 2
+    db.close()
+
+
+def test_the_fees_page_sends_notices_to_the_ticked_households(office):
+    from apptest import app_test
+
+    db, actor, reopen = office
+    c = add(db, actor, "communities", name="阳光花园")
+    homes = [add(db, actor, "households", community_id=c, code=code, area="100.00", status="已入住")
+             for code in ("1-101", "1-102")]
+    for home, name in zip(homes, ("张三", "李四")):
+        add(db, actor, "owners", household_id=home, name=name, phone="13800001111", role="业主")
+    add(db, actor, "fee_items", community_id=c, name="物业费", method="按面积", unit_price="2.0000",
+        status="已审批", effective_from="2026-01-01")
+    billing.generate_bills(db, actor, c, "2026-05")  # due 2026-05-25: overdue on any later day
+    db.close()
+    at = app_test("pages/fees.py", role="财务", user="测试财务").run()
+    assert not at.exception, at.exception
+    listed = at.dataframe[0].value
+    assert list(listed["owners"]) == ["张三", "李四"] and set(listed["phones"]) == {"138****1111"}
+    at.multiselect(key="fees-dunning-homes").set_value(homes)
+    at.button(key="FormSubmitter:fees-dunning-batch-生成催缴通知书并记录").click().run()
+    assert not at.exception, at.exception
+    assert "已为 2 户记录催缴通知书。" in [s.value for s in at.success]
+    db = reopen()
+    assert db.scalar("SELECT count(*) FROM arrears_actions WHERE step = '催缴通知书'") == 2
+    db.close()
