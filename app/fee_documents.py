@@ -25,6 +25,8 @@ PAYMENT_WAYS = "现金、银行转账、微信、支付宝（到管理处收银�
 # Civil Code Art 944 and 物业管理条例 Art 64: the only steps there are; never utilities.
 ARREARS_STEPS = ("电话提醒", "催缴通知书", "书面催告", "上门催缴", "业委会督促", "诉讼或仲裁")
 NO_CUT_OFF = "依据《民法典》第九百四十四条，物业服务人不得以停止供电、供水、供热、供燃气等方式催交物业费。"
+DUNNING_TEXT = ("您的物业费已逾期，请于收到本通知之日起十五日内缴清。逾期仍未缴纳的，"
+                "管理处将提请业主委员会督促，并依法申请仲裁或提起诉讼。")
 AGEING_ORDER = ["0-30", "31-90", "91-180", ">180"]
 
 
@@ -176,11 +178,14 @@ def notice_households(db: Database, community_id: int, period: str, as_of: date,
 
 
 def notices_workbook(db: Database, community_id: int, period: str, as_of: date | None = None,
-                     building_id: int | None = None, arrears_days: int | None = None) -> tuple[bytes, list[int]]:
+                     building_id: int | None = None, arrears_days: int | None = None,
+                     household_ids: list[int] | None = None) -> tuple[bytes, list[int]]:
     """缴费通知单 for a period (or, with arrears_days, 催缴通知书 for households overdue that long):
-    one A4 page per household in one sheet; returns the workbook and the households in it."""
+    one A4 page per household in one sheet; returns the workbook and the households in it.
+    household_ids: exactly these households (the ones ticked on the 催缴 list)."""
     as_of = as_of or db.now().date()
-    households = notice_households(db, community_id, period, as_of, building_id, arrears_days)
+    households = household_ids if household_ids is not None else notice_households(
+        db, community_id, period, as_of, building_id, arrears_days)
     community, phone, address = db.rows(
         "SELECT name, service_phone, address FROM communities WHERE id = ?", [community_id])[0]
     dunning = arrears_days is not None
@@ -227,8 +232,7 @@ def notices_workbook(db: Database, community_id: int, period: str, as_of: date |
         row += 1
         if dunning:
             ws.merge_range(row, 0, row + 1, 4,
-                           "您的物业费已逾期，请于收到本通知之日起十五日内缴清。逾期仍未缴纳的，"
-                           "管理处将提请业主委员会督促，并依法申请仲裁或提起诉讼。" + NO_CUT_OFF, book.small)
+                           DUNNING_TEXT + NO_CUT_OFF, book.small)
             row += 2
         row += 1
         breaks.append(row)

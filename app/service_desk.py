@@ -67,6 +67,25 @@ def dispatch(db: Database, actor: Actor, order_id: int, assignee_id: int, at: da
     move_order(db, actor, order_id, "已派工", at, assignee_id=assignee_id)
 
 
+def dispatch_many(db: Database, actor: Actor, order_ids: list[int], assignee_id: int,
+                  at: datetime | None = None) -> str:
+    """Dispatch several orders to one assignee in one change set: every order takes the same
+    workflow step through the save path, and one refused order leaves all of them as they were."""
+    if not order_ids:
+        raise KeyError("请先勾选要派工的报修单")
+    changes = []
+    for order_id in order_ids:
+        row = _row(db, "work_orders", order_id)
+        values: dict[str, Any] = {"status": "已派工", "assignee_id": assignee_id}
+        if at is not None:
+            values["status_changed_at"] = at
+        changes.append(RowChange("update", order_id, values, row["row_version"], where=f"报修单 {row['order_no']}"))
+    apply_changes(db, actor.via("批量派工"), "work_orders", changes)
+    name = db.scalar("SELECT name FROM staff WHERE id = ?", [assignee_id])
+    numbers = "、".join(c.where.removeprefix("报修单 ") for c in changes)
+    return f"已将 {len(changes)} 张报修单派工给 {name}：{numbers}"
+
+
 def arrive(db: Database, actor: Actor, order_id: int, at: datetime | None = None) -> None:
     move_order(db, actor, order_id, "处理中", at)
 

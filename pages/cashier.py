@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 import streamlit as st
 
-from app import billing, cashier, household_file
+from app import billing, cashier, household_file, printing
 from app.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
@@ -126,6 +126,10 @@ with desk:
                                  cashier.receipt_workbook(db, chosen, layout),
                                  file_name=f"收据_{r.receipt_no}.xlsx",
                                  mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            left.download_button("打印收据（A4 打印版，在浏览器中打开后打印）",
+                                 lambda: printing.receipts_html(db, actor, [chosen]),
+                                 file_name=f"收据_{r.receipt_no}.html", mime="text/html", on_click="ignore",
+                                 icon=":material/print:", key="cashier-receipt-print")
             left.caption(f"金额大写：人民币{cashier.amount_in_words(r.total)}")
             if r.voided:
                 right.warning(f"此收据已作废：{md(r.void_reason)}")

@@ -3,12 +3,14 @@ household statements, collection charts, budget against actual, and the period c
 
 import streamlit as st
 
-from app import billing, cashier, fee_documents
+from app import billing, cashier, dunning, fee_documents, printing
 from app.changes import SaveRejected
+from app.permissions import PermissionDenied
 from app.ui import session
 from app.ui.text import problems_markdown
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HTML = "text/html"
 db, actor = session.db(), session.actor()
 today = db.now().date()
 st.title("出账、催缴与报表")
@@ -87,8 +89,13 @@ with notices:
     if made:
         book, households, made_kind = made
         st.write(f"{made_kind} {len(households)} 户，每户一页 A4。")
-        st.download_button(f"下载{made_kind}（Excel，可打印）", book, file_name=f"{made_kind}_{period}.xlsx",
-                           mime=XLSX, key="fees-notices-download")
+        left, right = st.columns(2)
+        left.download_button(f"打印{made_kind}（A4 打印版）", lambda: printing.notices_html(
+            db, actor, community, households, period, today, dunning=made_kind == "催缴通知书"),
+            file_name=f"{made_kind}_{period}.html", mime=HTML, on_click="ignore", icon=":material/print:",
+            key="fees-notices-print", disabled=not households)
+        right.download_button(f"下载{made_kind}（Excel，可打印）", book, file_name=f"{made_kind}_{period}.xlsx",
+                              mime=XLSX, key="fees-notices-download")
         if made_kind == "催缴通知书" and households:
             staff = dict(cashier.cashiers(db, community))
             with st.form("fees-record-step"):
@@ -104,12 +111,53 @@ with notices:
                     st.success(f"已记录 {len(households)} 户的{step}。")
     st.caption(fee_documents.NO_CUT_OFF)
     st.subheader("催缴名单")
-    listed = fee_documents.arrears_list(db, community, today, int(days) if kind == "催缴通知书" else 0)
+    listed = dunning.arrears_contacts(db, actor, community, today, int(days) if kind == "催缴通知书" else 0)
     st.dataframe(listed.drop(columns=["household_id"]), hide_index=True, width="stretch",
-                 column_config={"household_code": "房号", "building": "楼栋", "bills": "欠费账单数",
+                 column_config={"household_code": "房号", "building": "楼栋", "owners": "业主", "phones": "电话",
+                                "bills": "欠费账单数",
                                 "outstanding": "欠费(元)", "late_fee": "滞纳金(元)", "total_due": "合计(元)",
                                 "oldest_due_date": "最早到期日", "days_overdue": "逾期天数",
                                 "last_step": "最近催缴", "last_acted_on": "催缴日期", "steps": "催缴次数"}, placeholder="")
+    if not listed.empty:
+        homes = dict(zip(listed["household_id"].astype(int), listed["household_code"]))
+        staff = dict(cashier.cashiers(db, community))
+        with st.form("fees-dunning-batch"):
+            st.markdown("**一键催缴**：勾选房屋，为每户记录一次「催缴通知书」，并生成一份可打印的通知书（每户一页）。")
+            picked = st.multiselect("房屋", list(homes), format_func=homes.get, key="fees-dunning-homes",
+                                    placeholder="勾选要催缴的房屋")
+            handler = st.selectbox("经办人", [None, *staff], format_func=lambda s: staff.get(s, "（未指定）"),
+                                   key="fees-dunning-handler", placeholder="请选择")
+            send = st.form_submit_button("生成催缴通知书并记录", type="primary")
+        if send:
+            try:
+                batch = dunning.send_notices(db, actor, community, picked, period, today, handler)
+            except SaveRejected as err:
+                show_problems(err)
+            except PermissionDenied as err:
+                st.error(str(err))
+            else:
+                st.session_state["fees-dunning-sent"] = (batch.html, batch.workbook, len(picked))
+        sent = st.session_state.get("fees-dunning-sent")
+        if sent:
+            page, book, count = sent
+            st.success(f"已为 {count} 户记录催缴通知书。")
+            left, right = st.columns(2)
+            left.download_button("打印催缴通知书（A4 打印版）", page, file_name=f"催缴通知书_{today}.html", mime=HTML,
+                                 on_click="ignore", icon=":material/print:", key="fees-dunning-print")
+            right.download_button("下载催缴通知书（Excel）", book, file_name=f"催缴通知书_{today}.xlsx", mime=XLSX,
+                                  on_click="ignore", key="fees-dunning-xlsx")
+    st.subheader("批量打印收据")
+    left, right = st.columns(2)
+    since = left.date_input("收款日期从", value=today, key="fees-receipts-from", format="YYYY-MM-DD")
+    until = right.date_input("到", value=today, key="fees-receipts-to", format="YYYY-MM-DD")
+    receipt_ids = printing.receipt_ids(db, actor, community, since, until)
+    if receipt_ids:
+        st.download_button(f"打印这 {len(receipt_ids)} 张收据（A4，每张一页）",
+                           lambda: printing.receipts_html(db, actor, receipt_ids),
+                           file_name=f"收据_{since}_{until}.html", mime=HTML, on_click="ignore",
+                           icon=":material/print:", key="fees-receipts-print")
+    else:
+        st.caption("所选日期没有收据。")
     st.subheader("业主对账单")
     codes = cashier.household_codes(db, community)
     chosen = st.selectbox("房屋", [None, *codes], format_func=lambda h: codes.get(h, "选择房屋"),
@@ -118,8 +166,12 @@ with notices:
         s = fee_documents.statement(db, chosen, today)
         st.write(f"欠费 {s.outstanding:,.2f} 元，滞纳金 {s.late_fee:,.2f} 元，预存款 {s.credit:,.2f} 元，"
                  f"应缴合计 {s.balance:,.2f} 元")
-        st.download_button("下载对账单（Excel，可打印）", fee_documents.statement_workbook(db, chosen, today),
-                           file_name=f"对账单_{s.code}.xlsx", mime=XLSX, key="fees-statement-download")
+        left, right = st.columns(2)
+        left.download_button("打印对账单（A4 打印版）", lambda: printing.statements_html(db, actor, [chosen], today),
+                             file_name=f"对账单_{s.code}.html", mime=HTML, on_click="ignore",
+                             icon=":material/print:", key="fees-statement-print")
+        right.download_button("下载对账单（Excel，可打印）", fee_documents.statement_workbook(db, chosen, today),
+                              file_name=f"对账单_{s.code}.xlsx", mime=XLSX, key="fees-statement-download")
 
 with reports:
     by_month = fee_documents.collection_by_month(db, community, today)

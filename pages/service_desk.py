@@ -73,6 +73,19 @@ if order_id is None:
         "order_no": "报修单号", "status": "状态", "urgency": "紧急程度", "category": "类别", "place": "位置",
         "description": "报修内容", "reported_at": st.column_config.DatetimeColumn("报修时间", format="YYYY-MM-DD HH:mm"),
         "assignee": "维修人员"}, placeholder="")
+    # -- batch dispatch: several orders to one person, all or none -------------------------------
+    waiting = {int(i): labels[int(i)] for i in orders.loc[orders["status"] == "待派工", "id"] if int(i) in labels}
+    if waiting and staff:
+        with st.expander(f"批量派工（待派工 {len(waiting)} 张）"):
+            with st.form("desk-batch"):
+                picked = st.multiselect("报修单", list(waiting), format_func=waiting.get, key="batch-orders",
+                                        placeholder="勾选要派工的报修单")
+                who = st.selectbox("派工给", list(staff), format_func=staff.get, key="batch-assignee",
+                                   placeholder="请选择")
+                go = st.form_submit_button("批量派工", type="primary")
+            if go:
+                act(lambda summary: summary, desk.dispatch_many, db, actor, picked, who)
+            st.caption("所选报修单逐张按派工流程处理；任何一张不能派工时，全部不派，并列出原因。")
     st.stop()
 
 # -- 3. one order: its state and the steps it may take next ---------------------------------

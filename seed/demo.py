@@ -318,6 +318,7 @@ def plan_staff(rng: random.Random, people: People, plans: list[CommunityPlan],
                 "phone": p.phone,
                 "id_number": p.id_number,
                 "education": rng.choices(EDUCATION, SCHOOLING[schooling])[0],
+                "is_manager": position.endswith(("经理", "主任", "主管", "队长")),  # 员工构成: 管理人员
                 "hired_on": _days(rng, max(start, date(p.born.year + 18, 9, 1)), 10 * 365, as_of),
                 "status": "离职" if position in TURNOVER and rng.random() < 0.2 else "在职",
             })

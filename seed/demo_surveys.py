@@ -12,7 +12,7 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from app import surveys
+from app import statistics, surveys
 from app.changes import RowChange, apply_changes
 from app.db import Database
 from app.permissions import Actor
@@ -224,4 +224,11 @@ def seed(db: Database, actor: Actor, as_of: date) -> dict[str, int]:
     counts = seed_surveys(db, actor, rng, communities, as_of)
     counts |= seed_culture(db, actor, rng, communities, as_of)
     counts |= seed_internal(db, actor, rng, communities, as_of)
+    counts["survey_samples"] = 0
+    for cid, _name in communities:  # the latest survey went to 10 % of each building (三(七) 比例、范围)
+        latest = db.rows("SELECT id, held_from FROM surveys WHERE community_id = ? AND deleted_at IS NULL "
+                         "ORDER BY held_from DESC, id DESC LIMIT 1", [cid])
+        if latest:
+            counts["survey_samples"] += len(statistics.draw_sample(db, actor, latest[0][0], Decimal("0.1"),
+                                                                   on=latest[0][1]))
     return counts
