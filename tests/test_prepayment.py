@@ -1,0 +1,92 @@
+"""Prepayment at the cashier (issue #19 item 6): a household pays N months ahead.
+
+Worked by hand: 物业费 105.01 m² × 2.00 = 210.02 a month, due on the 25th; paid on 2026-07-10.
+- nothing billed yet: 12 months 2026-07..2027-06 = 12 × 210.02 = 2,520.24, twelve bills paid;
+- handed over 2026-07-17 (pro-rated by day, the run's own formula): July = 210.02 × 15 / 31
+  = 101.6226 → 101.62, then 2 × 210.02: 3 months = 521.66;
+- June's 210.02 unpaid (overdue since 06-25): 3 months ahead collect June too = 4 × 210.02 = 840.08.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from saving import add
+
+from app import billing, cashier, prepayment
+
+D = Decimal
+AT = datetime(2026, 7, 10, 9, 0)
+
+
+@pytest.fixture
+def home(db, actor) -> dict:
+    c = add(db, actor, "communities", name="阳光花园")
+    h = add(db, actor, "households", community_id=c, code="1-1-101", area="105.01", status="已入住")
+    add(db, actor, "fee_items", community_id=c, name="物业费", method="按面积", unit_price="2.0000",
+        status="已审批", effective_from="2026-01-01")
+    return {"community": c, "household": h}
+
+
+def settled(db, household: int) -> list[tuple[str, Decimal, Decimal]]:
+    return db.rows("SELECT period, due_net, outstanding FROM bill_balance_as_of(DATE '2027-12-31') "
+                   "WHERE household_id = ? ORDER BY period", [household])
+
+
+def test_twelve_months_ahead_are_billed_paid_and_each_on_the_receipt(db, actor, home):
+    q = prepayment.quote(db, home["household"], 12, on=AT.date())
+    assert q.periods[0] == "2026-07" and q.periods[-1] == "2027-06"
+    assert q.total == D("2520.24")
+    rid = prepayment.prepay(db, actor, home["household"], 12, "现金", paid_at=AT)
+    rows = settled(db, home["household"])
+    assert len(rows) == 12 and all(due == D("210.02") and left == 0 for _, due, left in rows)
+    r = cashier.receipt(db, rid)
+    assert r.total == D("2520.24") and r.to_credit == 0
+    assert list(r.lines["period"]) == [p for p, _, _ in rows]
+    assert set(r.lines["amount"]) == {D("210.02")}
+    assert db.rows("SELECT prepaid_from, prepaid_to FROM receipts WHERE id = ?", [rid]) == [("2026-07", "2027-06")]
+    cashier.receipt_workbook(db, rid)  # prints
+
+
+def test_a_later_bill_run_does_not_bill_the_prepaid_months_again(db, actor, home):
+    prepayment.prepay(db, actor, home["household"], 3, "现金", paid_at=AT)
+    c = home["community"]
+    assert billing.generate_bills(db, actor, c, "2026-08") == 0
+    assert billing.generate_bills(db, actor, c, "2026-10") == 1  # the month after the prepaid ones
+    assert db.scalar("SELECT count(*) FROM bills WHERE household_id = ? AND period = '2026-08'",
+                     [home["household"]]) == 1
+    # the next prepayment starts after the latest month billed
+    assert prepayment.first_period(db, home["household"], AT.date()) == "2026-11"
+
+
+def test_the_first_month_is_pro_rated_by_the_runs_formula(db, actor, home):
+    h = add(db, actor, "households", community_id=home["community"], code="1-1-102", area="105.01",
+            status="已入住", handover_date="2026-07-17")
+    rid = prepayment.prepay(db, actor, h, 3, "微信", paid_at=AT)
+    assert cashier.receipt(db, rid).total == D("521.66")
+    assert [(p, due) for p, due, _ in settled(db, h)] == [
+        ("2026-07", D("101.62")), ("2026-08", D("210.02")), ("2026-09", D("210.02"))]
+    assert db.scalar("SELECT note FROM bills WHERE household_id = ? AND period = '2026-07'",
+                     [h]).startswith("按天折算：交房 2026-07-17 起")
+
+
+def test_arrears_are_collected_first_then_the_months_ahead(db, actor, home):
+    billing.generate_bills(db, actor, home["community"], "2026-06")  # due 06-25, unpaid
+    q = prepayment.quote(db, home["household"], 3, on=AT.date())
+    assert q.periods == ["2026-07", "2026-08", "2026-09"]
+    assert (q.owed_before, q.new_total, q.total) == (D("210.02"), D("630.06"), D("840.08"))
+    rid = prepayment.prepay(db, actor, home["household"], 3, "现金", paid_at=AT)
+    assert [left for _, _, left in settled(db, home["household"])] == [0, 0, 0, 0]
+    assert list(cashier.receipt(db, rid).lines["period"]) == ["2026-06", "2026-07", "2026-08", "2026-09"]
+
+
+def test_bad_month_counts_are_refused_and_change_nothing(db, actor, home):
+    from app.changes import ValidationFailed
+
+    for months in (0, 37):
+        with pytest.raises(ValidationFailed, match="预缴月数应为 1 到 36"):
+            prepayment.prepay(db, actor, home["household"], months, "现金", paid_at=AT)
+    assert db.scalar("SELECT count(*) FROM bills") == 0
+    assert db.scalar("SELECT count(*) FROM receipts") == 0
