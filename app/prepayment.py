@@ -151,6 +151,9 @@ class Quote:
         return self.owed_before + self.new_total - self.discount
 
 
+_LINE_COLUMNS = ["period", "fee_item_id", "fee_item", "amount", "discount", "bill_id"]
+
+
 def first_period(db: Database, household_id: int, on: date) -> str:
     """The first month to prepay: after the latest month billed, and not before this month."""
     latest = db.scalar("SELECT max(period) FROM bills WHERE household_id = ? AND deleted_at IS NULL "
@@ -170,11 +173,22 @@ def quote(db: Database, household_id: int, months: int, discount_id: int | None 
     acct = cashier.account(db, household_id, on)
     start = start or first_period(db, household_id, on)
     periods = [add_months(start, k) for k in range(months)]
+    rule, rule_name = None, None
+    if discount_id is not None:
+        cur = db.cursor()
+        rule = rule_of(cur, discount_id)
+        rule_name = rule["name"] if rule else None
+        vacant = db.scalar("SELECT status FROM households WHERE id = ?", [household_id]) == "空置"
+        refused = refusal(rule, acct.community_id, months, on, vacant,
+                          overdue_before(cur, household_id, on, periods[0]))
+        if refused:  # said before any month is worked out: nothing to pay under this rule
+            return Quote(household_id, acct.community_id, periods, pd.DataFrame(columns=_LINE_COLUMNS),
+                         pd.DataFrame(), acct.to_collect, ZERO, rule_name, refused)
     parts = []
     for period in periods:
         found = billing.bill_lines(db, acct.community_id, period)
         parts.append(found[found["household_id"] == household_id].assign(period=period))
-    new = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    new = pd.concat(parts, ignore_index=True)
     existing = db.query(
         "SELECT id AS bill_id, period, fee_item_id, amount FROM bills WHERE household_id = ? "
         "AND deleted_at IS NULL AND late_fee_of IS NULL AND period BETWEEN ? AND ?",
@@ -183,27 +197,16 @@ def quote(db: Database, household_id: int, months: int, discount_id: int | None 
              for r in existing.itertuples(index=False)]
     bills += [PrepaidBill((r.period, int(r.fee_item_id)), r.period, int(r.fee_item_id), money(r.amount))
               for r in new.itertuples(index=False)]
-    discount, rule_name, refused, given = ZERO, None, None, {}
-    if discount_id is not None:
-        cur = db.cursor()
-        rule = rule_of(cur, discount_id)
-        vacant = db.scalar("SELECT status FROM households WHERE id = ?", [household_id]) == "空置"
-        refused = refusal(rule, acct.community_id, months, on, vacant,
-                          overdue_before(cur, household_id, on, periods[0]))
-        if rule is not None:
-            rule_name = rule["name"]
-        if refused is None:
-            given = {b.key: part for b, part in discount_for(rule, bills)}
-            discount = money(sum(given.values(), ZERO))
+    given = {b.key: part for b, part in discount_for(rule, bills)} if rule else {}
+    discount = money(sum(given.values(), ZERO))
     names = dict(db.rows("SELECT id, name FROM fee_items WHERE community_id = ?", [acct.community_id]))
     lines = pd.DataFrame(
         [{"period": b.period, "fee_item_id": b.fee_item_id, "fee_item": names.get(b.fee_item_id, ""),
           "amount": b.amount, "discount": given.get(b.key, ZERO),
           "bill_id": b.key if isinstance(b.key, int) else None}
          for b in sorted(bills, key=lambda b: (b.period, b.fee_item_id))],
-        columns=["period", "fee_item_id", "fee_item", "amount", "discount", "bill_id"])
-    return Quote(household_id, acct.community_id, periods, lines, new, acct.to_collect, discount,
-                 rule_name, refused)
+        columns=_LINE_COLUMNS)
+    return Quote(household_id, acct.community_id, periods, lines, new, acct.to_collect, discount, rule_name)
 
 
 def prepay(db: Database, actor: Actor, household_id: int, months: int, method: str,

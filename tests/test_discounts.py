@@ -52,8 +52,6 @@ def balances(db, household: int) -> list[tuple[str, Decimal, Decimal, Decimal]]:
 
 def test_twelve_months_with_one_free(db, actor, home):
     free = rule(db, actor, home, only_without_arrears=True)
-    q = prepayment.quote(db, home["household"], 12, free, on=AT.date())
-    assert (q.bills_total, q.discount, q.total) == (D("2520.24"), D("210.02"), D("2310.22"))
     rid = prepayment.prepay(db, actor, home["household"], 12, "现金", discount_id=free, paid_at=AT)
     rows = balances(db, home["household"])
     assert len(rows) == 12 and all(left == 0 for *_, left in rows)
@@ -109,19 +107,24 @@ def counts(db) -> tuple:
 
 
 def test_with_arrears_a_rule_only_without_arrears_is_refused_saying_why(db, actor, home):
-    free = rule(db, actor, home, only_without_arrears=True)
+    # 满3月赠1月 (three months keep the test short): June 210.02 unpaid
+    free = rule(db, actor, home, name="预缴三月赠一月", min_months=3, only_without_arrears=True)
     billing.generate_bills(db, actor, home["community"], "2026-06")  # 210.02 due 06-25, unpaid
     before = counts(db)
-    q = prepayment.quote(db, home["household"], 12, free, on=AT.date())
+    q = prepayment.quote(db, home["household"], 3, free, on=AT.date())
     assert q.discount == 0
-    assert q.refused == "该房屋有逾期欠费 210.02 元，优惠规则「预缴一年赠一个月」仅限无欠费时享受；请先缴清欠费"
+    assert q.refused == "该房屋有逾期欠费 210.02 元，优惠规则「预缴三月赠一月」仅限无欠费时享受；请先缴清欠费"
     with pytest.raises(ValidationFailed, match="逾期欠费 210.02 元"):
-        prepayment.prepay(db, actor, home["household"], 12, "现金", discount_id=free, paid_at=AT)
+        prepayment.prepay(db, actor, home["household"], 3, "现金", discount_id=free, paid_at=AT)
     assert counts(db) == before
     # without the flag the same prepayment is allowed (arrears collected first)
-    lenient = rule(db, actor, home, name="预缴一年赠一个月（不限欠费）")
-    rid = prepayment.prepay(db, actor, home["household"], 12, "现金", discount_id=lenient, paid_at=AT)
-    assert cashier.receipt(db, rid).total == D("2520.24")  # June 210.02 + 11 × 210.02
+    lenient = rule(db, actor, home, name="预缴三月赠一月（不限欠费）", min_months=3)
+    q = prepayment.quote(db, home["household"], 3, lenient, on=AT.date())
+    assert (q.owed_before, q.new_total, q.discount, q.total) == (
+        D("210.02"), D("630.06"), D("210.02"), D("630.06"))  # June + 2 × 210.02
+    rid = prepayment.prepay(db, actor, home["household"], 3, "现金", discount_id=lenient, paid_at=AT)
+    assert cashier.receipt(db, rid).total == D("630.06")
+    assert all(left == 0 for *_, left in balances(db, home["household"]))
 
 
 def test_an_unapproved_rule_or_too_few_months_is_refused_and_changes_nothing(db, actor, home):
@@ -138,13 +141,13 @@ def test_an_unapproved_rule_or_too_few_months_is_refused_and_changes_nothing(db,
             prepayment.prepay(db, actor, home["household"], months, "现金", discount_id=rid, paid_at=AT)
         assert counts(db) == (0, 0, 0, 0)
     # the check lives in the receipt's save rule too, not only in the cashier's quote
-    prepayment.prepay(db, actor, home["household"], 12, "现金", paid_at=AT)  # no rule: bills made, paid
+    prepayment.prepay(db, actor, home["household"], 1, "现金", paid_at=AT)  # no rule: July billed, paid
     with pytest.raises(ValidationFailed, match="尚未审批"):
         apply_changes(db, actor, "receipts", [RowChange("insert", values={
             "community_id": home["community"], "household_id": home["household"], "paid_at": AT,
-            "total": "10.00", "method": "现金", "prepaid_from": "2026-07", "prepaid_to": "2027-06",
+            "total": "10.00", "method": "现金", "prepaid_from": "2026-07", "prepaid_to": "2026-07",
             "discount_id": draft})])
-    assert counts(db) == (12, 1, 12, 0)
+    assert counts(db) == (1, 1, 1, 0)
 
 
 def test_rules_are_approved_like_fee_standards(db, actor, home):
@@ -166,3 +169,41 @@ def test_rules_are_approved_like_fee_standards(db, actor, home):
     with pytest.raises(ValidationFailed, match="有效期为 2026-01-01 至 2026-12-31，2027-01-05 不能使用"):
         prepayment.prepay(db, actor, home["household"], 12, "现金", discount_id=approved,
                           paid_at=datetime(2027, 1, 5, 9))
+
+
+def test_a_period_close_still_balances_and_the_ledger_stays_append_only(db, actor, home):
+    """July closed with a prepayment and its discount in it: money taken = payments + credit,
+    prepaid bills = payments + discounts; after the close nothing of July changes, and the
+    ledgers (bills, payments, adjustments, credit) refuse edits and deletions at any time."""
+    free = rule(db, actor, home, name="预缴三月赠一月", min_months=3)  # 2026-07..09: 2 × 210.02 = 420.04
+    c, h, boss = home["community"], home["household"], home["boss"]
+    rid = prepayment.prepay(db, actor, h, 3, "现金", discount_id=free, paid_at=AT, cashier_id=boss)
+    cashier.close_day(db, actor, c, boss, AT.date(), "420.04")
+    assert db.rows("SELECT receipts, cash_total, difference FROM cash_closings") == [(1, D("420.04"), D("0.00"))]
+    cashier.close_period(db, actor, c, "2026-07")
+    july = db.rows(
+        "SELECT (SELECT sum(total) FROM receipts WHERE NOT coalesce(voided, false) AND paid_at < DATE '2026-08-01'), "
+        "(SELECT sum(amount) FROM payments WHERE paid_at < DATE '2026-08-01'), "
+        "(SELECT coalesce(sum(amount), 0) FROM household_credits WHERE credited_at < DATE '2026-08-01')")[0]
+    assert july == (D("420.04"), D("420.04"), D("0.00"))
+    assert db.rows("SELECT sum(amount), sum(reduced), sum(paid_net), sum(outstanding) "
+                   "FROM bill_balance_as_of(DATE '2026-07-31')") == [
+        (D("630.06"), D("210.02"), D("420.04"), D("0.00"))]
+    # every row the prepayment wrote is audited as added, under the save path
+    assert dict(db.rows("SELECT register, count(*) FROM audit_log WHERE action = '新增' AND register IN "
+                        "('bills', 'receipts', 'payments', 'bill_adjustments') GROUP BY register")) == {
+        "bills": 3, "receipts": 1, "payments": 2, "bill_adjustments": 1}
+    discounted, adjustment = db.rows("SELECT a.bill_id, a.id FROM bill_adjustments a")[0]
+    september = db.scalar("SELECT id FROM bills WHERE period = '2026-09'")
+    assert discounted == september
+    with pytest.raises(ValidationFailed, match="已结账"):
+        billing.void_receipt(db, actor, rid, "补作废")
+    with pytest.raises(ValidationFailed, match="已结账"):
+        add(db, actor, "bill_adjustments", bill_id=september, kind="折扣", amount="1.00", reason="补优惠",
+            approved_by_id=boss, adjusted_at="2026-07-20 10:00", discount_id=free)
+    for register, row_id in [("bill_adjustments", adjustment), ("bills", september),
+                             ("payments", db.scalar("SELECT min(id) FROM payments"))]:
+        for change in (RowChange("update", row_id, {"note": "改"}, 1), RowChange("delete", row_id=row_id)):
+            with pytest.raises(ValidationFailed, match="只能追加"):
+                apply_changes(db, actor, register, [change])
+    assert db.rows("SELECT sum(outstanding) FROM bill_balance_as_of(DATE '2027-12-31')") == [(D("0.00"),)]
