@@ -87,3 +87,61 @@ def test_bad_month_counts_are_refused_and_change_nothing(db, actor, home):
             prepayment.prepay(db, actor, home["household"], months, "现金", paid_at=AT)
     assert db.scalar("SELECT count(*) FROM bills") == 0
     assert db.scalar("SELECT count(*) FROM receipts") == 0
+
+
+def test_the_cashier_page_prepays_a_year_with_a_free_month(copy_demo, monkeypatch):
+    """The page on a copy of the demo: 预缴 12 months under 「预缴一年赠一个月」 of the demo."""
+    from apptest import app_test
+
+    from app.db import open_database
+
+    path = copy_demo("prepay-page")
+    monkeypatch.setenv("WUYE_DB", str(path))
+    db = open_database(str(path))
+    try:
+        code, household, community = db.rows(
+            "SELECT h.code, h.id, h.community_id FROM households h WHERE h.deleted_at IS NULL "
+            "AND h.usage = '住宅' AND h.status = '已入住' "
+            "AND (SELECT count(*) FROM households x WHERE x.code = h.code) = 1 "
+            "AND NOT EXISTS (SELECT 1 FROM v_bill_balance b WHERE b.household_id = h.id AND b.outstanding > 0) "
+            "ORDER BY h.id LIMIT 1")[0]
+        rule = db.scalar("SELECT id FROM fee_discounts WHERE community_id = ? AND name = '预缴一年赠一个月'",
+                         [community])
+        q = prepayment.quote(db, household, 12, rule)
+    finally:
+        db.close()
+    assert q.refused is None and q.discount > 0
+    at = app_test("pages/cashier.py").run()
+    at.text_input(key="cashier-find").input(code).run()
+    at.toggle(key="cashier-prepay-open").set_value(True).run()
+    at.selectbox(key="cashier-prepay-rule").set_value(rule).run()
+    assert not at.exception and not at.warning
+    assert any(f"应收 **{q.total:,.2f}** 元" in m.value for m in at.markdown)
+    at.button(key="FormSubmitter:cashier-prepay-预缴并开收据").click().run()
+    assert not at.exception and not at.error
+    assert any(s.value.startswith(f"已收款 {q.total:,.2f} 元，收据号 ") for s in at.success)
+
+
+def test_the_bill_run_uses_credit_of_households_marked_for_it(db, actor, home):
+    """预存款自动抵扣: 1-1-101 (marked) has 500.00 of credit → July's 210.02 paid from it, 289.98
+    left; 1-1-102 (marked) has 100.00 → 100.00 paid, 110.02 owed; 1-1-103 (not marked) keeps its
+    300.00 and owes 210.02."""
+    c = home["community"]
+    db_ids = {"1-1-101": home["household"]}
+    from app.changes import RowChange, apply_changes
+
+    apply_changes(db, actor, "households", [RowChange("update", home["household"], {"credit_auto": True}, 1)])
+    db_ids["1-1-102"] = add(db, actor, "households", community_id=c, code="1-1-102", area="105.01",
+                            status="已入住", credit_auto=True)
+    db_ids["1-1-103"] = add(db, actor, "households", community_id=c, code="1-1-103", area="105.01",
+                            status="已入住")
+    for code, amount in (("1-1-101", "500.00"), ("1-1-102", "100.00"), ("1-1-103", "300.00")):
+        billing.take_payment(db, actor, db_ids[code], amount, "现金", paid_at=datetime(2026, 6, 30, 9))
+    assert billing.generate_bills(db, actor, c, "2026-07") == 3
+    got = {code: (billing.credit_balance(db, h),
+                  db.scalar("SELECT outstanding FROM bill_balance_as_of(DATE '9999-12-30') WHERE household_id = ?",
+                            [h])) for code, h in db_ids.items()}
+    assert got == {"1-1-101": (D("289.98"), D("0.00")), "1-1-102": (D("0.00"), D("110.02")),
+                   "1-1-103": (D("300.00"), D("210.02"))}
+    assert db.rows("SELECT household_id, total, method FROM receipts WHERE method = '预存款' ORDER BY household_id") \
+        == [(db_ids["1-1-101"], D("210.02"), "预存款"), (db_ids["1-1-102"], D("100.00"), "预存款")]
