@@ -67,6 +67,15 @@ def overdue_before(cur, household_id: int, on: date, first_period: str) -> Decim
     return money(value)
 
 
+def discounted_before(cur, household_id: int, first: str, last: str) -> str | None:
+    """A discount rule already given on a bill of these months (one rule per month, once)."""
+    found = cur.execute(
+        "SELECT min(b.period), min(d.name) FROM bill_adjustments a JOIN bills b ON b.id = a.bill_id "
+        "JOIN fee_discounts d ON d.id = a.discount_id WHERE b.household_id = ? AND a.deleted_at IS NULL "
+        "AND b.period BETWEEN ? AND ?", [household_id, first, last]).fetchone()
+    return f"{found[0]} 的账单已享受过优惠规则「{found[1]}」，同一账期不能重复优惠" if found and found[0] else None
+
+
 def refusal(rule: dict | None, community_id: int, months: int, on: date, vacant: bool,
             overdue: Decimal) -> str | None:
     """Why this rule cannot be used for this prepayment (in the office's words), or None."""
@@ -180,7 +189,8 @@ def quote(db: Database, household_id: int, months: int, discount_id: int | None 
         rule_name = rule["name"] if rule else None
         vacant = db.scalar("SELECT status FROM households WHERE id = ?", [household_id]) == "空置"
         refused = refusal(rule, acct.community_id, months, on, vacant,
-                          overdue_before(cur, household_id, on, periods[0]))
+                          overdue_before(cur, household_id, on, periods[0])) \
+            or discounted_before(cur, household_id, periods[0], periods[-1])
         if refused:  # said before any month is worked out: nothing to pay under this rule
             return Quote(household_id, acct.community_id, periods, pd.DataFrame(columns=_LINE_COLUMNS),
                          pd.DataFrame(), acct.to_collect, ZERO, rule_name, refused)

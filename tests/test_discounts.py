@@ -59,6 +59,12 @@ def test_twelve_months_with_one_free(db, actor, home):
     assert db.rows("SELECT b.period, a.kind, a.amount, a.discount_id, a.receipt_id, a.approved_by_id "
                    "FROM bill_adjustments a JOIN bills b ON b.id = a.bill_id") == [
         ("2027-06", "折扣", D("210.02"), free, rid, home["boss"])]
+    # the same months cannot be given the rule twice (a second receipt citing it is refused)
+    with pytest.raises(ValidationFailed, match="2027-06 的账单已享受过优惠规则「预缴一年赠一个月」"):
+        apply_changes(db, actor, "receipts", [RowChange("insert", values={
+            "community_id": home["community"], "household_id": home["household"], "paid_at": AT,
+            "total": "1.00", "method": "现金", "prepaid_from": "2026-07", "prepaid_to": "2027-06",
+            "discount_id": free})])
     r = cashier.receipt(db, rid)
     assert r.total == D("2310.22") and r.to_credit == 0
     assert len(r.lines) == 12 and sum(r.lines["amount"]) == D("2310.22")

@@ -410,7 +410,8 @@ def _prepaid_discount(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dic
     rule = prepayment.rule_of(ctx.cur, receipt["discount_id"])
     vacant = ctx.cur.execute("SELECT status FROM households WHERE id = ?", [household]).fetchone()[0] == "空置"
     why = prepayment.refusal(rule, receipt["community_id"], months, at.date(), vacant,
-                             prepayment.overdue_before(ctx.cur, household, at.date(), first))
+                             prepayment.overdue_before(ctx.cur, household, at.date(), first)) \
+        or prepayment.discounted_before(ctx.cur, household, first, last)
     if why:
         ctx.problem(i, c, "discount_id", why)
         return
