@@ -31,7 +31,8 @@ def prepay_section(acc: cashier.Account, household: int) -> None:
     choices = {None: "（不使用优惠）", **{int(r.id): f"{r.name}（{r.kind}）" for r in rules.itertuples(index=False)}}
     left, right = st.columns(2)
     months = left.number_input("预缴月数", min_value=1, max_value=36, value=12, step=1, key="cashier-prepay-months")
-    rule = right.selectbox("优惠规则", list(choices), format_func=choices.get, key="cashier-prepay-rule")
+    rule = right.selectbox("优惠规则", list(choices), format_func=choices.get, key="cashier-prepay-rule",
+                         placeholder="请选择")
     try:
         q = prepayment.quote(db, household, int(months), rule, today)
     except SaveRejected as err:
