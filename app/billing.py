@@ -229,7 +229,9 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
     actor = actor.via("出账")
     if progress is None:
         changes = [change(row) for row in lines.itertuples(index=False)]
-        return len(apply_changes(db, actor, "bills", changes).inserted)
+        added = len(apply_changes(db, actor, "bills", changes).inserted)
+        _use_credit(db, actor, community_id, period)
+        return added
     building_of = dict(db.rows(
         "SELECT id, coalesce(building_id, 0) FROM households WHERE community_id = ?", [community_id]))
     lines = lines.assign(building=lines["household_id"].map(building_of).fillna(0))
@@ -239,7 +241,15 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
         changes = [change(row) for row in part.itertuples(index=False)]
         done += len(apply_changes(db, actor, "bills", changes).inserted)
         progress(done, total)
+    _use_credit(db, actor, community_id, period)
     return done
+
+
+def _use_credit(db: Database, actor: Actor, community_id: int, period: str) -> None:
+    """预存款自动抵扣 of the households marked so (app/prepayment.py)."""
+    from app.prepayment import use_credit
+
+    use_credit(db, actor, community_id, period)
 
 
 def bill_change(row, period: str, issued_at) -> RowChange:
@@ -280,6 +290,8 @@ def generate_bills_for(db: Database, actor: Actor, community_ids: list[int], per
     added = {c: 0 for c in community_ids}
     for community_id in owner[:len(inserted)]:
         added[community_id] += 1
+    for community_id in community_ids:
+        _use_credit(db, actor, community_id, period)
     return added
 
 

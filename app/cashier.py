@@ -227,7 +227,8 @@ class Receipt:
     cashier: str
     voided: bool
     void_reason: str | None
-    lines: pd.DataFrame  # fee item, period, amount (payments of this receipt; a late fee is its own line)
+    lines: pd.DataFrame  # fee item, period, amount, note (payments of this receipt; a late fee is its
+    # own line; a prepaid month given a discount notes the rule)
     to_credit: Decimal  # overpayment kept as credit
     office_phone: str | None
 
@@ -244,11 +245,21 @@ def receipt(db: Database, receipt_id: int) -> Receipt:
     if not rows:
         raise KeyError(f"收据编号 {receipt_id} 不存在")
     no, community, code, owners, paid_at, total, method, cashier, voided, reason, cid = rows[0]
+    # each bill paid, and each bill of a prepayment given a discount by it (a free month is a
+    # line of 0.00 paid): the note names the rule and the discount
     lines = db.query(
-        "SELECT f.name AS fee_item, b.period, p.amount FROM payments p "
-        "JOIN bills b ON b.id = p.bill_id JOIN fee_items f ON f.id = b.fee_item_id "
-        "WHERE p.receipt_id = ? AND p.deleted_at IS NULL ORDER BY b.due_date, b.period, b.id",
-        [receipt_id])
+        "WITH paid AS (SELECT bill_id, sum(amount) AS amount FROM payments "
+        "  WHERE receipt_id = ? AND deleted_at IS NULL GROUP BY bill_id), "
+        "given AS (SELECT a.bill_id, sum(a.amount) AS discount, string_agg(DISTINCT d.name, '、') AS rules "
+        "  FROM bill_adjustments a JOIN fee_discounts d ON d.id = a.discount_id "
+        "  WHERE a.receipt_id = ? AND a.deleted_at IS NULL GROUP BY a.bill_id) "
+        "SELECT f.name AS fee_item, b.period, CAST(coalesce(p.amount, 0) AS DECIMAL(12,2)) AS amount, "
+        "CASE WHEN g.bill_id IS NOT NULL THEN '优惠规则「' || g.rules || '」优惠 ' "
+        "  || CAST(CAST(g.discount AS DECIMAL(12,2)) AS VARCHAR) || ' 元' ELSE '' END AS note "
+        "FROM bills b JOIN fee_items f ON f.id = b.fee_item_id "
+        "LEFT JOIN paid p ON p.bill_id = b.id LEFT JOIN given g ON g.bill_id = b.id "
+        "WHERE p.bill_id IS NOT NULL OR g.bill_id IS NOT NULL ORDER BY b.due_date, b.period, b.id",
+        [receipt_id, receipt_id])
     credit = db.scalar(
         "SELECT coalesce(sum(amount), 0) FROM household_credits WHERE receipt_id = ? AND amount > 0 "
         "AND deleted_at IS NULL", [receipt_id])
@@ -272,7 +283,7 @@ def receipt_workbook(db: Database, receipt_id: int, layout: str = "A4") -> bytes
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 12)
     ws.set_column(2, 2, 16)
-    ws.set_column(3, 3, 22)
+    ws.set_column(3, 3, 34)
     ws.merge_range(0, 0, 0, 3, f"{r.community} 物业服务收费收据", title)
     ws.write_row(1, 0, ["收据号", r.receipt_no, "收款时间", r.paid_at.strftime("%Y-%m-%d %H:%M")])
     ws.write_row(2, 0, ["房号", r.household_code, "业主", r.owners])
@@ -283,7 +294,7 @@ def receipt_workbook(db: Database, receipt_id: int, layout: str = "A4") -> bytes
         ws.write(row, 0, line.fee_item, cell)
         ws.write(row, 1, line.period, cell)
         ws.write_number(row, 2, float(line.amount), amount)
-        ws.write(row, 3, "", cell)
+        ws.write(row, 3, line.note, cell)
     if r.to_credit:
         row += 1
         ws.write(row, 0, "预存款", cell)

@@ -1,7 +1,8 @@
 """The parking desk (停车场): entries and exits, who is parked now, temporary fees, occupancy.
 
-The fee formula lives once, in SQL (`parking_temp_fee` in sql/views/v_parking_temp_fees.sql):
-the calculator and the charge at the exit use it exactly as the view does.
+The fee formula lives once, in SQL (`parking_event_fee` in sql/views/v_parking_temp_fees.sql: the
+临时停车收费规则 in force for the vehicle type, or the parking.* settings where a community has
+none): the calculator and the charge at the exit use it exactly as the view does.
 """
 
 from __future__ import annotations
@@ -18,20 +19,31 @@ from app.permissions import Actor
 from app.save_rules.estate import normal_plate
 
 PAYMENT_METHODS = ("现金", "微信", "支付宝", "免费放行")
+VEHICLE_TYPES = ("小型汽车", "新能源汽车", "摩托车", "其他")  # parking_rules.vehicle_type
 
 
-def temp_fee(db: Database, community_id: int, entered_at: datetime, exited_at: datetime) -> tuple[int, Decimal]:
-    """(minutes rounded up, fee) of a temporary stay under the community's parking settings."""
+def temp_fee(db: Database, community_id: int, entered_at: datetime, exited_at: datetime,
+             vehicle_type: str | None = None) -> tuple[int, Decimal]:
+    """(minutes rounded up, fee) of a temporary stay under the rule in force (or the settings)."""
     minutes, fee = db.rows(
-        "SELECT m, parking_temp_fee(m, ?) FROM (SELECT parking_stay_minutes(CAST(? AS TIMESTAMP), "
-        "CAST(? AS TIMESTAMP)) AS m)",
-        [community_id, entered_at, exited_at],
+        "SELECT parking_stay_minutes(CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP)), "
+        "parking_event_fee(CAST(? AS BIGINT), CAST(? AS VARCHAR), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))",
+        [entered_at, exited_at, community_id, vehicle_type, entered_at, exited_at],
     )[0]
     return int(minutes), Decimal(fee)
 
 
+def rules(db: Database, community_id: int) -> pd.DataFrame:
+    """The community's temporary-parking rules, newest first (empty: the settings apply)."""
+    return db.query(
+        "SELECT name, coalesce(vehicle_type, '全部车型') AS vehicle_type, free_minutes, first_hour, per_hour, "
+        "daily_cap, cap_basis, night_from, night_to, night_per_hour, valid_from, valid_to FROM parking_rules "
+        "WHERE community_id = ? AND deleted_at IS NULL ORDER BY vehicle_type NULLS FIRST, valid_from DESC",
+        [community_id])
+
+
 def fee_rules(db: Database, community_id: int) -> dict[str, Any]:
-    """The three parameters, for showing next to the calculator."""
+    """The three settings used where the community has no rule, for showing next to the calculator."""
     free, rate, cap = db.rows(
         "SELECT setting_int('parking.free_minutes', ?), setting_money('parking.hourly_rate', ?), "
         "setting_money('parking.daily_cap', ?)",
@@ -51,18 +63,18 @@ def record_exit(db: Database, actor: Actor, event_id: int, at: datetime | None =
                 payment_method: str = "现金") -> Decimal:
     """A vehicle leaves: the stay is closed and, if temporary, its fee charged; returns the fee."""
     row = db.rows(
-        "SELECT community_id, entered_at, is_temporary, row_version FROM parking_events "
+        "SELECT community_id, entered_at, is_temporary, row_version, vehicle_type FROM parking_events "
         "WHERE id = ? AND deleted_at IS NULL AND exited_at IS NULL",
         [event_id],
     )
     if not row:
         raise KeyError(f"进出记录 {event_id} 不存在或已出场")
-    community_id, entered_at, temporary, version = row[0]
+    community_id, entered_at, temporary, version, vehicle_type = row[0]
     at = at or db.now()
     values: dict[str, Any] = {"exited_at": at}
     fee = Decimal("0.00")
     if temporary:
-        _, fee = temp_fee(db, community_id, entered_at, at)
+        _, fee = temp_fee(db, community_id, entered_at, at, vehicle_type)
         values["fee_charged"] = fee
         values["payment_method"] = payment_method if fee > 0 else "免费放行"
     apply_changes(db, actor, "parking_events", [RowChange("update", event_id, values, version)])
@@ -76,8 +88,8 @@ def parked_now(db: Database, community_id: int | None = None, at: datetime | Non
         "SELECT e.id AS parking_event_id, e.community_id, e.plate, e.is_temporary, s.space_no, "
         "h.code AS household, e.entered_at, "
         "parking_stay_minutes(e.entered_at, CAST(? AS TIMESTAMP)) AS minutes, "
-        "CASE WHEN e.is_temporary THEN parking_temp_fee(parking_stay_minutes(e.entered_at, "
-        "CAST(? AS TIMESTAMP)), e.community_id) END AS fee_now "
+        "CASE WHEN e.is_temporary THEN parking_event_fee(e.community_id, e.vehicle_type, e.entered_at, "
+        "CAST(? AS TIMESTAMP)) END AS fee_now "
         "FROM parking_events e LEFT JOIN parking_spaces s ON s.id = e.parking_space_id "
         "LEFT JOIN households h ON h.id = s.household_id "
         "WHERE e.deleted_at IS NULL AND e.exited_at IS NULL AND e.entered_at <= CAST(? AS TIMESTAMP)"

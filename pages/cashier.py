@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 import streamlit as st
 
-from app import billing, cashier, household_file, printing
+from app import billing, cashier, household_file, prepayment, printing
 from app.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
@@ -23,6 +23,52 @@ def show_problems(err: SaveRejected) -> None:
 
 def money_text(v) -> str:
     return f"{v:,.2f}"
+
+
+def prepay_section(acc: cashier.Account, household: int) -> None:
+    """预缴: the months ahead as the bill run would bill them, the rule's discount, one receipt."""
+    rules = prepayment.usable_rules(db, acc.community_id, today)
+    choices = {None: "（不使用优惠）", **{int(r.id): f"{r.name}（{r.kind}）" for r in rules.itertuples(index=False)}}
+    left, right = st.columns(2)
+    months = left.number_input("预缴月数", min_value=1, max_value=36, value=12, step=1, key="cashier-prepay-months")
+    rule = right.selectbox("优惠规则", list(choices), format_func=choices.get, key="cashier-prepay-rule",
+                         placeholder="请选择")
+    try:
+        q = prepayment.quote(db, household, int(months), rule, today)
+    except SaveRejected as err:
+        show_problems(err)
+        return
+    if q.refused:
+        st.warning(q.refused + "。可改选其他优惠规则或不使用优惠。")
+        return
+    if q.lines.empty:
+        st.info("这些月份没有可预缴的收费项目。")
+        return
+    st.dataframe(q.lines[["period", "fee_item", "amount", "discount"]], hide_index=True, width="stretch",
+                 column_config={"period": "账期", "fee_item": "收费项目",
+                                "amount": st.column_config.NumberColumn("金额(元)", format="%.2f"),
+                                "discount": st.column_config.NumberColumn("优惠(元)", format="%.2f")},
+                 placeholder="")
+    st.write(f"预缴 {q.periods[0]} 至 {q.periods[-1]}：新出账单 {money_text(q.new_total)} 元，"
+             f"优惠 {money_text(q.discount)} 元"
+             + (f"，连同现有未缴 {money_text(q.owed_before)} 元" if q.owed_before else "")
+             + f"，应收 **{money_text(q.total)}** 元。")
+    staff = dict(cashier.cashiers(db, acc.community_id))
+    with st.form("cashier-prepay", clear_on_submit=True):
+        left, right = st.columns(2)
+        method = left.selectbox("收款方式", [m for m in cashier.METHODS if m != "预存款"], placeholder="请选择")
+        who = right.selectbox("收款人", [None, *staff], format_func=lambda s: staff.get(s, "（未指定）"),
+                              placeholder="请选择")
+        paid = st.form_submit_button("预缴并开收据", type="primary")
+    if paid:
+        try:
+            rid = prepayment.prepay(db, actor, household, int(months), method, discount_id=rule, cashier_id=who)
+        except SaveRejected as err:
+            show_problems(err)
+        else:
+            st.session_state["cashier-last-receipt"] = rid
+            st.session_state[f"cashier-receipt-{household}"] = rid
+            st.rerun()
 
 
 desk, closing = st.tabs(["收款", "日结"])
@@ -99,6 +145,8 @@ with desk:
                     st.session_state["cashier-last-receipt"] = rid
                     st.session_state[f"cashier-receipt-{household}"] = rid
                     st.rerun()
+        if st.toggle("预缴（提前缴纳若干个月，可用优惠规则）", key="cashier-prepay-open"):
+            prepay_section(acc, household)
         last = st.session_state.get("cashier-last-receipt")
         receipts = cashier.receipts_of(db, household)
         if last is not None and last in set(receipts["receipt_id"]):

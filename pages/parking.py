@@ -54,10 +54,12 @@ with inside:
 with entry:
     with st.form("parking-entry", clear_on_submit=True):
         plate = st.text_input("车牌号", placeholder="例如 浙A12345")
+        kind = st.selectbox("车型", [None, *parking.VEHICLE_TYPES], format_func=lambda v: v or "（不区分）",
+                            placeholder="请选择")
         entered = st.form_submit_button("登记入场", type="primary")
     if entered and plate.strip():
         try:
-            eid = parking.record_entry(db, actor, community, plate)
+            eid = parking.record_entry(db, actor, community, plate, **({"vehicle_type": kind} if kind else {}))
         except SaveRejected as err:
             show_problems(err)
         else:
@@ -88,18 +90,30 @@ with leave:
                 st.success(f"{labels[chosen].split()[0]} 已出场，收费 {fee:.2f} 元")
 
 with calculator:
-    st.caption(f"免费 {rules['free_minutes']} 分钟；每小时 {rules['hourly_rate']:.2f} 元；"
-               f"每 24 小时封顶 {rules['daily_cap']:.2f} 元（见「规则参数」）。")
-    a, b, c, d = st.columns(4)
+    defined = parking.rules(db, community)
+    if defined.empty:
+        st.caption(f"本小区没有临时停车收费规则，按规则参数：免费 {rules['free_minutes']} 分钟；"
+                   f"每小时 {rules['hourly_rate']:.2f} 元；每 24 小时封顶 {rules['daily_cap']:.2f} 元。")
+    else:
+        st.caption("本小区的临时停车收费规则（按入场当日有效、对应车型的规则计费；在「临时停车收费规则」台账维护）：")
+        st.dataframe(defined, hide_index=True, width="stretch", placeholder="",
+                     column_config={"name": "规则名称", "vehicle_type": "车型", "free_minutes": "免费分钟数",
+                                    "first_hour": "首小时(元)", "per_hour": "以后每小时(元)",
+                                    "daily_cap": "封顶(元)", "cap_basis": "封顶计算", "night_from": "夜间开始(时)",
+                                    "night_to": "夜间结束(时)", "night_per_hour": "夜间每小时(元)",
+                                    "valid_from": "生效日期", "valid_to": "失效日期"})
+    a, b, c, d, e = st.columns(5)
     in_day = a.date_input("入场日期", value=now.date(), key="calc-in-day", format="YYYY-MM-DD")
     in_time = b.time_input("入场时间", value=time(8, 0), step=60, key="calc-in-time")
     out_day = c.date_input("出场日期", value=now.date(), key="calc-out-day", format="YYYY-MM-DD")
     out_time = d.time_input("出场时间", value=time(now.hour, now.minute), step=60, key="calc-out-time")
+    vehicle_type = e.selectbox("车型", [None, *parking.VEHICLE_TYPES], format_func=lambda v: v or "（不区分）",
+                               key="calc-vehicle-type", placeholder="请选择")
     start, end = datetime.combine(in_day, in_time), datetime.combine(out_day, out_time)
     if end < start:
         st.warning("出场时间早于入场时间。")
     else:
-        minutes, fee = parking.temp_fee(db, community, start, end)
+        minutes, fee = parking.temp_fee(db, community, start, end, vehicle_type)
         st.metric("应收(元)", f"{fee:.2f}", help=f"停车 {minutes} 分钟")
 
 with leases:

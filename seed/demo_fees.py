@@ -67,6 +67,36 @@ def _fee_items(c: int, name: str, approver: int | None, first_period: str) -> li
     ]
 
 
+def _rules(db: Database, c: int, approver: int | None, as_of: date) -> dict[str, list[dict]]:
+    """Discount rules (two approved, one draft) and temporary-parking rules: the settings as the
+    default row (the same fees as before), motorcycles cheaper, and a day/night rule from next month."""
+    home_fee = db.scalar("SELECT id FROM fee_items WHERE community_id = ? AND name = '物业费（住宅）'", [c])
+    start = date(as_of.year - 1, 1, 1)
+    approved = {"community_id": c, "status": "已审批", "approved_by_id": approver,
+                "approved_on": start - timedelta(days=5), "valid_from": start}
+    next_month = (as_of.replace(day=1) + timedelta(days=32)).replace(day=1)
+    parking = {"community_id": c, "valid_from": start}
+    return {
+        "fee_discounts": [
+            {**approved, "name": "预缴一年赠一个月", "fee_item_id": home_fee, "kind": "预缴满N月赠M月",
+             "min_months": 12, "free_months": 1, "only_without_arrears": True},
+            {**approved, "name": "预缴半年九八折", "kind": "预缴满N月折扣", "min_months": 6, "percent_off": "2"},
+            {"community_id": c, "status": "草稿", "valid_from": as_of.replace(day=1), "name": "空置房六折",
+             "fee_item_id": home_fee, "kind": "空置房比例", "vacant_ratio": "0.6",
+             "note": "待物业服务中心审批"},
+        ],
+        "parking_rules": [
+            {**parking, "name": "临时停车（原规则）", "free_minutes": 30, "first_hour": "2.00", "per_hour": "2.00",
+             "daily_cap": "20.00", "cap_basis": "每24小时", "valid_to": next_month - timedelta(days=1)},
+            {**parking, "name": "摩托车", "vehicle_type": "摩托车", "free_minutes": 60, "first_hour": "1.00",
+             "per_hour": "1.00", "daily_cap": "5.00"},
+            {**parking, "name": "临时停车（日夜）", "free_minutes": 20, "first_hour": "5.00", "per_hour": "2.00",
+             "daily_cap": "30.00", "night_from": 22, "night_to": 7, "night_per_hour": "1.00",
+             "valid_from": next_month},
+        ],
+    }
+
+
 def _readings(rng: random.Random, shops: list[int], periods: list[str]) -> list[dict]:
     rows = []
     for h in shops:
@@ -103,6 +133,8 @@ def seed(db: Database, actor: Actor, as_of: date) -> dict[str, int]:
         approver = staff[0] if staff else None
         cashier = staff[1] if len(staff) > 1 else approver
         counts["fee_items"] += len(_insert(db, actor, "fee_items", _fee_items(c, name, approver, periods[0])))
+        for register, rows in _rules(db, c, approver, as_of).items():
+            counts[register] += len(_insert(db, actor, register, rows))
         shops = [r[0] for r in db.rows(
             "SELECT id FROM households WHERE community_id = ? AND usage = '商铺' AND deleted_at IS NULL "
             "ORDER BY id", [c])]

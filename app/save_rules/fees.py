@@ -83,6 +83,44 @@ def fee_item_rules(ctx: SaveContext) -> None:
             ctx.problem(i, c, "status", f"须先申报才能审批（当前为{before}）")
 
 
+@save_rule("fee_discounts")
+def fee_discount_rules(ctx: SaveContext) -> None:
+    """Discount rules are approved like fee standards, and each kind names what it gives."""
+    needs = {"预缴满N月折扣": ("min_months", "percent_off"), "预缴满N月赠M月": ("min_months", "free_months"),
+             "空置房比例": ("vacant_ratio",), "固定减免": ("fixed_amount",)}
+    for i, c, new, old in ctx.rows:
+        if c.action == "delete":
+            continue
+        labels = {f.name: f.label for f in ctx.register.fields}
+        for col in needs.get(new.get("kind"), ()):
+            if new.get(col) is None:
+                ctx.problem(i, c, col, f"{new['kind']}须填写{labels[col]}")
+        if new.get("kind") == "预缴满N月赠M月" and new.get("min_months") and new.get("free_months") \
+                and new["free_months"] >= new["min_months"]:
+            ctx.problem(i, c, "free_months", "赠送月数须少于预缴月数")
+        start, end = new.get("valid_from"), new.get("valid_to")
+        if start and end and end < start:
+            ctx.problem(i, c, "valid_to", "失效日期不能早于生效日期")
+        if new.get("status") == "已审批" and new.get("approved_by_id") is None:
+            ctx.problem(i, c, "approved_by_id", "审批优惠规则须填写审批人")
+        item = new.get("fee_item_id")
+        if isinstance(item, int):
+            found = ctx.cur.execute("SELECT community_id FROM fee_items WHERE id = ?", [item]).fetchone()
+            if found and found[0] != new.get("community_id"):
+                ctx.problem(i, c, "fee_item_id", "收费项目不属于该小区")
+        if old is None:
+            continue
+        before, after = old.get("status"), new.get("status")
+        if before == "已审批":
+            if after != "已审批":
+                ctx.problem(i, c, "status", "已审批的优惠规则不能退回，请新增一条优惠规则")
+            frozen = [col for col in c.values if col not in ("valid_to", "note") and new.get(col) != old.get(col)]
+            if frozen:
+                ctx.problem(i, c, frozen[0], "已审批的优惠规则不能修改；停用请填写失效日期并新增一条规则")
+        elif STATUS_ORDER.get(after, 0) > STATUS_ORDER.get(before, 0) + 1:
+            ctx.problem(i, c, "status", f"须先申报才能审批（当前为{before}）")
+
+
 # Text-valued fee settings and the values the bill run and the cashier understand.
 FEE_SETTING_CHOICES = {"fee.prorate": ("day", "none"), "fee.late_fee_order": ("by_bill", "principal_first")}
 
@@ -340,12 +378,56 @@ def _issue(ctx: SaveContext, issuing: list[tuple]) -> None:
         new["receipt_no"] = f"{key[1]}-{next_no[key]:06d}"
         next_no[key] += 1
         c.row_id = receipt_id
+        if new.get("prepaid_from") or new.get("prepaid_to") or new.get("discount_id"):
+            _prepaid_discount(ctx, i, c, receipt_id, new)
+            if ctx.problems:
+                return
         _allocate(ctx, i, c, receipt_id, new, payments, credits, late_fees)
     if ctx.problems:
         return
     _insert_rows(ctx, "bills", late_fees, "收款时开出滞纳金账单")  # before the payments that settle them
     _insert_rows(ctx, "payments", payments, "收据分配到账单")
     _insert_rows(ctx, "household_credits", credits, "收据多缴转预存款 / 预存款抵扣")
+
+
+def _prepaid_discount(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict) -> None:
+    """A prepayment's receipt: check its rule and write the discount as 折扣 adjustments citing
+    the rule and the receipt, before the money is allocated (so the receipt pays what is left)."""
+    from app import prepayment
+
+    first, last = receipt.get("prepaid_from"), receipt.get("prepaid_to")
+    try:
+        months = prepayment.months_between(first, last)
+    except (ValueError, AttributeError):
+        ctx.problem(i, c, "prepaid_from", "预缴须写明起止账期（年-月，如 2026-08 至 2027-07）")
+        return
+    if months < 1:
+        ctx.problem(i, c, "prepaid_to", "预缴截止账期不能早于起始账期")
+        return
+    if receipt.get("discount_id") is None:
+        return
+    household, at = receipt["household_id"], receipt["paid_at"]
+    rule = prepayment.rule_of(ctx.cur, receipt["discount_id"])
+    vacant = ctx.cur.execute("SELECT status FROM households WHERE id = ?", [household]).fetchone()[0] == "空置"
+    why = prepayment.refusal(rule, receipt["community_id"], months, at.date(), vacant,
+                             prepayment.overdue_before(ctx.cur, household, at.date(), first)) \
+        or prepayment.discounted_before(ctx.cur, household, first, last)
+    if why:
+        ctx.problem(i, c, "discount_id", why)
+        return
+    bills = [prepayment.PrepaidBill(b, p, f, Decimal(a)) for b, p, f, a in ctx.cur.execute(
+        "SELECT id, period, fee_item_id, amount FROM bills WHERE household_id = ? AND deleted_at IS NULL "
+        "AND late_fee_of IS NULL AND period BETWEEN ? AND ?", [household, first, last]).fetchall()]
+    given = prepayment.discount_for(rule, bills)
+    if not given:
+        ctx.problem(i, c, "discount_id", f"预缴的账单中没有优惠规则「{rule['name']}」适用的收费项目")
+        return
+    _insert_rows(ctx, "bill_adjustments", [
+        {"bill_id": b.key, "kind": "折扣", "amount": part, "adjusted_at": at,
+         "approved_by_id": rule.get("approved_by_id"), "discount_id": rule["id"], "receipt_id": receipt_id,
+         "reason": f"优惠规则「{rule['name']}」（{rule['kind']}），预缴 {first} 至 {last} 共 {months} 个月，"
+                   f"收据 {receipt['receipt_no']}"}
+        for b, part in given], "预缴优惠")
 
 
 def _accrued_late_fees(ctx: SaveContext, household_id: int, on: date) -> dict[int, tuple[Decimal, int]]:

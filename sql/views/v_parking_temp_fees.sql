@@ -5,12 +5,15 @@
 --       parking.hourly_rate) — counted from minute 0 of the stay (the free minutes are not
 --       deducted once exceeded). E.g. free 30, 2.00/h, cap 20.00: 30 min → 0; 31 min → 2.00;
 --       1500 min (25 h) → 20.00 + 2.00 = 22.00. difference = fee_charged − fee (NULL when nothing
---       was recorded as charged). The scalar macro parking_temp_fee(minutes, community_id) is the
+--       was recorded as charged). Where the community has a 临时停车收费规则 (parking_rules) in force
+--       for the vehicle type on the day of entry, fee is that rule's (parking_rule_fee: first hour,
+--       per hour, night band, cap per calendar day or per 24 h) and rule_name names it; the three
+--       columns of settings then do not apply. The scalar macro parking_temp_fee(minutes, community_id) is the
 --       same formula, for a car still parked (the front desk's calculator).
 --       Point in time: parking_temp_fees_as_of(as_of DATE); this view is it at current_date.
 -- source: 三(十一) 停车场管理; local/practice price rules for temporary parking
 -- parameters: parking.free_minutes [30], parking.hourly_rate [2.00], parking.daily_cap [20.00]
--- 规则：每次已出场的临时停车一行：停车分钟数向上取整；不超过免费分钟数不收费；超过则每满 24 小时按每日封顶收费，余下按小时（向上取整）× 每小时费用、不超过每日封顶，从第 0 分钟算起。例：免费 30 分钟、每小时 2.00 元、封顶 20.00 元：31 分钟收 2.00 元，25 小时收 22.00 元。差额 = 实收 − 应收。
+-- 规则：每次已出场的临时停车一行：停车分钟数向上取整；不超过免费分钟数不收费；超过则每满 24 小时按每日封顶收费，余下按小时（向上取整）× 每小时费用、不超过每日封顶，从第 0 分钟算起。例：免费 30 分钟、每小时 2.00 元、封顶 20.00 元：31 分钟收 2.00 元，25 小时收 22.00 元。小区有「临时停车收费规则」时按入场当日有效、对应车型的规则收费（首小时、以后每小时、夜间每小时、每日封顶），并注明规则名称。差额 = 实收 − 应收。
 -- 参数：临时停车免费分钟数（默认 30 分钟）、每小时收费（默认 2.00 元）、每日封顶（默认 20.00 元）
 -- label parking_event_id: 进出记录编号
 -- label community_id: 小区编号
@@ -26,6 +29,7 @@
 -- label fee: 应收(元)
 -- label fee_charged: 实收(元)
 -- label difference: 差额(元)
+-- label rule_name: 收费规则
 CREATE OR REPLACE MACRO parking_stay_minutes(entered, exited) AS
     (epoch_ms(CAST(exited AS TIMESTAMP)) - epoch_ms(CAST(entered AS TIMESTAMP)) + 59999) // 60000;
 
@@ -38,6 +42,59 @@ CREATE OR REPLACE MACRO parking_fee_of(minutes, free_minutes, hourly_rate, daily
 CREATE OR REPLACE MACRO parking_temp_fee(minutes, cid) AS
     parking_fee_of(minutes, setting_int('parking.free_minutes', cid),
                    setting_money('parking.hourly_rate', cid), setting_money('parking.daily_cap', cid));
+
+-- The rule (parking_rules) in force for a stay: the vehicle type's own before the community's
+-- rule for every type, then the latest valid_from, on the day of entry; NULL when none.
+CREATE OR REPLACE MACRO parking_rule_of(cid, vtype, entered) AS (
+    SELECT r.id FROM parking_rules r
+    WHERE r.community_id = cid AND r.deleted_at IS NULL
+      AND (r.vehicle_type IS NULL OR r.vehicle_type = vtype)
+      AND r.valid_from <= CAST(entered AS DATE)
+      AND (r.valid_to IS NULL OR r.valid_to >= CAST(entered AS DATE))
+    ORDER BY r.vehicle_type IS NULL, r.valid_from DESC, r.id DESC
+    LIMIT 1
+);
+
+-- The fee of a stay under a rule: nothing within the free minutes; otherwise every started hour
+-- from minute 0 (slot k starts at entered + k h) costs the night rate if it starts in the night
+-- band, else the first-hour price (k = 0) or the per-hour price; the slots of one calendar day
+-- of their start (or of one 24 h from entry) are capped at daily_cap. E.g. 20 free minutes, 5.00
+-- first hour, 2.00 after, cap 30.00 a day, night 22–07 1.00: 10:00–12:10 = 5 + 2 + 2 = 9.00.
+CREATE OR REPLACE MACRO parking_rule_fee(rule_id, entered, exited) AS (
+    WITH r AS (SELECT * FROM parking_rules WHERE id = rule_id),
+    stay AS (SELECT parking_stay_minutes(entered, exited) AS minutes),
+    slots AS (
+        SELECT k, CAST(entered AS TIMESTAMP) + to_hours(CAST(k AS BIGINT)) AS starts
+        FROM (SELECT unnest(range(0, CAST((minutes + 59) // 60 AS BIGINT))) AS k FROM stay)
+    ),
+    priced AS (
+        SELECT CASE WHEN r.cap_basis = '每24小时' THEN s.k // 24
+                    ELSE CAST(date_diff('day', CAST(entered AS DATE), CAST(s.starts AS DATE)) AS BIGINT)
+               END AS day_no,
+               CASE WHEN r.night_per_hour IS NOT NULL AND r.night_from IS NOT NULL AND r.night_to IS NOT NULL
+                     AND CASE WHEN r.night_from > r.night_to
+                              THEN hour(s.starts) >= r.night_from OR hour(s.starts) < r.night_to
+                              ELSE hour(s.starts) >= r.night_from AND hour(s.starts) < r.night_to END
+                    THEN r.night_per_hour
+                    WHEN s.k = 0 THEN r.first_hour
+                    ELSE r.per_hour END AS price,
+               r.daily_cap
+        FROM slots s, r
+    ),
+    days AS (
+        SELECT coalesce(least(any_value(daily_cap), sum(price)), sum(price)) AS fee
+        FROM priced GROUP BY day_no
+    )
+    SELECT CAST(CASE WHEN (SELECT minutes FROM stay) <= (SELECT free_minutes FROM r) THEN 0
+                     ELSE coalesce((SELECT sum(fee) FROM days), 0) END AS DECIMAL(12,2))
+);
+
+-- The fee of a temporary stay, the one formula of the desk, the exit and the view: the rule in
+-- force, or the parking.* settings where the community has no rule (the default).
+CREATE OR REPLACE MACRO parking_event_fee(cid, vtype, entered, exited) AS
+    CASE WHEN parking_rule_of(cid, vtype, entered) IS NULL
+         THEN parking_temp_fee(parking_stay_minutes(entered, exited), cid)
+         ELSE parking_rule_fee(parking_rule_of(cid, vtype, entered), entered, exited) END;
 
 CREATE OR REPLACE MACRO parking_temp_fees_as_of(as_of) AS TABLE
 WITH stays AS (
@@ -65,7 +122,9 @@ priced AS (
            p.hourly_rate,
            p.daily_cap,
            CASE WHEN s.minutes <= p.free_minutes THEN 0 ELSE s.minutes // 1440 END AS full_days,
-           parking_fee_of(s.minutes, p.free_minutes, p.hourly_rate, p.daily_cap) AS fee,
+           parking_event_fee(s.community_id, s.vehicle_type, s.entered_at, s.exited_at) AS fee,
+           (SELECT r.name FROM parking_rules r
+            WHERE r.id = parking_rule_of(s.community_id, s.vehicle_type, s.entered_at)) AS rule_name,
            s.fee_charged
     FROM stays s
     JOIN params p ON p.community_id = s.community_id
