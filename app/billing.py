@@ -98,18 +98,26 @@ shared_readings AS (
     JOIN run_days d ON d.period = r.period
     WHERE r.deleted_at IS NULL
 ),
-shared_weights AS (
-    -- each household of the meter's scope (its building, else the community; handed over by the
-    -- period's end) and its weight as an exact integer: area × 100, 1, or its own usage × 1000
-    SELECT s.*, h.id AS household_id, h.code, h.building_id AS home_building_id, h.area, h.due_date,
-           CAST(meter_usage(m.reading_kind, m.prev_reading, m.curr_reading, m.digits, m.max_reading,
-                            m.old_final_reading, m.new_start_reading) AS DECIMAL(12,3)) AS own_used
+shared_members AS (
+    -- each household of a meter's scope (its building, else the community; handed over by the
+    -- period's end): every home twice, under its building and under 0 (the whole community), so
+    -- this is an equi-join
+    SELECT s.reading_id, h.id AS household_id, h.code, h.building_id AS home_building_id, h.area, h.due_date
     FROM shared_readings s
-    LEFT JOIN homes h ON h.community_id = s.community_id
-         AND (s.building_id IS NULL OR h.building_id = s.building_id)
-         AND (s.usage_scope IS NULL OR h.usage = s.usage_scope)
-         AND (h.start_on IS NULL OR h.start_on <= s.period_end)
-    LEFT JOIN meter_readings m ON s.basis = '按用量' AND m.household_id = h.id AND m.meter = s.meter
+    JOIN (SELECT *, building_id AS scope FROM homes WHERE building_id IS NOT NULL
+          UNION ALL SELECT *, 0 FROM homes) h
+      ON h.community_id = s.community_id AND h.scope = coalesce(s.building_id, 0)
+    WHERE (s.usage_scope IS NULL OR h.usage = s.usage_scope) AND (h.start_on IS NULL OR h.start_on <= s.period_end)
+),
+shared_weights AS (
+    -- a meter without households keeps one row (household NULL): the run stops on it
+    SELECT s.*, h.household_id, h.code, h.home_building_id, h.area, h.due_date,
+           CASE WHEN s.basis = '按用量'
+                THEN CAST(meter_usage(m.reading_kind, m.prev_reading, m.curr_reading, m.digits, m.max_reading,
+                                      m.old_final_reading, m.new_start_reading) AS DECIMAL(12,3)) END AS own_used
+    FROM shared_readings s
+    LEFT JOIN shared_members h ON h.reading_id = s.reading_id
+    LEFT JOIN meter_readings m ON m.household_id = h.household_id AND m.meter = s.meter
          AND m.period = s.period AND m.deleted_at IS NULL
 ),
 shared_split AS (
@@ -127,7 +135,8 @@ shared_rounded AS (
     FROM shared_split
 ),
 shared_shares AS (
-    -- the rounding remainder (total − Σ shares) goes to the largest share, ties to the first 房号
+    -- weights are exact integers (area × 100, 1, own usage × 1000); the rounding remainder
+    -- (total − Σ shares) goes to the largest share, ties to the first 房号
     SELECT *, total_cents - sum(share_cents) OVER (PARTITION BY reading_id) AS remainder_cents,
            row_number() OVER (PARTITION BY reading_id ORDER BY share_cents DESC NULLS LAST, code) AS remainder_rank
     FROM shared_rounded
@@ -216,7 +225,7 @@ lines AS (
                           / CAST(nullif(total_weight, 0) AS DOUBLE), 3)) AS DECIMAL(12,3)),
            CAST(sum(share_cents + CASE WHEN remainder_rank = 1 THEN remainder_cents ELSE 0 END) AS DECIMAL(38,0))
                * 0.01,
-           1, 1, due_date, NULL, string_agg({shared_text}, '；' ORDER BY meter_name)
+           1, 1, due_date, NULL, string_agg({shared_text}, '；')
     FROM shared_shares
     GROUP BY household_id, fee_item_id, due_date
     {parking}
@@ -512,7 +521,7 @@ meter_items AS (
     SELECT DISTINCT f.meter, f.usage_scope, f.name
     FROM fee_items f
     WHERE f.community_id = ? AND f.deleted_at IS NULL AND f.status = '已审批'
-      AND f.method = '按用量'
+      AND f.method IN ('按用量', '公式') AND f.meter IS NOT NULL
       AND f.effective_from <= last_day(CAST(strptime(? || '-01', '%Y-%m-%d') AS DATE))
       AND (f.effective_to IS NULL OR f.effective_to >= CAST(strptime(? || '-01', '%Y-%m-%d') AS DATE))
 )
