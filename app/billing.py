@@ -19,7 +19,7 @@ import pandas as pd
 
 from app import expressions, registers
 from app.changes import Problem, RowChange, ValidationFailed, apply_changes
-from app.db import Database
+from app.db import Database, q
 from app.permissions import Actor
 from app.validation import money
 
@@ -345,7 +345,11 @@ def _formula_case(db: Database, community_id: int | None, metered: bool) -> tupl
             compiled = expressions.compile_fee_formula(formula or "")
         except expressions.ExpressionError:
             continue
-        parts.append("WHEN x.fee_item_id = ? THEN CAST(" + compiled.sql + " AS DECIMAL(38,12))")
+        # a blank variable gives NULL (the run stops on it) unless the formula handles blanks itself
+        filled = "" if expressions.handles_blanks(formula) else " AND ".join(
+            "x." + q(f) + " IS NOT NULL" for f in compiled.fields)
+        value = "CAST(" + compiled.sql + " AS DECIMAL(38,12))"
+        parts.append("WHEN x.fee_item_id = ? THEN " + (f"CASE WHEN {filled} THEN {value} END" if filled else value))
         params += [item_id, *compiled.params]
     if not parts:
         return "CAST(NULL AS DECIMAL(38,12))", []

@@ -686,13 +686,20 @@ def compile_fee_formula(text: str, alias: str = "x") -> Compiled:
     return compiled
 
 
+def handles_blanks(text: str) -> bool:
+    """Whether a formula deals with blank variables itself (为空(), 空则()); otherwise a blank one
+    must stop the bill run, not fall through a 如果() into its 否则 branch."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("为空", "空则")
+               for n in ast.walk(parse(text)))
+
+
 def fee_formula_failure(text: str, values: dict) -> str:
     """Why a formula gives no amount, or a negative one, for one household (`values` by stored
     column): the variable left blank, the failing step, or the negative result."""
     compiled = compile_fee_formula(text)
     labels = dict((n, label) for n, label, _ in FEE_VARIABLES)
     blank = [labels[n] for n in compiled.fields if values.get(n) is None]
-    if blank:
+    if blank and not handles_blanks(text):
         return "、".join(blank) + " 未填写"
     reason = failure(FEE_FORMULA_REGISTER, text, values)
     if reason:

@@ -91,16 +91,21 @@ def test_a_formula_fee_is_pro_rated_like_an_area_fee(db, actor, estate):
 
 
 def test_failing_formulas_stop_the_dry_run_and_the_run_naming_each_household(db, actor, estate):
-    add(db, actor, "households", community_id=estate["community"], code="2-1-101", area="60.00", floor=3,
-        status="已入住", handover_date="2020-05-09")  # no 套内面积
+    add(db, actor, "households", community_id=estate["community"], code="2-1-101", area="60.00",
+        status="已入住", handover_date="2020-05-09")  # no 套内面积, no 楼层
     item(db, actor, estate, "物业费")
     item(db, actor, estate, "公式甲", method="公式", formula="建筑面积 / 绝对值(楼层 - 5)")  # floor 5: ÷ 0
+    # a blank 楼层 must not fall through both 如果() into the top tier (89.37 × 0.45 = 40.22)
+    item(db, actor, estate, "电梯费", method="公式", formula=TIERED_LIFT)
+    item(db, actor, estate, "有默认值", method="公式", formula="空则(楼层, 1) * 10")  # blanks handled: 10.00
     item(db, actor, estate, "公式乙", method="公式", formula="建筑面积 * 单价 - 200")  # 60 × 2.35 − 200 = −59
     item(db, actor, estate, "公式丙", method="公式", formula="套内面积 * 单价")
     item(db, actor, estate, "物业费（套内）", area_basis="套内面积")
     stop = "，出账已停止（不按 0 元出账）"
     expected = [
         "2026-03 房屋 1-1-501「公式甲」：计费公式「建筑面积 / 绝对值(楼层 - 5)」计算失败：除数为零" + stop,
+        "2026-03 房屋 2-1-101「公式甲」：计费公式「建筑面积 / 绝对值(楼层 - 5)」楼层 未填写" + stop,
+        f"2026-03 房屋 2-1-101「电梯费」：计费公式「{TIERED_LIFT}」楼层 未填写" + stop,
         "2026-03 房屋 2-1-101「公式乙」：计费公式「建筑面积 * 单价 - 200」结果为负数（-59.00 元）" + stop,
         "2026-03 房屋 2-1-101「公式丙」：计费公式「套内面积 * 单价」套内面积 未填写" + stop,
         "2026-03 房屋 2-1-101「物业费（套内）」：按套内面积计费，但房屋档案没有填写套内面积，出账已停止",
@@ -129,3 +134,20 @@ def test_a_bad_formula_is_refused_when_saved_and_an_approved_one_is_frozen(db, a
     with pytest.raises(ValidationFailed, match="已审批的收费标准不能修改"):
         apply_changes(db, actor, "fee_items", [RowChange("update", fee, {"formula": "建筑面积 * 0.5"})])
     assert db.scalar("SELECT formula FROM fee_items WHERE id = ?", [fee]) == TIERED_LIFT
+
+
+def test_the_cli_dry_run_stops_with_the_reason(tmp_path, actor, capsys):
+    from app import cli
+    from app.db import open_database
+
+    path = tmp_path / "office.duckdb"
+    db = open_database(str(path))
+    c = add(db, actor, "communities", name="阳光花园")
+    add(db, actor, "households", community_id=c, code="1-1-101", area="89.37", status="已入住")  # no 楼层
+    add(db, actor, "fee_items", community_id=c, name="电梯费", method="公式", formula=TIERED_LIFT,
+        unit_price="0", status="已审批", effective_from="2026-01-01")
+    db.close()
+    assert cli.main(["--db", str(path), "bills", "generate", "--period", "2026-03", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"阳光花园（{c}）2026-03 出账已停止" in err
+    assert f"2026-03 房屋 1-1-101「电梯费」：计费公式「{TIERED_LIFT}」楼层 未填写，出账已停止" in err
