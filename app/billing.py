@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from app import registers
+from app import expressions, registers
 from app.changes import Problem, RowChange, ValidationFailed, apply_changes
-from app.db import Database
+from app.db import Database, q
 from app.permissions import Actor
 from app.validation import money
 
@@ -29,8 +29,9 @@ PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 # Parameters: period, period, community_id (NULL: every community, in one statement). Each method
 # is one set-based branch joined on community (an equi-join, so a run over all communities is one
 # hash join, not a loop); the due day comes from each community's settings, looked up once per
-# community. Parking spaces are added when that register exists.
-_BILL_LINES = """
+# community. Parking spaces are added when that register exists. _BILL_CTES ends with the shares of
+# the shared meters (公摊), which the dry run also reads on their own.
+_BILL_CTES = """
 WITH run AS (
     SELECT CAST(? AS VARCHAR) AS period,
            CAST(strptime(? || '-01', '%Y-%m-%d') AS DATE) AS period_start,
@@ -55,6 +56,8 @@ scope AS (
 items AS (
     SELECT f.id, f.community_id, f.method, f.unit_price, f.usage_scope, f.meter,
            coalesce(f.vacant_ratio, 1) AS vacant_ratio,
+           coalesce(f.surcharge, 0) AS surcharge,
+           coalesce(f.area_basis, '建筑面积') AS area_basis,
            f.months,
            f.effective_from,
            f.effective_to,
@@ -74,7 +77,8 @@ items AS (
            OR (f.cycle = '年' AND r.period_month = 1))
 ),
 homes AS (
-    SELECT h.id, h.community_id, h.area, h.usage, h.status, s.due_date,
+    SELECT h.id, h.community_id, h.code, h.building_id, h.area, h.inner_area, h.floor, h.usage, h.status,
+           s.due_date,
            -- fees run from 交房 (or 入住 where no handover date is recorded)
            coalesce(h.handover_date, h.move_in_date) AS start_on,
            CASE WHEN h.handover_date IS NOT NULL THEN '交房' ELSE '入住' END AS start_kind
@@ -82,23 +86,104 @@ homes AS (
     JOIN scope s ON s.community_id = h.community_id
     WHERE h.deleted_at IS NULL
 ),
+shared_readings AS (
+    -- 公摊: a shared meter's reading of the period, priced by its 公摊 item (approved, in effect):
+    -- usage × price, half-up to the cent, in cents
+    SELECT r.id AS reading_id, r.name AS meter_name, r.basis, r.building_id, r.period, d.period_end,
+           i.id AS fee_item_id, i.community_id, i.unit_price, i.usage_scope, i.meter,
+           CAST(r.curr_reading - r.prev_reading AS DECIMAL(12,3)) AS total_used,
+           CAST(round((r.curr_reading - r.prev_reading) * i.unit_price, 2) * 100 AS HUGEINT) AS total_cents
+    FROM shared_meter_readings r
+    JOIN items i ON i.id = r.fee_item_id AND i.method = '公摊'
+    JOIN run_days d ON d.period = r.period
+    WHERE r.deleted_at IS NULL
+),
+shared_members AS (
+    -- each household of a meter's scope (its building, else the community; handed over by the
+    -- period's end): every home twice, under its building and under 0 (the whole community), so
+    -- this is an equi-join
+    SELECT s.reading_id, h.id AS household_id, h.code, h.building_id AS home_building_id, h.area, h.due_date
+    FROM shared_readings s
+    JOIN (SELECT *, building_id AS scope FROM homes WHERE building_id IS NOT NULL
+          UNION ALL SELECT *, 0 FROM homes) h
+      ON h.community_id = s.community_id AND h.scope = coalesce(s.building_id, 0)
+    WHERE (s.usage_scope IS NULL OR h.usage = s.usage_scope) AND (h.start_on IS NULL OR h.start_on <= s.period_end)
+),
+shared_weights AS (
+    -- a meter without households keeps one row (household NULL): the run stops on it
+    SELECT s.*, h.household_id, h.code, h.home_building_id, h.area, h.due_date,
+           CASE WHEN s.basis = '按用量'
+                THEN CAST(meter_usage(m.reading_kind, m.prev_reading, m.curr_reading, m.digits, m.max_reading,
+                                      m.old_final_reading, m.new_start_reading) AS DECIMAL(12,3)) END AS own_used
+    FROM shared_readings s
+    LEFT JOIN shared_members h ON h.reading_id = s.reading_id
+    LEFT JOIN meter_readings m ON m.household_id = h.household_id AND m.meter = s.meter
+         AND m.period = s.period AND m.deleted_at IS NULL
+),
+shared_split AS (
+    SELECT *, sum(weight) OVER (PARTITION BY reading_id) AS total_weight,
+           count(household_id) OVER (PARTITION BY reading_id) AS households
+    FROM (SELECT *, CASE basis WHEN '按面积' THEN CAST(area * 100 AS HUGEINT)
+                               WHEN '平均' THEN CAST(1 AS HUGEINT)
+                               ELSE CAST(coalesce(own_used, 0) * 1000 AS HUGEINT) END AS weight
+          FROM shared_weights) w
+),
+shared_rounded AS (
+    -- a share is total × weight / Σ weights, half-up to the cent: ⌊(2·total·w + W) / 2W⌋ cents
+    SELECT *, CASE WHEN total_weight > 0
+                   THEN (2 * total_cents * weight + total_weight) // (2 * total_weight) END AS share_cents
+    FROM shared_split
+),
+shared_shares AS (
+    -- weights are exact integers (area × 100, 1, own usage × 1000); the rounding remainder
+    -- (total − Σ shares) goes to the largest share, ties to the first 房号
+    SELECT *, total_cents - sum(share_cents) OVER (PARTITION BY reading_id) AS remainder_cents,
+           row_number() OVER (PARTITION BY reading_id ORDER BY share_cents DESC NULLS LAST, code) AS remainder_rank
+    FROM shared_rounded
+)"""
+
+# What `_SHARED_TEXT` calls a number: 100.000 → 100, 0.6000 → 0.6.
+_NUM = "rtrim(rtrim(CAST({} AS VARCHAR), '0'), '.')"
+_CENTS = "CAST(CAST({} AS DECIMAL(38,0)) * 0.01 AS DECIMAL(18,2))"
+# A share's note on the bill: the meter, its amount, the basis and this household's part.
+_SHARED_TEXT = (
+    "CASE WHEN share_cents IS NULL THEN '公摊表计「' || meter_name || '」' || CASE WHEN households = 0 "
+    "THEN '的分摊范围内没有房屋' ELSE '按用量分摊，但范围内各户本期用量合计为 0' END || '，无法分摊' "
+    "ELSE '公摊 ' || meter_name || '：用量 ' || " + _NUM.format("total_used") + " || ' × 单价 ' || "
+    + _NUM.format("unit_price") + " || ' = ' || " + _CENTS.format("total_cents") + " || ' 元，' || "
+    "CASE basis WHEN '按面积' THEN '按建筑面积 ' || area || '/' || CAST(CAST(total_weight AS DECIMAL(38,0)) "
+    "* 0.01 AS DECIMAL(18,2)) || ' ㎡' WHEN '平均' THEN '平均分摊给 ' || households || ' 户' "
+    "ELSE '按本户用量 ' || " + _NUM.format("coalesce(own_used, 0)") + " || '/' || "
+    + _NUM.format("CAST(CAST(total_weight AS DECIMAL(38,0)) * 0.001 AS DECIMAL(18,3))") + " END || "
+    "'，本户 ' || " + _CENTS.format("share_cents + CASE WHEN remainder_rank = 1 THEN remainder_cents ELSE 0 END")
+    + " || ' 元' || CASE WHEN remainder_rank = 1 AND remainder_cents <> 0 THEN '（含尾差 ' || "
+    + _CENTS.format("remainder_cents") + " || ' 元）' ELSE '' END END")
+
+_BILL_LINES = _BILL_CTES + """,
 spans AS (
     -- 按面积 and 固定: the days of the cycle the item bills this household (all of them when not
     -- pro-rated); a cycle that ends before the household's start is not billed at all
-    SELECT h.id AS household_id, h.area, h.status, h.due_date, h.start_on, h.start_kind, i.*,
+    SELECT h.id AS household_id, h.area, h.inner_area, h.floor, CAST(NULL AS DECIMAL(12,3)) AS used,
+           h.status, h.due_date, h.start_on, h.start_kind, i.*,
            CASE WHEN i.by_day THEN greatest(i.period_start, i.effective_from, coalesce(h.start_on, i.period_start))
                 ELSE i.period_start END AS from_day,
            CASE WHEN i.by_day THEN least(i.cycle_end, coalesce(i.effective_to, i.cycle_end))
                 ELSE i.cycle_end END AS to_day
     FROM items i
     JOIN homes h ON h.community_id = i.community_id AND (i.usage_scope IS NULL OR h.usage = i.usage_scope)
-    WHERE i.method IN ('按面积', '固定') AND (h.start_on IS NULL OR h.start_on <= i.cycle_end)
+    WHERE (i.method IN ('按面积', '固定') OR (i.method = '公式' AND i.meter IS NULL))
+      AND (h.start_on IS NULL OR h.start_on <= i.cycle_end)
 ),
 lines AS (
+    -- 按面积 on 建筑面积 or 套内面积 (none recorded: NULL, which stops the run, never 0); a formula
+    -- item's own formula ({{area_formula}} is one CASE over the formula items); 附加费 once a bill
     SELECT household_id, id AS fee_item_id,
-           CAST(CASE WHEN method = '按面积' THEN area ELSE months END AS DECIMAL(12,3)) AS quantity,
+           CAST(CASE WHEN method = '按面积' THEN basis_area WHEN method = '公式' THEN 1 ELSE months END
+                AS DECIMAL(12,3)) AS quantity,
            CAST(CASE WHEN method = '按面积'
-                     THEN area * unit_price * months * CASE WHEN status = '空置' THEN vacant_ratio ELSE 1 END
+                     THEN basis_area * unit_price * months * CASE WHEN status = '空置' THEN vacant_ratio ELSE 1 END
+                          + surcharge
+                     WHEN method = '公式' THEN {area_formula} + surcharge
                      ELSE unit_price * months END AS DECIMAL(38,12)) AS full_amount,
            CAST(to_day - from_day + 1 AS INTEGER) AS days,
            cycle_days,
@@ -112,32 +197,44 @@ lines AS (
                         THEN '收费标准 ' || strftime(effective_from, '%Y-%m-%d') || ' 起生效' END,
                    CASE WHEN effective_to = to_day AND effective_to < cycle_end
                         THEN '收费标准 ' || strftime(effective_to, '%Y-%m-%d') || ' 止' END)
-               || '，按 ' || (to_day - from_day + 1) || '/' || cycle_days || ' 天计' END AS prorated
-    FROM spans
+               || '，按 ' || (to_day - from_day + 1) || '/' || cycle_days || ' 天计' END AS prorated,
+           CAST(NULL AS VARCHAR) AS shared
+    FROM (SELECT *, id AS fee_item_id, CASE WHEN area_basis = '套内面积' THEN inner_area ELSE area END AS basis_area FROM spans) x
     WHERE to_day >= from_day
     UNION ALL
-    SELECT household_id, fee_item_id, used, CAST(round(used * unit_price, 2) AS DECIMAL(38,12)), 1, 1,
-           due_date, NULL
+    SELECT household_id, fee_item_id, used,
+           CAST(CASE WHEN method = '公式' THEN {meter_formula} ELSE round(used * unit_price, 2) END + surcharge
+                AS DECIMAL(38,12)), 1, 1, due_date, NULL, NULL
     FROM (
         -- usage of a plain reading, a rollover or a replacement; a reading it cannot bill is left
         -- out here and listed by unbillable_readings (dry run, run output, to-do)
-        SELECT h.id AS household_id, i.id AS fee_item_id, i.unit_price, h.due_date,
+        SELECT h.id AS household_id, i.id AS fee_item_id, i.method, i.unit_price, i.surcharge, h.due_date,
+               h.area, h.inner_area, h.floor,
                CAST(meter_usage(m.reading_kind, m.prev_reading, m.curr_reading, m.digits, m.max_reading,
                                 m.old_final_reading, m.new_start_reading) AS DECIMAL(12,3)) AS used
         FROM items i
         JOIN homes h ON h.community_id = i.community_id AND (i.usage_scope IS NULL OR h.usage = i.usage_scope)
         JOIN meter_readings m ON m.household_id = h.id AND m.meter = i.meter
         JOIN run_days r ON m.period = r.period
-        WHERE i.method = '按用量' AND m.deleted_at IS NULL
-    ) metered
+        WHERE i.method IN ('按用量', '公式') AND m.deleted_at IS NULL
+    ) x
     WHERE used IS NOT NULL
+    UNION ALL
+    SELECT household_id, fee_item_id,
+           CAST(sum(round(CAST(total_used AS DOUBLE) * CAST(weight AS DOUBLE)
+                          / CAST(nullif(total_weight, 0) AS DOUBLE), 3)) AS DECIMAL(12,3)),
+           CAST(sum(share_cents + CASE WHEN remainder_rank = 1 THEN remainder_cents ELSE 0 END) AS DECIMAL(38,0))
+               * 0.01,
+           1, 1, due_date, NULL, string_agg({shared_text}, '；')
+    FROM shared_shares
+    GROUP BY household_id, fee_item_id, due_date
     {parking}
 ),
 priced AS (
     -- pro-rated: full × days / days of the cycle, rounded half-up once, in exact integers (a
     -- DECIMAL division would go through DOUBLE): cents = ⌊(200·x + k) / 2k⌋, x = full × days × 10¹²,
     -- k = days of the cycle × 10¹²
-    SELECT household_id, fee_item_id, quantity, due_date, prorated,
+    SELECT household_id, fee_item_id, quantity, due_date, prorated, shared,
            CAST(CASE WHEN days >= cycle_days THEN round(full_amount, 2)
                      ELSE CAST((CAST(CAST(full_amount * days AS DECIMAL(38,12)) * 1000000000000 AS HUGEINT) * 200
                                 + CAST(cycle_days AS HUGEINT) * 1000000000000)
@@ -145,7 +242,7 @@ priced AS (
                 END AS DECIMAL(12,2)) AS amount
     FROM lines
 )
-SELECT l.household_id, l.fee_item_id, l.quantity, l.amount, l.due_date, l.prorated
+SELECT l.household_id, l.fee_item_id, l.quantity, l.amount, l.due_date, l.prorated, l.shared
 FROM priced l
 LEFT JOIN (
     -- already billed this period (unique per household, fee item and period): skipped
@@ -153,7 +250,8 @@ LEFT JOIN (
     FROM bills b, run_days r
     WHERE b.period = r.period AND b.deleted_at IS NULL
 ) billed ON billed.household_id = l.household_id AND billed.fee_item_id = l.fee_item_id
-WHERE l.amount > 0 AND billed.household_id IS NULL
+-- a NULL or negative amount (a formula that failed, a missing 套内面积) is kept: bill_lines stops on it
+WHERE (l.amount IS NULL OR l.amount <> 0) AND billed.household_id IS NULL
 ORDER BY l.household_id, l.fee_item_id
 """
 
@@ -161,7 +259,7 @@ _PARKING_LINES = """
     UNION ALL
     SELECT h.id, i.id, CAST(i.months AS DECIMAL(12,3)),
            CAST(round(sum(s.monthly_fee) * i.unit_price * i.months, 2) AS DECIMAL(38,12)), 1, 1,
-           h.due_date, NULL
+           h.due_date, NULL, NULL
     FROM items i
     JOIN homes h ON h.community_id = i.community_id AND (i.usage_scope IS NULL OR h.usage = i.usage_scope)
     JOIN parking_spaces s ON s.household_id = h.id
@@ -199,10 +297,100 @@ def bill_lines(db: Database, community_id: int | None, period: str) -> pd.DataFr
     """The bills a run for this period would add (none already billed): the dry run's rows.
 
     community_id None: every community at once (one statement; the benchmark's month run).
+    Raises BillRunStopped when an amount cannot be computed (a formula that fails or gives a
+    negative amount, a missing 套内面积): the dry run and the run stop, naming household and item.
     """
     check_period(period)
-    sql = _BILL_LINES.format(parking=_PARKING_LINES if _has_parking(db) else "")
-    return db.query(sql, [period, period, community_id])
+    sql, params = bill_lines_sql(db, community_id)
+    lines = db.query(sql, [period, period, community_id, *params])
+    failed = lines["amount"].map(lambda a: a is None or a != a or a < 0)
+    if failed.any():
+        raise BillRunStopped(_failures(db, lines[failed], period))
+    return lines
+
+
+def bill_lines_sql(db: Database, community_id: int | None) -> tuple[str, list]:
+    """The bill run's one statement, with the formula items of the community (None: all) compiled in,
+    and the parameters that follow period, period, community_id (the benchmark runs it as is)."""
+    area_formula, area_params = _formula_case(db, community_id, metered=False)
+    meter_formula, meter_params = _formula_case(db, community_id, metered=True)
+    sql = _BILL_LINES.format(parking=_PARKING_LINES if _has_parking(db) else "", shared_text=_SHARED_TEXT,
+                             area_formula=area_formula, meter_formula=meter_formula)
+    return sql, [*area_params, *meter_params]
+
+
+class BillRunStopped(ValidationFailed):
+    """The bill run (and its dry run) cannot go on: some amount cannot be computed."""
+
+    kind = "出账已停止"
+
+
+def _formula_items(db: Database, community_id: int | None) -> list[tuple[int, str, str | None]]:
+    """Approved formula items in scope: (id, formula, meter)."""
+    return db.rows(
+        "SELECT id, formula, meter FROM fee_items WHERE method = '公式' AND status = '已审批' "
+        "AND deleted_at IS NULL AND (CAST(? AS BIGINT) IS NULL OR community_id = ?) ORDER BY id",
+        [community_id, community_id])
+
+
+def _formula_case(db: Database, community_id: int | None, metered: bool) -> tuple[str, list]:
+    """One CASE over the formula items (with or without a meter), each compiled from the safe
+    expression language to SQL over the row `x`: set-based, no Python per household. A formula
+    that no longer compiles gives NULL, which stops the run with the reason."""
+    parts, params = [], []
+    for item_id, formula, meter in _formula_items(db, community_id):
+        if (meter is not None) != metered:
+            continue
+        try:
+            compiled = expressions.compile_fee_formula(formula or "")
+        except expressions.ExpressionError:
+            continue
+        # a blank variable gives NULL (the run stops on it) unless the formula handles blanks itself
+        filled = "" if expressions.handles_blanks(formula) else " AND ".join(
+            "x." + q(f) + " IS NOT NULL" for f in compiled.fields)
+        value = "CAST(" + compiled.sql + " AS DECIMAL(38,12))"
+        parts.append("WHEN x.fee_item_id = ? THEN " + (f"CASE WHEN {filled} THEN {value} END" if filled else value))
+        params += [item_id, *compiled.params]
+    if not parts:
+        return "CAST(NULL AS DECIMAL(38,12))", []
+    return "(CASE " + " ".join(parts) + " END)", params
+
+
+def _failures(db: Database, failed: pd.DataFrame, period: str) -> list[Problem]:
+    """One problem per household and item whose amount cannot be computed, with the reason."""
+    problems: list[Problem] = []
+    for row in failed.itertuples(index=False):
+        if isinstance(row.shared, str):  # a shared meter that cannot be split: one problem per meter
+            name = db.scalar("SELECT name FROM fee_items WHERE id = ?", [int(row.fee_item_id)])
+            problem = Problem(f"{period} 公摊", name, row.shared + "，出账已停止")
+            if problem not in problems:
+                problems.append(problem)
+            continue
+        if len(problems) >= 50:
+            continue
+        code, area, inner_area, floor = db.rows(
+            "SELECT code, area, inner_area, floor FROM households WHERE id = ?", [int(row.household_id)])[0]
+        name, method, formula, price, meter = db.rows(
+            "SELECT name, method, formula, unit_price, meter FROM fee_items WHERE id = ?",
+            [int(row.fee_item_id)])[0]
+        where = f"{period} 房屋 {code}"
+        if method == "公式":
+            used = row.quantity if meter is not None else None
+            values = {"area": area, "inner_area": inner_area, "floor": floor, "used": used, "unit_price": price}
+            try:
+                reason = expressions.fee_formula_failure(formula or "", values)
+            except expressions.ExpressionError as err:
+                reason = f"公式有误：{err}"
+            if reason == "结果为负数" and row.amount == row.amount and row.amount is not None:
+                reason = f"结果为负数（{money(row.amount)} 元）"
+            problems.append(Problem(where, name, f"计费公式「{formula}」{reason}，出账已停止（不按 0 元出账）"))
+        elif inner_area is None:
+            problems.append(Problem(where, name, "按套内面积计费，但房屋档案没有填写套内面积，出账已停止"))
+        else:  # pragma: no cover - no other method gives NULL or a negative amount
+            problems.append(Problem(where, name, "金额无法计算，出账已停止"))
+    if len(failed) > len(problems) >= 50:
+        problems.append(Problem("出账", "", "另有同类问题未列出"))
+    return problems
 
 
 def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
@@ -253,7 +441,10 @@ def _use_credit(db: Database, actor: Actor, community_id: int, period: str) -> N
 
 
 def bill_change(row, period: str, issued_at) -> RowChange:
-    """The new bill of one line of `bill_lines`."""
+    """The new bill of one line of `bill_lines`; its note says why it is pro-rated or what 公摊 it holds."""
+    notes = [("按天折算：" if part == "prorated" else "") + getattr(row, part) for part in ("prorated", "shared")
+             if isinstance(getattr(row, part, None), str)]
+    note = "；".join(notes)
     return RowChange("insert", values={
         "household_id": int(row.household_id),
         "fee_item_id": int(row.fee_item_id),
@@ -262,7 +453,7 @@ def bill_change(row, period: str, issued_at) -> RowChange:
         "amount": money(row.amount),
         "due_date": row.due_date,
         "issued_at": issued_at,
-        **({"note": "按天折算：" + row.prorated} if isinstance(getattr(row, "prorated", None), str) else {}),
+        **({"note": note} if note else {}),
     })
 
 
@@ -346,7 +537,7 @@ meter_items AS (
     SELECT DISTINCT f.meter, f.usage_scope, f.name
     FROM fee_items f
     WHERE f.community_id = ? AND f.deleted_at IS NULL AND f.status = '已审批'
-      AND f.method = '按用量'
+      AND f.method IN ('按用量', '公式') AND f.meter IS NOT NULL
       AND f.effective_from <= last_day(CAST(strptime(? || '-01', '%Y-%m-%d') AS DATE))
       AND (f.effective_to IS NULL OR f.effective_to >= CAST(strptime(? || '-01', '%Y-%m-%d') AS DATE))
 )
@@ -407,7 +598,8 @@ def preview_bill_run(db: Database, community_id: int, period: str) -> BillRunPre
         drop=True)
     changes = db.query(_CHANGES, [community_id, community_id, period, period, period, period,
                                   previous, period, period])
-    changes = pd.concat([changes, _prorated_changes(db, community_id, lines)], ignore_index=True)
+    changes = pd.concat([changes, _prorated_changes(db, community_id, lines),
+                         _shared_changes(db, community_id, period)], ignore_index=True)
     names = dict(zip(buildings["building_id"], buildings["building"]))
     changes.insert(0, "building", changes["building_id"].map(names))
     changes = changes.sort_values(["building_id", "code", "kind"]).drop(columns="building_id")
@@ -431,6 +623,25 @@ def _prorated_changes(db: Database, community_id: int, lines: pd.DataFrame) -> p
         {"building_id": homes[r.household_id][0], "code": homes[r.household_id][1], "kind": "按天折算",
          "detail": f"{items[r.fee_item_id]}：{r.prorated}，{money(r.amount)} 元"}
         for r in part.itertuples(index=False)], columns=columns)
+
+
+# One finding per shared meter of the period: its amount, basis, households, and who takes the
+# rounding remainder. Parameters: those of _BILL_CTES.
+_SHARED_SUMMARY = _BILL_CTES + """
+SELECT coalesce(home_building_id, 0) AS building_id, code, '公摊' AS kind,
+       meter_name || '：用量 ' || """ + _NUM.format("total_used") + """ || ' × 单价 ' || """ + _NUM.format("unit_price") + """
+       || ' = ' || """ + _CENTS.format("total_cents") + """ || ' 元，' || basis || '分摊给 ' || households
+       || ' 户，尾差 ' || """ + _CENTS.format("remainder_cents") + """ || ' 元计入 ' || code
+       || '（分摊金额最多的一户，相同时取房号最前的一户）' AS detail
+FROM shared_shares
+WHERE remainder_rank = 1 AND share_cents IS NOT NULL
+ORDER BY meter_name
+"""
+
+
+def _shared_changes(db: Database, community_id: int, period: str) -> pd.DataFrame:
+    """The dry run's line per shared meter (公摊): what is split, how, and where the remainder goes."""
+    return db.query(_SHARED_SUMMARY, [period, period, community_id])
 
 
 def _already_amounts(db: Database, community_id: int, period: str, building_ids) -> list[Decimal]:

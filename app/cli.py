@@ -329,7 +329,11 @@ def cmd_bills(args) -> int:
         print(f"没有编号为 {args.community} 的小区", file=sys.stderr)
         return 2
     for community_id, name in communities:
-        preview = billing.preview_bill_run(db, community_id, args.period)
+        try:
+            preview = billing.preview_bill_run(db, community_id, args.period)
+        except SaveRejected as err:  # a formula or a shared meter that cannot be billed: nothing written
+            print(f"{name}（{community_id}）{args.period} 出账已停止：\n{err}", file=sys.stderr)
+            return 2
         print(f"{name}（{community_id}）{args.period} 出账预览：将新增 {len(preview.lines)} 张账单，"
               f"合计 {preview.total} 元；本期已有 {preview.already_billed} 张（跳过）；上期 {preview.previous}")
         for b in preview.buildings.itertuples(index=False):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from app.registers.model import Register, q
+from app.registers.model import Field, Register, q
 
 MAX_LENGTH = 500
 MAX_NODES = 200
@@ -112,7 +112,7 @@ WORDS = {"且": "and", "或": "or", "非": "not"}
 def _normalize(text: str) -> str:
     """Spreadsheet habits to Python tokens: `=`/`<>` compare, 且/或/非, full-width brackets."""
     text = text.replace("（", "(").replace("）", ")").replace("，", ",").replace("‘", "'").replace("’", "'")
-    text = text.replace("“", '"').replace("”", '"')
+    text = text.replace("“", '"').replace("”", '"').replace("×", "*").replace("÷", "/")
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError) as err:
@@ -659,3 +659,49 @@ def shown_for_row(db, reg: Register, row_id: int) -> dict[str, str]:
         else:
             out[col.label] = str(value)
     return out
+
+
+# -- fee formulas (issue 19) -----------------------------------------------------------------------
+# A 公式 fee item's formula is written in the same language, over these variables of one
+# household and its fee item; the bill run compiles it to SQL (one branch per formula item, so the
+# run stays set-based). Stored column, label, field type.
+FEE_VARIABLES = (("area", "建筑面积", "area"), ("inner_area", "套内面积", "area"), ("floor", "楼层", "integer"),
+                 ("used", "用量", "quantity"), ("unit_price", "单价", "price"))
+FEE_FORMULA_REGISTER = Register(
+    name="fee_formula", label="计费公式", area="收费管理",
+    fields=tuple(Field(name=n, label=label, type=t) for n, label, t in FEE_VARIABLES))
+
+
+def compile_fee_formula(text: str, alias: str = "x") -> Compiled:
+    """A fee formula checked and compiled over FEE_VARIABLES; ExpressionError (Chinese) if it
+    names something else or does not give a number. Only labels are offered: 建筑面积 × 单价."""
+    try:
+        compiled = compile_expression(FEE_FORMULA_REGISTER, text, alias=alias)
+    except ExpressionError as err:
+        known = "、".join(label for _, label, _ in FEE_VARIABLES)
+        reason = str(err).replace("的列", "的变量") if str(err).startswith("没有名为") else str(err)
+        raise ExpressionError(f"{reason}（可用的变量：{known}）") from None
+    if compiled.kind != NUMBER:
+        raise ExpressionError(f"计费公式应得出金额（数值），而不是{compiled.kind}")
+    return compiled
+
+
+def handles_blanks(text: str) -> bool:
+    """Whether a formula deals with blank variables itself (为空(), 空则()); otherwise a blank one
+    must stop the bill run, not fall through a 如果() into its 否则 branch."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("为空", "空则")
+               for n in ast.walk(parse(text)))
+
+
+def fee_formula_failure(text: str, values: dict) -> str:
+    """Why a formula gives no amount, or a negative one, for one household (`values` by stored
+    column): the variable left blank, the failing step, or the negative result."""
+    compiled = compile_fee_formula(text)
+    labels = dict((n, label) for n, label, _ in FEE_VARIABLES)
+    blank = [labels[n] for n in compiled.fields if values.get(n) is None]
+    if blank and not handles_blanks(text):
+        return "、".join(blank) + " 未填写"
+    reason = failure(FEE_FORMULA_REGISTER, text, values)
+    if reason:
+        return reason
+    return "结果为负数"

@@ -33,11 +33,17 @@ run, notices, reports, close = st.tabs(["出账", "通知与催缴", "报表", "
 
 with run:
     st.caption("先预览：各楼栋本次出账与上期对比，以及需要核对的变化（新增房屋、面积变更、缺少或不能出账的抄表读数、"
-               "无业主登记的房屋、按天折算的房屋）。确认无误后再出账；已出过的账单不会重复。")
+               "无业主登记的房屋、按天折算的房屋、公摊表计的分摊与尾差归属）。确认无误后再出账；已出过的账单不会重复。"
+               "计费公式算不出金额或为负数时，预览和出账都会停止并列出房屋与公式。")
     if st.button("预览出账", key="fees-preview"):
         st.session_state["fees-preview-of"] = (community, period)
+    preview = None
     if st.session_state.get("fees-preview-of") == (community, period):
-        preview = billing.preview_bill_run(db, community, period)
+        try:
+            preview = billing.preview_bill_run(db, community, period)
+        except SaveRejected as err:
+            show_problems(err)
+    if preview is not None:
         a, b, c = st.columns(3)
         a.metric("将新增账单", f"{len(preview.lines):,}")
         b.metric("合计(元)", f"{preview.total:,.2f}")

@@ -20,7 +20,7 @@ from app.permissions import require
 
 ZERO = Decimal("0.00")
 FROZEN_WHEN_APPROVED = ("method", "unit_price", "cycle", "usage_scope", "meter", "vacant_ratio",
-                        "prorate", "effective_from", "community_id")
+                        "prorate", "effective_from", "community_id", "surcharge", "area_basis", "formula")
 STATUS_ORDER = {"草稿": 0, "已申报": 1, "已审批": 2}
 RECEIPT_EDITABLE = {"voided", "void_reason", "note"}
 
@@ -65,6 +65,7 @@ def fee_item_rules(ctx: SaveContext) -> None:
             continue
         if new.get("method") == "按用量" and not new.get("meter"):
             ctx.problem(i, c, "meter", "按用量计费须选择表计（水、电、燃气）")
+        _check_formula(ctx, i, c, new)
         start, end = new.get("effective_from"), new.get("effective_to")
         if start and end and end < start:
             ctx.problem(i, c, "effective_to", "失效日期不能早于生效日期")
@@ -119,6 +120,26 @@ def fee_discount_rules(ctx: SaveContext) -> None:
                 ctx.problem(i, c, frozen[0], "已审批的优惠规则不能修改；停用请填写失效日期并新增一条规则")
         elif STATUS_ORDER.get(after, 0) > STATUS_ORDER.get(before, 0) + 1:
             ctx.problem(i, c, "status", f"须先申报才能审批（当前为{before}）")
+
+
+def _check_formula(ctx: SaveContext, i: int, c, new: dict) -> None:
+    """A 公式 item's formula is checked when saved (the bill run then only meets failing rows)."""
+    from app.expressions import ExpressionError, compile_fee_formula
+
+    formula = new.get("formula")
+    if new.get("method") == "公式" and not formula:
+        ctx.problem(i, c, "formula", "计费方式为公式时须填写计费公式")
+    if new.get("method") == "公摊" and not new.get("meter"):
+        ctx.problem(i, c, "meter", "公摊计费须选择表计（水、电、燃气）")
+    if not formula:
+        return
+    try:
+        compiled = compile_fee_formula(formula)
+    except ExpressionError as err:
+        ctx.problem(i, c, "formula", f"计费公式「{formula}」不能使用：{err}")
+        return
+    if "used" in compiled.fields and not new.get("meter"):
+        ctx.problem(i, c, "meter", "计费公式用到了用量，须选择表计（水、电、燃气）")
 
 
 # Text-valued fee settings and the values the bill run and the cashier understand.
