@@ -25,6 +25,14 @@ def money_text(v) -> str:
     return f"{v:,.2f}"
 
 
+def show_receipt(household: int, rid: int) -> None:
+    """Show the receipt just issued. The picker keeps its own value across reruns: point it at
+    this receipt, or 下载收据 would hand over the household's previous one."""
+    st.session_state["cashier-last-receipt"] = rid
+    st.session_state[f"cashier-receipt-{household}"] = rid
+    st.rerun()
+
+
 def prepay_section(acc: cashier.Account, household: int) -> None:
     """预缴: the months ahead as the bill run would bill them, the rule's discount, one receipt."""
     rules = prepayment.usable_rules(db, acc.community_id, today)
@@ -66,9 +74,7 @@ def prepay_section(acc: cashier.Account, household: int) -> None:
         except SaveRejected as err:
             show_problems(err)
         else:
-            st.session_state["cashier-last-receipt"] = rid
-            st.session_state[f"cashier-receipt-{household}"] = rid
-            st.rerun()
+            show_receipt(household, rid)
 
 
 desk, closing = st.tabs(["收款", "日结"])
@@ -140,11 +146,7 @@ with desk:
                 except SaveRejected as err:
                     show_problems(err)
                 else:
-                    # The picker keeps its own value across reruns: point it at the receipt just
-                    # issued, or 下载收据 would hand over the household's previous one.
-                    st.session_state["cashier-last-receipt"] = rid
-                    st.session_state[f"cashier-receipt-{household}"] = rid
-                    st.rerun()
+                    show_receipt(household, rid)
         if st.toggle("预缴（提前缴纳若干个月，可用优惠规则）", key="cashier-prepay-open"):
             prepay_section(acc, household)
         last = st.session_state.get("cashier-last-receipt")

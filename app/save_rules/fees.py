@@ -58,6 +58,20 @@ def _bill_communities(ctx: SaveContext, bill_ids: set[int]) -> dict[int, tuple[i
 
 
 # -- fee standards ----------------------------------------------------------------------
+def _approval(ctx: SaveContext, i: int, c, new: dict, old: dict, frozen: list[str], what: str,
+              instead: str) -> None:
+    """草稿 → 已申报 → 已审批, one step at a time; an approved row never goes back and its `frozen`
+    changed columns are refused (a change of terms is a new row, so what was charged stays explained)."""
+    before, after = old.get("status"), new.get("status")
+    if before == "已审批":
+        if after != "已审批":
+            ctx.problem(i, c, "status", f"已审批的{what}不能退回，请新增一条{what}")
+        if frozen:
+            ctx.problem(i, c, frozen[0], f"已审批的{what}不能修改；{instead}")
+    elif STATUS_ORDER.get(after, 0) > STATUS_ORDER.get(before, 0) + 1:
+        ctx.problem(i, c, "status", f"须先申报才能审批（当前为{before}）")
+
+
 @save_rule("fee_items")
 def fee_item_rules(ctx: SaveContext) -> None:
     for i, c, new, old in ctx.rows:
@@ -71,17 +85,8 @@ def fee_item_rules(ctx: SaveContext) -> None:
             ctx.problem(i, c, "effective_to", "失效日期不能早于生效日期")
         if old is None:
             continue
-        before, after = old.get("status"), new.get("status")
-        if before == "已审批":
-            if after != "已审批":
-                ctx.problem(i, c, "status", "已审批的收费标准不能退回，请新增一条收费标准")
-            frozen = [col for col in FROZEN_WHEN_APPROVED
-                      if col in c.values and new.get(col) != old.get(col)]
-            if frozen:
-                ctx.problem(i, c, frozen[0],
-                            "已审批的收费标准不能修改；调价请填写失效日期并新增一条收费标准")
-        elif STATUS_ORDER.get(after, 0) > STATUS_ORDER.get(before, 0) + 1:
-            ctx.problem(i, c, "status", f"须先申报才能审批（当前为{before}）")
+        frozen = [col for col in FROZEN_WHEN_APPROVED if col in c.values and new.get(col) != old.get(col)]
+        _approval(ctx, i, c, new, old, frozen, "收费标准", "调价请填写失效日期并新增一条收费标准")
 
 
 @save_rule("fee_discounts")
@@ -111,15 +116,8 @@ def fee_discount_rules(ctx: SaveContext) -> None:
                 ctx.problem(i, c, "fee_item_id", "收费项目不属于该小区")
         if old is None:
             continue
-        before, after = old.get("status"), new.get("status")
-        if before == "已审批":
-            if after != "已审批":
-                ctx.problem(i, c, "status", "已审批的优惠规则不能退回，请新增一条优惠规则")
-            frozen = [col for col in c.values if col not in ("valid_to", "note") and new.get(col) != old.get(col)]
-            if frozen:
-                ctx.problem(i, c, frozen[0], "已审批的优惠规则不能修改；停用请填写失效日期并新增一条规则")
-        elif STATUS_ORDER.get(after, 0) > STATUS_ORDER.get(before, 0) + 1:
-            ctx.problem(i, c, "status", f"须先申报才能审批（当前为{before}）")
+        frozen = [col for col in c.values if col not in ("valid_to", "note") and new.get(col) != old.get(col)]
+        _approval(ctx, i, c, new, old, frozen, "优惠规则", "停用请填写失效日期并新增一条规则")
 
 
 def _check_formula(ctx: SaveContext, i: int, c, new: dict) -> None:
