@@ -1,7 +1,15 @@
-"""Demo rows of 承接查验 (issue 23 item 2): one building of the first 小区 taken over half a year
-before the demo's today, its checklist, defects (rectified, verified) and documents received;
-and one building of the second 小区 still under inspection with one fresh defect (a single open
-rectification in the to-do list). Named to run after demo_the_rest and before
+"""Demo rows of issue 23 items 2–4, up to the demo's today (`as_of`).
+
+承接查验: one building of the first 小区 taken over half a year ago, its checklist, defects
+(rectified, verified) and documents received; one building of the second 小区 under inspection
+with one fresh defect (a single open rectification in the to-do list). Paid repairs: each 小区's
+approved price list and its 有偿维修 fee item (按次); a few recent finished orders charged by the
+list, billed and paid at the cashier (so nothing is left owing). Projects: progress records
+up to each project's progress, a quality check and, for accepted ones, the 竣工验收 (the first
+with a failed check whose rectification was verified first); vendors: a rating history ending
+at each vendor's current rating, and one 消杀 vendor last rated 13 months ago (one reminder).
+
+Named to run after demo_service and demo_fees (orders and bills) and before
 demo_zz_rectifications; it closes its own old rectifications, since acceptance needs them verified.
 """
 
@@ -125,10 +133,123 @@ def seed_takeovers(db: Database, actor: Actor, crews: list[Crew], as_of: date, c
         _takeover(db, actor, crews[1], as_of - timedelta(days=4), counts, [1])
 
 
+PRICE_LIST = [  # (category, item, unit, price, labour)
+    ("水电", "更换水龙头", "个", "45.00", "20.00"),
+    ("水电", "更换开关或插座面板", "个", "15.00", "15.00"),
+    ("水电", "更换灯具（业主自备）", "盏", "0", "30.00"),
+    ("管道疏通", "疏通下水管道", "次", "0", "80.00"),
+    ("管道疏通", "疏通马桶", "次", "0", "60.00"),
+    ("卫浴洁具", "更换马桶水箱配件", "套", "38.00", "30.00"),
+    ("门窗五金", "更换门锁锁芯", "个", "60.00", "25.00"),
+    ("门窗五金", "更换纱窗", "平方米", "35.00", "10.00"),
+]
+# Work order category -> the price-list items it is charged by (with quantities).
+CHARGED = {"管道": [("疏通下水管道", "1")], "水电": [("更换水龙头", "1"), ("更换开关或插座面板", "2")],
+           "门窗": [("更换门锁锁芯", "1")]}
+PAID_ORDERS = 2  # per 小区
+
+
+def seed_paid_repairs(db: Database, actor: Actor, crews: list[Crew], as_of: date, counts: dict[str, int]) -> None:
+    from app import billing
+    from app import service_desk as desk
+
+    for crew in crews:
+        boss = crew.first("管理处主任")
+        approved_on = as_of - timedelta(days=400)
+        ids = _insert(db, actor, "repair_prices", [
+            {"community_id": crew.community_id, "category": cat, "item": item, "unit": unit, "price": price,
+             "labour": labour, "status": "已审批", "approved_by_id": boss, "approved_on": approved_on}
+            for cat, item, unit, price, labour in PRICE_LIST])
+        _insert(db, actor, "fee_items", [{
+            "community_id": crew.community_id, "name": "有偿维修", "method": "按次", "unit_price": "0",
+            "cycle": "月", "status": "已审批", "approved_by_id": boss, "approved_on": approved_on,
+            "effective_from": approved_on, "note": "按维修服务收费标准，由报修单单独出账"}])
+        counts["repair_prices"] = counts.get("repair_prices", 0) + len(ids)
+        counts["fee_items"] = counts.get("fee_items", 0) + 1
+        price_of = {item: pid for pid, (_, item, *_) in zip(ids, PRICE_LIST)}
+        candidates = db.rows(
+            "SELECT id, category, household_id, CAST(completed_at AS DATE) FROM work_orders "
+            "WHERE deleted_at IS NULL AND community_id = ? AND status IN ('已完成', '已回访') "
+            "AND household_id IS NOT NULL AND completed_at >= ? AND category IN ('管道', '水电', '门窗') "
+            "ORDER BY completed_at, id", [crew.community_id, as_of - timedelta(days=25)])
+        done, households = 0, set()
+        for order_id, category, household, completed in candidates:
+            if done == PAID_ORDERS or household in households or any(
+                    not billing.open_bills(db, household, day).empty for day in (completed, as_of)):
+                continue  # only households with nothing else open, so the payment settles this bill
+            lines = desk.charge_by_list(db, actor, order_id, [(price_of[i], q) for i, q in CHARGED[category]])
+            desk.bill_charges(db, actor, order_id, on=completed)
+            amount = db.scalar("SELECT charge FROM work_orders WHERE id = ?", [order_id])
+            billing.take_payment(db, actor, household, amount, "微信",
+                                 paid_at=datetime.combine(completed, time(18, 30)), note="有偿维修")
+            households.add(household)
+            done += 1
+            counts["work_order_charges"] = counts.get("work_order_charges", 0) + len(lines)
+            counts["bills"] = counts.get("bills", 0) + 1
+            counts["receipts"] = counts.get("receipts", 0) + 1
+
+
+def seed_projects(db: Database, actor: Actor, crews: list[Crew], as_of: date, counts: dict[str, int]) -> None:
+    by_community = {c.community_id: c for c in crews}
+    projects = db.rows("SELECT id, community_id, started_on, progress, accepted_on, manager_id "
+                       "FROM projects WHERE deleted_at IS NULL ORDER BY id")
+    progress, checks, failed_done = [], [], False
+    for pid, cid, started, pct, accepted, manager in projects:
+        crew = by_community.get(cid)
+        if crew is None or started is None:
+            continue
+        boss = crew.first("管理处主任", "工程主管")
+        engineer = manager or crew.first("工程主管", "维修工")
+        end = min(accepted or as_of, as_of)
+        steps = [(started + (end - started) * k // 3, pct * k // 3) for k in (1, 2)] + [(end, pct)]
+        progress += [{"project_id": pid, "reported_on": on, "progress": p, "reporter_id": engineer,
+                      "work_done": "按计划施工" if p < 100 else "全部完工，待验收"} for on, p in steps if on >= started]
+        mid = started + (end - started) // 2
+        if accepted and accepted <= as_of and not failed_done:
+            failed_done = True  # a failed check, rectified and verified before the acceptance
+            failed_check = _insert(db, actor, "project_checks", [{
+                "project_id": pid, "kind": "质量检查", "checked_on": mid, "checker_id": boss, "result": "不合格",
+                "defects": "防水层搭接宽度不足，局部空鼓", "responsible_id": engineer}])
+            rect = db.rows("SELECT id, deadline FROM rectifications WHERE source_table = 'project_checks' "
+                           "AND source_id = ?", [failed_check[0]])
+            for rid, deadline in rect:
+                fixed = min(deadline - timedelta(days=1), accepted - timedelta(days=1))
+                _update(db, actor, "rectifications", [(rid, {"status": "已整改", "measures": "返工重做并复查",
+                                                              "done_at": datetime.combine(fixed, time(15))})])
+                _update(db, actor, "rectifications", [(rid, {"status": "已验证", "verified_by_id": boss,
+                                                              "verified_at": datetime.combine(fixed, time(17))})])
+        else:
+            checks.append({"project_id": pid, "kind": "质量检查", "checked_on": mid, "checker_id": boss,
+                           "result": "合格"})
+        if accepted and accepted <= as_of:
+            checks.append({"project_id": pid, "kind": "竣工验收", "checked_on": accepted, "checker_id": boss,
+                           "result": "合格", "note": "资料齐全，现场验收合格"})
+    _insert(db, actor, "project_progress", progress)
+    _insert(db, actor, "project_checks", checks)
+    counts["project_progress"] = len(progress)
+    counts["project_checks"] = len(checks) + int(failed_done)
+
+    ratings = []
+    for vid, rating, evaluated in db.rows("SELECT id, rating, evaluated_on FROM vendors WHERE deleted_at IS NULL "
+                                          "AND evaluated_on IS NOT NULL ORDER BY id"):
+        ratings += [{"vendor_id": vid, "rated_on": evaluated - timedelta(days=365), "rating": "合格",
+                     "basis": "年度评价：质量、工期、服务响应"},
+                    {"vendor_id": vid, "rated_on": evaluated, "rating": rating, "basis": "年度评价：质量、工期、服务响应"}]
+    late = _insert(db, actor, "vendors", [{"name": "杭州绿康有害生物防治有限公司", "qualification": "有害生物防制服务资质",
+                                           "service_scope": "消杀", "contact": "吴经理", "phone": "0571-86651234"}])
+    ratings.append({"vendor_id": late[0], "rated_on": as_of - timedelta(days=396), "rating": "良好", "score": 84,
+                    "basis": "年度评价：消杀效果、药剂台账"})
+    _insert(db, actor, "vendor_ratings", ratings)
+    counts["vendor_ratings"] = len(ratings)
+    counts["vendors"] = 1
+
+
 def seed(db: Database, actor: Actor, as_of: date) -> dict[str, int]:
     crews = load_crews(db)
     if not crews:
         return {}
     counts: dict[str, int] = {}
     seed_takeovers(db, actor, crews, as_of, counts)
+    seed_paid_repairs(db, actor, crews, as_of, counts)
+    seed_projects(db, actor, crews, as_of, counts)
     return counts
