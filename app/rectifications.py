@@ -29,6 +29,8 @@ SOURCE_OF_TABLE = {
     "work_order_visits": "回访",
     "decoration_checks": "装修巡查",
     "fire_checks": "消防检查",
+    "takeover_defects": "承接查验",
+    "project_checks": "工程验收",
 }
 AUTO_NOTE = "由{label}自动立项整改"
 DEADLINE_SETTING = "rectification.deadline_days"

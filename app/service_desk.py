@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from app import registers
-from app.changes import RowChange, apply_changes
+from app.changes import Problem, RowChange, ValidationFailed, apply_changes
 from app.db import Database, in_list, q
 from app.permissions import Actor, require
 from app.queries import labels_for
@@ -350,6 +350,46 @@ def order_materials(db: Database, order_id: int) -> pd.DataFrame:
         "WHERE m.work_order_id = ? AND m.deleted_at IS NULL AND m.direction = '出库' ORDER BY m.moved_at, m.id",
         [order_id])
 
+
+
+# -- paid repairs (有偿维修: charged by the price list, billed for the cashier) -------------------
+CHARGE_HEADERS = {"item": "服务项目", "unit": "计价单位", "quantity": "数量", "unit_price": "单价(元)",
+                  "amount": "金额(元)", "billed_on": "出账日期", "period": "账单账期"}
+
+
+def price_choices(db: Database, order_id: int) -> pd.DataFrame:
+    """Approved items of the order's community price list, with what one unit costs (price + labour)."""
+    return db.query(
+        "SELECT p.id, p.category, p.item, p.unit, p.price + p.labour AS unit_price FROM repair_prices p "
+        "JOIN work_orders w ON w.community_id = p.community_id "
+        "WHERE w.id = ? AND p.deleted_at IS NULL AND p.status = '已审批' ORDER BY p.category, p.item", [order_id])
+
+
+def charge_by_list(db: Database, actor: Actor, order_id: int, items: list[tuple[int, Any]]) -> list[int]:
+    """Charge the order for price-list items × quantities (priced and totalled by the save path)."""
+    changes = [RowChange("insert", values={"work_order_id": order_id, "price_id": price, "quantity": qty})
+               for price, qty in items if qty]
+    return apply_changes(db, actor, "work_order_charges", changes).inserted
+
+
+def order_charges(db: Database, order_id: int) -> pd.DataFrame:
+    """The order's charge lines, with the bill each was billed on."""
+    return db.query(
+        "SELECT c.id, p.item, p.unit, c.quantity, c.unit_price, c.amount, c.billed_on, b.period "
+        "FROM work_order_charges c JOIN repair_prices p ON p.id = c.price_id "
+        "LEFT JOIN bills b ON b.id = c.bill_id "
+        "WHERE c.work_order_id = ? AND c.deleted_at IS NULL ORDER BY c.id", [order_id])
+
+
+def bill_charges(db: Database, actor: Actor, order_id: int, on: date | None = None) -> int:
+    """Bill the order's unbilled charge lines as one 有偿维修 bill dated `on` (today); its id."""
+    lines = [r[0] for r in db.rows("SELECT id FROM work_order_charges WHERE work_order_id = ? "
+                                   "AND deleted_at IS NULL AND bill_id IS NULL ORDER BY id", [order_id])]
+    if not lines:
+        raise ValidationFailed([Problem("有偿维修", "", "本单没有未出账的收费明细")])
+    on = on or db.now().date()
+    apply_changes(db, actor, "work_order_charges", [RowChange("update", i, {"billed_on": on}) for i in lines])
+    return db.scalar("SELECT bill_id FROM work_order_charges WHERE id = ?", [lines[0]])
 
 # -- the worker's 维修报告 --------------------------------------------------------------------
 def _fmt(value: Any) -> str:

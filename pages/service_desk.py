@@ -184,6 +184,33 @@ if d["status"] not in ("待派工", "已关闭"):
             if st.form_submit_button("领料出库"):
                 act(f"已出库：{items[item].split('（')[0]} × {qty:g}", desk.issue_materials, db, actor, order_id, [(item, Decimal(str(qty)))])
 
+# -- 4b. paid repair: charged by the price list, billed for the cashier -----------------------
+st.subheader("有偿维修收费")
+charges = desk.order_charges(db, order_id)
+if charges.empty:
+    st.caption("本单没有有偿维修收费（按「维修服务收费标准」计价，不手填金额）。")
+else:
+    st.dataframe(charges.drop(columns=["id"]), hide_index=True, width="stretch",
+                 column_config=desk.CHARGE_HEADERS, placeholder="")
+    st.caption(f"收费合计 {d['charge'] or 0:,.2f} 元（数量 × 收费标准单价，自动计算）")
+if d["status"] != "已关闭":
+    prices = desk.price_choices(db, order_id)
+    if prices.empty:
+        st.caption("本小区还没有已审批的维修服务收费标准。")
+    else:
+        options = {int(r.id): f"{r.category} · {r.item}（{r.unit_price:,.2f} 元/{r.unit}）" for r in prices.itertuples()}
+        with st.form("desk-charges", clear_on_submit=True):
+            c = st.columns([3, 1])
+            item = c[0].selectbox("服务项目", list(options), format_func=options.get, key="charge-item",
+                                  placeholder="请选择")
+            qty = c[1].number_input("数量", min_value=0.0, step=1.0, value=1.0, key="charge-qty")
+            if st.form_submit_button("按收费标准计费"):
+                act(f"已计费：{options[item].split('（')[0]} × {qty:g}", desk.charge_by_list, db, actor, order_id,
+                    [(item, Decimal(str(qty)))])
+unbilled = not charges.empty and charges["billed_on"].isna().any()
+if unbilled and st.button("出账（生成有偿维修账单，到收银台收取）", key="charge-bill"):
+    act("已生成有偿维修账单，请到收银台收取", desk.bill_charges, db, actor, order_id)
+
 # -- 5. the worker's report, photos ----------------------------------------------------------
 st.subheader("维修报告")
 report = desk.repair_report(db, actor, order_id)

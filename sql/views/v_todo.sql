@@ -113,7 +113,8 @@ UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overd
 UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_checks_as_of(as_of)
 UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_estate_as_of(as_of)
 UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_fees_as_of(as_of)
-UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_repair_fund_as_of(as_of);
+UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_repair_fund_as_of(as_of)
+UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_projects_as_of(as_of);
 
 CREATE OR REPLACE VIEW v_todo AS
 SELECT * FROM todo_as_of(current_date);
