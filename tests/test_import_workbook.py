@@ -118,3 +118,40 @@ def test_cli_imports_a_workbook_and_says_what_is_missing(office, tmp_path, capsy
     assert "工作表「员工花名册」→「员工」：3 行，表头在第 1 行" in out
     assert "将新建部门 2 个：保洁、绿化" in out
     assert out.rstrip().endswith("已导入：工作簿 22_工作簿_缺部门楼栋.xlsx 的 2 个工作表，共 4 行")
+
+
+@pytest.fixture
+def office_app(office, monkeypatch):
+    url = office.url
+    office.close()
+    monkeypatch.setenv("WUYE_DB", url)
+    from app.ui import session
+
+    session._database.clear()
+    yield url
+    session._database.clear()
+
+
+def test_wizard_workbook_mode_previews_asks_then_imports(office_app):
+    from apptest import app_test
+
+    from app.db import open_database
+    from app.ui import session
+
+    at = app_test("pages/import.py").run()
+    at.radio(key="import-mode").set_value("整个工作簿").run()
+    book = (CORPUS / "22_工作簿_缺部门楼栋.xlsx").read_bytes()
+    at.file_uploader[0].set_value(("缺部门.xlsx", book, "application/octet-stream")).run()
+    at.selectbox(key="import-book-community").set_value(1).run()
+    assert not at.exception
+    assert "缺少部门 2 个：保洁、绿化" in at.dataframe[0].value["问题"].iloc[0]
+    at.checkbox(key="import-book-create").check().run()
+    assert [i.value for i in at.info] == ["将新建部门 2 个：保洁、绿化", "将新建楼栋 1 个：7"]
+    assert "工作表「员工花名册」→「员工」：3 行" in at.text[0].value
+    at.button(key="import-book-run").click().run()
+    assert not at.exception
+    assert at.success[0].value == "已导入：工作簿 缺部门.xlsx 的 2 个工作表，共 4 行"
+    session._database.clear()
+    db = open_database(office_app)
+    assert db.rows("SELECT name FROM staff ORDER BY id") == [("赵丽",), ("钱军",), ("孙丽",)]
+    db.close()
