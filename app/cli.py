@@ -212,6 +212,8 @@ def cmd_import(args) -> int:
     enable_auto(db)  # a backup before the import writes (not for --dry-run)
     actor = cli_actor()
     try:
+        if args.create_missing:
+            return _import_creating(db, actor, args)
         options = {"sheet": args.sheet, "header_row": args.header_row, "community": args.community,
                    "update_existing": args.update, "history": args.history}
         if args.map:
@@ -236,6 +238,34 @@ def cmd_import(args) -> int:
     print(result.report)
     for note in result.notes:
         print(note)
+    print(result.summary)
+    return 0
+
+
+def _import_creating(db, actor, args) -> int:
+    """`wuye import --create-missing`: the file as a workbook of one sheet (app/import_workbook.py)."""
+    from app.import_mapping import load_mapping
+    from app.import_workbook import import_workbook, one_sheet
+    from app.importer import ImportRefused, ImportRejected
+
+    if args.update or args.history:
+        print("--create-missing 只用于新增行，不能与 --update 或 --history 同时使用", file=sys.stderr)
+        return 2
+    try:
+        mapping = load_mapping(db, args.map, args.register) if args.map else None
+        sheet = one_sheet(db, args.register, Path(args.file), sheet=args.sheet, header_row=args.header_row,
+                          mapping=mapping)
+        result = import_workbook(db, actor, Path(args.file), community=args.community, create_missing=True,
+                                 dry_run=args.dry_run, sheets=[sheet])
+    except ImportRefused as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    except ImportRejected as err:
+        print(f"校验未通过，未导入任何数据（{len(err.problems)} 个问题）：", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    print(result.report)
     print(result.summary)
     return 0
 
@@ -478,6 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-report", metavar="XLSX", help="校验未通过时，把标出错误的文件写到这里")
     p.add_argument("--map", metavar="MAPPING",
                    help="导入映射：.toml 文件，或在导入页面保存的映射名称（列对应、常量、取值对照、合并、拆分、四舍五入）")
+    p.add_argument("--create-missing", action="store_true",
+                   help="文件中引用了还没有的部门、楼栋时一并新建（默认只列出缺少的，不导入）")
     p = add("import-workbook", cmd_import_workbook,
             "导入整个工作簿：按表头认出每个工作表是哪个台账，按依赖顺序全部导入，全部通过才写入")
     p.add_argument("file", help=".xlsx 或 .xls 工作簿（每个工作表一个台账，如楼栋单元、房屋信息、业主信息）")

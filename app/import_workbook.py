@@ -383,6 +383,22 @@ def plan_workbook(source: str | Path | bytes, file_name: str | None = None, mapp
     return [*placed, *(s for s in sheets if s.register is None)]
 
 
+def one_sheet(db: Database, register: str, source: str | Path | bytes, *, file_name: str | None = None,
+              sheet: str | None = None, header_row: int | None = None, mapping: Mapping | None = None) -> Sheet:
+    """A single file's sheet taken for a register given by the caller (`wuye import --create-missing`)."""
+    from app.importer import detect_header_row, read_source
+
+    reg = registers.get(register)
+    table = read_source(source, file_name, sheet or (mapping.sheet if mapping else None), reg.name, read_limits(db))
+    if not table.rows:
+        raise ImportRefused(f"工作表「{table.sheet}」没有任何内容")
+    found = Sheet(table, reg, mapping=mapping)
+    found.header_row = header_row or (mapping.header_row if mapping and mapping.header_row else None) \
+        or detect_header_row(table, reg)
+    found.headers = header_texts(table, found.header_row, reg)
+    return found
+
+
 def import_workbook(db: Database, actor: Actor, source: str | Path | bytes, *, file_name: str | None = None,
                     mappings: list[Mapping] | None = None, community: int | str | None = None,
                     create_missing: bool = False, dry_run: bool = False,

@@ -105,6 +105,7 @@ def test_side_by_side_blocks_are_told_by_row_and_block(office, actor):
 
 def test_cli_imports_a_workbook_and_says_what_is_missing(office, tmp_path, capsys):
     from app.cli import main
+    from app.db import open_database
 
     if office.is_postgres:
         pytest.skip("the CLI test opens the DuckDB file")
@@ -118,6 +119,15 @@ def test_cli_imports_a_workbook_and_says_what_is_missing(office, tmp_path, capsy
     assert "工作表「员工花名册」→「员工」：3 行，表头在第 1 行" in out
     assert "将新建部门 2 个：保洁、绿化" in out
     assert out.rstrip().endswith("已导入：工作簿 22_工作簿_缺部门楼栋.xlsx 的 2 个工作表，共 4 行")
+    # a single file too: `wuye import staff … --create-missing`
+    staff = tmp_path / "员工.csv"
+    staff.write_text("姓名,部门\n周华,安保\n", encoding="utf-8")
+    assert main(["--db", url, "import", "staff", str(staff), "--create-missing"]) == 0
+    assert "将新建部门 1 个：安保" in capsys.readouterr().out
+    db = open_database(url)
+    assert db.rows("SELECT s.name, d.name FROM staff s JOIN departments d ON d.id = s.department_id "
+                   "WHERE s.name = '周华'") == [("周华", "安保")]
+    db.close()
 
 
 @pytest.fixture
