@@ -107,11 +107,13 @@ def recognise(table: SourceTable, mappings: list[Mapping] | None = None) -> Shee
     norms = [[norm_header(v) for v in row if v is not None and str(v).strip()]
              for row in table.rows[:HEADER_SCAN_ROWS]]
     for m in mappings or []:
-        if m.sheet == table.sheet:
+        saved_for = {norm_header(h) for h in m.headers if h}  # a saved mapping's own headers
+        same = next((i for i, row in enumerate(norms) if saved_for and set(row) == saved_for), None)
+        if m.sheet == table.sheet or (not m.sheet and same is not None):
             reg = registers.get(m.register)
             found.register, found.mapping = reg, m
             found.matched, at = _score(norms, reg, header_keys(reg))
-            found.header_row = m.header_row or at + 1
+            found.header_row = m.header_row or (same + 1 if same is not None else at + 1)
             found.headers = header_texts(table, found.header_row, reg)
             return found
     best: tuple | None = None

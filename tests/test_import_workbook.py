@@ -89,6 +89,19 @@ def test_missing_departments_and_buildings_only_when_asked(office, actor):
     assert office.rows("SELECT b.community_id, b.code, h.code FROM households h JOIN buildings b "
                        "ON b.id = h.building_id WHERE h.id > 3") == [(1, "7", "7-1-101")]
 
+def test_a_mapping_applies_to_the_sheet_of_its_register(office, actor):
+    from test_import_corpus import MAPPED
+
+    from app import import_mapping
+
+    name = "02_房屋_高层别墅.xlsx"
+    mapping = import_mapping.load_mapping(office, str(CORPUS / "02_房屋_高层别墅.toml"))
+    result = import_workbook.import_workbook(office, actor, CORPUS / name, mappings=[mapping])
+    _, _, query, expected = MAPPED[name]
+    assert office.rows(query) == expected
+    assert "工作表「Sheet1」→「房屋档案」：4 行，表头在第 2 行，按映射「02_房屋_高层别墅」" in result.report
+
+
 def test_one_sheet_per_zone_gives_the_zone(office, actor):
     result = import_workbook.import_workbook(office, actor, CORPUS / "24_车位_分区.xlsx", community="阳光花园")
     assert office.rows("SELECT community_id, space_no, kind, zone, plate FROM parking_spaces ORDER BY id") == [
