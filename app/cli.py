@@ -212,6 +212,8 @@ def cmd_import(args) -> int:
     enable_auto(db)  # a backup before the import writes (not for --dry-run)
     actor = cli_actor()
     try:
+        if args.create_missing:
+            return _import_creating(db, actor, args)
         options = {"sheet": args.sheet, "header_row": args.header_row, "community": args.community,
                    "update_existing": args.update, "history": args.history}
         if args.map:
@@ -236,6 +238,59 @@ def cmd_import(args) -> int:
     print(result.report)
     for note in result.notes:
         print(note)
+    print(result.summary)
+    return 0
+
+
+def _import_creating(db, actor, args) -> int:
+    """`wuye import --create-missing`: the file as a workbook of one sheet (app/import_workbook.py)."""
+    from app.import_mapping import load_mapping
+    from app.import_workbook import import_workbook, one_sheet
+    from app.importer import ImportRefused, ImportRejected
+
+    if args.update or args.history:
+        print("--create-missing 只用于新增行，不能与 --update 或 --history 同时使用", file=sys.stderr)
+        return 2
+    try:
+        mapping = load_mapping(db, args.map, args.register) if args.map else None
+        sheet = one_sheet(db, args.register, Path(args.file), sheet=args.sheet, header_row=args.header_row,
+                          mapping=mapping)
+        result = import_workbook(db, actor, Path(args.file), community=args.community, create_missing=True,
+                                 dry_run=args.dry_run, sheets=[sheet])
+    except ImportRefused as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    except ImportRejected as err:
+        print(f"校验未通过，未导入任何数据（{len(err.problems)} 个问题）：", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    print(result.report)
+    print(result.summary)
+    return 0
+
+
+def cmd_import_workbook(args) -> int:
+    from app.backup import enable_auto
+    from app.import_mapping import load_mapping
+    from app.import_workbook import import_workbook
+    from app.importer import ImportRefused, ImportRejected
+
+    db = _open(args)
+    enable_auto(db)  # a backup before the import writes (not for --dry-run)
+    try:
+        mappings = [load_mapping(db, m) for m in args.map or []]
+        result = import_workbook(db, cli_actor(), Path(args.file), mappings=mappings, community=args.community,
+                                 create_missing=args.create_missing, dry_run=args.dry_run)
+    except ImportRefused as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    except ImportRejected as err:
+        print(f"校验未通过，工作簿中的数据一行也未导入（{len(err.problems)} 个问题）：", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    print(result.report)
     print(result.summary)
     return 0
 
@@ -457,6 +512,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-report", metavar="XLSX", help="校验未通过时，把标出错误的文件写到这里")
     p.add_argument("--map", metavar="MAPPING",
                    help="导入映射：.toml 文件，或在导入页面保存的映射名称（列对应、常量、取值对照、合并、拆分、四舍五入）")
+    p.add_argument("--create-missing", action="store_true",
+                   help="文件中引用了还没有的部门、楼栋时一并新建（默认只列出缺少的，不导入）")
+    p = add("import-workbook", cmd_import_workbook,
+            "导入整个工作簿：按表头认出每个工作表是哪个台账，按依赖顺序全部导入，全部通过才写入")
+    p.add_argument("file", help=".xlsx 或 .xls 工作簿（每个工作表一个台账，如楼栋单元、房屋信息、业主信息）")
+    p.add_argument("--map", action="append", metavar="MAPPING",
+                   help="导入映射（.toml 文件或已保存的映射名称），用于它所写的台账或工作表（sheet）；可写多次")
+    p.add_argument("--community", help="默认小区（编号或名称）：填补空的小区列，并区分同名的关联数据")
+    p.add_argument("--create-missing", action="store_true",
+                   help="文件中引用了还没有的部门、楼栋时一并新建（默认只列出缺少的，不导入）")
+    p.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     p = add("bills", cmd_bills, "收费：出账（bills generate --period 2026-07）")
     p.add_argument("action", choices=["generate"], help="generate：按已审批的收费标准出账")
     p.add_argument("--period", help="账期 年-月，例如 2026-07")

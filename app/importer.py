@@ -56,6 +56,7 @@ from app.workbook_reader import (
     norm_header,
     read_limits,
     read_workbook,
+    read_workbook_sheets,
 )
 
 IMPORT_SOURCE = "导入"
@@ -141,6 +142,34 @@ def read_source(source: str | Path | bytes | IO[bytes], file_name: str | None = 
     if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ImportRefused(f"文件 {file_name} 不是文本（CSV）也不是 Excel 文件，不能导入")
     return _read_csv(data, file_name, limits or ReadLimits())
+
+
+def read_sources(source: str | Path | bytes, file_name: str | None = None,
+                 limits: ReadLimits | None = None) -> list[SourceTable]:
+    """Every visible sheet of a workbook (a CSV file is a workbook of one sheet)."""
+    if isinstance(source, (str, Path)):
+        file_name = file_name or Path(source).name
+        try:
+            data = Path(source).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            return [read_source(source, file_name, limits=limits)]  # says what is wrong
+    else:
+        data = bytes(source)
+    if data[:4] != b"PK\x03\x04" and data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return [read_source(data, file_name, limits=limits)]
+    if len(data) > MAX_IMPORT_BYTES:
+        return [read_source(data, file_name, limits=limits)]  # refused, with the size
+    file_name = file_name or "导入文件"
+    try:
+        books = read_workbook_sheets(data, file_name, limits)
+    except WorkbookUnreadable as err:
+        raise ImportRefused(str(err)) from None
+    tables = []
+    for book in books:
+        table = SourceTable(file_name, "excel", book.sheet, book.sheets, book.rows, book.merged)
+        _fill_merged_down(table)
+        tables.append(table)
+    return tables
 
 
 def _read_workbook(data: bytes, file_name: str, sheet: str | None, register: str | None,
@@ -645,6 +674,66 @@ class ImportPlan:
         return pd.DataFrame(shown, columns=["行", *labels])
 
 
+def update_changes(db: Database, plan: ImportPlan) -> list[tuple[int, int, list[tuple[str, str, str]]]]:
+    """The update rows that really change something: (Excel row, 编号, [(field label, old, new)]).
+
+    A cell is compared as the save path would store it (converted, references as ids); rows
+    equal to what is stored are left out, so the preview shows only what the import changes.
+    """
+    from app.queries import resolve_labels
+    from app.validation import CellError, convert
+
+    reg = plan.register
+    updates = [(n, c) for n, c in zip(plan.excel_rows, plan.changes) if c.action == "update"]
+    if not updates:
+        return []
+    columns = sorted({k for _, c in updates for k in c.values if reg.has_field(k)})
+    current = {row[0]: dict(zip(columns, row[1:])) for row in db.rows(
+        "SELECT id, " + ", ".join(q(k) for k in columns) + " FROM " + q(reg.name)
+        + " WHERE id IN (SELECT unnest(?))", [sorted({c.row_id for _, c in updates})])}
+    out = []
+    for n, c in updates:
+        old_row = current.get(c.row_id, {})
+        changed = []
+        for k in columns:
+            if k not in c.values:
+                continue
+            f, value = reg.field(k), c.values[k]
+            try:
+                new = convert(f, value) if not (f.type == "ref" and isinstance(value, str)
+                                                and not value.strip().isdigit()) else value
+            except CellError:
+                new = value  # the check reports it
+            if f.type == "ref" and isinstance(new, str):
+                found = resolve_labels(db, registers.get(f.ref), [new.strip()]).get(new.strip(), [])
+                new = found[0][0] if len(found) == 1 else new
+            old = old_row.get(k)
+            if new != old and not (isinstance(new, str) and str(old) == new):
+                changed.append((f.label, _display(db, f, old), _display(db, f, new)))
+        if changed:
+            out.append((n, c.row_id, changed))
+    return out
+
+
+def _display(db: Database, f: Field, value: Any) -> str:
+    if value is None:
+        return "（空）"
+    if f.type == "ref" and isinstance(value, int):
+        from app.queries import label_sql
+
+        target = registers.get(f.ref)
+        label = db.scalar("SELECT " + label_sql(target, "t") + " FROM " + q(target.name) + " t WHERE t.id = ?", [value])
+        return str(label if label is not None else value)
+    return _shown(value)
+
+
+def update_preview(db: Database, plan: ImportPlan, limit: int = 200) -> pd.DataFrame:
+    """Rows of an update import that change, one line per changed cell: old → new."""
+    lines = [[n, row_id, label, f"{old} → {new}"] for n, row_id, changed in update_changes(db, plan)[:limit]
+             for label, old, new in changed]
+    return pd.DataFrame(lines, columns=["行", "编号", "字段", "原值 → 新值"])
+
+
 def plan_import(db: Database, actor: Actor, register: str, source: SourceTable | str | Path | bytes,
                 *, file_name: str | None = None, sheet: str | None = None,
                 header_row: int | None = None, mapping: dict[int, str] | None = None,
@@ -684,7 +773,17 @@ def _plan(db: Database, reg: Register, source, file_name, sheet, header_row, map
     elif not 1 <= header_row <= len(table.rows):
         raise ImportRefused(f"表头行 {header_row} 超出范围：「{table.sheet}」共 {len(table.rows)} 行")
     headers = header_texts(table, header_row, reg)
+    origin: dict[int, tuple[int, int]] = {}
     if mapping is None:
+        from app.import_layouts import repeated_group, unpivot
+
+        size = repeated_group(headers)
+        if size is not None and len(set(map_columns(headers, reg).values())) < len(map_columns(headers, reg)):
+            blocks = -(-len([h for h in headers if h]) // len([h for h in headers[:size] if h]))
+            table, origin = unpivot(table, header_row, size)
+            headers = header_texts(table, header_row, reg)
+            layout = (f"识别为并排的记录：表头「{'、'.join(h for h in headers if h)}」在一行中重复 {blocks} 组，"
+                      "已把每组当作一行导入（问题按原来的行和第几组说明）")
         mapping = map_columns(headers, reg)
     mapping = {c: name for c, name in mapping.items() if name and c < len(headers)}
     plan = ImportPlan(reg, table, header_row, headers, mapping, update_existing=update_existing,
@@ -693,8 +792,13 @@ def _plan(db: Database, reg: Register, source, file_name, sheet, header_row, map
     _check_columns(plan)
     if plan.blocking:
         return plan
+    if origin:
+        plan.notes.append(layout)
     report(0.1, "正在整理数据行…")
     _build_changes(plan, report)
+    for c, n in zip(plan.changes, plan.excel_rows):
+        if n in origin:  # an unpivoted block is known by its row and block in the file
+            c.where = f"{table.row_word} 第 {origin[n][0]} 行（第 {origin[n][1]} 组）"
     report(0.4, "正在对应关联数据（小区、房屋、人员…）…")
     _assign_ids(db, plan)
     _resolve_references(db, plan)
@@ -1147,21 +1251,37 @@ def run_import(db: Database, actor: Actor, plan: ImportPlan, dry_run: bool = Fal
         raise ImportRejected([Problem(plan.table.file_name, "", "文件中没有可导入的数据行")])
     verb = "校验" if dry_run else "校验并写入"
     report(0.5, f"正在{verb} {plan.row_count:,} 行…")
-    # apply_changes sets ids on the changes it writes: give it copies, so a plan can run again
-    changes = [replace(c) for i, c in enumerate(plan.changes) if i not in plan.held_back]
     target = _RolledBack(db) if dry_run or plan.problems else db
     if target is db:
         from app.backup import before_change
 
         before_change(db, "import", f"导入前：{reg.label} {plan.table.file_name}，{plan.row_count:,} 行")
+    try:
+        saved = save_plan(db, target, actor, plan)
+    except _DryRunDone:
+        if plan.problems:
+            raise _rejected(db, plan, plan.problems) from None
+        saved = None
+    report(1.0, "完成")
+    return ImportResult(reg, plan.row_count, dry_run or saved is None, saved, plan.skipped_blank,
+                        list(plan.notes), plan_report(plan))
+
+
+def save_plan(db: Database, target: Database, actor: Actor, plan: ImportPlan) -> SaveResult | None:
+    """A plan's rows through the save path on `target` (the database, or a view of it whose
+    transaction is rolled back or joins an outer one); ImportRejected with every problem."""
+    if plan.blocking:
+        raise ImportRejected([Problem(plan.table.file_name, "", text) for text in plan.blocking])
+    if not plan.changes:
+        raise ImportRejected([Problem(plan.table.file_name, "", "文件中没有可导入的数据行")])
+    # apply_changes sets ids on the changes it writes: give it copies, so a plan can run again
+    changes = [replace(c) for i, c in enumerate(plan.changes) if i not in plan.held_back]
     saved = None
     try:
         if changes:
             with _bulk_work():
-                saved = apply_changes(target, actor.via(IMPORT_SOURCE), reg.name, changes,
+                saved = apply_changes(target, actor.via(IMPORT_SOURCE), plan.register.name, changes,
                                       history=plan.history)
-    except _DryRunDone:
-        pass
     except SaveRejected as err:
         # a refused cell was left out of the change set: the save path's "必填" there is noise
         refused = {(p.row, p.column) for p in plan.problems}
@@ -1169,9 +1289,7 @@ def run_import(db: Database, actor: Actor, plan: ImportPlan, dry_run: bool = Fal
         raise _rejected(db, plan, [*plan.problems, *found]) from None
     if plan.problems:
         raise _rejected(db, plan, plan.problems)
-    report(1.0, "完成")
-    return ImportResult(reg, plan.row_count, dry_run or saved is None, saved, plan.skipped_blank,
-                        list(plan.notes), plan_report(plan))
+    return saved
 
 
 def check_import(db: Database, actor: Actor, plan: ImportPlan,

@@ -40,6 +40,7 @@ CHILD_SECONDS = 300
 MAX_ROWS_SETTING = "office.import_max_rows"
 MAX_CELLS_SETTING = "office.import_max_cells"
 HEADER_SCAN_ROWS = 30  # as the importer: the header is looked for among the first rows only
+ALL_SHEETS = "*"  # never a sheet's name: Excel does not allow * in one
 XML_PART_LIMIT = 16 * 1024**2  # workbook.xml and its rels are small; more is not a workbook
 
 
@@ -106,7 +107,14 @@ def read_workbook(data: bytes, file_name: str, sheet: str | None = None,
     status, payload = _SafeUnpickler(done.stdout).load()
     if status == "refused":
         raise WorkbookUnreadable(payload)
+    if sheet == ALL_SHEETS:
+        return [WorkbookSheet(**one) for one in payload["all"]]
     return WorkbookSheet(**payload)
+
+
+def read_workbook_sheets(data: bytes, file_name: str, limits: ReadLimits | None = None) -> list[WorkbookSheet]:
+    """Every visible sheet of a workbook, read in one child process (a whole-workbook import)."""
+    return read_workbook(data, file_name, ALL_SHEETS, None, limits)
 
 
 @functools.cache
@@ -353,6 +361,11 @@ def child_read(req: dict) -> dict:
         names = [m.name for m in wb.sheets_metadata
                  if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet] or all_names
         problems = {n: p for n in all_names if n in extents and (p := _over(n, extents[n], limits))}
+        if wanted == ALL_SHEETS:  # over a cap anywhere: the workbook is refused as a whole
+            for n in names:
+                if n in problems:
+                    raise _Refused(problems[n])
+            return {"all": [_sheet(wb, n, all_names, limits) for n in names]}
         if wanted is not None:
             if wanted not in all_names:
                 raise _Refused(f"工作簿中没有名为「{wanted}」的工作表（有：{'、'.join(all_names)}）")
@@ -366,13 +379,19 @@ def child_read(req: dict) -> dict:
             chosen = names[0]
         if chosen in problems:
             raise _Refused(problems[chosen])
-        try:
-            ws = wb.get_sheet_by_name(chosen)
-            rows = _rows(ws, limits, chosen)
-            merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (ws.merged_cell_ranges or [])]
-        except CalamineError as err:
-            raise _Refused(f"无法读取工作表「{chosen}」：{err}") from None
-    return {"sheet": chosen, "sheets": all_names, "rows": rows, "merged": merged}
+        return _sheet(wb, chosen, all_names, limits)
+
+
+def _sheet(wb, name: str, all_names: list[str], limits: ReadLimits) -> dict:
+    from python_calamine import CalamineError
+
+    try:
+        ws = wb.get_sheet_by_name(name)
+        rows = _rows(ws, limits, name)
+        merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (ws.merged_cell_ranges or [])]
+    except CalamineError as err:
+        raise _Refused(f"无法读取工作表「{name}」：{err}") from None
+    return {"sheet": name, "sheets": all_names, "rows": rows, "merged": merged}
 
 
 def _child_main() -> None:

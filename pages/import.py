@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import import_mapping, importer, registers, templates
+from app import import_mapping, import_workbook, importer, registers, templates
 from app.changes import SaveRejected
 from app.permissions import PermissionDenied
 from app.ui import session
@@ -19,6 +19,64 @@ done = st.session_state.pop("import-done", None)
 if done:
     st.success(done)
 
+round_ = st.session_state.setdefault("import-round", 0)  # a new uploader after each import
+whole = st.radio("导入方式", ["单个台账", "整个工作簿"], horizontal=True, key="import-mode",
+                 help="整个工作簿：每个工作表一个台账（楼栋单元、房屋信息、业主信息…），按表头认出台账，"
+                      "按依赖顺序一次导入，全部通过才写入") == "整个工作簿"
+if whole:
+    book = st.file_uploader("上传工作簿（.xlsx / .xls）", type=["xlsx", "xlsm", "xls"], key=f"import-book-{round_}")
+    if book is None:
+        st.stop()
+    left, right = st.columns(2)
+    communities = importer.community_choices(db, actor)
+    book_community = left.selectbox("默认小区（可选）", [None, *communities],
+                                    format_func=lambda c: "不指定" if c is None else communities[c],
+                                    key="import-book-community", placeholder="请选择",
+                                    help="没有小区列的工作表取此小区；同名的房屋、楼栋等按此小区区分")
+    book_maps = right.multiselect("使用已保存的映射（可选）", list(import_mapping.saved_mappings(db)),
+                                  key="import-book-maps", placeholder="不使用",
+                                  help="映射用于它所写的台账（或它指定的工作表）")
+    create = st.checkbox("新建缺少的部门、楼栋", key="import-book-create",
+                         help="文件中引用了系统里还没有的部门、楼栋时，导入时一并新建；不勾选时只列出缺少的")
+    maps = [import_mapping.saved_mappings(db)[n] for n in book_maps]
+    signature = (book.file_id, book_community, create, tuple(book_maps))
+    if st.session_state.get("import-book-checked", (None,))[0] != signature:
+        with st.spinner("正在识别工作表并校验…"):
+            try:
+                checked = import_workbook.import_workbook(db, actor, book.getvalue(), file_name=book.name,
+                                                          mappings=maps, community=book_community,
+                                                          create_missing=create, dry_run=True)
+            except (importer.ImportRefused, importer.ImportRejected) as err:
+                checked = err
+        st.session_state["import-book-checked"] = (signature, checked)
+    checked = st.session_state["import-book-checked"][1]
+    if isinstance(checked, importer.ImportRefused):
+        st.error(md(checked))
+        st.stop()
+    if isinstance(checked, importer.ImportRejected):
+        st.error(f"发现 {len(checked.problems):,} 个问题，工作簿中的数据一行也未导入。")
+        st.dataframe(importer.problems_table(checked.problems), hide_index=True, width="stretch", placeholder="")
+        st.stop()
+    st.subheader("预览")
+    for line in checked.missing:
+        st.info(line)
+    st.text(checked.report)
+    st.success(checked.summary)
+    if st.button("导入整个工作簿", type="primary", key="import-book-run"):
+        try:
+            result = import_workbook.import_workbook(db, actor, book.getvalue(), file_name=book.name, mappings=maps,
+                                                     community=book_community, create_missing=create)
+        except (importer.ImportRefused, importer.ImportRejected) as err:  # the data changed since the check
+            st.session_state.pop("import-book-checked", None)
+            st.error("导入未完成，未写入任何数据：" + md(err if isinstance(err, importer.ImportRefused)
+                                                  else "；".join(str(p) for p in err.problems[:5])))
+            st.stop()
+        st.session_state["import-done"] = result.summary
+        st.session_state["import-round"] = round_ + 1
+        st.session_state.pop("import-book-checked", None)
+        st.rerun()
+    st.stop()
+
 choices = importer.importable_registers()
 name = st.selectbox("导入到哪个台账", list(choices), format_func=choices.get, key="import-register", placeholder="请选择")
 reg = registers.get(name)
@@ -28,7 +86,6 @@ st.download_button(
     on_click="ignore",
 )
 
-round_ = st.session_state.setdefault("import-round", 0)  # a new uploader after each import
 upload = st.file_uploader("上传 Excel（.xlsx / .xls）或 CSV 文件", type=["xlsx", "xlsm", "xls", "csv"],
                           key=f"import-file-{round_}")
 if upload is None:
@@ -147,6 +204,11 @@ st.subheader("预览")
 show_text(importer.plan_summary(plan))
 with st.expander("列对应报告：文件的每一列导入到哪个字段"):
     st.text(importer.plan_report(plan))
+if plan.updates:
+    changing = importer.update_preview(db, plan)
+    st.caption(f"按编号修改 {plan.updates:,} 行，其中 {changing['行'].nunique():,} 行有改动（只列出有改动的单元格："
+               "原值 → 新值）；其余与系统中相同")
+    st.dataframe(changing, hide_index=True, width="stretch", placeholder="")
 st.dataframe(plan.preview(), hide_index=True, width="stretch", placeholder="")
 
 signature = (importer.plan_signature(plan, upload.file_id), import_mapping.mapping_toml(mapping_now))

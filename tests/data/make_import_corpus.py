@@ -269,9 +269,9 @@ register = "meter_readings"
         ["阳光花园", "HT-2016-01", "电梯维保合同", "杭州安居电梯工程有限公司", "分包", date(2016, 1, 1),
          date(2016, 12, 31), 36000],
     ])
-    # 19 owners as three record blocks side by side: refused with a clear message
+    # 19 owners as three record blocks side by side on one row: unpivoted, a block a row
     xlsx("19_业主_并排.xlsx", [
-        ["房号", "姓名", "电话", "房号", "姓名", "电话", "房号", "姓名", "电话"],
+        ["房号", "姓名", "联系电话", "房号", "姓名", "联系电话", "房号", "姓名", "联系电话"],
         ["1-1-101", "王建国", "13900001111", "1-1-102", "陈立", "13700003333", "2-1-101", "周敏", "13600004444"],
     ])
     # 20 households whose required area column has another name nothing recognises
@@ -279,6 +279,60 @@ register = "meter_readings"
         ["小区", "房号", "套内"],
         ["阳光花园", "9-9-901", 80],
     ])
+
+    workbooks()
+
+
+def book(name: str, sheets: dict[str, list[list]]) -> None:
+    """A workbook with a sheet per register, as an office keeps its 台账 (header on row 1)."""
+    first, *rest = sheets.items()
+    xlsx(name, first[1], sheet=first[0], extra_sheets=dict(rest))
+
+
+BUILDINGS = ["楼栋号", "单元数", "总层数", "是否有电梯"]
+HOMES = ["房屋编号", "楼栋号", "建筑面积", "房屋类型", "房屋状态", "业主编号"]
+OWNERS = ["业主编号", "业主姓名", "手机号码", "身份证号码"]
+FEES = ["收费项目", "计费方式", "单价", "计费起始日期", "状态"]
+
+
+def workbooks() -> None:
+    # 21 one workbook, a sheet per register, linked by 业主编号 (YZ001 owns two rooms); an
+    # instructions sheet first, which is left out; the sheets are not in dependency order
+    book("21_工作簿_小区资料.xlsx", {
+        "填写说明": [["填写说明"], ["每个工作表一个台账，业主编号用来关联房屋与业主"]],
+        "业主信息": [OWNERS, ["YZ001", "王建国", "13900001111", "330102198001010018"],
+                 ["YZ002", "刘芳", "13900002222", None]],
+        "楼栋单元": [BUILDINGS, ["5", 2, 18, "是"], ["6", 1, 6, "否"]],
+        "房屋信息": [HOMES, ["5-1-101", "5", 89.12, "住宅", "已入住", "YZ001"],
+                 ["5-1-102", "5", 89.12, "住宅", "空置", None],
+                 ["6-1-101", "6", 130.5, "商铺", "出租", "YZ002"],
+                 ["6-1-201", "6", 130.5, "住宅", "已入住", "YZ001"]],
+        "费用设置": [FEES, ["物业服务费", "按面积", 1.2, date(2016, 1, 1), "已审批"],
+                 ["垃圾清运费", "固定", 8, date(2016, 1, 1), "已审批"]],
+        "车位信息": [["车位编号", "车位类型", "停车场", "房号", "车牌号码"],
+                 ["B-001", "产权", "地下一层", "5-1-101", "浙A00001"], ["B-002", "临时", "地面", None, None]],
+    })
+    # 22 staff in departments nobody has made yet (保洁, 绿化) and a room in a building not
+    # yet made (7): imported only when the office says to create them
+    book("22_工作簿_缺部门楼栋.xlsx", {
+        "员工花名册": [["姓名", "部门", "岗位", "手机号码", "入职日期"],
+                  ["赵丽", "保洁", "保洁员", "13500006666", date(2015, 3, 2)],
+                  ["钱军", "工程部", "电工", None, date(2016, 7, 15)],
+                  ["孙丽", "绿化", "绿化工", None, date(2017, 4, 1)]],
+        "房屋": [["楼栋号", "房屋编号", "建筑面积"], ["7", "7-1-101", 95.5]],
+    })
+    # 23 as 21, with a price nobody can read in the 4th sheet: nothing of the workbook is kept
+    book("23_工作簿_第四表有错.xlsx", {
+        "楼栋单元": [BUILDINGS, ["8", 2, 11, "是"]],
+        "房屋信息": [HOMES, ["8-1-101", "8", 90, "住宅", "已入住", "YZ101"]],
+        "业主信息": [OWNERS, ["YZ101", "郑伟", "13900003333", None]],
+        "费用设置": [FEES, ["物业服务费", "按面积", "一元二角", date(2016, 1, 1), "已审批"]],
+    })
+
+    # 24 parking, one sheet per 区: the sheet's name is the space's 区域
+    space = ["车位编号", "车位类型", "车牌号码"]
+    book("24_车位_分区.xlsx", {"A区": [space, ["A-001", "产权", "浙A11111"], ["A-002", "临时", None]],
+                               "B区": [space, ["B-001", "产权", None]]})
 
 
 if __name__ == "__main__":
