@@ -106,7 +106,15 @@ def seed_surveys(db: Database, actor: Actor, rng: random.Random, communities: li
                                  "responsible_id": service[rng.randrange(len(service))][0] if service else None,
                                  "due_on": due, "done_on": due - timedelta(days=5) if due < as_of else None})
             if measures:
-                counts["survey_measures"] += len(_insert(db, actor, "survey_measures", measures))
+                ids = _insert(db, actor, "survey_measures", measures)
+                counts["survey_measures"] += len(ids)
+                # decided the day after the survey closed: their rectifications were opened then
+                # (the save rule opens them today), so the follow-up fixes the old ones
+                opened = min(end + timedelta(days=1), as_of)
+                placeholders = ", ".join("?" * len(ids))
+                apply_changes(db, actor, "rectifications", [
+                    RowChange("update", row_id=rid, values={"opened_on": opened}) for (rid,) in db.rows(
+                        f"SELECT rectification_id FROM survey_measures WHERE id IN ({placeholders})", ids)])
             if k == 0:
                 surveys.publish_result(db, actor, sid)
     return counts
