@@ -627,11 +627,13 @@ def _prorated_changes(db: Database, community_id: int, lines: pd.DataFrame) -> p
 
 # One finding per shared meter of the period: its amount, basis, households, and who takes the
 # rounding remainder. Parameters: those of _BILL_CTES.
+_USED, _PRICE = _NUM.format("total_used"), _NUM.format("unit_price")
+_TOTAL, _REMAINDER = _CENTS.format("total_cents"), _CENTS.format("remainder_cents")
 _SHARED_SUMMARY = _BILL_CTES + """
 SELECT coalesce(home_building_id, 0) AS building_id, code, '公摊' AS kind,
-       meter_name || '：用量 ' || """ + _NUM.format("total_used") + """ || ' × 单价 ' || """ + _NUM.format("unit_price") + """
-       || ' = ' || """ + _CENTS.format("total_cents") + """ || ' 元，' || basis || '分摊给 ' || households
-       || ' 户，尾差 ' || """ + _CENTS.format("remainder_cents") + """ || ' 元计入 ' || code
+       meter_name || '：用量 ' || """ + _USED + """ || ' × 单价 ' || """ + _PRICE + """
+       || ' = ' || """ + _TOTAL + """ || ' 元，' || basis || '分摊给 ' || households
+       || ' 户，尾差 ' || """ + _REMAINDER + """ || ' 元计入 ' || code
        || '（分摊金额最多的一户，相同时取房号最前的一户）' AS detail
 FROM shared_shares
 WHERE remainder_rank = 1 AND share_cents IS NOT NULL

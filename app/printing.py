@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from app.cashier import Receipt, account, amount_in_words, receipt
-from app.db import Database, in_list
+from app.db import Database, in_list, q
 from app.fee_documents import DUNNING_TEXT, NO_CUT_OFF, PAYMENT_WAYS, Statement, statement
 from app.permissions import Actor, PermissionDenied, require
 
@@ -85,7 +85,7 @@ def _check_communities(db: Database, actor: Actor, register: str, table: str, id
     if actor.communities is None or not ids:
         return
     placeholders, values = in_list(ids)
-    outside = db.scalar("SELECT count(*) FROM " + table + " WHERE id IN " + placeholders
+    outside = db.scalar("SELECT count(*) FROM " + q(table) + " WHERE id IN " + placeholders
                         + " AND community_id NOT IN " + in_list(list(actor.communities))[0],
                         [*values, *actor.communities])
     if outside:

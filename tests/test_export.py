@@ -17,7 +17,8 @@ from app.permissions import Actor
 from app.queries import PageRequest
 from app.registers.model import register_from_dict
 
-HEADERS = ["编号", "小区", "楼栋", "房号", "建筑面积(㎡)", "用途", "状态", "交房日期", "入住日期", "备注"]
+HEADERS = ["编号", "小区", "楼栋", "房号", "建筑面积(㎡)", "用途", "状态", "交房日期", "入住日期", "备注",
+           "预存款自动抵扣", "套内面积(㎡)", "楼层"]
 
 
 def add(db, actor, register, *rows):
@@ -125,7 +126,7 @@ def test_header_row_frozen_and_autofilter_over_all_rows(estate, actor, tmp_path)
     excel.export_register(estate, actor, "households", out)
     ws = sheet(out)
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:J5"
+    assert ws.auto_filter.ref == "A1:M5"
 
 
 def test_column_widths_count_cjk_double_and_are_capped(estate, actor, tmp_path):
@@ -272,8 +273,8 @@ def test_csv_has_bom_chinese_headers_and_quoted_formulas(estate, actor, tmp_path
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == HEADERS
-    assert rows[1] == ["2", "阳光花园", "", "0101", "88.00", "住宅", "空置", "", "", "'+86"]
-    assert rows[2] == ["1", "阳光花园", "阳光花园/3", "3-2-1201", "1234.50", "住宅", "已入住",
+    assert rows[1][:10] == ["2", "阳光花园", "", "0101", "88.00", "住宅", "空置", "", "", "'+86"]
+    assert rows[2][:10] == ["1", "阳光花园", "阳光花园/3", "3-2-1201", "1234.50", "住宅", "已入住",
                        "2024-03-05", "", "'=1+1"]
     assert [r[9] for r in rows[3:]] == ["'-5", "'@x"]
 

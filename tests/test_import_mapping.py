@@ -200,12 +200,12 @@ def test_saved_mapping_is_offered_for_the_same_headers_only(estate, actor):
 
 # -- errors that help ---------------------------------------------------------------------------
 def test_a_missing_required_column_names_the_columns_that_could_be_it(estate, actor):
-    data = xlsx([["小区", "房号", "套内面积"], ["阳光花园", "1-1-101", 80]])
+    data = xlsx([["小区", "房号", "建面"], ["阳光花园", "1-1-101", 80]])  # (套内面积 is a field of its own)
     with pytest.raises(importer.ImportRejected) as refused:
         importer.import_file(estate, actor, "households", data)
     assert refused.value.problems[0].message == (
-        "缺少必填的列：「建筑面积(㎡)」（「建筑面积(㎡)」可能是 C 列「套内面积」：在列对应中选定，"
-        "或在映射的 [columns] 中写 \"套内面积\" = \"area\"；文件没有这一列时可在映射的 [constants] 中给出）")
+        "缺少必填的列：「建筑面积(㎡)」（「建筑面积(㎡)」可能是 C 列「建面」：在列对应中选定，"
+        "或在映射的 [columns] 中写 \"建面\" = \"area\"；文件没有这一列时可在映射的 [constants] 中给出）")
 
 
 def test_many_errors_in_one_column_are_summarised_with_the_fix(estate, actor):
