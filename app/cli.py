@@ -257,17 +257,23 @@ def _import_creating(db, actor, args) -> int:
                           mapping=mapping)
         result = import_workbook(db, actor, Path(args.file), community=args.community, create_missing=True,
                                  dry_run=args.dry_run, sheets=[sheet])
-    except ImportRefused as err:
-        print(str(err), file=sys.stderr)
-        return 2
-    except ImportRejected as err:
-        print(f"校验未通过，未导入任何数据（{len(err.problems)} 个问题）：", file=sys.stderr)
-        for problem in err.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
+    except (ImportRefused, ImportRejected) as err:
+        return _import_refused(err, "未导入任何数据")
     print(result.report)
     print(result.summary)
     return 0
+
+
+def _import_refused(err: Exception, nothing: str) -> int:
+    """A refused import on stderr: the reason, or each problem under one line saying nothing was kept."""
+    problems = getattr(err, "problems", None)
+    if problems is None:
+        print(str(err), file=sys.stderr)
+        return 2
+    print(f"校验未通过，{nothing}（{len(problems)} 个问题）：", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 2
 
 
 def cmd_import_workbook(args) -> int:
@@ -282,14 +288,8 @@ def cmd_import_workbook(args) -> int:
         mappings = [load_mapping(db, m) for m in args.map or []]
         result = import_workbook(db, cli_actor(), Path(args.file), mappings=mappings, community=args.community,
                                  create_missing=args.create_missing, dry_run=args.dry_run)
-    except ImportRefused as err:
-        print(str(err), file=sys.stderr)
-        return 2
-    except ImportRejected as err:
-        print(f"校验未通过，工作簿中的数据一行也未导入（{len(err.problems)} 个问题）：", file=sys.stderr)
-        for problem in err.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
+    except (ImportRefused, ImportRejected) as err:
+        return _import_refused(err, "工作簿中的数据一行也未导入")
     print(result.report)
     print(result.summary)
     return 0

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from app.changes import RowChange, apply_changes
 from app.db import Database, in_list
 from app.permissions import Actor
-from seed.demo_checks import Crew, load_crews
+from seed.demo_checks import Crew, _insert, _update, load_crews
 
 CHECKLIST = [  # (category, item, failed: index into DEFECTS or None)
     ("房屋本体", "外墙、屋面防水", 0),
@@ -40,18 +39,6 @@ DEFECTS = [  # (location, kind, description, deadline days)
 DOCUMENTS = [("竣工图纸", "{b}幢竣工图（建筑、结构、给排水、电气）", 3, "工程图纸"),
              ("设备资料", "{b}幢电梯、水泵、配电设备说明书与保修卡", 1, "设备档案"),
              ("竣工验收资料", "{b}幢竣工验收备案表", 1, "竣工验收")]
-
-
-def _insert(db: Database, actor: Actor, register: str, rows: list[dict]) -> list[int]:
-    if not rows:
-        return []
-    changes = [RowChange("insert", values={k: v for k, v in r.items() if v is not None}) for r in rows]
-    return apply_changes(db, actor, register, changes).inserted
-
-
-def _update(db: Database, actor: Actor, register: str, updates: list[tuple[int, dict]]) -> None:
-    if updates:
-        apply_changes(db, actor, register, [RowChange("update", row_id=i, values=v) for i, v in updates])
 
 
 def _last_building(db: Database, crew: Crew) -> tuple[int, str] | None:
