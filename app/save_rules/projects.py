@@ -48,17 +48,23 @@ def open_project_rectifications(cur, project_ids: list[int]) -> dict[int, int]:
         "AND k.project_id IN " + placeholders + " GROUP BY k.project_id", params).fetchall())
 
 
+def _dated(ctx: SaveContext, table: str, parent: str, parent_id: int, day: str, value: str) -> list[tuple]:
+    """(day, id, value) of the parent's live records as they will be after this save (a new row
+    sorts after a stored one of the same day); max() of them is the latest."""
+    mine = {c.row_id for _, c, _, _ in ctx.rows if c.row_id is not None}
+    stored = ctx.cur.execute(
+        "SELECT id, " + q(day) + ", " + q(value) + " FROM " + q(table) + " WHERE deleted_at IS NULL AND "
+        + q(parent) + " = ?", [parent_id]).fetchall()
+    return [(on, rid, v) for rid, on, v in stored if rid not in mine] + [
+        (new[day], c.row_id or 1 << 62, new[value]) for _, c, new, _ in _live(ctx) if new.get(parent) == parent_id]
+
+
 @save_rule("project_progress")
 def progress_follows_the_latest_record(ctx: SaveContext) -> None:
     if ctx.problems or ctx.history:
         return
-    mine = {c.row_id for _, c, _, _ in ctx.rows if c.row_id is not None}
     for project in _ids(ctx, "project_id"):
-        records = [(on, rid, p) for rid, on, p in ctx.cur.execute(
-            "SELECT id, reported_on, progress FROM project_progress WHERE deleted_at IS NULL AND project_id = ?",
-            [project]).fetchall() if rid not in mine]
-        records += [(new["reported_on"], c.row_id or 1 << 62, new["progress"]) for _, c, new, _ in _live(ctx)
-                    if new.get("project_id") == project]
+        records = _dated(ctx, "project_progress", "project_id", project, "reported_on", "progress")
         if records:
             _set(ctx, "projects", project, {"progress": max(records)[2]}, "按最新进度记录自动更新")
 
@@ -106,13 +112,8 @@ def checks_open_rectifications_and_accept(ctx: SaveContext) -> None:
 def rating_becomes_the_vendors(ctx: SaveContext) -> None:
     if ctx.problems or ctx.history:
         return
-    mine = {c.row_id for _, c, _, _ in ctx.rows if c.row_id is not None}
     for vendor in _ids(ctx, "vendor_id"):
-        ratings = [(on, rid, r) for rid, on, r in ctx.cur.execute(
-            "SELECT id, rated_on, rating FROM vendor_ratings WHERE deleted_at IS NULL AND vendor_id = ?",
-            [vendor]).fetchall() if rid not in mine]
-        ratings += [(new["rated_on"], c.row_id or 1 << 62, new["rating"]) for _, c, new, _ in _live(ctx)
-                    if new.get("vendor_id") == vendor]
+        ratings = _dated(ctx, "vendor_ratings", "vendor_id", vendor, "rated_on", "rating")
         current = ctx.cur.execute("SELECT evaluated_on FROM vendors WHERE id = ?", [vendor]).fetchone()
         if ratings and (current is None or current[0] is None or max(ratings)[0] >= current[0]):
             on, _, rating = max(ratings)  # an older rating entered late leaves the current one
