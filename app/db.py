@@ -9,6 +9,7 @@ transaction. Nothing else opens connections. Two backends behind one class: a Du
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import os
 import re
@@ -81,6 +82,12 @@ def _storage_message(err: Exception) -> str:
 
 class StatementFailedInTransaction(RuntimeError):
     """A statement failed inside a transaction and its caller went on: all was rolled back."""
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    """The zone names this machine knows (a walk over the zone files: once per process)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def database_url(cli_value: str | None = None) -> str:
@@ -238,7 +245,7 @@ class Database:
                 "SELECT value FROM settings WHERE key = 'office.timezone' "
                 "AND community_id IS NULL AND deleted_at IS NULL"
             ).fetchone()
-            if row and row[0] in zoneinfo.available_timezones():
+            if row and row[0] in _timezones():
                 tz = row[0]
         self.timezone = tz
         self._con.execute("SET TimeZone = " + sql_literal(tz))
@@ -310,12 +317,15 @@ class Database:
     def pg_columns(self, cur: duckdb.DuckDBPyConnection | None = None,
                    alias: str = postgres.ALIAS) -> list[tuple[str, str]]:
         """(table, column) of every table in PostgreSQL's public schema, in column order."""
+        # The catalog itself: information_schema's views take a second per query here, this
+        # takes milliseconds, and the database is opened by every command, page run and test.
         return postgres.rows(
             cur or self.cursor(),
-            "SELECT c.table_name, c.column_name FROM information_schema.columns c "
-            "JOIN information_schema.tables t USING (table_schema, table_name) "
-            "WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' "
-            "ORDER BY c.table_name, c.ordinal_position",
+            "SELECT c.relname::text, a.attname::text FROM pg_catalog.pg_attribute a "
+            "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 "
+            "AND NOT a.attisdropped ORDER BY c.relname, a.attnum",
             alias,
         )
 
@@ -523,7 +533,7 @@ class Database:
         except duckdb.Error:  # no settings table yet
             return DEFAULT_TIMEZONE
         tz = found[0][0] if found else None
-        return tz if tz in zoneinfo.available_timezones() else DEFAULT_TIMEZONE
+        return tz if tz in _timezones() else DEFAULT_TIMEZONE
 
     def create_functions(self) -> None:
         """The SQL functions (sql/functions) the derived tables and the rule views use."""
@@ -551,11 +561,14 @@ class Database:
         if kept and cur.execute("SELECT count(*) FROM schema_migrations WHERE version = ? AND checksum = ?",
                                 [VIEWS_VERSION, checksum]).fetchone()[0]:
             return
+        pending = _VIEW_ORDER.get(checksum, pending)  # learnt once per process: no failed attempts
+        created: list[Path] = []
         while pending:
             failed, last_error = [], None
             for path in pending:
                 try:
                     cur.execute(path.read_text(encoding="utf-8"))
+                    created.append(path)
                 except (duckdb.CatalogException, duckdb.BinderException) as err:
                     # not there yet, or still the older definition of a database made before
                     failed.append(path)
@@ -563,12 +576,16 @@ class Database:
             if len(failed) == len(pending):
                 raise RuntimeError(f"rule views cannot be created: {last_error}")
             pending = failed
+        _VIEW_ORDER[checksum] = created
         if applied is not None and not self.is_postgres:
             with self.transaction() as tx:
                 tx.execute("DELETE FROM schema_migrations WHERE version = ?", [VIEWS_VERSION])
                 self._record(tx, VIEWS_VERSION, content)
 
 
+# The order in which the rule views were created (each after the views it reads), per checksum
+# of their files: on PostgreSQL they are made at every open, in this process's memory.
+_VIEW_ORDER: dict[str, list[Path]] = {}
 VIEWS_VERSION = "rule_views"  # schema_migrations row: the checksum of the rule views a DuckDB file holds
 
 

@@ -200,7 +200,8 @@ def migration_sql(path: Path) -> str:
     return (twin if twin.exists() else path).read_text(encoding="utf-8")
 
 
-# Every table with an integer `id` gets a sequence `<table>_id_seq`, at least max(id):
+# Every table with an integer `id` gets a sequence `<table>_id_seq`, at least max(id)
+# (found in pg_catalog: information_schema takes a second, and this runs at every start):
 # new ids come from it, so concurrent writers (and the audit log every save appends to)
 # do not collide on max(id) + 1, and no save scans a whole table for its maximum.
 SYNC_SEQUENCES = """
@@ -211,10 +212,11 @@ DECLARE
   seq text;
 BEGIN
   FOR r IN
-    SELECT c.table_name FROM information_schema.columns c
-    JOIN information_schema.tables t USING (table_schema, table_name)
-    WHERE c.table_schema = 'public' AND c.column_name = 'id' AND t.table_type = 'BASE TABLE'
-      AND c.data_type IN ('bigint', 'integer')
+    SELECT c.relname::text AS table_name FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attname = 'id'
+      AND NOT a.attisdropped AND a.atttypid IN ('bigint'::regtype, 'integer'::regtype)
   LOOP
     seq := quote_ident(r.table_name || '_id_seq');
     EXECUTE 'CREATE SEQUENCE IF NOT EXISTS ' || seq;
