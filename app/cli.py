@@ -451,7 +451,7 @@ def cmd_report(args) -> int:
 
 def cmd_nocodb(args) -> int:
     """NocoDB sync (README «NocoDB»): push/pull a register, publish/pull the intake forms."""
-    from app.exchange import nocodb
+    from app.sync import nocodb
 
     try:
         link = nocodb.link_from_env(args.url, args.token, args.base)

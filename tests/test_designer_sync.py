@@ -6,8 +6,8 @@ import pytest
 from test_nocodb import link, nocodb_server, records  # noqa: F401  (fixtures)
 
 from app.admin import designer
-from app.exchange import nocodb
 from app.saving.changes import RowChange, apply_changes
+from app.sync import nocodb
 
 pytestmark = pytest.mark.nocodb
 

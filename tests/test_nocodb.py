@@ -18,9 +18,9 @@ import pytest
 import requests
 from saving import add
 
-from app.exchange import nocodb
-from app.exchange.nocodb_server import LocalNocoDB, NocoDBUnavailable, installed
 from app.saving.changes import RowChange, apply_changes
+from app.sync import nocodb
+from app.sync.nocodb_server import LocalNocoDB, NocoDBUnavailable, installed
 
 pytestmark = pytest.mark.nocodb
 

@@ -171,7 +171,7 @@ PRODUCERS: dict[str, tuple[Callable[[object, object, dict], bytes], tuple[str, .
 
 # Modules that make workbooks, each covered by PRODUCERS above (report_book through reports,
 # surveys and household_file; excel through the register, view and console exports).
-MAKERS = {"app/exchange/excel.py", "app/fees/fee_documents.py", "app/fees/cashier.py", "app/analysis/report_book.py", "app/exchange/templates.py",
+MAKERS = {"app/exchange/excel.py", "app/fees/fee_documents.py", "app/fees/cashier.py", "app/exchange/report_book.py", "app/exchange/templates.py",
           "app/exchange/importer.py", "app/service/service_desk.py"}
 
 

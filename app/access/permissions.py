@@ -295,3 +295,14 @@ def save_role_rights(db: Database, actor: Actor, role: str, cells: dict[tuple[st
                       json.dumps(new, ensure_ascii=False, sort_keys=True))],
                     note=f"角色 {role}")
     return len(changed) + int(personal_changed)
+
+
+def mask_sql(kind: str, expr: str) -> str:
+    """SQL doing what mask_value does: 138****5678, 110***********1234."""
+    s = "CAST(" + expr + " AS VARCHAR)"
+    shortest = 7 if kind == "phone" else 8
+    return (
+        f"CASE WHEN {s} IS NULL OR {s} = '' THEN {s} "
+        f"WHEN length({s}) >= {shortest} THEN left({s}, 3) || repeat('*', length({s}) - 7) || right({s}, 4) "
+        f"ELSE repeat('*', length({s})) END"
+    )

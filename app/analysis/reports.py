@@ -21,7 +21,7 @@ import pandas as pd
 
 from app.access.permissions import Actor, require
 from app.analysis.dashboard import scope
-from app.analysis.report_book import Column, ReportBook, Sheet
+from app.exchange.report_book import Column, ReportBook, Sheet
 from app.reading import views
 from app.storage.db import Database
 

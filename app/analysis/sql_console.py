@@ -27,7 +27,15 @@ import pandas as pd
 import pyarrow as pa
 
 from app import registers
-from app.access.permissions import SQL_CONSOLE, Actor, can, cli_actor, require, sees_personal_data
+from app.access.permissions import (
+    SQL_CONSOLE,
+    Actor,
+    can,
+    cli_actor,
+    mask_sql,
+    require,
+    sees_personal_data,
+)
 from app.analysis import console_errors
 from app.reading import views
 from app.registers.model import SYSTEM_LABELS, Register
@@ -191,18 +199,6 @@ def console_tables(db: Database, actor: Actor) -> list[ConsoleTable]:
         columns = tuple((c, info.label_of(c)) for c in db.columns_of(name))
         found.append(ConsoleTable(name, info.title, "视图", columns))
     return found
-
-
-# -- masking in SQL ----------------------------------------------------------------------
-def mask_sql(kind: str, expr: str) -> str:
-    """SQL doing what permissions.mask_value does: 138****5678, 110***********1234."""
-    s = "CAST(" + expr + " AS VARCHAR)"
-    shortest = 7 if kind == "phone" else 8
-    return (
-        f"CASE WHEN {s} IS NULL OR {s} = '' THEN {s} "
-        f"WHEN length({s}) >= {shortest} THEN left({s}, 3) || repeat('*', length({s}) - 7) || right({s}, 4) "
-        f"ELSE repeat('*', length({s})) END"
-    )
 
 
 def register_select(reg: Register, actor: Actor) -> tuple[str, list]:

@@ -28,7 +28,7 @@ from typing import IO, Any
 from xlsxwriter.utility import xl_col_to_name
 
 from app import registers
-from app.access.permissions import Actor, mask_value, require, sees_personal_data
+from app.access.permissions import Actor, mask_sql, mask_value, require, sees_personal_data
 from app.exchange.workbook import Book, new_workbook
 from app.reading import views
 from app.reading.queries import PageRequest, label_sql, labels_for, order_clause, where_clause
@@ -507,8 +507,6 @@ def _cell_sql(col: ExportColumn, letter: str, style: int, v: str) -> str:
     end_inline, end_value = " || '</t></is></c>'", " || '</v></c>'"
     kind = col.kind
     if col.mask:
-        from app.analysis.sql_console import mask_sql
-
         return inline + _xml_text(mask_sql(col.mask, v)) + end_inline
     if kind == "boolean":
         return "CASE WHEN " + v + " THEN " + inline + "'是'" + end_inline + " WHEN NOT " + v + " THEN " \

@@ -33,6 +33,15 @@ import zipfile
 from dataclasses import dataclass
 from posixpath import join, normpath
 
+if __name__ == "__main__":  # the sandboxed child (-I -S) has no app on its path: the file itself
+    _spec = importlib.util.spec_from_file_location(
+        "headers", os.path.join(os.path.dirname(__file__), "..", "registers", "headers.py"))
+    _headers = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_headers)
+    norm_header = _headers.norm_header
+else:
+    from app.registers.headers import norm_header
+
 DEFAULT_MAX_ROWS = 200_000
 DEFAULT_MAX_CELLS = 5_000_000
 CHILD_MEMORY_BYTES = 2 * 1024**3  # the child's address space: 5,000,000 cells fit with room to spare
@@ -269,30 +278,9 @@ def _over(name: str, ext: Extent, limits: ReadLimits) -> str | None:
 
 
 # -- in the child: the reading --------------------------------------------------------------
-# Header normalisation, shared with the importer (this file runs alone in the child, so it
-# lives here). Offices write notes into their headers: "建筑面积（必填）", "单价(元)",
+# Header normalisation (app/registers/headers.py, shared with register aliases and the importer).
+# Offices write notes into their headers: "建筑面积（必填）", "单价(元)",
 # "建筑物名称（必填）\n请保持建筑物名称与系统已有名称一致", "*手机号码", "车类型（9901 家用小汽车…）".
-_BRACKETED = re.compile(r"[(\[【〔{<《「][^()\[\]【】〔〕{}<>《》「」]*[)\]】〕}>》」]")
-_MARKS = re.compile(r"必填项?|选填项?|可选|非必填|必输")
-_UNIT_TAIL = re.compile(r"[/／](元|㎡|m2|m²|平方米|平米|天|个)$")
-_DROPPED = re.compile(r"[\s*＊:：_·'\"“”]")
-
-
-def norm_header(text) -> str:
-    """A header cell as compared: width folded, first line only, no brackets with their contents,
-    no 必填/选填/可选 marks, no *, spaces or trailing units, lower case."""
-    import unicodedata
-
-    s = unicodedata.normalize("NFKC", str(text))
-    lines = [line for line in s.splitlines() if line.strip()]
-    s = lines[0] if lines else ""
-    bare = _BRACKETED.sub("", s)
-    s = bare if _DROPPED.sub("", _MARKS.sub("", bare)) else s.strip("()[]【】")  # "(备注)" keeps its word
-    s = _MARKS.sub("", s)
-    s = _DROPPED.sub("", s).lower()
-    return _UNIT_TAIL.sub("", s) or s
-
-
 _norm = norm_header
 
 

@@ -13,6 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from app.registers.headers import norm_header
+
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -305,8 +307,6 @@ def register_from_dict(data: dict) -> Register:
 
 def _check_aliases(register: str, fields: tuple[Field, ...]) -> None:
     """An alias names its own field only: not another field's label or alias (as headers compare)."""
-    from app.exchange.workbook_reader import norm_header
-
     owner: dict[str, str] = {}
     for f in fields:
         owner.setdefault(norm_header(f.label), f.name)

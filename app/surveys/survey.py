@@ -17,7 +17,7 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import Actor, require
-from app.analysis.report_book import Column, ReportBook
+from app.exchange.report_book import Column, ReportBook
 from app.exchange.workbook_reader import WorkbookUnreadable, read_workbook  # noqa: F401  (pages catch it)
 from app.reading.queries import community_filter_sql, labels_for
 from app.saving.changes import Problem, RowChange, ValidationFailed, apply_changes
