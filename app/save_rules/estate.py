@@ -25,9 +25,10 @@ from decimal import Decimal
 from app import registers
 from app.changes import RowChange, SaveContext, row_json, save_rule, write_audit
 from app.db import in_list
-from app.decoration import ACTIVE, STATUSES, STEP_BACK, is_violation, missing_documents
+from app.decoration import ACTIVE, STATUSES, is_violation, missing_documents
 from app.estate import MOVE_IN_ITEMS
 from app.permissions import require
+from app.save_rules.workflow import refused
 
 
 def _live(ctx: SaveContext):
@@ -67,8 +68,7 @@ def decoration_workflow(ctx: SaveContext) -> None:
         if after not in rank:
             continue
         moved = c.action == "insert" or after != before
-        if c.action == "update" and moved and rank[after] < rank[before] and (before, after) not in STEP_BACK:
-            ctx.problem(i, c, "status", f"状态不能从“{before}”退回“{after}”（只有待验收可退回施工中）")
+        if refused(ctx, i, c):  # the moves are the definition's [workflow]
             continue
         start, end = new.get("planned_start_on"), new.get("planned_end_on")
         if start and end and end < start:
