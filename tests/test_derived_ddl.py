@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from app import postgres
-from app.db import SQL_DIR
+from app.storage import postgres
+from app.storage.db import SQL_DIR
 
 MIGRATIONS = ("050_bill_totals", "060_work_order_facts", "070_complaint_facts", "080_login_attempts")
 # PostgreSQL's own lines of those files (hand-listed): a key makes a refresh a look-up there.

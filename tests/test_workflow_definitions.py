@@ -7,10 +7,12 @@ from datetime import datetime
 
 import pytest
 
-from app import designer, registers, service_desk
-from app.changes import RowChange, ValidationFailed, apply_changes
-from app.permissions import Actor
+from app import registers
+from app.access.permissions import Actor
+from app.admin import designer
 from app.registers.model import DefinitionError, register_from_dict
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
+from app.service import service_desk
 
 PERMITS = {
     "name": "hot_work_permits", "label": "动火申请", "area": "设备与消防",

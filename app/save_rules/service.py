@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from app import registers
-from app.changes import RowChange, SaveContext, row_json, save_rule, write_audit
-from app.db import in_list, q
-from app.permissions import require
+from app.access.permissions import require
 from app.save_rules.workflow import refused
+from app.saving.changes import RowChange, SaveContext, row_json, save_rule, write_audit
+from app.storage.db import in_list, q
 
 FINISHED = ("已完成", "已回访", "已关闭")
 # Moments that must not go backwards, in the order they happen.

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.changes import RowChange, SaveContext, save_rule
-from app.permissions import ADMIN
+from app.access.permissions import ADMIN
 from app.registers.model import Workflow
+from app.saving.changes import RowChange, SaveContext, save_rule
 
 
 @save_rule("*")
