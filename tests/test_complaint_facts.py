@@ -122,3 +122,16 @@ def test_stats_at_past_dates_take_out_what_was_recorded_later(db, actor, place):
     # as of 10-29 its feedback (due 10-28) is a day overdue
     assert db.rows("SELECT due_on, days_overdue FROM todo_service_as_of(?) WHERE ref_table = 'complaints'",
                    [date(2026, 10, 29)]) == [(date(2026, 10, 28), 1)]
+
+
+def test_the_deadline_macro_works_out_the_complaints_it_is_given(db, actor, place):
+    # Fri 09-04 16:00: 2 working days -> Tue 09-08; handled Wed 09-09, 1 working day -> Thu 09-10
+    friday = complaint(db, actor, place, "2026-09-04 16:00", handled="2026-09-09 10:00")
+    # Sat 09-12 with its own deadline: kept as given; unhandled: no feedback deadline
+    given = complaint(db, actor, place, "2026-09-12 10:00", deadline=date(2026, 9, 20))
+    sql = "SELECT complaint_id, deadline, feedback_deadline FROM complaint_deadlines(?) ORDER BY complaint_id"
+    assert db.rows(sql, [[friday]]) == [(friday, date(2026, 9, 8), date(2026, 9, 10))]
+    assert db.rows(sql, [[given, friday]]) == [(friday, date(2026, 9, 8), date(2026, 9, 10)),
+                                               (given, date(2026, 9, 20), None)]
+    assert db.rows(sql, [None]) == db.rows(sql, [[friday, given]])
+    assert db.rows(sql, [[given + 100]]) == []

@@ -14,14 +14,14 @@ from typing import Any
 
 import pandas as pd
 
+from app import registers
 from app.access.permissions import Actor
 from app.saving.changes import RowChange, apply_changes
 from app.storage.db import Database, q
 
-# The workflow, in order. 待验收 -> 施工中 is the one step back (acceptance failed, rework).
-STATUSES = ("申请", "已批准", "施工中", "待验收", "已验收", "已退保证金")
-ACTIVE = ("申请", "已批准", "施工中", "待验收")  # one of these per household at a time
-STEP_BACK = {("待验收", "施工中")}
+# The states in order (the moves between them: [workflow] in decorations.toml).
+STATUSES = registers.get("decorations").field("status").values
+ACTIVE = STATUSES[:STATUSES.index("已验收")]  # one of these per household at a time
 
 
 @dataclass(frozen=True)

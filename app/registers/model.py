@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
@@ -177,6 +177,45 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Move:
+    """One allowed step of a workflow: `source` -> `target` (a status value each)."""
+
+    source: str
+    target: str
+    roles: tuple[str, ...] = ()  # who may make it (empty: whoever may edit the register)
+    stamps: tuple[str, ...] = ()  # columns filled with the move's moment when empty
+    clears: tuple[str, ...] = ()  # columns emptied by the move (a step back undoes them)
+    when_filled: str | None = None  # filling this column makes the move (status left unchanged)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """The states of one enum column and the moves between them, declared in `[workflow]`.
+
+    Enforced for every entry path by app/save_rules/workflow.py.
+    """
+
+    column: str
+    moves: tuple[Move, ...]
+    entry: tuple[str, ...] = ()  # states a new row may start in (empty: any)
+    moment: str | None = None  # a timestamp the change may give as the move's moment (补录)
+    intake: str | None = None  # a new row's moment (its reported/received time)
+    last: str = "无（已是最后一步）"  # said when no move is left
+    refusal: str = ""  # own wording of a refused move: {column}, {from}, {to}, {allowed}
+    hints: dict[str, str] = field(default_factory=dict)  # from-state -> text after the refusal
+
+    def next(self, state: str | None) -> tuple[str, ...]:
+        """The states a row in `state` may move to, in the declared order."""
+        return tuple(m.target for m in self.moves if m.source == state)
+
+    def move(self, source: str | None, target: str | None) -> Move | None:
+        return next((m for m in self.moves if m.source == source and m.target == target), None)
+
+    def into(self, target: str | None) -> tuple[Move, ...]:
+        return tuple(m for m in self.moves if m.target == target)
+
+
+@dataclass(frozen=True)
 class Register:
     name: str
     label: str
@@ -189,6 +228,7 @@ class Register:
     community: str | None = None
     immutable: bool = False
     position: int = 100  # order within its area in navigation
+    workflow: Workflow | None = None
     extra: dict = field(default_factory=dict)
 
     @cached_property
@@ -283,6 +323,8 @@ def register_from_dict(data: dict) -> Register:
         position=data.pop("position", 100),
         extra=extra,
     )
+    if "workflow" in data:
+        reg = replace(reg, workflow=_workflow(reg, data.pop("workflow")))
     names = [f.name for f in fields]
     if len(set(names)) != len(names):
         raise DefinitionError(f"{name}: duplicate field names")
@@ -303,6 +345,68 @@ def register_from_dict(data: dict) -> Register:
                              or f.not_before == f.name):
             raise DefinitionError(f"{name}.{f.name}: not_before {f.not_before!r} is not another date field")
     return reg
+
+
+MOVE_KEYS = {"from", "to", "roles", "stamps", "clears", "when_filled"}
+WORKFLOW_KEYS = {"column", "moves", "entry", "moment", "intake", "last", "refusal", "hints"}
+
+
+def _workflow(reg: Register, data: Any) -> Workflow:
+    """Parse `[workflow]`: every state a value of its enum column, every stamp a column."""
+    where = f"{reg.name}.workflow"
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{where}: 应为表（[workflow]）")
+    unknown = set(data) - WORKFLOW_KEYS
+    if unknown:
+        raise DefinitionError(f"{where}: unknown keys {sorted(unknown)}")
+    column = data.get("column", "status")
+    if not reg.has_field(column) or reg.field(column).type != "enum":
+        raise DefinitionError(f"{where}: column {column!r} is not an enum field")
+    states = set(reg.field(column).values)
+
+    def state(value: Any, what: str) -> str:
+        if value not in states:
+            raise DefinitionError(f"{where}: {what} {value!r} is not a value of {column}")
+        return value
+
+    def columns(value: Any, what: str, types: set[str] | None = None) -> tuple[str, ...]:
+        names = (value,) if isinstance(value, str) else tuple(value or ())
+        for name in names:
+            if not isinstance(name, str) or not reg.has_field(name) or name == column \
+                    or (types and reg.field(name).type not in types):
+                raise DefinitionError(f"{where}: {what} {name!r} is not a fitting field")
+        return names
+
+    moves = []
+    for m in data.get("moves") or ():
+        if not isinstance(m, dict) or set(m) - MOVE_KEYS or "from" not in m or "to" not in m:
+            raise DefinitionError(f"{where}: each move is {{from, to}} with optional {sorted(MOVE_KEYS - {'from', 'to'})}")
+        roles = tuple(m.get("roles", ()))
+        if not all(isinstance(r, str) and r for r in roles):
+            raise DefinitionError(f"{where}: roles 应为角色名称的列表")
+        filled = columns(m.get("when_filled"), "when_filled")
+        moves.append(Move(state(m["from"], "from"), state(m["to"], "to"), roles,
+                          columns(m.get("stamps"), "stamp", DATE_TYPES), columns(m.get("clears"), "clears"),
+                          filled[0] if filled else None))
+    if not moves:
+        raise DefinitionError(f"{where}: a workflow needs moves")
+    pairs = [(m.source, m.target) for m in moves]
+    if len(set(pairs)) != len(pairs) or any(a == b for a, b in pairs):
+        raise DefinitionError(f"{where}: a move is declared twice, or leads to its own state")
+    hints = data.get("hints", {})
+    if not isinstance(hints, dict) or not all(isinstance(v, str) for v in hints.values()):
+        raise DefinitionError(f"{where}: hints 应为「状态 = 说明」")
+    moment, intake = (columns(data.get(k), k, {"timestamp"}) for k in ("moment", "intake"))
+    return Workflow(
+        column=column,
+        moves=tuple(moves),
+        entry=tuple(state(s, "entry") for s in data.get("entry", ())),
+        moment=moment[0] if moment else None,
+        intake=intake[0] if intake else None,
+        last=str(data.get("last", Workflow.last)),
+        refusal=str(data.get("refusal", "")),
+        hints={state(k, "hint"): v for k, v in hints.items()},
+    )
 
 
 def _check_aliases(register: str, fields: tuple[Field, ...]) -> None:

@@ -20,14 +20,10 @@ from app.checks.rectifications import (
     open_rectifications,
 )
 from app.reading.queries import label_sql
+from app.save_rules.workflow import refused
 from app.saving.changes import RowChange, SaveContext, save_rule
 from app.storage.db import in_list
 
-RECTIFICATION_FLOW: dict[str, tuple[str, ...]] = {
-    "待整改": ("已整改",),
-    "已整改": ("已验证", "待整改"),  # back to 待整改: the verification failed
-    "已验证": (),
-}
 SAME_PERSON = "验证人不能是整改责任人本人，须由其他人验证"
 # complaint category -> the inspection area its rectification belongs to
 COMPLAINT_AREA = {"环境卫生": "清洁消杀", "安全": "保安", "停车": "保安", "绿化": "绿化", "维修": "维修",
@@ -60,34 +56,19 @@ def _changed(c: RowChange, new: dict, old: dict | None, *columns: str) -> bool:
 # -- rectifications --------------------------------------------------------------------------
 @save_rule("rectifications")
 def rectification_flow(ctx: SaveContext) -> None:
-    """待整改 → 已整改 → 已验证, stamped; verified by someone other than the responsible person."""
+    """Verified by someone other than the responsible person (the moves and their stamps are the
+    definition's `[workflow]`: 待整改 → 已整改 → 已验证, or back to 待整改)."""
     now = ctx.db.now()
     for i, c, new, old in ctx.rows:
         if c.action == "delete":
             if old and old.get("status") != "待整改":
                 ctx.problem(i, c, "status", "已整改或已验证的整改单不能删除")
             continue
-        before = old.get("status") if old else None
-        if c.action == "update" and "status" not in c.values:  # filling a column moves the status
-            if before == "已整改" and c.values.get("verified_by_id") is not None:
-                _set(c, new, "status", "已验证")
-            elif before == "待整改" and c.values.get("done_at") is not None:
-                _set(c, new, "status", "已整改")
-        after = new.get("status")
-        if c.action == "update" and after != before and after not in RECTIFICATION_FLOW.get(before or "", ()):
-            options = "、".join(RECTIFICATION_FLOW.get(before or "", ())) or "无（已验证完毕）"
-            ctx.problem(i, c, "status", f"状态不能从“{before}”改为“{after}”，只能改为：{options}")
+        if refused(ctx, i, c):
             continue
+        after = new.get("status")
         if c.action == "insert" and new.get("opened_on") is None and not ctx.history:
             _set(c, new, "opened_on", now.date())
-        moved = (c.action == "insert" and not ctx.history) or after != before
-        if moved and after in ("已整改", "已验证") and new.get("done_at") is None:
-            _set(c, new, "done_at", now)
-        if moved and after == "已验证" and new.get("verified_at") is None:
-            _set(c, new, "verified_at", now)
-        if moved and after == "待整改" and c.action == "update":  # verification failed: not done yet
-            _set(c, new, "done_at", None)
-            _set(c, new, "verified_at", None)
         opened, deadline = new.get("opened_on"), new.get("deadline")
         if opened and deadline and deadline < opened and not ctx.history:  # opened late, by a rule
             ctx.problem(i, c, "deadline", f"整改期限早于立项日期 {opened:%Y-%m-%d}")

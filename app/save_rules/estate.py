@@ -24,8 +24,9 @@ from decimal import Decimal
 
 from app import registers
 from app.access.permissions import require
-from app.estate.decoration import ACTIVE, STATUSES, STEP_BACK, is_violation, missing_documents
+from app.estate.decoration import ACTIVE, STATUSES, is_violation, missing_documents
 from app.estate.occupancy import MOVE_IN_ITEMS
+from app.save_rules.workflow import refused
 from app.saving.changes import RowChange, SaveContext, row_json, save_rule, write_audit
 from app.storage.db import in_list
 
@@ -67,8 +68,7 @@ def decoration_workflow(ctx: SaveContext) -> None:
         if after not in rank:
             continue
         moved = c.action == "insert" or after != before
-        if c.action == "update" and moved and rank[after] < rank[before] and (before, after) not in STEP_BACK:
-            ctx.problem(i, c, "status", f"状态不能从“{before}”退回“{after}”（只有待验收可退回施工中）")
+        if refused(ctx, i, c):  # the moves are the definition's [workflow]
             continue
         start, end = new.get("planned_start_on"), new.get("planned_end_on")
         if start and end and end < start:

@@ -1,9 +1,10 @@
-"""Save rules of 维修与投诉: the work-order and complaint workflows, enforced for every entry path.
+"""Save rules of 维修与投诉: what the work-order and complaint workflows need besides their moves.
 
-A status moves only along the allowed transitions; each transition stamps its moment
-(`status_changed_at` when the change gives it — a record entered after the fact — else now).
-Pausing an order opens a `work_order_pauses` row and resuming closes it; recording a visit
-moves a 已完成 order to 已回访. Those side effects are written in the same transaction.
+The moves and the moments they stamp are declared in the registers' definitions (`[workflow]`,
+enforced by app/save_rules/workflow.py). Here: who must be named at each step, moments in order,
+numbering at intake. Pausing an order opens a `work_order_pauses` row and resuming closes it;
+recording a visit moves a 已完成 order to 已回访. Those side effects are written in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -12,56 +13,15 @@ from datetime import datetime
 
 from app import registers
 from app.access.permissions import require
+from app.save_rules.workflow import refused
 from app.saving.changes import RowChange, SaveContext, row_json, save_rule, write_audit
 from app.storage.db import in_list, q
 
-WORK_ORDER_FLOW: dict[str, tuple[str, ...]] = {
-    "待派工": ("已派工",),
-    "已派工": ("处理中",),
-    "处理中": ("暂停", "已完成"),
-    "暂停": ("处理中",),
-    "已完成": ("已回访",),
-    "已回访": ("已关闭",),
-    "已关闭": (),
-}
-WORK_ORDER_START = ("待派工", "已派工")  # intake, or intake with immediate dispatch
 FINISHED = ("已完成", "已回访", "已关闭")
 # Moments that must not go backwards, in the order they happen.
 WORK_ORDER_CLOCK = ("reported_at", "dispatched_at", "arrived_at", "completed_at", "closed_at")
 
-COMPLAINT_FLOW: dict[str, tuple[str, ...]] = {
-    "待处理": ("处理中", "已关闭"),  # 已关闭 directly: only a consultation (not a valid complaint)
-    "处理中": ("已处理",),
-    "已处理": ("已反馈",),
-    "已反馈": ("已关闭",),
-    "已关闭": (),
-}
-COMPLAINT_START = ("待处理", "处理中")
 COMPLAINT_CLOCK = ("received_at", "handled_at", "feedback_at", "closed_at")
-
-
-def allowed_next(flow: dict[str, tuple[str, ...]], status: str | None) -> tuple[str, ...]:
-    """The statuses an item in `status` may move to."""
-    return flow.get(status or "", ())
-
-
-def _stamp(c: RowChange, new: dict, column: str, at: datetime) -> None:
-    """Record a transition's moment, unless the change gives that moment itself."""
-    if c.values.get(column) is not None:
-        return
-    new[column] = at
-    c.values[column] = at
-
-
-def _moment(ctx: SaveContext, c: RowChange, new: dict, intake: str) -> datetime:
-    """The moment of a transition: as given, else (intake) the reported moment, else now."""
-    at = c.values.get("status_changed_at") and new.get("status_changed_at")
-    if not at and c.action == "insert" and isinstance(new.get(intake), datetime):
-        at = new[intake]
-    at = at or ctx.db.now()
-    new["status_changed_at"] = at
-    c.values["status_changed_at"] = at
-    return at
 
 
 def _check_clock(ctx: SaveContext, i: int, c: RowChange, new: dict, columns: tuple[str, ...]) -> None:
@@ -101,12 +61,6 @@ def _number_new_rows(ctx: SaveContext, table: str, column: str, prefix: str, mom
             c.values[column] = number
 
 
-def _refused(ctx: SaveContext, i: int, c: RowChange, before: str | None, after: str,
-             flow: dict[str, tuple[str, ...]], hint: str = "") -> None:
-    options = "、".join(allowed_next(flow, before)) or "无（已是最后一步）"
-    ctx.problem(i, c, "status", f"状态不能从“{before}”改为“{after}”，只能改为：{options}{hint}")
-
-
 # -- work orders ----------------------------------------------------------------------------
 @save_rule("work_orders")
 def work_order_flow(ctx: SaveContext) -> None:
@@ -119,30 +73,13 @@ def work_order_flow(ctx: SaveContext) -> None:
             continue
         before = old.get("status") if old else None
         after = new.get("status")
-        if ctx.history:
-            continue  # a record of the past: its states and stamps are the file's
-        if c.action == "insert" and after not in WORK_ORDER_START:
-            ctx.problem(i, c, "status", f"新报修单的状态只能是“待派工”或“已派工”，不能直接登记为“{after}”")
-            continue
-        if c.action == "update" and after != before and after not in allowed_next(WORK_ORDER_FLOW, before):
-            hint = "；如需返修，请新开报修单并在“返修原单”中选择本单" if before in FINISHED else ""
-            _refused(ctx, i, c, before, after, WORK_ORDER_FLOW, hint)
-            continue
-        moved = c.action == "insert" or after != before
-        if moved:
-            at = _moment(ctx, c, new, "reported_at")
-            if after == "已派工":
-                _stamp(c, new, "dispatched_at", at)
-            elif after == "处理中" and before == "已派工":
-                _stamp(c, new, "arrived_at", at)
-            elif after == "处理中" and before == "暂停":
-                pauses_to_close.append((c.row_id, at))
+        if ctx.history or refused(ctx, i, c):
+            continue  # history: a record of the past, its states and stamps are the file's
+        if c.action == "update" and after != before:  # the move's moment, stamped by the workflow
+            if after == "处理中" and before == "暂停":
+                pauses_to_close.append((c.row_id, new["status_changed_at"]))
             elif after == "暂停":
-                pauses_to_open.append((c.row_id, at, new.get("pause_reason")))
-            elif after == "已完成":
-                _stamp(c, new, "completed_at", at)
-            elif after == "已关闭":
-                _stamp(c, new, "closed_at", at)
+                pauses_to_open.append((c.row_id, new["status_changed_at"], new.get("pause_reason")))
         if after != "待派工" and new.get("assignee_id") is None:
             ctx.problem(i, c, "assignee_id", "派工须指定维修人员")
         if new.get("urgency") == "预约" and new.get("appointment_at") is None:
@@ -304,26 +241,11 @@ def complaint_flow(ctx: SaveContext) -> None:
             continue
         before = old.get("status") if old else None
         after = new.get("status")
-        if ctx.history:
+        if ctx.history or refused(ctx, i, c):
             continue
-        if c.action == "insert" and after not in COMPLAINT_START:
-            ctx.problem(i, c, "status", f"新投诉的状态只能是“待处理”或“处理中”，不能直接登记为“{after}”")
+        if c.action == "update" and before == "待处理" and after == "已关闭" and new.get("is_valid") is not False:
+            ctx.problem(i, c, "status", "有效投诉须处理并反馈后才能关闭；仅咨询的请先把“有效投诉”改为“否”")
             continue
-        if c.action == "update" and after != before:
-            if after not in allowed_next(COMPLAINT_FLOW, before):
-                _refused(ctx, i, c, before, after, COMPLAINT_FLOW)
-                continue
-            if before == "待处理" and after == "已关闭" and new.get("is_valid") is not False:
-                ctx.problem(i, c, "status", "有效投诉须处理并反馈后才能关闭；仅咨询的请先把“有效投诉”改为“否”")
-                continue
-        if c.action == "insert" or after != before:
-            at = _moment(ctx, c, new, "received_at")
-            if after == "已处理":
-                _stamp(c, new, "handled_at", at)
-            elif after == "已反馈":
-                _stamp(c, new, "feedback_at", at)
-            elif after == "已关闭":
-                _stamp(c, new, "closed_at", at)
         if after in ("处理中", "已处理", "已反馈") and new.get("responsible_id") is None:
             ctx.problem(i, c, "responsible_id", "受理后须指定责任人")
         if after in ("已处理", "已反馈") and not (new.get("result") or "").strip():

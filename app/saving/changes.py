@@ -126,7 +126,8 @@ _RULES: dict[str, list[SaveRule]] = defaultdict(list)
 
 
 def save_rule(register: str) -> Callable[[SaveRule], SaveRule]:
-    """Register a check that runs inside the save transaction of one register."""
+    """Register a check that runs inside the save transaction of one register ("*": of every one,
+    before the register's own)."""
 
     def add(fn: SaveRule) -> SaveRule:
         _RULES[register].append(fn)
@@ -205,7 +206,7 @@ def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list
         _check_unique(ctx)
         _check_scope(ctx)
         _check_not_referenced(ctx)
-        for rule in _RULES.get(reg.name, []):
+        for rule in (*_RULES.get("*", []), *_RULES.get(reg.name, [])):  # "*": every register's
             rule(ctx)
         if problems:
             raise ValidationFailed(problems)

@@ -25,43 +25,13 @@ MIGRATION = "070_complaint_facts"
 CHUNK = 2000
 SETTINGS = ("complaint.handle_workdays", "complaint.feedback_workdays")
 
-# The facts of the complaints {complaints} selects (an IN list, or TRUE for all). The deadlines as
-# the header of sql/views/v_complaint_sla.sql defines them: the N-th working day after a date is
-# the working day numbered N after it (workday_calendar numbers working days without gaps).
-_ROWS = """
-WITH c AS (
-    SELECT * FROM complaints WHERE deleted_at IS NULL AND received_at IS NOT NULL AND {complaints}
-),
-params AS (
-    SELECT k.community_id,
-           CAST(setting_int('complaint.handle_workdays', k.community_id) AS INTEGER) AS handle_days,
-           CAST(setting_int('complaint.feedback_workdays', k.community_id) AS INTEGER) AS feedback_days
-    FROM (SELECT DISTINCT community_id FROM c) k
-),
-cal AS (  -- from the first receipt to past the last deadline (3 days per working day, and 60)
-    SELECT * FROM workday_calendar(
-        (SELECT coalesce(min(CAST(received_at AS DATE)), current_date) FROM c),
-        (SELECT coalesce(max(greatest(CAST(received_at AS DATE), CAST(handled_at AS DATE))), current_date)
-                + 60 + 3 * (SELECT coalesce(max(greatest(handle_days, feedback_days)), 0) FROM params)
-         FROM c))
-),
-workdays AS (
-    SELECT day, workday_no FROM cal WHERE working
-)
-SELECT c.id, c.community_id, c.complaint_no, c.household_id, c.location, c.category, c.is_valid, c.status,
-       c.responsible_id, strftime(c.received_at, '%Y-%m'), c.received_at, c.handled_at, c.feedback_at,
-       coalesce(c.deadline, wh.day), wf.day, greatest(c.received_at, c.handled_at, c.feedback_at)
-FROM c
-JOIN params p ON p.community_id = c.community_id
-LEFT JOIN cal cr ON cr.day = CAST(c.received_at AS DATE)
-LEFT JOIN cal ch ON ch.day = CAST(c.handled_at AS DATE)
-LEFT JOIN workdays wh ON wh.workday_no = cr.workday_no + p.handle_days
-LEFT JOIN workdays wf ON wf.workday_no = ch.workday_no + p.feedback_days
-"""
+# The facts of the complaints a list of ids selects (NULL: all), deadlines included: the macro
+# complaint_deadlines (sql/functions/complaint_deadlines.sql) says how they are worked out.
 _COLUMNS = ("complaint_id, community_id, complaint_no, household_id, location, category, is_valid, status, "
             "responsible_id, month, received_at, handled_at, feedback_at, deadline, feedback_deadline, last_at")
 _INSERT = "INSERT INTO " + TABLE + " (" + _COLUMNS + ") "
-_EVERY_COMPLAINT = _ROWS.format(complaints="TRUE")
+_ROWS_OF = "SELECT " + _COLUMNS + " FROM complaint_deadlines(?)"
+_EVERY_COMPLAINT = "SELECT " + _COLUMNS + " FROM complaint_deadlines(CAST(NULL AS BIGINT[]))"
 
 # v_complaint_stats's counts of the groups {groups} selects, with everything recorded
 # (complaint_counted in sql/functions/complaints.sql says what each counts for).
@@ -108,8 +78,7 @@ def refresh(cur, complaints: Iterable[int | None]) -> None:
         placeholders, params = in_list(chunk)
         months = set(rows_in(cur, "SELECT community_id, month FROM " + TABLE + " WHERE complaint_id IN ", chunk))
         cur.execute("DELETE FROM " + TABLE + " WHERE complaint_id IN " + placeholders, params)
-        sql = _ROWS.format(complaints="id IN " + placeholders)
-        cur.execute(_INSERT + sql, params)
+        cur.execute(_INSERT + _ROWS_OF, [chunk])
         months |= set(rows_in(cur, "SELECT community_id, month FROM " + TABLE + " WHERE complaint_id IN ", chunk))
         for community_month in sorted(months, key=str):
             cur.execute("DELETE FROM " + COUNTS + " WHERE " + _GROUP, list(community_month))

@@ -18,7 +18,6 @@ from app import registers
 from app.access.permissions import Actor, require
 from app.exchange.workbook import new_workbook
 from app.reading.queries import labels_for
-from app.save_rules.service import COMPLAINT_FLOW, WORK_ORDER_FLOW, allowed_next
 from app.saving.changes import Problem, RowChange, ValidationFailed, apply_changes
 from app.storage.db import Database, in_list, q
 
@@ -205,12 +204,12 @@ def complaint_detail(db: Database, complaint_id: int) -> dict[str, Any]:
 
 # -- what the desk pages list ---------------------------------------------------------------
 def next_steps(status: str | None) -> tuple[str, ...]:
-    """The statuses a work order in `status` may move to (the save path's workflow)."""
-    return allowed_next(WORK_ORDER_FLOW, status)
+    """The statuses a work order in `status` may move to (its definition's workflow)."""
+    return registers.get("work_orders").workflow.next(status)
 
 
 def complaint_next_steps(status: str | None) -> tuple[str, ...]:
-    return allowed_next(COMPLAINT_FLOW, status)
+    return registers.get("complaints").workflow.next(status)
 
 
 def _scope(actor: Actor, column: str, community_id: int | None) -> tuple[str, list]:

@@ -194,10 +194,13 @@ def unique_index_sql(reg: Register) -> dict[str, str]:
     return out
 
 
+POSTGRES_ONLY = "-- postgres: "  # a migration's line that only PostgreSQL runs (a key, an index)
+
+
 def migration_sql(path: Path) -> str:
-    """A migration in PostgreSQL's dialect: its twin in `postgres/` if there is one."""
-    twin = path.parent / "postgres" / path.name
-    return (twin if twin.exists() else path).read_text(encoding="utf-8")
+    """A migration as PostgreSQL runs it: one file for both backends, its `-- postgres: ` lines
+    (comments to DuckDB) taken in, so a table's columns are written once."""
+    return "\n".join(line.removeprefix(POSTGRES_ONLY) for line in path.read_text(encoding="utf-8").splitlines())
 
 
 # Every table with an integer `id` gets a sequence `<table>_id_seq`, at least max(id)

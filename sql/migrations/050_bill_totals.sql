@@ -4,7 +4,7 @@
 -- back out what is dated after their as_of day, so every figure still traces to ledger rows.
 -- Derived data: not in backups; rebuilt after a restore or a migration (`wuye derived rebuild`; `wuye derived check` compares).
 CREATE TABLE IF NOT EXISTS bill_totals (
-  bill_id BIGINT NOT NULL,      -- no index in DuckDB: rows are found by scanning, and bulk rebuilds stay fast
+  bill_id BIGINT NOT NULL,      -- the key in PostgreSQL only (below); DuckDB scans, and bulk rebuilds stay fast
   community_id BIGINT,
   household_id BIGINT,
   fee_item_id BIGINT,
@@ -18,3 +18,7 @@ CREATE TABLE IF NOT EXISTS bill_totals (
   paid DECIMAL(14,2),            -- Σ payments whose receipt is not voided
   last_paid_at TIMESTAMP
 );
+-- One definition for both backends: lines starting `-- postgres: ` are PostgreSQL's own
+-- (app/postgres.py migration_sql), the key and a household index, so refreshing a bill is a look-up there.
+-- postgres: ALTER TABLE bill_totals ADD PRIMARY KEY (bill_id);
+-- postgres: CREATE INDEX IF NOT EXISTS bill_totals_household ON bill_totals (household_id);

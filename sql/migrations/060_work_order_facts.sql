@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS work_order_facts (
   location VARCHAR,
   labor_hours DECIMAL(12,3),
   charge DECIMAL(12,2),
-  completion_minutes DOUBLE,        -- completed_at − reported_at less the pauses before completion
+  completion_minutes DOUBLE PRECISION, -- completed_at − reported_at less the pauses before completion
   previous_completed_at TIMESTAMP,  -- same household and category, completed before this report
   repeat_reported_at TIMESTAMP,     -- same household and category, first reported after this completion
   linked_at TIMESTAMP,              -- first order whose rework_of is this one, reported
@@ -34,3 +34,6 @@ CREATE TABLE IF NOT EXISTS work_order_facts (
   rework_visit_at TIMESTAMP,        -- first visit asking for rework
   last_visit_at TIMESTAMP
 );
+-- One definition for both backends: lines starting `-- postgres: ` are PostgreSQL's own
+-- (app/postgres.py migration_sql), the key, so refreshing an order is a look-up there.
+-- postgres: ALTER TABLE work_order_facts ADD PRIMARY KEY (work_order_id);

@@ -34,3 +34,9 @@ CREATE TABLE IF NOT EXISTS complaint_counts (
   on_time BIGINT,
   fed_back BIGINT
 );
+-- One definition for both backends: lines starting `-- postgres: ` are PostgreSQL's own
+-- (app/postgres.py migration_sql), keys and indexes, so refreshing a complaint or recounting a
+-- group is a look-up there.
+-- postgres: ALTER TABLE complaint_facts ADD PRIMARY KEY (complaint_id);
+-- postgres: CREATE INDEX IF NOT EXISTS complaint_counts_group ON complaint_counts (community_id, month, category);
+-- postgres: CREATE INDEX IF NOT EXISTS complaint_facts_group ON complaint_facts (community_id, month);

@@ -11,3 +11,7 @@ CREATE TABLE IF NOT EXISTS login_attempts (
   ok BOOLEAN NOT NULL,            -- TRUE: signed in
   cleared_at TIMESTAMP            -- a failure no longer counted: the user signed in, or was unlocked
 );
+-- One definition for both backends: lines starting `-- postgres: ` are PostgreSQL's own
+-- (app/postgres.py migration_sql), indexes, so the throttle is a look-up there.
+-- postgres: CREATE INDEX IF NOT EXISTS login_attempts_name ON login_attempts (name, attempted_at);
+-- postgres: CREATE INDEX IF NOT EXISTS login_attempts_client ON login_attempts (client, attempted_at);

@@ -12,7 +12,8 @@
 --       complaint_sla_as_of(as_of, open_only := true): only valid complaints not 已关闭 and not yet
 --       handled or fed back by the cut-off (the to-do).
 --       The deadlines are worked out when a complaint is written and kept with its fields in
---       complaint_facts (app/complaint_facts.py), every complaint's again when holidays or these
+--       complaint_facts (app/complaint_facts.py, by the macro complaint_deadlines in
+--       sql/functions/complaint_deadlines.sql), every complaint's again when holidays or these
 --       settings change; here they are read and compared with the cut-off.
 -- source: 三(六) 业主投诉; practice: 2 个工作日内处理, 处理后 1 个工作日内反馈
 -- parameters: complaint.handle_workdays [2], complaint.feedback_workdays [1]
