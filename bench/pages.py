@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import shutil
 import statistics
 import sys
@@ -118,7 +119,8 @@ def time_pages(path: Path, log: Path, visits: int, limit: int | None,
                                 times.setdefault(title, []).append(float("nan"))
                         # as it goes: a run that fails later (a busy machine) keeps what it measured
                         print(f"  [{path.name}, {role}] {title}: "
-                              + " ".join(f"{v:.2f}" for v in times[title]) + " s", flush=True)
+                              + " ".join(f"{v:.2f}" for v in times[title]) + " s (load average "
+                              + " ".join(f"{v:.1f}" for v in os.getloadavg()) + ")", flush=True)
                     out[role] = times
                     context.close()
             finally:
