@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from saving import add
 
-from app import dashboard
-from app.figure_cache import clear
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.analysis import dashboard
+from app.analysis.figure_cache import clear
 
 
 def sql_counts(db, today, communities: list[int] | None) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""Select-box options of a register (app.queries.options): every live row's label while there are
+"""Select-box options of a register (app.reading.queries.options): every live row's label while there are
 at most `limit` rows in the reader's scope, none beyond (a register of millions, such as bills at
 company scale, is counted without building its labels)."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 from saving import add
 
 from app import registers
-from app.changes import RowChange, apply_changes
-from app.permissions import Actor
-from app.queries import options
+from app.access.permissions import Actor
+from app.reading.queries import options
+from app.saving.changes import RowChange, apply_changes
 
 
 def test_labels_up_to_the_limit_and_none_beyond(db, actor):
