@@ -51,6 +51,11 @@ def peak_mb() -> float:
     return float("nan")
 
 
+def load() -> str:
+    """The machine's load beside each figure: on a shared machine wall times follow it."""
+    return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--communities", type=int, default=100)
@@ -98,7 +103,7 @@ def main() -> None:
         print(f"1. monthly report {period}: {statistics.median(walls):.2f} s (median of {len(walls)}; "
               f"CPU {statistics.median(cpus):.2f} s), {len(out.getvalue()) / 1024:.0f} KiB, "
               f"{len(sheets)} sheets; peak memory of this process {peak_mb():.0f} MiB "
-              f"(before the report {before:.0f} MiB; goal under 5 s and 1,024 MiB)")
+              f"(before the report {before:.0f} MiB; goal under 5 s and 1,024 MiB); {load()}")
 
     hid = db.scalar("SELECT id FROM households ORDER BY id LIMIT 1 OFFSET ?", [counts[1] // 2])
     loads = []
@@ -126,7 +131,7 @@ def main() -> None:
         assert not at.exception, at.exception
     print(f"2. 一户一档 household {hid} of {counts[1]:,}: page render (AppTest, warm server) "
           f"best {min(renders):.2f} s, median {sorted(renders)[1]:.2f} s (goal < 1 s); "
-          f"household_file.load best {min(loads):.2f} s")
+          f"household_file.load best {min(loads):.2f} s; {load()}")
     session._database.clear()
     if not args.keep and not args.db:
         Path(path).unlink(missing_ok=True)

@@ -182,9 +182,7 @@ def _kpis(db: Database, actor: Actor, month: str, community_id: int | None, toda
         "SELECT coalesce(sum(handled), 0), coalesce(sum(on_time), 0) FROM complaint_stats_as_of(CAST(? AS DATE)) "
         "WHERE month = ?" + where, [as_of, month, *params])[0]
     satisfaction, source = _satisfaction(db, as_of, month, where, params)
-    todo, high = db.rows(
-        "SELECT count(*), count(*) FILTER (WHERE severity = '高') FROM todo_as_of(CAST(? AS DATE)) WHERE TRUE" + where,
-        [today, *params])[0]
+    todo, high = _todo_counts(db, actor, community_id, today, where, params)
     return Kpis(
         month=month, as_of=as_of, billed=float(billed), collected=float(collected),
         collection_rate=float(collected) / float(billed) if billed else None,
@@ -194,6 +192,25 @@ def _kpis(db: Database, actor: Actor, month: str, community_id: int | None, toda
         complaint_timely_rate=int(on_time) / int(handled) if handled else None,
         satisfaction=satisfaction, satisfaction_source=source, todo=int(todo), todo_high=int(high), money=m,
     )
+
+
+def _todo_counts(db: Database, actor: Actor, community_id: int | None, today: date, where: str,
+                 params: list) -> tuple[int, int]:
+    """(items, of which 高) of the to-do list at `today` in scope. On today itself they are counted
+    from the list the page shows (app.analysis.todo, kept per day), so the home page runs the to-do rules
+    once, not twice (seconds each at company scale); any other day, or a reader of the figures
+    without the list's right, counts in SQL."""
+    from app.analysis.todo import todo_list
+
+    if today == db.now().date() and can(actor, "v_todo", "view"):
+        todo = todo_list(db, actor)  # v_todo: todo_as_of(current_date), the actor's 小区 only
+        if todo is not None:
+            if community_id is not None:
+                todo = todo[todo["community_id"] == community_id]
+            return len(todo), int((todo["severity"] == "高").sum())
+    return tuple(db.rows(
+        "SELECT count(*), count(*) FILTER (WHERE severity = '高') FROM todo_as_of(CAST(? AS DATE)) WHERE TRUE" + where,
+        [today, *params])[0])
 
 
 def _satisfaction(db: Database, as_of: date, month: str, where: str, params: list) -> tuple[float | None, str]:
