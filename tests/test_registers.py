@@ -88,14 +88,17 @@ def test_a_new_field_in_a_definition_adds_its_column(tmp_path, monkeypatch):
     defs = tmp_path / "defs"
     shutil.copytree(registers.DEFINITIONS, defs)
     text = (defs / "departments.toml").read_text(encoding="utf-8")
+    # two fields, the first with a default: DuckDB refuses to commit one transaction that alters
+    # a table twice this way, so each column is added in its own
     (defs / "departments.toml").write_text(
-        text + '\n[[fields]]\nname = "head_count"\nlabel = "编制人数"\ntype = "integer"\n', encoding="utf-8")
+        text + '\n[[fields]]\nname = "outsourced"\nlabel = "外包"\ntype = "boolean"\ndefault = false\n'
+        '\n[[fields]]\nname = "head_count"\nlabel = "编制人数"\ntype = "integer"\n', encoding="utf-8")
     monkeypatch.setattr(registers, "DEFINITIONS", defs)
     registers.catalog.cache_clear()
     try:
         db = open_database(str(path))
         assert "head_count" in db.columns_of("departments")
-        assert db.rows("SELECT name, head_count FROM departments") == [("工程部", None)]
+        assert db.rows("SELECT name, outsourced, head_count FROM departments") == [("工程部", False, None)]
         assert "register:departments.head_count" in [r[0] for r in db.rows("SELECT version FROM schema_migrations")]
         db.close()
     finally:

@@ -414,8 +414,19 @@ class Database:
                 "WHERE c.schema_name = 'main' AND c.database_name = current_database()"
             ).fetchall():
                 columns.setdefault(table, set()).add(column)
+            new_columns: list[tuple[str, str]] = []
             for reg in registers.creation_order():
-                applied += self._sync_table(cur, reg, done, columns.get(reg.name))
+                applied += self._sync_table(cur, reg, done, columns.get(reg.name), new_columns)
+        # A column per transaction: DuckDB refuses to commit a transaction that altered one table
+        # twice ("another transaction has altered this table"), so a release adding two fields
+        # to a register could not open an existing file.
+        for version, ddl in new_columns:
+            with self.transaction() as cur:
+                cur.execute(ddl)
+                self._record(cur, version, ddl.encode())
+            applied.append(version)
+        with self.transaction() as cur:  # after the columns they may name
+            for reg in registers.creation_order():
                 for sql in postgres.unique_index_sql(reg).values():
                     cur.execute(sql)
         return applied
@@ -426,22 +437,19 @@ class Database:
             [version, self.now(), hashlib.sha256(content).hexdigest()],
         )
 
-    def _sync_table(self, cur, reg: Register, done: set[str], have: set[str] | None) -> list[str]:
-        """Create the register's table, or add the fields its table lacks (`have`: its columns)."""
+    def _sync_table(self, cur, reg: Register, done: set[str], have: set[str] | None,
+                    new_columns: list[tuple[str, str]]) -> list[str]:
+        """Create the register's table, or list the fields its table lacks (`have`: its columns)
+        in `new_columns` as (version, DDL) for the caller to add."""
         version = f"register:{reg.name}"
         if have is None:
             cur.execute(create_table_sql(reg))
             if version not in done:
                 self._record(cur, version, create_table_sql(reg).encode())
             return [version]
-        added = []
-        for f in reg.fields:
-            if f.name not in have:
-                ddl = "ALTER TABLE " + q(reg.name) + " ADD COLUMN " + column_sql(f)
-                cur.execute(ddl)
-                self._record(cur, f"{version}.{f.name}", ddl.encode())
-                added.append(f"{version}.{f.name}")
-        return added
+        new_columns += [(f"{version}.{f.name}", "ALTER TABLE " + q(reg.name) + " ADD COLUMN " + column_sql(f))
+                        for f in reg.fields if f.name not in have]
+        return []
 
     def _migrate_postgres(self) -> list[str]:
         """The same steps in native PostgreSQL SQL: one process at a time, all or nothing."""
