@@ -20,7 +20,7 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing, cashier
+from app.fees import billing, cashier
 
 D = Decimal
 
