@@ -85,3 +85,24 @@ def test_a_rule_starts_on_its_date_and_bad_rules_are_refused(db, actor, lot):
     with pytest.raises(ValidationFailed, match="失效日期不能早于生效日期"):
         add(db, actor, "parking_rules", community_id=lot["community"], name="y", free_minutes=0,
             first_hour="1.00", per_hour="1.00", valid_from="2026-02-01", valid_to="2026-01-01")
+
+
+def test_the_view_prices_every_stay_at_once_like_the_exit(db, actor, lot):
+    """Set-based pricing (parking_fees_of): all the worked examples as stays of one lot, priced in
+    one statement by the view, each equal to what its exit charged; cars still inside likewise."""
+    stays = []
+    for n, (entered, exited, vtype, _) in enumerate(EXAMPLES):
+        extra = {"vehicle_type": vtype} if vtype else {}
+        stay = parking.record_entry(db, actor, lot["community"], f"粤B1000{n}", datetime.fromisoformat(entered),
+                                    **extra)
+        parking.record_exit(db, actor, stay, datetime.fromisoformat(exited))
+        stays.append(stay)
+    got = dict(db.rows("SELECT parking_event_id, fee FROM parking_temp_fees_as_of(DATE '2026-07-31')"))
+    assert [got[s] for s in stays] == [expected for *_, expected in EXAMPLES]
+    assert db.rows("SELECT count(*) FROM parking_temp_fees_as_of(DATE '2026-07-31') WHERE difference <> 0") == [(0,)]
+    # inside now: a car since 08:00 and a 摩托车 since 10:00, both priced as if they left at 10:00 the next day
+    parking.record_entry(db, actor, lot["community"], "粤B20001", datetime(2026, 8, 1, 8, 0))
+    parking.record_entry(db, actor, lot["community"], "粤B20002", datetime(2026, 8, 1, 10, 0), vehicle_type="摩托车")
+    now = parking.parked_now(db, lot["community"], datetime(2026, 8, 2, 10, 0))
+    # 43.00 as the 26 h example; the 摩托车: 24 h = 24 × 1.00 capped at 5.00 a calendar day → 5.00 + 5.00
+    assert list(zip(now["plate"], now["fee_now"])) == [("粤B20001", D("43.00")), ("粤B20002", D("10.00"))]

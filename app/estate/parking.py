@@ -1,8 +1,10 @@
 """The parking desk (停车场): entries and exits, who is parked now, temporary fees, occupancy.
 
-The fee formula lives once, in SQL (`parking_event_fee` in sql/views/v_parking_temp_fees.sql: the
+The fee formula lives once, in SQL (`parking_fees_of` in sql/views/v_parking_temp_fees.sql: the
 临时停车收费规则 in force for the vehicle type, or the parking.* settings where a community has
-none): the calculator and the charge at the exit use it exactly as the view does.
+none, every stay of a set in one statement): the calculator and the charge at the exit
+(`parking_event_fee`, the same statement over one stay) and the cars parked now use it exactly
+as the view does.
 """
 
 from __future__ import annotations
@@ -84,15 +86,20 @@ def record_exit(db: Database, actor: Actor, event_id: int, at: datetime | None =
 def parked_now(db: Database, community_id: int | None = None, at: datetime | None = None) -> pd.DataFrame:
     """Vehicles inside now: plate, space, since when, minutes so far and the fee if they left now."""
     at = at or db.now()
+    # every temporary stay inside is priced in one statement (parking_fees_of), as if it left at `at`
     sql = (
+        "WITH inside AS (SELECT * FROM parking_events e WHERE e.deleted_at IS NULL AND e.exited_at IS NULL "
+        "AND e.entered_at <= CAST(? AS TIMESTAMP)), "
+        "fees AS (SELECT * FROM parking_fees_of((SELECT list({'id': CAST(id AS BIGINT), "
+        "'community_id': CAST(community_id AS BIGINT), 'vehicle_type': CAST(vehicle_type AS VARCHAR), "
+        "'entered_at': CAST(entered_at AS TIMESTAMP), 'exited_at': CAST(? AS TIMESTAMP)}) "
+        "FROM inside WHERE is_temporary))) "
         "SELECT e.id AS parking_event_id, e.community_id, e.plate, e.is_temporary, s.space_no, "
         "h.code AS household, e.entered_at, "
-        "parking_stay_minutes(e.entered_at, CAST(? AS TIMESTAMP)) AS minutes, "
-        "CASE WHEN e.is_temporary THEN parking_event_fee(e.community_id, e.vehicle_type, e.entered_at, "
-        "CAST(? AS TIMESTAMP)) END AS fee_now "
-        "FROM parking_events e LEFT JOIN parking_spaces s ON s.id = e.parking_space_id "
-        "LEFT JOIN households h ON h.id = s.household_id "
-        "WHERE e.deleted_at IS NULL AND e.exited_at IS NULL AND e.entered_at <= CAST(? AS TIMESTAMP)"
+        "parking_stay_minutes(e.entered_at, CAST(? AS TIMESTAMP)) AS minutes, f.fee AS fee_now "
+        "FROM inside e LEFT JOIN fees f ON f.id = e.id "
+        "LEFT JOIN parking_spaces s ON s.id = e.parking_space_id "
+        "LEFT JOIN households h ON h.id = s.household_id WHERE true"
     )
     params: list[Any] = [at, at, at]
     if community_id is not None:

@@ -242,18 +242,70 @@ priced AS (
                                // (CAST(cycle_days AS HUGEINT) * 2000000000000) AS DECIMAL(18,0)) * 0.01
                 END AS DECIMAL(12,2)) AS amount
     FROM lines
+),
+billable AS (
+    SELECT l.*
+    FROM priced l
+    LEFT JOIN (
+        -- already billed this period (unique per household, fee item and period): skipped
+        SELECT b.household_id, b.fee_item_id
+        FROM bills b, run_days r
+        WHERE b.period = r.period AND b.deleted_at IS NULL
+    ) billed ON billed.household_id = l.household_id AND billed.fee_item_id = l.fee_item_id
+    -- a NULL or negative amount (a formula that failed, a missing 套内面积) is kept: bill_lines stops on it
+    WHERE (l.amount IS NULL OR l.amount <> 0) AND billed.household_id IS NULL
+),
+run_rules AS (
+    -- the discount rules the run itself applies (优惠规则 空置房比例 and 固定减免, approved, in force
+    -- on the period's first day); the prepayment kinds are the cashier's (app/fees/prepayment.py)
+    SELECT d.id, d.community_id, d.fee_item_id, d.name, d.kind, d.vacant_ratio, d.fixed_amount,
+           d.only_without_arrears, d.approved_by_id
+    FROM fee_discounts d
+    JOIN scope s ON s.community_id = d.community_id, run_days r
+    WHERE d.deleted_at IS NULL AND d.status = '已审批' AND d.kind IN ('空置房比例', '固定减免')
+      AND d.valid_from <= r.period_start AND (d.valid_to IS NULL OR d.valid_to >= r.period_start)
+),
+in_arrears AS (
+    -- households owing on an earlier period's bill past its due date on the run's day (the kept
+    -- totals: every move up to now); read only where a rule is 仅限无欠费
+    SELECT DISTINCT t.household_id
+    FROM bill_totals t
+    JOIN (SELECT DISTINCT community_id FROM run_rules WHERE only_without_arrears) k
+      ON k.community_id = t.community_id, run_days r
+    WHERE t.period < r.period AND t.due_date < CAST(? AS DATE)
+      AND (t.amount - t.reduced) - (t.paid - t.refunded) > 0
+),
+discounts AS (
+    -- one rule per bill: the fee item's own rule before a rule for all items, then the larger
+    -- discount, then the first rule. 空置房比例: bill − bill × ratio (half-up), only for 空置 homes and
+    -- not where the fee standard already lowered the bill by its own 空置房系数; 固定减免: the amount,
+    -- not above the bill
+    SELECT * FROM (
+        SELECT b.household_id, b.fee_item_id, d.id AS discount_id, d.name AS discount_rule,
+               d.kind AS discount_kind, d.approved_by_id AS discount_approved_by_id,
+               CAST(CASE d.kind WHEN '空置房比例' THEN b.amount - round(b.amount * d.vacant_ratio, 2)
+                                ELSE least(d.fixed_amount, b.amount) END AS DECIMAL(12,2)) AS discount,
+               d.fee_item_id IS NULL AS for_all_items
+        FROM billable b
+        JOIN homes h ON h.id = b.household_id
+        JOIN items i ON i.id = b.fee_item_id
+        JOIN run_rules d ON d.community_id = h.community_id
+             AND (d.fee_item_id IS NULL OR d.fee_item_id = b.fee_item_id)
+        LEFT JOIN in_arrears a ON a.household_id = b.household_id
+        WHERE b.amount > 0
+          AND (d.kind = '固定减免'
+               OR (h.status = '空置' AND NOT (i.method = '按面积' AND i.vacant_ratio < 1)))
+          AND NOT (d.only_without_arrears AND a.household_id IS NOT NULL)
+    ) x
+    WHERE discount > 0
+    QUALIFY row_number() OVER (PARTITION BY household_id, fee_item_id
+                               ORDER BY for_all_items, discount DESC, discount_id) = 1
 )
-SELECT l.household_id, l.fee_item_id, l.quantity, l.amount, l.due_date, l.prorated, l.shared
-FROM priced l
-LEFT JOIN (
-    -- already billed this period (unique per household, fee item and period): skipped
-    SELECT b.household_id, b.fee_item_id
-    FROM bills b, run_days r
-    WHERE b.period = r.period AND b.deleted_at IS NULL
-) billed ON billed.household_id = l.household_id AND billed.fee_item_id = l.fee_item_id
--- a NULL or negative amount (a formula that failed, a missing 套内面积) is kept: bill_lines stops on it
-WHERE (l.amount IS NULL OR l.amount <> 0) AND billed.household_id IS NULL
-ORDER BY l.household_id, l.fee_item_id
+SELECT b.household_id, b.fee_item_id, b.quantity, b.amount, b.due_date, b.prorated, b.shared,
+       d.discount_id, d.discount, d.discount_rule, d.discount_kind, d.discount_approved_by_id
+FROM billable b
+LEFT JOIN discounts d ON d.household_id = b.household_id AND d.fee_item_id = b.fee_item_id
+ORDER BY b.household_id, b.fee_item_id
 """
 
 _PARKING_LINES = """
@@ -294,15 +346,19 @@ def _has_parking(db: Database) -> bool:
     return "parking_spaces" in registers.catalog() and db.table_exists("parking_spaces")
 
 
-def bill_lines(db: Database, community_id: int | None, period: str) -> pd.DataFrame:
+def bill_lines(db: Database, community_id: int | None, period: str, on: date | None = None) -> pd.DataFrame:
     """The bills a run for this period would add (none already billed): the dry run's rows.
+
+    Each line carries the discount the run gives it (discount_id, discount, discount_rule, …: the
+    优惠规则 空置房比例 and 固定减免 in force; NULL when none), 仅限无欠费 judged on `on` (the
+    run's day, default today).
 
     community_id None: every community at once (one statement; the benchmark's month run).
     Raises BillRunStopped when an amount cannot be computed (a formula that fails or gives a
     negative amount, a missing 套内面积): the dry run and the run stop, naming household and item.
     """
     check_period(period)
-    sql, params = bill_lines_sql(db, community_id)
+    sql, params = bill_lines_sql(db, community_id, on)
     lines = db.query(sql, [period, period, community_id, *params])
     failed = lines["amount"].map(lambda a: a is None or a != a or a < 0)
     if failed.any():
@@ -310,14 +366,15 @@ def bill_lines(db: Database, community_id: int | None, period: str) -> pd.DataFr
     return lines
 
 
-def bill_lines_sql(db: Database, community_id: int | None) -> tuple[str, list]:
+def bill_lines_sql(db: Database, community_id: int | None, on: date | None = None) -> tuple[str, list]:
     """The bill run's one statement, with the formula items of the community (None: all) compiled in,
-    and the parameters that follow period, period, community_id (the benchmark runs it as is)."""
+    and the parameters that follow period, period, community_id (the benchmark runs it as is); `on`
+    is the run's day (default today), for the discount rules only without arrears."""
     area_formula, area_params = _formula_case(db, community_id, metered=False)
     meter_formula, meter_params = _formula_case(db, community_id, metered=True)
     sql = _BILL_LINES.format(parking=_PARKING_LINES if _has_parking(db) else "", shared_text=_SHARED_TEXT,
                              area_formula=area_formula, meter_formula=meter_formula)
-    return sql, [*area_params, *meter_params]
+    return sql, [*area_params, *meter_params, on or db.now().date()]
 
 
 class BillRunStopped(ValidationFailed):
@@ -418,9 +475,10 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
     actor = actor.via("出账")
     if progress is None:
         changes = [change(row) for row in lines.itertuples(index=False)]
-        added = len(apply_changes(db, actor, "bills", changes).inserted)
+        inserted = apply_changes(db, actor, "bills", changes).inserted
+        give_discounts(db, actor, lines, inserted, period, issued_at)
         _use_credit(db, actor, community_id, period)
-        return added
+        return len(inserted)
     building_of = dict(db.rows(
         "SELECT id, coalesce(building_id, 0) FROM households WHERE community_id = ?", [community_id]))
     lines = lines.assign(building=lines["household_id"].map(building_of).fillna(0))
@@ -428,7 +486,9 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
     progress(0, total)
     for _, part in lines.groupby("building", sort=True):
         changes = [change(row) for row in part.itertuples(index=False)]
-        done += len(apply_changes(db, actor, "bills", changes).inserted)
+        inserted = apply_changes(db, actor, "bills", changes).inserted
+        give_discounts(db, actor, part, inserted, period, issued_at)
+        done += len(inserted)
         progress(done, total)
     _use_credit(db, actor, community_id, period)
     return done
@@ -439,6 +499,23 @@ def _use_credit(db: Database, actor: Actor, community_id: int, period: str) -> N
     from app.fees.prepayment import use_credit
 
     use_credit(db, actor, community_id, period)
+
+
+def give_discounts(db: Database, actor: Actor, lines: pd.DataFrame, bill_ids: list[int], period: str,
+                   at: datetime) -> int:
+    """The run's discount rules on the bills just made (lines in the order they were saved): one
+    折扣 adjustment per discounted bill, citing the rule and its approver; returns how many."""
+    if "discount_id" not in lines or not len(bill_ids):
+        return 0
+    changes = [
+        RowChange("insert", values={
+            "bill_id": bill_id, "kind": "折扣", "amount": money(row.discount), "adjusted_at": at,
+            "approved_by_id": int(row.discount_approved_by_id), "discount_id": int(row.discount_id),
+            "reason": f"优惠规则「{row.discount_rule}」（{row.discount_kind}），{period} 出账"})
+        for row, bill_id in zip(lines.itertuples(index=False), bill_ids) if pd.notna(row.discount_id)]
+    if changes:
+        apply_changes(db, actor.via("出账"), "bill_adjustments", changes)
+    return len(changes)
 
 
 def bill_change(row, period: str, issued_at) -> RowChange:
@@ -479,6 +556,7 @@ def generate_bills_for(db: Database, actor: Actor, community_ids: list[int], per
             changes.append(bill_change(row, period, issued_at))
             owner.append(community_id)
     inserted = apply_changes(db, actor.via("出账"), "bills", changes).inserted
+    give_discounts(db, actor, pd.concat(list(parts.values()), ignore_index=True), inserted, period, issued_at)
     added = {c: 0 for c in community_ids}
     for community_id in owner[:len(inserted)]:
         added[community_id] += 1
@@ -508,6 +586,11 @@ class BillRunPreview:
     @property
     def total(self) -> Decimal:
         return money(self.lines["amount"].sum()) if not self.lines.empty else money(0)
+
+    @property
+    def discount(self) -> Decimal:
+        """What the run's discount rules take off these bills (written as 折扣 adjustments)."""
+        return money(self.lines["discount"].dropna().sum()) if not self.lines.empty else money(0)
 
 
 # Per building: households, bills and amount of the previous period (from bills) and what is
@@ -600,6 +683,7 @@ def preview_bill_run(db: Database, community_id: int, period: str) -> BillRunPre
     changes = db.query(_CHANGES, [community_id, community_id, period, period, period, period,
                                   previous, period, period])
     changes = pd.concat([changes, _prorated_changes(db, community_id, lines),
+                         _discount_changes(db, community_id, lines),
                          _shared_changes(db, community_id, period)], ignore_index=True)
     names = dict(zip(buildings["building_id"], buildings["building"]))
     changes.insert(0, "building", changes["building_id"].map(names))
@@ -623,6 +707,22 @@ def _prorated_changes(db: Database, community_id: int, lines: pd.DataFrame) -> p
     return pd.DataFrame([
         {"building_id": homes[r.household_id][0], "code": homes[r.household_id][1], "kind": "按天折算",
          "detail": f"{items[r.fee_item_id]}：{r.prorated}，{money(r.amount)} 元"}
+        for r in part.itertuples(index=False)], columns=columns)
+
+
+def _discount_changes(db: Database, community_id: int, lines: pd.DataFrame) -> pd.DataFrame:
+    """One finding per bill the run discounts: which household, which item, which rule, how much."""
+    part = lines[lines["discount_id"].notna()] if not lines.empty else lines
+    columns = ["building_id", "code", "kind", "detail"]
+    if part.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "building_id" else "object") for c in columns})
+    homes = {h: (b, code) for h, b, code in db.rows(
+        "SELECT id, coalesce(building_id, 0), code FROM households WHERE community_id = ?", [community_id])}
+    items = dict(db.rows("SELECT id, name FROM fee_items WHERE community_id = ?", [community_id]))
+    return pd.DataFrame([
+        {"building_id": homes[r.household_id][0], "code": homes[r.household_id][1], "kind": "优惠",
+         "detail": f"{items[r.fee_item_id]}：优惠规则「{r.discount_rule}」（{r.discount_kind}），"
+                   f"账单 {money(r.amount)} 元，优惠 {money(r.discount)} 元"}
         for r in part.itertuples(index=False)], columns=columns)
 
 

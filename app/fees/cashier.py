@@ -246,13 +246,15 @@ def receipt(db: Database, receipt_id: int) -> Receipt:
         raise KeyError(f"收据编号 {receipt_id} 不存在")
     no, community, code, owners, paid_at, total, method, cashier, voided, reason, cid = rows[0]
     # each bill paid, and each bill of a prepayment given a discount by it (a free month is a
-    # line of 0.00 paid): the note names the rule and the discount
+    # line of 0.00 paid): the note names the rule and the discount — also a rule the bill run gave
+    # (no receipt of its own) on a bill this receipt pays
     lines = db.query(
         "WITH paid AS (SELECT bill_id, sum(amount) AS amount FROM payments "
         "  WHERE receipt_id = ? AND deleted_at IS NULL GROUP BY bill_id), "
         "given AS (SELECT a.bill_id, sum(a.amount) AS discount, string_agg(DISTINCT d.name, '、') AS rules "
         "  FROM bill_adjustments a JOIN fee_discounts d ON d.id = a.discount_id "
-        "  WHERE a.receipt_id = ? AND a.deleted_at IS NULL GROUP BY a.bill_id) "
+        "  WHERE (a.receipt_id = ? OR (a.receipt_id IS NULL AND a.bill_id IN (SELECT bill_id FROM paid))) "
+        "  AND a.deleted_at IS NULL GROUP BY a.bill_id) "
         "SELECT f.name AS fee_item, b.period, CAST(coalesce(p.amount, 0) AS DECIMAL(12,2)) AS amount, "
         "CASE WHEN g.bill_id IS NOT NULL THEN '优惠规则「' || g.rules || '」优惠 ' "
         "  || CAST(CAST(g.discount AS DECIMAL(12,2)) AS VARCHAR) || ' 元' ELSE '' END AS note "

@@ -6,7 +6,7 @@
 --       deducted once exceeded). E.g. free 30, 2.00/h, cap 20.00: 30 min → 0; 31 min → 2.00;
 --       1500 min (25 h) → 20.00 + 2.00 = 22.00. difference = fee_charged − fee (NULL when nothing
 --       was recorded as charged). Where the community has a 临时停车收费规则 (parking_rules) in force
---       for the vehicle type on the day of entry, fee is that rule's (parking_rule_fee: first hour,
+--       for the vehicle type on the day of entry, fee is that rule's (parking_fees_of: first hour,
 --       per hour, night band, cap per calendar day or per 24 h) and rule_name names it; the three
 --       columns of settings then do not apply. The scalar macro parking_temp_fee(minutes, community_id) is the
 --       same formula, for a car still parked (the front desk's calculator).
@@ -43,65 +43,97 @@ CREATE OR REPLACE MACRO parking_temp_fee(minutes, cid) AS
     parking_fee_of(minutes, setting_int('parking.free_minutes', cid),
                    setting_money('parking.hourly_rate', cid), setting_money('parking.daily_cap', cid));
 
--- The rule (parking_rules) in force for a stay: the vehicle type's own before the community's
--- rule for every type, then the latest valid_from, on the day of entry; NULL when none.
-CREATE OR REPLACE MACRO parking_rule_of(cid, vtype, entered) AS (
-    SELECT r.id FROM parking_rules r
-    WHERE r.community_id = cid AND r.deleted_at IS NULL
-      AND (r.vehicle_type IS NULL OR r.vehicle_type = vtype)
-      AND r.valid_from <= CAST(entered AS DATE)
-      AND (r.valid_to IS NULL OR r.valid_to >= CAST(entered AS DATE))
-    ORDER BY r.vehicle_type IS NULL, r.valid_from DESC, r.id DESC
-    LIMIT 1
-);
-
--- The fee of a stay under a rule: nothing within the free minutes; otherwise every started hour
--- from minute 0 (slot k starts at entered + k h) costs the night rate if it starts in the night
--- band, else the first-hour price (k = 0) or the per-hour price; the slots of one calendar day
--- of their start (or of one 24 h from entry) are capped at daily_cap. E.g. 20 free minutes, 5.00
--- first hour, 2.00 after, cap 30.00 a day, night 22–07 1.00: 10:00–12:10 = 5 + 2 + 2 = 9.00.
-CREATE OR REPLACE MACRO parking_rule_fee(rule_id, entered, exited) AS (
-    WITH r AS (SELECT * FROM parking_rules WHERE id = rule_id),
-    stay AS (SELECT parking_stay_minutes(entered, exited) AS minutes),
-    slots AS (
-        SELECT k, CAST(entered AS TIMESTAMP) + to_hours(CAST(k AS BIGINT)) AS starts
-        FROM (SELECT unnest(range(0, CAST((minutes + 59) // 60 AS BIGINT))) AS k FROM stay)
-    ),
-    priced AS (
-        SELECT CASE WHEN r.cap_basis = '每24小时' THEN s.k // 24
-                    ELSE CAST(date_diff('day', CAST(entered AS DATE), CAST(s.starts AS DATE)) AS BIGINT)
+-- The fees of a set of temporary stays, all priced in one statement (a list of structs
+-- {id, community_id, vehicle_type, entered_at, exited_at}, ids unique): the one formula of the
+-- desk, the exit, the cars parked now and the view. The rule (parking_rules) in force for a stay
+-- is the vehicle type's own before the community's rule for every type, then the latest
+-- valid_from, on the day of entry; where there is none, the parking.* settings (the default).
+-- Under a rule: nothing within the free minutes; otherwise every started hour from minute 0
+-- (slot k starts at entered + k h) costs the night rate if it starts in the night band, else the
+-- first-hour price (k = 0) or the per-hour price; the slots of one calendar day of their start
+-- (or of one 24 h from entry) are capped at daily_cap. E.g. 20 free minutes, 5.00 first hour,
+-- 2.00 after, cap 30.00 a day, night 22–07 1.00: 10:00–12:10 = 5 + 2 + 2 = 9.00.
+CREATE OR REPLACE MACRO parking_fees_of(stays) AS TABLE
+WITH stay AS (
+    SELECT s.id, s.community_id, s.vehicle_type,
+           CAST(s.entered_at AS TIMESTAMP) AS entered_at,
+           parking_stay_minutes(s.entered_at, s.exited_at) AS minutes
+    FROM (SELECT unnest(stays, recursive := true)) s
+),
+ruled AS (
+    SELECT s.*, r.id AS rule_id, r.name AS rule_name, r.free_minutes AS rule_free_minutes, r.first_hour,
+           r.per_hour, r.daily_cap AS rule_cap, r.cap_basis, r.night_per_hour,
+           r.night_per_hour IS NOT NULL AND r.night_from IS NOT NULL AND r.night_to IS NOT NULL AS has_night,
+           r.night_from, r.night_to
+    FROM stay s
+    LEFT JOIN parking_rules r
+      ON r.community_id = s.community_id AND r.deleted_at IS NULL
+     AND (r.vehicle_type IS NULL OR r.vehicle_type = s.vehicle_type)
+     AND r.valid_from <= CAST(s.entered_at AS DATE)
+     AND (r.valid_to IS NULL OR r.valid_to >= CAST(s.entered_at AS DATE))
+    QUALIFY row_number() OVER (PARTITION BY s.id
+                               ORDER BY r.vehicle_type IS NULL, r.valid_from DESC, r.id DESC) = 1
+),
+slots AS (
+    -- the started hours of every stay under a rule past its free minutes
+    SELECT *, entered_at + to_hours(k) AS starts
+    FROM (SELECT *, unnest(range(0, CAST((minutes + 59) // 60 AS BIGINT))) AS k
+          FROM ruled WHERE rule_id IS NOT NULL AND minutes > rule_free_minutes) x
+),
+days AS (
+    SELECT id, coalesce(least(any_value(rule_cap), sum(price)), sum(price)) AS fee
+    FROM (
+        SELECT id, rule_cap,
+               CASE WHEN cap_basis = '每24小时' THEN k // 24
+                    ELSE CAST(date_diff('day', CAST(entered_at AS DATE), CAST(starts AS DATE)) AS BIGINT)
                END AS day_no,
-               CASE WHEN r.night_per_hour IS NOT NULL AND r.night_from IS NOT NULL AND r.night_to IS NOT NULL
-                     AND CASE WHEN r.night_from > r.night_to
-                              THEN hour(s.starts) >= r.night_from OR hour(s.starts) < r.night_to
-                              ELSE hour(s.starts) >= r.night_from AND hour(s.starts) < r.night_to END
-                    THEN r.night_per_hour
-                    WHEN s.k = 0 THEN r.first_hour
-                    ELSE r.per_hour END AS price,
-               r.daily_cap
-        FROM slots s, r
-    ),
-    days AS (
-        SELECT coalesce(least(any_value(daily_cap), sum(price)), sum(price)) AS fee
-        FROM priced GROUP BY day_no
-    )
-    SELECT CAST(CASE WHEN (SELECT minutes FROM stay) <= (SELECT free_minutes FROM r) THEN 0
-                     ELSE coalesce((SELECT sum(fee) FROM days), 0) END AS DECIMAL(12,2))
-);
+               CASE WHEN has_night AND CASE WHEN night_from > night_to
+                                             THEN hour(starts) >= night_from OR hour(starts) < night_to
+                                             ELSE hour(starts) >= night_from AND hour(starts) < night_to END
+                    THEN night_per_hour
+                    WHEN k = 0 THEN first_hour
+                    ELSE per_hour END AS price
+        FROM slots
+    ) p
+    GROUP BY id, day_no
+),
+settings AS (
+    SELECT k.community_id,
+           setting_int('parking.free_minutes', k.community_id) AS free_minutes,
+           setting_money('parking.hourly_rate', k.community_id) AS hourly_rate,
+           setting_money('parking.daily_cap', k.community_id) AS daily_cap
+    FROM (SELECT DISTINCT community_id FROM stay) k
+)
+SELECT r.id, r.minutes, r.rule_id, r.rule_name,
+       CAST(CASE WHEN r.rule_id IS NULL
+                 THEN parking_fee_of(r.minutes, p.free_minutes, p.hourly_rate, p.daily_cap)
+                 WHEN r.minutes <= r.rule_free_minutes THEN 0
+                 ELSE coalesce(f.fee, 0) END AS DECIMAL(12,2)) AS fee
+FROM ruled r
+JOIN settings p ON p.community_id = r.community_id
+LEFT JOIN (SELECT id, sum(fee) AS fee FROM days GROUP BY id) f ON f.id = r.id;
 
--- The fee of a temporary stay, the one formula of the desk, the exit and the view: the rule in
--- force, or the parking.* settings where the community has no rule (the default).
-CREATE OR REPLACE MACRO parking_event_fee(cid, vtype, entered, exited) AS
-    CASE WHEN parking_rule_of(cid, vtype, entered) IS NULL
-         THEN parking_temp_fee(parking_stay_minutes(entered, exited), cid)
-         ELSE parking_rule_fee(parking_rule_of(cid, vtype, entered), entered, exited) END;
+-- One stay's fee (the front desk's calculator and the exit): the same statement over one stay.
+CREATE OR REPLACE MACRO parking_event_fee(cid, vtype, entered, exited) AS (
+    SELECT fee FROM parking_fees_of([{'id': CAST(0 AS BIGINT), 'community_id': CAST(cid AS BIGINT),
+                                      'vehicle_type': CAST(vtype AS VARCHAR),
+                                      'entered_at': CAST(entered AS TIMESTAMP),
+                                      'exited_at': CAST(exited AS TIMESTAMP)}])
+);
 
 CREATE OR REPLACE MACRO parking_temp_fees_as_of(as_of) AS TABLE
 WITH stays AS (
-    SELECT e.*, parking_stay_minutes(e.entered_at, e.exited_at) AS minutes
+    SELECT e.id, e.community_id, e.plate, e.vehicle_type, e.entered_at, e.exited_at, e.fee_charged
     FROM parking_events e
     WHERE e.deleted_at IS NULL AND e.is_temporary AND e.exited_at IS NOT NULL
       AND CAST(e.exited_at AS DATE) <= as_of
+),
+fees AS (
+    SELECT * FROM parking_fees_of((
+        SELECT list({'id': CAST(id AS BIGINT), 'community_id': CAST(community_id AS BIGINT),
+                     'vehicle_type': CAST(vehicle_type AS VARCHAR), 'entered_at': CAST(entered_at AS TIMESTAMP),
+                     'exited_at': CAST(exited_at AS TIMESTAMP)})
+        FROM stays))
 ),
 params AS (
     SELECT k.community_id,
@@ -117,16 +149,16 @@ priced AS (
            s.entered_at,
            s.exited_at,
            strftime(s.exited_at, '%Y-%m') AS month,
-           s.minutes,
+           f.minutes,
            p.free_minutes,
            p.hourly_rate,
            p.daily_cap,
-           CASE WHEN s.minutes <= p.free_minutes THEN 0 ELSE s.minutes // 1440 END AS full_days,
-           parking_event_fee(s.community_id, s.vehicle_type, s.entered_at, s.exited_at) AS fee,
-           (SELECT r.name FROM parking_rules r
-            WHERE r.id = parking_rule_of(s.community_id, s.vehicle_type, s.entered_at)) AS rule_name,
+           CASE WHEN f.minutes <= p.free_minutes THEN 0 ELSE f.minutes // 1440 END AS full_days,
+           f.fee,
+           f.rule_name,
            s.fee_charged
     FROM stays s
+    JOIN fees f ON f.id = s.id
     JOIN params p ON p.community_id = s.community_id
 )
 SELECT *, CAST(fee_charged - fee AS DECIMAL(12,2)) AS difference
