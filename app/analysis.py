@@ -24,7 +24,8 @@ from app import excel, registers, views
 from app.changes import RowChange, SaveRejected, apply_changes, write_audit
 from app.db import Database, q
 from app.permissions import ADMIN, Actor, PermissionDenied, require
-from app.queries import community_filter_sql, label_sql
+from app.queries import label_sql
+from app.scope import community_filter_sql
 from app.sql_console import (
     QueryResult,
     ReadOnlyViolation,

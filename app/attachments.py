@@ -19,7 +19,7 @@ from app import registers
 from app.changes import RowChange, apply_changes
 from app.db import DEFAULT_DB, Database, q
 from app.permissions import Actor, PermissionDenied, require
-from app.queries import community_filter_sql
+from app.scope import community_filter_sql
 
 MAX_BYTES = 20 * 1024 * 1024
 # Allowed types: extension -> (content type, what the file must start with).

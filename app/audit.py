@@ -19,7 +19,8 @@ from app import registers
 from app.changes import ConflictError, Problem, RowChange, SaveResult, apply_changes
 from app.db import Database, in_list, q
 from app.permissions import Actor, mask_value, require, sees_personal_data
-from app.queries import community_filter_sql, labels_for
+from app.queries import labels_for
+from app.scope import row_filter_sql
 
 COLUMNS = {"changed_at": "时间", "actor": "操作人", "source": "来源", "action": "操作",
            "row_id": "编号", "change": "内容"}
@@ -144,12 +145,7 @@ def _scope_sql(actor: Actor, register: str) -> tuple[str, list]:
     reg = registers.catalog().get(register)
     if reg is None:
         return "", []
-    if reg.name == "communities":
-        if actor.communities is None:
-            return "", []
-        placeholders, params = in_list(actor.communities)
-        return " AND row_id IN " + placeholders, params
-    where, params = community_filter_sql(reg, "t", actor)
+    where, params = row_filter_sql(reg, "t", actor)
     if not where:
         return "", []
     return " AND row_id IN (SELECT t.id FROM " + q(reg.name) + " t WHERE TRUE" + where + ")", params

@@ -22,8 +22,9 @@ import pyarrow as pa
 from app import derived, registers
 from app.db import Database, StorageFailed, in_list, q, rows_in
 from app.permissions import ADMIN, Actor, require, require_admin
-from app.queries import ATTACHMENTS, label_sql, owner_columns, resolve_labels
+from app.queries import label_sql, resolve_labels
 from app.registers.model import Register
+from app.scope import ATTACHMENTS, owner_columns
 from app.validation import CellError, check, check_dates, convert
 
 Action = Literal["insert", "update", "delete", "restore"]  # restore: undo a delete (audit revert)

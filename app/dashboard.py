@@ -16,9 +16,10 @@ from decimal import Decimal
 import pandas as pd
 
 from app import registers
-from app.db import Database, in_list
+from app.db import Database
 from app.figure_cache import cached
 from app.permissions import Actor, can, require
+from app.scope import community_sql
 
 
 @dataclass(frozen=True)
@@ -98,22 +99,6 @@ def work_areas(actor: Actor) -> set[str]:
     return (mine & every) or every
 
 
-def scope(actor: Actor, community_id: int | None, column: str = "community_id") -> tuple[str, list]:
-    """` AND community_id IN (…)` for the actor's communities and the chosen one."""
-    ids = None if actor.communities is None else set(actor.communities)
-    if community_id is not None:
-        ids = {community_id} if ids is None else ids & {community_id}
-    if ids is None:
-        return "", []
-    placeholders, params = in_list(sorted(ids))
-    return " AND " + column + " IN " + placeholders, params
-
-
-def communities(db: Database, actor: Actor) -> dict[int, str]:
-    where, params = scope(actor, None, "id")
-    return dict(db.rows("SELECT id, name FROM communities WHERE deleted_at IS NULL" + where + " ORDER BY id", params))
-
-
 def months(db: Database, today: date) -> list[str]:
     """Months that have bills, repairs or complaints, up to today's, newest first."""
     return cached(db, ("months", today), lambda: _months(db, today))
@@ -141,7 +126,7 @@ def money(db: Database, actor: Actor, month: str, community_id: int | None = Non
     """应收 / 实收 of the month's bills and 欠费 overall, at the month's as-of day (see kpis)."""
     require(actor, "v_collection_rate", "view", "收费率")
     today = today or db.now().date()
-    where, params = scope(actor, community_id)
+    where, params = community_sql(actor, community_id)
     return cached(db, ("money", month, today, where, *params), lambda: _money(db, month, today, where, params))
 
 
@@ -162,7 +147,7 @@ def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None
          today: date | None = None) -> Kpis:
     require(actor, "v_collection_rate", "view", "收费率")
     today = today or db.now().date()
-    where, params = scope(actor, community_id)
+    where, params = community_sql(actor, community_id)
     return cached(db, ("kpis", month, today, where, *params),
                   lambda: _kpis(db, actor, month, community_id, today, where, params))
 
@@ -218,7 +203,7 @@ def collection_trend(db: Database, actor: Actor, month: str, community_id: int |
     `combined`), at the month's as-of day. Every period is there: one without bills has billed 0
     and no rate (a rate of nothing is not 0 %)."""
     today = today or db.now().date()
-    where, params = scope(actor, community_id, "r.community_id")
+    where, params = community_sql(actor, community_id, "r.community_id")
     return cached(db, ("collection_trend", month, today, count, combined, where, *params),
                   lambda: _collection_trend(db, month, today, count, combined, where, params))
 
@@ -246,7 +231,7 @@ def repairs_by_month(db: Database, actor: Actor, month: str, community_id: int |
                      today: date | None = None, count: int = 12) -> pd.DataFrame:
     """报修单数 and 及时率 of the last `count` months up to the month; a month without orders shows 0."""
     today = today or db.now().date()
-    where, params = scope(actor, community_id)
+    where, params = community_sql(actor, community_id)
     found = db.query(
         "SELECT month, sum(orders) AS orders, CAST(sum(on_time) AS DOUBLE) / nullif(sum(arrived), 0) AS timely_rate "
         "FROM repair_stats_as_of(CAST(? AS DATE)) WHERE month <= ? "
@@ -262,7 +247,7 @@ def repairs_by_month(db: Database, actor: Actor, month: str, community_id: int |
 def complaints_by_category(db: Database, actor: Actor, month: str, community_id: int | None = None,
                            today: date | None = None) -> pd.DataFrame:
     today = today or db.now().date()
-    where, params = scope(actor, community_id)
+    where, params = community_sql(actor, community_id)
     return db.query(
         "SELECT category, sum(received) AS received, sum(handled) AS handled FROM complaint_stats_as_of(CAST(? AS DATE)) "
         "WHERE month = ?" + where + " GROUP BY category ORDER BY received DESC, category",

@@ -14,12 +14,13 @@ from app import fee_documents, printing
 from app.changes import Problem, ValidationFailed
 from app.db import Database, in_list
 from app.permissions import Actor, PermissionDenied, mask_value, require, sees_personal_data
+from app.scope import sees
 
 NOTICE_STEP = "催缴通知书"
 
 
 def _in_scope(actor: Actor, community_id: int) -> None:
-    if actor.communities is not None and community_id not in actor.communities:
+    if not sees(actor, community_id):
         raise PermissionDenied("该小区不在您负责的范围内")
 
 

@@ -30,6 +30,7 @@ from xlsxwriter.utility import xl_col_to_name
 from app import registers, views
 from app.changes import write_audit
 from app.db import Database, q, sql_literal
+from app.formats import percent
 from app.permissions import Actor, mask_value, require, sees_personal_data
 from app.queries import PageRequest, label_sql, labels_for, order_clause, where_clause
 from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Register
@@ -616,7 +617,7 @@ def _shown(col: ExportColumn, v: Any) -> str:
     if isinstance(v, bool):
         return "是"
     if col.kind == "rate" and isinstance(v, (int, float, Decimal)):
-        return f"{float(v) * 100:.1f}%"
+        return percent(v)
     fmt = col.number_format or ""
     if fmt.startswith("#,##0") and isinstance(v, (int, float, Decimal)):
         decimals = len(fmt.partition(".")[2])

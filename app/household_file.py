@@ -21,9 +21,10 @@ import pandas as pd
 from app import audit, registers
 from app.db import Database, q
 from app.permissions import Actor, can, require
-from app.queries import community_filter_sql, labels_for, mask_frame
+from app.queries import labels_for, mask_frame
 from app.registers.model import DATE_TYPES, Register, money_text
 from app.report_book import Column, ReportBook
+from app.scope import community_filter_sql
 
 # Registers shown first, in this order; any other register referring to households follows.
 SECTION_ORDER = ["owners", "vehicles", "parking_spaces", "bills", "receipts", "deposits",

@@ -47,8 +47,10 @@ from app.changes import (
 from app.db import Database, q
 from app.excel import display_width
 from app.permissions import ADMIN, Actor, require
-from app.queries import LABEL_SEPARATOR, resolve_labels
+from app.queries import LABEL_SEPARATOR, options, resolve_labels
 from app.registers.model import SYSTEM_LABELS, Field, Register
+from app.templates import sample_texts
+from app.validation import CellError, convert
 from app.workbook import new_workbook
 from app.workbook_reader import (
     ReadLimits,
@@ -680,9 +682,6 @@ def update_changes(db: Database, plan: ImportPlan) -> list[tuple[int, int, list[
     A cell is compared as the save path would store it (converted, references as ids); rows
     equal to what is stored are left out, so the preview shows only what the import changes.
     """
-    from app.queries import resolve_labels
-    from app.validation import CellError, convert
-
     reg = plan.register
     updates = [(n, c) for n, c in zip(plan.excel_rows, plan.changes) if c.action == "update"]
     if not updates:
@@ -927,8 +926,6 @@ def _build_changes(plan: ImportPlan, report: Progress) -> None:
 
 
 def _template_sample(reg: Register) -> dict[str, str] | None:
-    from app.templates import sample_texts
-
     return sample_texts(reg)
 
 
@@ -1338,8 +1335,6 @@ def plan_signature(plan: ImportPlan, file_key: str) -> tuple:
 
 
 def community_choices(db: Database, actor: Actor) -> dict[int, str]:
-    from app.queries import options
-
     return options(db, registers.get("communities"), actor)
 
 

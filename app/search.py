@@ -9,7 +9,8 @@ from typing import NamedTuple
 from app import registers
 from app.db import Database, q
 from app.permissions import Actor, can, mask_value, sees_personal_data
-from app.queries import community_filter_sql, label_sql
+from app.queries import label_sql
+from app.scope import community_filter_sql
 
 
 class SearchHit(NamedTuple):

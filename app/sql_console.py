@@ -30,6 +30,7 @@ from app import console_errors, registers, views
 from app.db import Database, q, sql_literal
 from app.permissions import SQL_CONSOLE, Actor, can, cli_actor, require, sees_personal_data
 from app.registers.model import SYSTEM_LABELS, Register
+from app.scope import row_filter_sql
 
 ROW_LIMIT = 10_000
 BYTE_LIMIT_SETTING = "office.console_result_mb"
@@ -205,8 +206,6 @@ def mask_sql(kind: str, expr: str) -> str:
 
 def register_select(reg: Register, actor: Actor) -> tuple[str, list]:
     """The live rows of a register the actor may see, personal columns masked."""
-    from app.queries import community_filter_sql
-
     hide = not sees_personal_data(actor)
     select = []
     for col in reg.columns:
@@ -214,10 +213,7 @@ def register_select(reg: Register, actor: Actor) -> tuple[str, list]:
             select.append(mask_sql(reg.field(col).type, "t." + q(col)) + " AS " + q(col))
         else:
             select.append("t." + q(col))
-    scope, params = community_filter_sql(reg, "t", actor)
-    if reg.name == "communities" and actor.communities is not None:
-        # the register names no community of its own: a scoped actor sees only theirs
-        scope, params = " AND t.id IN (SELECT unnest(?))", [list(actor.communities)]
+    scope, params = row_filter_sql(reg, "t", actor)
     sql = "SELECT " + ", ".join(select) + " FROM " + q(reg.name) + " t WHERE t.deleted_at IS NULL" + scope
     return sql, params
 

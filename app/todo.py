@@ -7,6 +7,7 @@ import pandas as pd
 from app import registers
 from app.db import Database, in_list
 from app.figure_cache import cached
+from app.page_table import href
 from app.permissions import Actor, require
 from app.views import read_view, view_info, view_names
 
@@ -42,8 +43,6 @@ def todo_list(db: Database, actor: Actor) -> pd.DataFrame | None:
 
 
 def _todo_list(db: Database, actor: Actor) -> pd.DataFrame:
-    from app.ui.nav import href
-
     todo = read_view(db, actor, "v_todo")
     if todo.empty:
         return todo.assign(community=[], register=[], link=[])

@@ -11,7 +11,7 @@ import pandas as pd
 from app import registers
 from app.db import Database
 from app.permissions import Actor
-from app.queries import community_filter_sql
+from app.scope import community_filter_sql
 
 RATING_HEADERS = {"rated_on": "评价日期", "rating": "评价等级", "score": "得分", "basis": "评价依据",
                   "rater": "评价人"}

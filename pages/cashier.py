@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 import streamlit as st
 
-from app import billing, cashier, household_file, prepayment, printing
+from app import billing, cashier, household_file, prepayment, printing, scope
 from app.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
@@ -196,7 +196,7 @@ with desk:
                         st.rerun()
 
 with closing:
-    communities = cashier.communities(db, actor)
+    communities = scope.communities(db, actor)
     if not communities:
         st.info("还没有小区。")
         st.stop()

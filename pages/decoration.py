@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import decoration, estate
+from app import decoration, estate, scope
 from app.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
@@ -29,7 +29,7 @@ def run(action, done: str) -> None:
         st.rerun()
 
 
-communities = estate.communities(db, actor)
+communities = scope.communities(db, actor)
 if not communities:
     st.info("还没有小区。")
     st.stop()

@@ -3,7 +3,7 @@ household statements, collection charts, budget against actual, and the period c
 
 import streamlit as st
 
-from app import billing, cashier, dunning, fee_documents, printing
+from app import billing, cashier, dunning, fee_documents, printing, scope
 from app.changes import SaveRejected
 from app.permissions import PermissionDenied
 from app.ui import session
@@ -15,7 +15,7 @@ db, actor = session.db(), session.actor()
 today = db.now().date()
 st.title("出账、催缴与报表")
 
-communities = cashier.communities(db, actor)
+communities = scope.communities(db, actor)
 if not communities:
     st.info("还没有小区。")
     st.stop()

@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from app import dashboard, household_file, registers
+from app import household_file, registers, scope
 from app.ui import session
 from app.ui.attachments import attachments_panel
 from app.ui.text import md
@@ -16,7 +16,7 @@ st.title("一户一档")
 state = st.session_state
 wanted = st.query_params.get("id")
 left, mid = st.columns([1, 2])
-choices = dashboard.communities(db, actor)
+choices = scope.communities(db, actor)
 community = left.selectbox("小区", [None, *choices], format_func=lambda c: "全部小区" if c is None else choices[c],
                            key="household-community", placeholder="请选择")
 text = mid.text_input("房号或业主姓名", key="household-search", placeholder="例如 3-2-1201 或 张伟")
