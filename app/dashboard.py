@@ -20,6 +20,7 @@ from app.db import Database
 from app.figure_cache import cached
 from app.permissions import Actor, can, require
 from app.scope import community_sql
+from app.todo import todo_list
 
 
 @dataclass(frozen=True)
@@ -272,8 +273,6 @@ def todo_areas(todo: pd.DataFrame | None) -> list[tuple[str, int, int]]:
 def todo_for(db: Database, actor: Actor, community_id: int | None = None,
              areas: set[str] | None = None) -> pd.DataFrame | None:
     """Today's to-do list (app.todo), limited to one community and to some areas when given."""
-    from app.todo import todo_list
-
     todo = todo_list(db, actor)
     if todo is None or todo.empty:
         return todo

@@ -47,7 +47,7 @@ from app.changes import (
 from app.db import Database, q
 from app.excel import display_width
 from app.permissions import ADMIN, Actor, require
-from app.queries import LABEL_SEPARATOR, options, resolve_labels
+from app.queries import LABEL_SEPARATOR, label_sql, options, resolve_labels
 from app.registers.model import SYSTEM_LABELS, Field, Register
 from app.templates import sample_texts
 from app.validation import CellError, convert
@@ -718,8 +718,6 @@ def _display(db: Database, f: Field, value: Any) -> str:
     if value is None:
         return "（空）"
     if f.type == "ref" and isinstance(value, int):
-        from app.queries import label_sql
-
         target = registers.get(f.ref)
         label = db.scalar("SELECT " + label_sql(target, "t") + " FROM " + q(target.name) + " t WHERE t.id = ?", [value])
         return str(label if label is not None else value)

@@ -334,7 +334,6 @@ def order_materials(db: Database, order_id: int) -> pd.DataFrame:
         [order_id])
 
 
-
 # -- paid repairs (有偿维修: charged by the price list, billed for the cashier) -------------------
 CHARGE_HEADERS = {"item": "服务项目", "unit": "计价单位", "quantity": "数量", "unit_price": "单价(元)",
                   "amount": "金额(元)", "billed_on": "出账日期", "period": "账单账期"}

@@ -26,8 +26,6 @@ if overview.empty:
 TODO_ROWS = 200  # per area: a company's thousands of arrears would make the page slow to send
 
 
-
-
 choices = scope.communities(db, actor)
 months = dashboard.months(db, today)
 left, right = st.columns(2)

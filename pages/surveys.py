@@ -22,9 +22,6 @@ survey_id = st.selectbox("调查", list(choices), format_func=choices.get, key="
 survey = surveys.survey_row(db, survey_id)
 head = surveys.overall(db, survey_id)
 
-
-
-
 c = st.columns(5)
 c[0].metric("发放问卷", f"{head['distributed']} 份")
 c[1].metric("回收问卷", f"{head['responses']} 份")

@@ -15,6 +15,7 @@ import time
 import streamlit as st
 
 from app import auth
+from app.backup import attach_to_app
 from app.db import Database, DatabaseBusy, database_url, open_database
 from app.permissions import Actor
 from app.ui import handoff
@@ -29,8 +30,6 @@ RECHECK_SECONDS = 5.0
 
 @st.cache_resource(show_spinner=False)
 def _database(url: str) -> Database:
-    from app.backup import attach_to_app
-
     database = open_database(url)
     attach_to_app(database)  # daily backup; backups before imports and bill runs
     return database
