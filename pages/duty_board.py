@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from app import scope
-from app import service_desk as desk
+from app.access import scope
+from app.service import service_desk as desk
 from app.ui import session
 from app.ui.desk import pick_community
 

@@ -3,11 +3,12 @@
 import altair as alt
 import streamlit as st
 
-from app import dashboard, scope
-from app.formats import percent
+from app.access import scope
+from app.analysis import dashboard
+from app.reading.formats import percent
+from app.reading.views import read_view
 from app.ui import nav, session
 from app.ui.text import md
-from app.views import read_view
 
 db, actor = session.db(), session.actor()
 today = db.now().date()

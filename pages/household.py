@@ -5,7 +5,9 @@ import io
 import pandas as pd
 import streamlit as st
 
-from app import household_file, registers, scope
+from app import registers
+from app.access import scope
+from app.estate import household_file
 from app.ui import session
 from app.ui.attachments import attachments_panel
 from app.ui.text import md

@@ -4,9 +4,10 @@ from datetime import datetime, time
 
 import streamlit as st
 
-from app import parking, scope
-from app.changes import SaveRejected
-from app.formats import percent
+from app.access import scope
+from app.estate import parking
+from app.reading.formats import percent
+from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
 

@@ -4,7 +4,8 @@ import io
 
 import streamlit as st
 
-from app import dashboard, reports, scope
+from app.access import scope
+from app.analysis import dashboard, reports
 from app.ui import session
 
 db, actor = session.db(), session.actor()

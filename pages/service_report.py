@@ -6,9 +6,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import scope
-from app import service_desk as desk
-from app.formats import percent
+from app.access import scope
+from app.reading.formats import percent
+from app.service import service_desk as desk
 from app.ui import session
 from app.ui.desk import pick_community
 

@@ -1,15 +1,18 @@
 """统计分析: staff composition, population and owners per 小区, 投诉率 per household and building,
-and survey sampling (services: app.statistics)."""
+and survey sampling (services: app.analysis.statistics)."""
 
 from datetime import date
 from decimal import Decimal
 
 import streamlit as st
 
-from app import cashier, scope, statistics, surveys
-from app.changes import SaveRejected
-from app.formats import percent
-from app.permissions import PermissionDenied
+from app.access import scope
+from app.access.permissions import PermissionDenied
+from app.analysis import statistics
+from app.fees import cashier
+from app.reading.formats import percent
+from app.saving.changes import SaveRejected
+from app.surveys import survey as surveys
 from app.ui import session
 from app.ui.desk import pick_community
 

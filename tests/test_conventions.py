@@ -125,11 +125,11 @@ def test_every_view_is_named_by_a_test():
 
 # -- which 小区 an actor sees is answered in one place -----------------------------------------
 def test_only_app_scope_turns_an_actors_communities_into_rows_or_sql():
-    """app/scope.py builds the filter (as SQL) and the picker (as rows); no copy elsewhere."""
+    """app/access/scope.py builds the filter (as SQL) and the picker (as rows); no copy elsewhere."""
     by_hand = re.compile(r"(in_list|isin|unnest)\(.*\.communities\b|def communities\(|def _?scope\(")
     found = []
     for path in sorted([*(ROOT / "app").rglob("*.py"), *(ROOT / "pages").glob("*.py")]):
-        if path.relative_to(ROOT).as_posix() == "app/scope.py":
+        if path.relative_to(ROOT).as_posix() == "app/access/scope.py":
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if by_hand.search(line):

@@ -14,9 +14,9 @@ from pathlib import Path
 import streamlit as st
 
 from app import registers
-from app.page_table import PageEntry, record_url, table
-from app.page_table import href as href  # the pages' and tests' name for the link format
-from app.permissions import ADMIN, Actor
+from app.access.permissions import ADMIN, Actor
+from app.reading.page_table import PageEntry, record_url, table
+from app.reading.page_table import href as href  # the pages' and tests' name for the link format
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 _pages: dict[str, st.Page] = {}
