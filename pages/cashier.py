@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 import streamlit as st
 
+from app.access import scope
 from app.estate import household_file
 from app.fees import billing, cashier, prepayment, printing
 from app.saving.changes import SaveRejected
@@ -197,7 +198,7 @@ with desk:
                         st.rerun()
 
 with closing:
-    communities = cashier.communities(db, actor)
+    communities = scope.communities(db, actor)
     if not communities:
         st.info("还没有小区。")
         st.stop()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app.access import scope
 from app.estate import decoration
 from app.estate import occupancy as estate
 from app.saving.changes import SaveRejected
@@ -30,7 +31,7 @@ def run(action, done: str) -> None:
         st.rerun()
 
 
-communities = estate.communities(db, actor)
+communities = scope.communities(db, actor)
 if not communities:
     st.info("还没有小区。")
     st.stop()

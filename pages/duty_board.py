@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app.access import scope
 from app.service import service_desk as desk
 from app.ui import session
 from app.ui.desk import pick_community
@@ -25,7 +26,7 @@ db, actor = session.db(), session.actor()
 st.title("24小时值班看板")
 st.caption("未办结的报修单：到场前计到场时限，到场后计完成时限（暂停时间不计）；已超时和即将超时的排在最前。"
            f"每 {REFRESH_SECONDS} 秒自动刷新。")
-community = pick_community(desk.communities(db, actor), "duty-community", allow_all=True)
+community = pick_community(scope.communities(db, actor), "duty-community", allow_all=True)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)

@@ -3,6 +3,7 @@ household statements, collection charts, budget against actual, and the period c
 
 import streamlit as st
 
+from app.access import scope
 from app.access.permissions import PermissionDenied
 from app.fees import billing, cashier, dunning, fee_documents, printing
 from app.saving.changes import SaveRejected
@@ -15,7 +16,7 @@ db, actor = session.db(), session.actor()
 today = db.now().date()
 st.title("出账、催缴与报表")
 
-communities = cashier.communities(db, actor)
+communities = scope.communities(db, actor)
 if not communities:
     st.info("还没有小区。")
     st.stop()

@@ -1,10 +1,11 @@
 """Home: the state of the 小区 at a glance — KPI tiles, small charts, today's to-do list."""
 
 import altair as alt
-import pandas as pd
 import streamlit as st
 
+from app.access import scope
 from app.analysis import dashboard
+from app.reading.formats import percent
 from app.reading.views import read_view
 from app.ui import nav, session
 from app.ui.text import md
@@ -26,11 +27,7 @@ if overview.empty:
 TODO_ROWS = 200  # per area: a company's thousands of arrears would make the page slow to send
 
 
-def pct(v: float | None) -> str:
-    return "—" if v is None or pd.isna(v) else f"{v:.1%}"
-
-
-choices = dashboard.communities(db, actor)
+choices = scope.communities(db, actor)
 months = dashboard.months(db, today)
 left, right = st.columns(2)
 community = left.selectbox("小区", [None, *choices], format_func=lambda c: "全部小区" if c is None else choices[c],
@@ -53,15 +50,15 @@ if money_role:  # 应收 / 实收 / 欠费 of the month, last month beside them
             (tiles[2], "欠费", now.arrears, before.arrears, "inverse")):
         tile.metric(label, dashboard.yuan(this), delta=f"{dashboard.yuan_change(this - last)} 较上月",
                     delta_color=colour, help=f"上月（{before.month}）{dashboard.yuan(last)}，截至 {before.as_of}")
-    tiles[3].metric("收费率", pct(k.collection_rate), help=f"{k.arrears_households} 户逾期未缴")
+    tiles[3].metric("收费率", percent(k.collection_rate), help=f"{k.arrears_households} 户逾期未缴")
     st.caption(f"应收、实收为 {month} 账期的账单，截至 {now.as_of}；欠费为截至同日所有逾期未缴；"
                f"上月数字截至 {before.as_of}。")
 
 tiles = st.columns(4)
 if repair_role:
     tiles[0].metric("超时报修", f"{k.repairs_over_limit}", help=f"未完成报修 {k.open_repairs} 单中超过到场或完成时限的")
-    tiles[1].metric("投诉及时率", pct(k.complaint_timely_rate), help=f"{k.month} 已处理 {k.complaints_handled} 件")
-tiles[2].metric("满意率", pct(k.satisfaction), help=k.satisfaction_source)
+    tiles[1].metric("投诉及时率", percent(k.complaint_timely_rate), help=f"{k.month} 已处理 {k.complaints_handled} 件")
+tiles[2].metric("满意率", percent(k.satisfaction), help=k.satisfaction_source)
 shown_todo = 0 if todo is None else len(todo)
 high = 0 if todo is None else int((todo["severity"] == "高").sum())
 tiles[3].metric("今日待办", f"{shown_todo:,}", help=f"其中紧急 {high} 项；只计您负责的业务范围")
@@ -134,7 +131,7 @@ for row in shown.itertuples():
         c = st.columns(5)
         c[0].metric("楼栋", f"{row.buildings}")
         c[1].metric("户数", f"{row.households:,}")
-        c[2].metric("入住率", pct(row.occupancy_rate))
+        c[2].metric("入住率", percent(row.occupancy_rate))
         c[3].metric("空置", f"{row.vacant:,}")
         c[4].metric("在册业主", f"{row.owners:,}")
 

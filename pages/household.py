@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app import registers
-from app.analysis import dashboard
+from app.access import scope
 from app.estate import household_file
 from app.ui import session
 from app.ui.attachments import attachments_panel
@@ -18,7 +18,7 @@ st.title("一户一档")
 state = st.session_state
 wanted = st.query_params.get("id")
 left, mid = st.columns([1, 2])
-choices = dashboard.communities(db, actor)
+choices = scope.communities(db, actor)
 community = left.selectbox("小区", [None, *choices], format_func=lambda c: "全部小区" if c is None else choices[c],
                            key="household-community", placeholder="请选择")
 text = mid.text_input("房号或业主姓名", key="household-search", placeholder="例如 3-2-1201 或 张伟")

@@ -4,8 +4,9 @@ from datetime import datetime, time
 
 import streamlit as st
 
-from app.estate import occupancy as estate
+from app.access import scope
 from app.estate import parking
+from app.reading.formats import percent
 from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
@@ -21,7 +22,7 @@ def show_problems(err: SaveRejected) -> None:
     st.error(problems_markdown(err.kind, err.problems))
 
 
-communities = estate.communities(db, actor)
+communities = scope.communities(db, actor)
 if not communities:
     st.info("还没有小区。")
     st.stop()
@@ -34,7 +35,7 @@ cols[0].metric("车位总数", f"{occ.get('spaces', 0):,}")
 cols[1].metric("在租/可租车位", f"{occ.get('leased', 0)}/{occ.get('leasable', 0)}")
 cols[2].metric("场内车辆", f"{occ.get('parked', 0):,}")
 rate = occ.get("temp_occupancy")
-cols[3].metric("临时车位占用", "—" if rate is None else f"{rate:.1%}",
+cols[3].metric("临时车位占用", percent(rate),
                help=f"场内临时车辆 {occ.get('parked_temporary', 0)} / 临时车位 {occ.get('temp_spaces', 0)}")
 cols[4].metric("今日临时停车费(元)", f"{occ.get('temp_fees', 0):,.2f}", help=f"今日出场 {occ.get('temp_stays', 0)} 次")
 

@@ -4,6 +4,7 @@ import io
 
 import streamlit as st
 
+from app.access import scope
 from app.analysis import dashboard, reports
 from app.ui import session
 
@@ -16,7 +17,7 @@ st.caption("每月向业主委员会报送：收费与欠费、维修、投诉�
 months = [m for m in dashboard.months(db, today) if m < today.strftime("%Y-%m")] or [reports.default_period(today)]
 left, right = st.columns(2)
 period = left.selectbox("月份", months, key="report-period", placeholder="请选择")
-choices = dashboard.communities(db, actor)
+choices = scope.communities(db, actor)
 community = right.selectbox("小区", [None, *choices], format_func=lambda c: "全部小区" if c is None else choices[c],
                             key="report-community", placeholder="请选择")
 

@@ -5,6 +5,7 @@ from datetime import date
 import streamlit as st
 
 from app import registers
+from app.access import scope
 from app.service import service_desk as desk
 from app.ui import session
 from app.ui.desk import act, flash, follow_link, pick_community
@@ -21,7 +22,7 @@ flash()
 if "complaint-next" in state:
     state["complaint-pick"] = state.pop("complaint-next")
 follow_link(db, actor, "complaints", "complaint-community", "complaint-pick")  # a to-do or search link
-community = pick_community(desk.communities(db, actor), "complaint-community")
+community = pick_community(scope.communities(db, actor), "complaint-community")
 staff = desk.staff_choices(db, community)
 
 with st.expander("投诉受理（登记）", expanded=not state.get("complaint-pick")):

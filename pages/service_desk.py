@@ -6,6 +6,7 @@ from decimal import Decimal
 import streamlit as st
 
 from app import registers
+from app.access import scope
 from app.service import service_desk as desk
 from app.ui import session
 from app.ui.desk import act, flash, follow_link, pick_community
@@ -22,7 +23,7 @@ flash()
 follow_link(db, actor, "work_orders", "desk-community", "desk-order")  # a to-do or search link
 if "desk-order-next" in state:  # an order just registered: open it (before its select box exists)
     state["desk-order"] = state.pop("desk-order-next")
-community = pick_community(desk.communities(db, actor), "desk-community")
+community = pick_community(scope.communities(db, actor), "desk-community")
 staff = desk.staff_choices(db, community)
 
 # -- 1. intake --------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app.access import scope
+from app.reading.formats import percent
 from app.service import service_desk as desk
 from app.ui import session
-from app.ui.desk import percent, pick_community
+from app.ui.desk import pick_community
 
 RATES = {"timely_rate": "及时率", "rework_rate": "返修率", "visit_rate": "回访率"}
 COMPLAINT_RATES = {"timely_rate": "及时率", "handling_rate": "处理率"}
@@ -20,7 +22,7 @@ st.caption("及时率 = 按时到场 / 已到场；返修率 = 返修的单 / �
            "投诉：及时率 = 按时处理 / 已处理，处理率 = 已处理 / 有效投诉（工作日按「节假日」台账）。")
 c = st.columns(2)
 with c[0]:
-    community = pick_community(desk.communities(db, actor), "report-community", allow_all=True)
+    community = pick_community(scope.communities(db, actor), "report-community", allow_all=True)
 months = c[1].select_slider("统计近几个月", options=[3, 6, 12, 24], value=12, key="report-months")
 first = date(today.year, today.month, 1)
 since = (pd.Timestamp(first) - pd.DateOffset(months=months - 1)).strftime("%Y-%m")

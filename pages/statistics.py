@@ -6,20 +6,21 @@ from decimal import Decimal
 
 import streamlit as st
 
+from app.access import scope
 from app.access.permissions import PermissionDenied
 from app.analysis import statistics
 from app.fees import cashier
+from app.reading.formats import percent
 from app.saving.changes import SaveRejected
-from app.service import service_desk as desk
 from app.surveys import survey as surveys
 from app.ui import session
-from app.ui.desk import percent, pick_community
+from app.ui.desk import pick_community
 
 db, actor = session.db(), session.actor()
 today = db.now().date()
 st.title("统计分析")
 st.caption("员工构成（管理人员占比、学历）、居住人口与业主构成、投诉率（按户、按楼栋）、意见调查抽样。")
-community = pick_community(desk.communities(db, actor), "stats-community", allow_all=True)
+community = pick_community(scope.communities(db, actor), "stats-community", allow_all=True)
 staff_tab, people_tab, complaint_tab, sample_tab = st.tabs(["员工构成", "人口与业主", "投诉率", "调查抽样"])
 
 with staff_tab:
@@ -93,12 +94,12 @@ with sample_tab:
                 buildings = cashier.buildings(db, community)
                 with st.form("stats-draw"):
                     ratio = st.number_input("抽样比例(%)", min_value=1, max_value=100, value=10, step=5)
-                    scope = st.multiselect("范围（不选为全部楼栋）", list(buildings), format_func=buildings.get,
+                    chosen = st.multiselect("范围（不选为全部楼栋）", list(buildings), format_func=buildings.get,
                                            placeholder="全部楼栋")
                     go = st.form_submit_button("抽样并记录", type="primary")
                 if go:
                     try:
-                        homes = statistics.draw_sample(db, actor, survey, Decimal(int(ratio)) / 100, scope or None)
+                        homes = statistics.draw_sample(db, actor, survey, Decimal(int(ratio)) / 100, chosen or None)
                     except (SaveRejected, PermissionDenied, KeyError) as err:
                         st.error(str(err).strip("'\""))
                     else:

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app.reading.formats import percent
 from app.saving.changes import SaveRejected
 from app.surveys import survey as surveys
 from app.ui import session
@@ -21,18 +22,13 @@ survey_id = st.selectbox("调查", list(choices), format_func=choices.get, key="
 survey = surveys.survey_row(db, survey_id)
 head = surveys.overall(db, survey_id)
 
-
-def pct(v) -> str:
-    return "—" if v is None or pd.isna(v) else f"{v:.1%}"
-
-
 c = st.columns(5)
 c[0].metric("发放问卷", f"{head['distributed']} 份")
 c[1].metric("回收问卷", f"{head['responses']} 份")
-c[2].metric("回收率", pct(head["return_rate"]))
-c[3].metric("总体满意率", pct(head["satisfaction_rate"]),
+c[2].metric("回收率", percent(head["return_rate"]))
+c[3].metric("总体满意率", percent(head["satisfaction_rate"]),
             delta=None if head["satisfaction_rate"] is None or head["target"] is None
-            else f"{(head['satisfaction_rate'] - head['target']) * 100:+.1f} 个百分点（目标 {pct(head['target'])}）")
+            else f"{(head['satisfaction_rate'] - head['target']) * 100:+.1f} 个百分点（目标 {percent(head['target'])}）")
 c[4].metric("平均分", "—" if head["avg_score"] is None else f"{head['avg_score']:.2f} / 5")
 
 stats = surveys.stats(db, survey_id)

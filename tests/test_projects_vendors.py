@@ -69,6 +69,7 @@ def test_a_failed_check_opens_a_rectification_and_acceptance_waits_for_it(db, ac
 
 
 def test_an_overdue_project_is_in_the_todo_until_accepted(db, actor, site):
+    """v_project_overdue through v_todo_projects, in todo_as_of."""
     def todo(day):
         return db.rows("SELECT item, days_overdue, severity FROM todo_as_of(CAST(? AS DATE)) "
                        "WHERE ref_table = 'projects'", [day])
@@ -84,6 +85,7 @@ def test_an_overdue_project_is_in_the_todo_until_accepted(db, actor, site):
 
 
 def test_a_vendor_is_due_for_rating_after_the_set_months(db, actor, site):
+    """v_vendor_rating_due through v_todo_projects, in todo_as_of."""
     def due(day):
         return db.rows("SELECT item, due_on, severity FROM todo_as_of(CAST(? AS DATE)) WHERE ref_table = 'vendors'",
                        [day])

@@ -144,6 +144,7 @@ def test_approval_payment_balance_and_disclosure(db, actor, cid):
 
 
 def test_todo_lists_applications_waiting_for_a_vote_or_a_payment(db, actor, cid):
+    """v_todo_repair_fund, in todo_as_of."""
     waiting = apply_for(db, actor, cid, "WX-001", vote_due_on=date(2026, 11, 20))
     apply_for(db, actor, cid, "WX-002", applied_on=date(2026, 11, 1), vote_due_on=date(2026, 12, 1))
     approved = apply_for(db, actor, cid, "WX-003", voted_area="300.00", voted_owners=9, agreed_area="300.00",

@@ -32,6 +32,7 @@ def estate(db, actor) -> dict:
 
 
 def test_staff_composition_counts_departments_education_and_managers(db, actor, estate):
+    """v_staff_composition, read by statistics.staff_composition."""
     cid = estate["community"]
     service = add(db, actor, "departments", name="客服部")
     repair = add(db, actor, "departments", name="工程部")
@@ -54,6 +55,7 @@ def test_staff_composition_counts_departments_education_and_managers(db, actor, 
 
 
 def test_population_composition_counts_homes_people_and_owners_of_several_homes(db, actor, estate):
+    """v_population_composition, read by statistics.population_composition."""
     h1, h2, h3, h4 = estate["homes1"]
     d1, _ = estate["homes2"]
     add(db, actor, "owners", household_id=h1, name="张伟", id_number="110101199001011237", role="业主")
@@ -77,6 +79,7 @@ def test_population_composition_counts_homes_people_and_owners_of_several_homes(
 
 
 def test_complaint_rate_per_community_and_building_over_the_chosen_period(db, actor, estate):
+    """v_complaint_rate's macro complaint_rate_between, read by statistics.complaint_rate."""
     cid = estate["community"]
     h1, h2, _, _ = estate["homes1"]
     d1, _ = estate["homes2"]
@@ -109,6 +112,7 @@ def test_complaint_rate_per_community_and_building_over_the_chosen_period(db, ac
 
 
 def test_a_survey_sample_takes_the_ratio_of_each_building_and_is_drawn_once(db, actor, estate):
+    """v_survey_sampling, read by statistics.survey_sampling."""
     cid = estate["community"]
     extra = [add(db, actor, "households", community_id=cid, building_id=estate["b1"], code=f"1-{i:02d}",
                  area="90.00", status="已入住") for i in range(5, 11)]  # 1栋 now has 10 homes

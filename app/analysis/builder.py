@@ -22,6 +22,7 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import ADMIN, Actor, PermissionDenied, require
+from app.access.scope import community_filter_sql
 from app.analysis.sql_console import (
     QueryResult,
     ReadOnlyViolation,
@@ -34,7 +35,7 @@ from app.analysis.sql_console import (
 )
 from app.exchange import excel
 from app.reading import views
-from app.reading.queries import community_filter_sql, label_sql
+from app.reading.queries import label_sql
 from app.saving.changes import RowChange, SaveRejected, apply_changes, write_audit
 from app.storage.db import Database, q
 

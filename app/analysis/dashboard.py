@@ -17,8 +17,10 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import Actor, can, require
+from app.access.scope import community_sql
 from app.analysis.figure_cache import cached
-from app.storage.db import Database, in_list
+from app.analysis.todo import todo_list
+from app.storage.db import Database
 
 
 @dataclass(frozen=True)
@@ -98,22 +100,6 @@ def work_areas(actor: Actor) -> set[str]:
     return (mine & every) or every
 
 
-def scope(actor: Actor, community_id: int | None, column: str = "community_id") -> tuple[str, list]:
-    """` AND community_id IN (…)` for the actor's communities and the chosen one."""
-    ids = None if actor.communities is None else set(actor.communities)
-    if community_id is not None:
-        ids = {community_id} if ids is None else ids & {community_id}
-    if ids is None:
-        return "", []
-    placeholders, params = in_list(sorted(ids))
-    return " AND " + column + " IN " + placeholders, params
-
-
-def communities(db: Database, actor: Actor) -> dict[int, str]:
-    where, params = scope(actor, None, "id")
-    return dict(db.rows("SELECT id, name FROM communities WHERE deleted_at IS NULL" + where + " ORDER BY id", params))
-
-
 def months(db: Database, today: date) -> list[str]:
     """Months that have bills, repairs or complaints, up to today's, newest first."""
     return cached(db, ("months", today), lambda: _months(db, today))
@@ -141,7 +127,7 @@ def money(db: Database, actor: Actor, month: str, community_id: int | None = Non
     """应收 / 实收 of the month's bills and 欠费 overall, at the month's as-of day (see kpis)."""
     require(actor, "v_collection_rate", "view", "收费率")
     today = today or db.now().date()
-    where, params = scope(actor, community_id)
+    where, params = community_sql(actor, community_id)
     return cached(db, ("money", month, today, where, *params), lambda: _money(db, month, today, where, params))
 
 
@@ -162,7 +148,7 @@ def kpis(db: Database, actor: Actor, month: str, community_id: int | None = None
          today: date | None = None) -> Kpis:
     require(actor, "v_collection_rate", "view", "收费率")
     today = today or db.now().date()
-    where, params = scope(actor, community_id)
+    where, params = community_sql(actor, community_id)
     return cached(db, ("kpis", month, today, where, *params),
                   lambda: _kpis(db, actor, month, community_id, today, where, params))
 
@@ -235,7 +221,7 @@ def collection_trend(db: Database, actor: Actor, month: str, community_id: int |
     `combined`), at the month's as-of day. Every period is there: one without bills has billed 0
     and no rate (a rate of nothing is not 0 %)."""
     today = today or db.now().date()
-    where, params = scope(actor, community_id, "r.community_id")
+    where, params = community_sql(actor, community_id, "r.community_id")
     return cached(db, ("collection_trend", month, today, count, combined, where, *params),
                   lambda: _collection_trend(db, month, today, count, combined, where, params))
 
@@ -263,7 +249,7 @@ def repairs_by_month(db: Database, actor: Actor, month: str, community_id: int |
                      today: date | None = None, count: int = 12) -> pd.DataFrame:
     """报修单数 and 及时率 of the last `count` months up to the month; a month without orders shows 0."""
     today = today or db.now().date()
-    where, params = scope(actor, community_id)
+    where, params = community_sql(actor, community_id)
     found = db.query(
         "SELECT month, sum(orders) AS orders, CAST(sum(on_time) AS DOUBLE) / nullif(sum(arrived), 0) AS timely_rate "
         "FROM repair_stats_as_of(CAST(? AS DATE)) WHERE month <= ? "
@@ -279,7 +265,7 @@ def repairs_by_month(db: Database, actor: Actor, month: str, community_id: int |
 def complaints_by_category(db: Database, actor: Actor, month: str, community_id: int | None = None,
                            today: date | None = None) -> pd.DataFrame:
     today = today or db.now().date()
-    where, params = scope(actor, community_id)
+    where, params = community_sql(actor, community_id)
     return db.query(
         "SELECT category, sum(received) AS received, sum(handled) AS handled FROM complaint_stats_as_of(CAST(? AS DATE)) "
         "WHERE month = ?" + where + " GROUP BY category ORDER BY received DESC, category",
@@ -304,8 +290,6 @@ def todo_areas(todo: pd.DataFrame | None) -> list[tuple[str, int, int]]:
 def todo_for(db: Database, actor: Actor, community_id: int | None = None,
              areas: set[str] | None = None) -> pd.DataFrame | None:
     """Today's to-do list (app.analysis.todo), limited to one community and to some areas when given."""
-    from app.analysis.todo import todo_list
-
     todo = todo_list(db, actor)
     if todo is None or todo.empty:
         return todo

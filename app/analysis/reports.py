@@ -20,7 +20,7 @@ from typing import IO
 import pandas as pd
 
 from app.access.permissions import Actor, require
-from app.analysis.dashboard import scope
+from app.access.scope import communities, community_sql
 from app.exchange.report_book import Column, ReportBook, Sheet
 from app.reading import views
 from app.storage.db import Database
@@ -395,9 +395,8 @@ def monthly_report(db: Database, actor: Actor, period: str, out: str | Path | IO
     """Write the report of one month; returns the sheet names."""
     require(actor, "v_todo", "export", "业委会月度报告")  # a report of rule views: their row of the matrix
     start, end = parse_period(period)
-    where, params = scope(actor, community_id)
-    names = dict(db.rows("SELECT id, name FROM communities WHERE deleted_at IS NULL"
-                         + where.replace("community_id", "id") + " ORDER BY id", params))
+    where, params = community_sql(actor, community_id)
+    names = {cid: name for cid, name in communities(db, actor).items() if community_id in (None, cid)}
     ctx = Context(db, actor, period, start, end, where, params, names)
     who = "、".join(names.values()) or "（无小区）"
     book = ReportBook(out, f"{period} 业委会月度报告", created=datetime.combine(end, datetime.min.time()))

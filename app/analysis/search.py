@@ -8,7 +8,8 @@ from typing import NamedTuple
 
 from app import registers
 from app.access.permissions import Actor, can, mask_value, sees_personal_data
-from app.reading.queries import community_filter_sql, label_sql
+from app.access.scope import community_filter_sql
+from app.reading.queries import label_sql
 from app.storage.db import Database, q
 
 

@@ -36,6 +36,7 @@ from app.access.permissions import (
     require,
     sees_personal_data,
 )
+from app.access.scope import row_filter_sql
 from app.analysis import console_errors
 from app.reading import views
 from app.registers.model import SYSTEM_LABELS, Register
@@ -203,8 +204,6 @@ def console_tables(db: Database, actor: Actor) -> list[ConsoleTable]:
 
 def register_select(reg: Register, actor: Actor) -> tuple[str, list]:
     """The live rows of a register the actor may see, personal columns masked."""
-    from app.reading.queries import community_filter_sql
-
     hide = not sees_personal_data(actor)
     select = []
     for col in reg.columns:
@@ -212,10 +211,7 @@ def register_select(reg: Register, actor: Actor) -> tuple[str, list]:
             select.append(mask_sql(reg.field(col).type, "t." + q(col)) + " AS " + q(col))
         else:
             select.append("t." + q(col))
-    scope, params = community_filter_sql(reg, "t", actor)
-    if reg.name == "communities" and actor.communities is not None:
-        # the register names no community of its own: a scoped actor sees only theirs
-        scope, params = " AND t.id IN (SELECT unnest(?))", [list(actor.communities)]
+    scope, params = row_filter_sql(reg, "t", actor)
     sql = "SELECT " + ", ".join(select) + " FROM " + q(reg.name) + " t WHERE t.deleted_at IS NULL" + scope
     return sql, params
 

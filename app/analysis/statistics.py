@@ -18,6 +18,7 @@ import altair as alt
 import pandas as pd
 
 from app.access.permissions import Actor, require
+from app.access.scope import community_sql
 from app.reading import views
 from app.saving.changes import Problem, RowChange, ValidationFailed, apply_changes
 from app.storage.db import Database, in_list
@@ -59,14 +60,8 @@ def complaint_rate(db: Database, actor: Actor, date_from: date, date_to: date,
         raise ValidationFailed([Problem("统计期间", "", "结束日期不能早于开始日期")])
     sql = ("SELECT * FROM complaint_rate_between(CAST(? AS DATE), CAST(? AS DATE)) WHERE TRUE")
     params: list[Any] = [date_from, date_to]
-    if actor.communities is not None:
-        placeholders, values = in_list(list(actor.communities))
-        sql += " AND community_id IN " + placeholders
-        params += values
-    if community_id is not None:
-        sql += " AND community_id = ?"
-        params.append(community_id)
-    return db.query(sql + " ORDER BY community_id, level DESC, building", params)
+    where, scoped = community_sql(actor, community_id)
+    return db.query(sql + where + " ORDER BY community_id, level DESC, building", [*params, *scoped])
 
 
 # -- survey sampling ---------------------------------------------------------------------------

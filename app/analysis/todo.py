@@ -7,6 +7,7 @@ import pandas as pd
 from app import registers
 from app.access.permissions import Actor, require
 from app.analysis.figure_cache import cached
+from app.reading.page_table import href
 from app.reading.views import read_view, view_info, view_names
 from app.storage.db import Database, in_list
 
@@ -42,8 +43,6 @@ def todo_list(db: Database, actor: Actor) -> pd.DataFrame | None:
 
 
 def _todo_list(db: Database, actor: Actor) -> pd.DataFrame:
-    from app.ui.nav import href
-
     todo = read_view(db, actor, "v_todo")
     if todo.empty:
         return todo.assign(community=[], register=[], link=[])

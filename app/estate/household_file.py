@@ -20,8 +20,9 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import Actor, can, require
+from app.access.scope import community_filter_sql
 from app.exchange.report_book import Column, ReportBook
-from app.reading.queries import community_filter_sql, labels_for, mask_frame
+from app.reading.queries import labels_for, mask_frame
 from app.registers.model import DATE_TYPES, Register, money_text
 from app.saving import audit
 from app.storage.db import Database, q

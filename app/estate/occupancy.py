@@ -12,13 +12,6 @@ from app.storage.db import Database, in_list
 MOVE_IN_ITEMS = ("docs_checked", "agreement_signed", "meters_recorded", "keys_handed_over", "first_fees_paid")
 
 
-def communities(db: Database, actor: Actor) -> dict[int, str]:
-    """id -> name of the communities the actor manages, for a page's picker."""
-    rows = db.rows("SELECT id, name FROM communities WHERE deleted_at IS NULL ORDER BY id")
-    allowed = actor.communities
-    return {cid: name for cid, name in rows if allowed is None or cid in allowed}
-
-
 def households(db: Database, community_id: int, statuses: tuple[str, ...] | None = None) -> dict[int, str]:
     """id -> code of a community's households (optionally of some statuses)."""
     sql = "SELECT id, code FROM households WHERE deleted_at IS NULL AND community_id = ?"

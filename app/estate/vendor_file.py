@@ -10,7 +10,7 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import Actor
-from app.reading.queries import community_filter_sql
+from app.access.scope import community_filter_sql
 from app.storage.db import Database
 
 RATING_HEADERS = {"rated_on": "评价日期", "rating": "评价等级", "score": "得分", "basis": "评价依据",

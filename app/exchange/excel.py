@@ -31,6 +31,7 @@ from app import registers
 from app.access.permissions import Actor, mask_sql, mask_value, require, sees_personal_data
 from app.exchange.workbook import Book, new_workbook
 from app.reading import views
+from app.reading.formats import percent
 from app.reading.queries import PageRequest, label_sql, labels_for, order_clause, where_clause
 from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Register
 from app.saving.changes import write_audit
@@ -615,7 +616,7 @@ def _shown(col: ExportColumn, v: Any) -> str:
     if isinstance(v, bool):
         return "是"
     if col.kind == "rate" and isinstance(v, (int, float, Decimal)):
-        return f"{float(v) * 100:.1f}%"
+        return percent(v)
     fmt = col.number_format or ""
     if fmt.startswith("#,##0") and isinstance(v, (int, float, Decimal)):
         decimals = len(fmt.partition(".")[2])

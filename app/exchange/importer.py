@@ -38,6 +38,7 @@ from xlsxwriter.utility import xl_col_to_name
 from app import registers
 from app.access.permissions import ADMIN, Actor, require
 from app.exchange.excel import display_width
+from app.exchange.templates import sample_texts
 from app.exchange.workbook import new_workbook
 from app.exchange.workbook_reader import (
     ReadLimits,
@@ -47,8 +48,9 @@ from app.exchange.workbook_reader import (
     read_workbook,
     read_workbook_sheets,
 )
-from app.reading.queries import LABEL_SEPARATOR, resolve_labels
+from app.reading.queries import LABEL_SEPARATOR, label_sql, options, resolve_labels
 from app.registers.model import SYSTEM_LABELS, Field, Register
+from app.registers.validation import CellError, convert
 from app.saving.changes import (
     Problem,
     RowChange,
@@ -680,9 +682,6 @@ def update_changes(db: Database, plan: ImportPlan) -> list[tuple[int, int, list[
     A cell is compared as the save path would store it (converted, references as ids); rows
     equal to what is stored are left out, so the preview shows only what the import changes.
     """
-    from app.reading.queries import resolve_labels
-    from app.registers.validation import CellError, convert
-
     reg = plan.register
     updates = [(n, c) for n, c in zip(plan.excel_rows, plan.changes) if c.action == "update"]
     if not updates:
@@ -719,8 +718,6 @@ def _display(db: Database, f: Field, value: Any) -> str:
     if value is None:
         return "（空）"
     if f.type == "ref" and isinstance(value, int):
-        from app.reading.queries import label_sql
-
         target = registers.get(f.ref)
         label = db.scalar("SELECT " + label_sql(target, "t") + " FROM " + q(target.name) + " t WHERE t.id = ?", [value])
         return str(label if label is not None else value)
@@ -927,8 +924,6 @@ def _build_changes(plan: ImportPlan, report: Progress) -> None:
 
 
 def _template_sample(reg: Register) -> dict[str, str] | None:
-    from app.exchange.templates import sample_texts
-
     return sample_texts(reg)
 
 
@@ -1338,8 +1333,6 @@ def plan_signature(plan: ImportPlan, file_key: str) -> tuple:
 
 
 def community_choices(db: Database, actor: Actor) -> dict[int, str]:
-    from app.reading.queries import options
-
     return options(db, registers.get("communities"), actor)
 
 

@@ -12,10 +12,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from xlsxwriter.utility import xl_col_to_name
+
 from app import registers
-from app.access.permissions import Actor
+from app.access.permissions import Actor, cli_actor
 from app.exchange.excel import NUMBER_FORMATS, display_width
 from app.exchange.workbook import new_workbook
+from app.reading.queries import options
 from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Field, Register
 from app.storage.db import Database
 
@@ -273,21 +276,12 @@ def _add_list(ws, lists, c: int, list_col: int, choices: list[str], strict: bool
     else:
         for r, text in enumerate(choices):
             lists.write_string(r, list_col, text)
-        col = _letters(list_col)
+        col = xl_col_to_name(list_col)
         options["source"] = f"=选项!${col}$1:${col}${len(choices)}"
     ws.data_validation(1, c, TEMPLATE_ROWS, c, options)
 
 
-def _letters(index: int) -> str:
-    from app.exchange.importer import column_letter
-
-    return column_letter(index)
-
-
 def _ref_options(db: Database, actor: Actor | None, f: Field) -> list[str]:
-    from app.access.permissions import cli_actor
-    from app.reading.queries import options
-
     found = options(db, registers.get(f.ref), actor or cli_actor(), limit=REF_OPTIONS_MAX)
     return sorted(found.values())
 

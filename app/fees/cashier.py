@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from app.access.permissions import Actor, mask_value, sees_personal_data
+from app.access.scope import community_sql
 from app.exchange.workbook import new_workbook
 from app.fees import billing
 from app.registers.validation import money
@@ -37,7 +38,7 @@ FROM households h
 JOIN communities c ON c.id = h.community_id
 LEFT JOIN owners o ON o.household_id = h.id AND o.deleted_at IS NULL
      AND (o.moved_out_on IS NULL OR o.moved_out_on > current_date)
-WHERE h.deleted_at IS NULL
+WHERE h.deleted_at IS NULL {scope}
   AND h.id IN (
       SELECT h2.id FROM households h2 WHERE h2.deleted_at IS NULL AND h2.code ILIKE ?
       UNION
@@ -57,9 +58,9 @@ def find_households(db: Database, actor: Actor, text: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["household_id", "community_id", "community", "code", "owners",
                                      "phones"])
     like = "%" + text.replace("%", r"\%").replace("_", r"\_") + "%"
-    found = db.query(_FIND, [like, like, like])
-    if actor.communities is not None:
-        found = found[found["community_id"].isin(actor.communities)]
+    # scoped in SQL, before the LIMIT: another community's matches never crowd out the actor's
+    scope, params = community_sql(actor, None, "h.community_id")
+    found = db.query(_FIND.replace("{scope}", scope), [*params, like, like, like])
     if not sees_personal_data(actor):
         found["phones"] = [
             "、".join(mask_value("phone", p) for p in str(v).split("、")) if v else v
@@ -130,14 +131,6 @@ def receipts_of(db: Database, household_id: int, limit: int = 50) -> pd.DataFram
         "r.voided, r.void_reason FROM receipts r LEFT JOIN staff s ON s.id = r.cashier_id "
         "WHERE r.household_id = ? AND r.deleted_at IS NULL ORDER BY r.paid_at DESC, r.id DESC LIMIT ?",
         [household_id, limit])
-
-
-def communities(db: Database, actor: Actor) -> dict[int, str]:
-    """The communities this actor works in: id -> name."""
-    found = dict(db.rows("SELECT id, name FROM communities WHERE deleted_at IS NULL ORDER BY id"))
-    if actor.communities is not None:
-        found = {k: v for k, v in found.items() if k in actor.communities}
-    return found
 
 
 def buildings(db: Database, community_id: int) -> dict[int, str]:

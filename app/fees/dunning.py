@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 
 from app.access.permissions import Actor, PermissionDenied, mask_value, require, sees_personal_data
+from app.access.scope import sees
 from app.fees import fee_documents, printing
 from app.saving.changes import Problem, ValidationFailed
 from app.storage.db import Database, in_list
@@ -19,7 +20,7 @@ NOTICE_STEP = "催缴通知书"
 
 
 def _in_scope(actor: Actor, community_id: int) -> None:
-    if actor.communities is not None and community_id not in actor.communities:
+    if not sees(actor, community_id):
         raise PermissionDenied("该小区不在您负责的范围内")
 
 

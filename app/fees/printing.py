@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from app.access.permissions import Actor, PermissionDenied, require
+from app.access.scope import community_sql, sees
 from app.fees.cashier import Receipt, account, amount_in_words, receipt
 from app.fees.fee_documents import DUNNING_TEXT, NO_CUT_OFF, PAYMENT_WAYS, Statement, statement
 from app.storage.db import Database, in_list, q
@@ -82,13 +83,12 @@ def _totals(pairs: list[tuple[str, Any]]) -> str:
 def _check_communities(db: Database, actor: Actor, register: str, table: str, ids: list[int]) -> None:
     """The actor may see the register, and every row printed is in one of its communities."""
     require(actor, register, "view")
-    if actor.communities is None or not ids:
+    scope, scope_params = community_sql(actor)
+    if not scope or not ids:
         return
     placeholders, values = in_list(ids)
-    outside = db.scalar("SELECT count(*) FROM " + q(table) + " WHERE id IN " + placeholders
-                        + " AND community_id NOT IN " + in_list(list(actor.communities))[0],
-                        [*values, *actor.communities])
-    if outside:
+    rows = "SELECT count(*) FROM " + q(table) + " WHERE id IN " + placeholders
+    if db.scalar(rows + scope, [*values, *scope_params]) < db.scalar(rows, values):
         raise PermissionDenied("所选记录不在您负责的小区范围内")
 
 
@@ -118,7 +118,7 @@ def receipt_page(r: Receipt) -> str:
 def receipt_ids(db: Database, actor: Actor, community_id: int, day_from: date, day_to: date) -> list[int]:
     """Receipts of a 小区 taken day_from..day_to (both included), in number order: a batch to print."""
     require(actor, "receipts", "view")
-    if actor.communities is not None and community_id not in actor.communities:
+    if not sees(actor, community_id):
         raise PermissionDenied("该小区不在您负责的范围内")
     return [r for (r,) in db.rows(
         "SELECT id FROM receipts WHERE community_id = ? AND deleted_at IS NULL AND paid_at >= CAST(? AS DATE) "

@@ -13,7 +13,9 @@ from typing import Any
 import pandas as pd
 
 from app import registers
-from app.access.permissions import Actor, can, mask_value, require, sees_personal_data
+from app.access.permissions import Actor, mask_value, require, sees_personal_data
+from app.access.scope import community_filter_sql
+from app.registers.expressions import select_sql
 from app.registers.model import TEXT_TYPES, Register, money_text
 from app.storage.db import Database, in_list, q
 
@@ -48,77 +50,6 @@ def field_of(reg: Register, col: str, purpose: str = "筛选"):
     if not isinstance(col, str) or not reg.has_field(col):
         raise UnknownColumn(f"「{reg.label}」没有名为「{col}」的列，不能按它{purpose}")
     return reg.field(col)
-
-
-def owner_columns(reg: Register) -> tuple[str, str] | None:
-    """(owner column, shared column) of a register whose rows belong to a user and are private
-    unless shared (`owner_field`/`shared_field` in its definition, e.g. saved queries)."""
-    owner, shared = reg.extra.get("owner_field"), reg.extra.get("shared_field")
-    return (owner, shared) if owner and shared else None
-
-
-ATTACHMENTS = "attachments"
-
-
-def community_filter_sql(reg: Register, alias: str, actor: Actor) -> tuple[str, list]:
-    """A WHERE fragment limiting rows to those the actor may see (empty when unlimited).
-
-    Three limits, every read path goes through here: the actor's communities (directly or
-    through the parent row, owners -> households); private rows of registers with an owner
-    (only their owner sees them); attachments, which take the visibility of the row they
-    belong to (its register must be viewable, its row in scope).
-    """
-    where, params = _community_only(reg, alias, actor)
-    owned = owner_columns(reg)
-    if owned:
-        where += " AND (" + alias + "." + q(owned[1]) + " OR " + alias + "." + q(owned[0]) + " = ?)"
-        params = [*params, actor.user]
-    if reg.name == ATTACHMENTS:
-        sub, sub_params = _attachment_parents_sql(alias, actor)
-        where += sub
-        params = [*params, *sub_params]
-    return where, params
-
-
-def _community_only(reg: Register, alias: str, actor: Actor) -> tuple[str, list]:
-    if actor.communities is None or reg.community is None:
-        return "", []
-    ids = list(actor.communities)
-    col = reg.community
-    f = reg.field(col)
-    if f.type == "ref" and f.ref != "communities":
-        parent = registers.get(f.ref)
-        sub, params = _community_only(parent, "p", actor)
-        return (
-            " AND " + alias + "." + q(col) + " IN (SELECT p.id FROM " + q(parent.name) + " p WHERE TRUE" + sub + ")",
-            params,
-        )
-    placeholders, params = in_list(ids)
-    return " AND " + alias + "." + q(col) + " IN " + placeholders, params
-
-
-def _attachment_parents_sql(alias: str, actor: Actor) -> tuple[str, list]:
-    """Attachments whose row the actor sees: free registers by name, limited ones row by row."""
-    free: list[str] = []
-    limited: list[str] = []
-    params: list = []
-    for parent in registers.catalog().values():
-        if parent.name == ATTACHMENTS or not can(actor, parent.name, "view"):
-            continue
-        sub, sub_params = community_filter_sql(parent, "ap", actor)
-        if not sub:
-            free.append(parent.name)
-            continue
-        limited.append("(" + alias + "." + q("register") + " = ? AND " + alias + "." + q("row_id")
-                       + " IN (SELECT ap.id FROM "
-                       + q(parent.name) + " ap WHERE TRUE" + sub + "))")
-        params += [parent.name, *sub_params]
-    parts = []
-    free_params: list = []
-    if free:
-        placeholders, free_params = in_list(free)
-        parts.append(alias + "." + q("register") + " IN " + placeholders)
-    return " AND (" + " OR ".join([*parts, *limited] or ["FALSE"]) + ")", [*free_params, *params]
 
 
 def options(db: Database, reg: Register, actor: Actor, limit: int = 5000) -> dict[int, str]:
@@ -270,8 +201,6 @@ def calculated_sql(reg: Register, alias: str = "t") -> tuple[list[str], list]:
     """SELECT items of the register's calculated columns (issue 12, app/registers/expressions.py)."""
     if not reg.extra.get("calculated"):
         return [], []
-    from app.registers.expressions import select_sql
-
     return select_sql(reg, alias)
 
 

@@ -27,7 +27,8 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import Actor, mask_value, require, sees_personal_data
-from app.storage.db import SQL_DIR, Database, in_list, q
+from app.access.scope import community_sql
+from app.storage.db import SQL_DIR, Database, q
 
 VIEWS_DIR = SQL_DIR / "views"
 COMMUNITY_COLUMN = "community_id"
@@ -135,10 +136,10 @@ def view_query(db: Database, actor: Actor, name: str, limit: int | None = None) 
         raise KeyError(f"没有名为 {name} 的视图")
     sql = "SELECT * FROM " + q(name)
     params: list = []
-    if actor.communities is not None and COMMUNITY_COLUMN in view_columns(db, name):
-        placeholders, values = in_list(actor.communities)
-        sql += " WHERE " + q(COMMUNITY_COLUMN) + " IN " + placeholders
-        params += values
+    where, scoped = community_sql(actor, None, q(COMMUNITY_COLUMN))
+    if where and COMMUNITY_COLUMN in view_columns(db, name):
+        sql += " WHERE TRUE" + where
+        params += scoped
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from app import registers
 from app.access.permissions import Actor, PermissionDenied, require
-from app.reading.queries import community_filter_sql
+from app.access.scope import community_filter_sql
 from app.saving.changes import RowChange, apply_changes
 from app.storage.db import DEFAULT_DB, Database, q
 

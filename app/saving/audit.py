@@ -16,8 +16,9 @@ from typing import Any
 import pandas as pd
 
 from app import registers
-from app.access.permissions import Actor, mask_value, require, sees_personal_data
-from app.reading.queries import community_filter_sql, labels_for
+from app.access.permissions import Actor, can, mask_value, require, sees_personal_data
+from app.access.scope import row_filter_sql
+from app.reading.queries import labels_for
 from app.saving.changes import ConflictError, Problem, RowChange, SaveResult, apply_changes
 from app.storage.db import Database, in_list, q
 
@@ -144,12 +145,7 @@ def _scope_sql(actor: Actor, register: str) -> tuple[str, list]:
     reg = registers.catalog().get(register)
     if reg is None:
         return "", []
-    if reg.name == "communities":
-        if actor.communities is None:
-            return "", []
-        placeholders, params = in_list(actor.communities)
-        return " AND row_id IN " + placeholders, params
-    where, params = community_filter_sql(reg, "t", actor)
+    where, params = row_filter_sql(reg, "t", actor)
     if not where:
         return "", []
     return " AND row_id IN (SELECT t.id FROM " + q(reg.name) + " t WHERE TRUE" + where + ")", params
@@ -179,8 +175,6 @@ def change_set(db: Database, actor: Actor, change_id: str) -> list[AuditEntry]:
 
 
 def _may_view(actor: Actor, register: str) -> bool:
-    from app.access.permissions import can
-
     return can(actor, register, "view")
 
 

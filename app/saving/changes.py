@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from app import registers
 from app.access.permissions import ADMIN, Actor, require, require_admin
-from app.reading.queries import ATTACHMENTS, label_sql, owner_columns, resolve_labels
+from app.access.scope import ATTACHMENTS, owner_columns
+from app.reading.queries import label_sql, resolve_labels
 from app.registers.model import Register
 from app.registers.validation import CellError, check, check_dates, convert
 from app.saving import derived

@@ -16,6 +16,7 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import Actor, require
+from app.access.scope import community_sql
 from app.exchange.workbook import new_workbook
 from app.reading.queries import labels_for
 from app.saving.changes import Problem, RowChange, ValidationFailed, apply_changes
@@ -152,7 +153,7 @@ def duty_board(db: Database, community_id: int | None = None, at: datetime | Non
     )
     params: list[Any] = [at, at]
     if actor is not None:
-        where, scoped = _scope(actor, "s.community_id", community_id)
+        where, scoped = community_sql(actor, community_id, "s.community_id")
         sql += where
         params += scoped
     elif community_id is not None:
@@ -212,24 +213,6 @@ def complaint_next_steps(status: str | None) -> tuple[str, ...]:
     return registers.get("complaints").workflow.next(status)
 
 
-def _scope(actor: Actor, column: str, community_id: int | None) -> tuple[str, list]:
-    """A WHERE fragment: the actor's communities, narrowed to one when given."""
-    sql, params = "", []
-    if actor.communities is not None:
-        placeholders, values = in_list(list(actor.communities))
-        sql, params = " AND " + column + " IN " + placeholders, values
-    if community_id is not None:
-        sql += " AND " + column + " = ?"
-        params.append(community_id)
-    return sql, params
-
-
-def communities(db: Database, actor: Actor) -> dict[int, str]:
-    where, params = _scope(actor, "id", None)
-    return dict(db.rows("SELECT id, name FROM communities WHERE deleted_at IS NULL" + where + " ORDER BY id",
-                        params))
-
-
 def staff_choices(db: Database, community_id: int) -> dict[int, str]:
     """Staff in post at a community (the people an order or complaint can be given to)."""
     return dict(db.rows(
@@ -247,7 +230,7 @@ def household_choices(db: Database, community_id: int) -> dict[int, str]:
 def order_list(db: Database, actor: Actor, community_id: int | None = None,
                statuses: tuple[str, ...] | None = None, limit: int = 300) -> pd.DataFrame:
     """Orders for the desk: open ones by urgency first (紧急, 预约, 一般), then newest."""
-    where, params = _scope(actor, "w.community_id", community_id)
+    where, params = community_sql(actor, community_id, "w.community_id")
     if statuses:
         placeholders, values = in_list(list(statuses))
         where += " AND w.status IN " + placeholders
@@ -275,7 +258,7 @@ def order_labels(db: Database, ids: list[int]) -> dict[int, str]:
 def complaint_list(db: Database, actor: Actor, community_id: int | None = None,
                    open_only: bool = True, limit: int = 300) -> pd.DataFrame:
     """Complaints for the desk with their deadlines, nearest deadline first."""
-    where, params = _scope(actor, "s.community_id", community_id)
+    where, params = community_sql(actor, community_id, "s.community_id")
     if open_only:
         where += " AND s.status <> '已关闭'"
     return db.query(
@@ -348,7 +331,6 @@ def order_materials(db: Database, order_id: int) -> pd.DataFrame:
         "JOIN stock_items i ON i.id = m.stock_item_id "
         "WHERE m.work_order_id = ? AND m.deleted_at IS NULL AND m.direction = '出库' ORDER BY m.moved_at, m.id",
         [order_id])
-
 
 
 # -- paid repairs (有偿维修: charged by the price list, billed for the cashier) -------------------
@@ -527,7 +509,7 @@ def repair_breakdown(db: Database, actor: Actor, by: str = "month", as_of: date 
     if by not in REPAIR_GROUPS:
         raise KeyError(f"不能按 {by} 统计")
     require(actor, "v_repair_stats", "view", "维修统计")
-    where, params = _scope(actor, "community_id", community_id)
+    where, params = community_sql(actor, community_id, "community_id")
     if since_month:
         where += " AND month >= ?"
         params.append(since_month)
@@ -553,7 +535,7 @@ def complaint_breakdown(db: Database, actor: Actor, by: str = "month", as_of: da
     if by not in COMPLAINT_GROUPS:
         raise KeyError(f"不能按 {by} 统计")
     require(actor, "v_complaint_stats", "view", "投诉统计")
-    where, params = _scope(actor, "community_id", community_id)
+    where, params = community_sql(actor, community_id, "community_id")
     if since_month:
         where += " AND month >= ?"
         params.append(since_month)
@@ -573,7 +555,7 @@ def complaint_counts(db: Database, actor: Actor, as_of: date | None = None, comm
                      since_month: str | None = None) -> pd.DataFrame:
     """Valid complaints per month and category (v_complaint_stats summed over the communities)."""
     require(actor, "v_complaint_stats", "view", "投诉统计")
-    where, params = _scope(actor, "community_id", community_id)
+    where, params = community_sql(actor, community_id, "community_id")
     if since_month:
         where += " AND month >= ?"
         params.append(since_month)
@@ -585,7 +567,7 @@ def complaint_counts(db: Database, actor: Actor, as_of: date | None = None, comm
 def complaint_hotspots(db: Database, actor: Actor, community_id: int | None = None) -> pd.DataFrame:
     """Today's hotspots (v_complaint_hotspots), most complaints first."""
     require(actor, "v_complaint_hotspots", "view", "投诉热点")
-    where, params = _scope(actor, "h.community_id", community_id)
+    where, params = community_sql(actor, community_id, "h.community_id")
     return db.query(
         "SELECT c.name AS community, h.location, h.category, h.complaints, h.open_complaints, "
         "h.latest_received_at, h.needs_rectification FROM v_complaint_hotspots h "
@@ -596,8 +578,8 @@ def complaint_hotspots(db: Database, actor: Actor, community_id: int | None = No
 def top_locations(db: Database, actor: Actor, community_id: int | None = None, since: date | None = None,
                   limit: int = 10) -> pd.DataFrame:
     """Places with the most repairs and complaints since a date: location (or building), counts."""
-    where_w, params_w = _scope(actor, "w.community_id", community_id)
-    where_c, params_c = _scope(actor, "c.community_id", community_id)
+    where_w, params_w = community_sql(actor, community_id, "w.community_id")
+    where_c, params_c = community_sql(actor, community_id, "c.community_id")
     since = since or date(1900, 1, 1)
     return db.query(
         "WITH places AS ("

@@ -17,9 +17,11 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import Actor, require
+from app.access.scope import community_filter_sql
 from app.exchange.report_book import Column, ReportBook
 from app.exchange.workbook_reader import WorkbookUnreadable, read_workbook  # noqa: F401  (pages catch it)
-from app.reading.queries import community_filter_sql, labels_for
+from app.reading.formats import percent
+from app.reading.queries import labels_for
 from app.saving.changes import Problem, RowChange, ValidationFailed, apply_changes
 from app.storage.db import Database, in_list
 
@@ -370,14 +372,11 @@ def result_notice_text(db: Database, survey_id: int) -> tuple[str, str]:
     head = overall(db, survey_id)
     table = stats(db, survey_id)
 
-    def pct(v: float | None) -> str:
-        return "—" if v is None or pd.isna(v) else f"{v * 100:.1f}%"
-
     lines = [
         f"尊敬的各位业主：{survey['title']}已于{survey['held_to'] or survey['held_from']}结束。"
-        f"本次共发放问卷 {head['distributed']} 份，回收 {head['responses']} 份，回收率 {pct(head['return_rate'])}；"
-        f"总体满意率 {pct(head['satisfaction_rate'])}。各项满意率：",
-        "；".join(f"{r.dimension} {pct(r.satisfaction_rate)}" for r in table.itertuples()) + "。",
+        f"本次共发放问卷 {head['distributed']} 份，回收 {head['responses']} 份，回收率 {percent(head['return_rate'])}；"
+        f"总体满意率 {percent(head['satisfaction_rate'])}。各项满意率：",
+        "；".join(f"{r.dimension} {percent(r.satisfaction_rate)}" for r in table.itertuples()) + "。",
     ]
     low = table[table["meets_target"].eq(False)]
     if not low.empty:

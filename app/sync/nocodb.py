@@ -32,12 +32,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from app import registers
+from app import registers, settings
 from app.access.permissions import ADMIN, Actor, mask_value, require, sees_personal_data
 from app.reading.queries import label_sql
 from app.registers.model import Field, Register
 from app.registers.validation import money
 from app.saving.changes import RowChange, SaveRejected, apply_changes, write_audit
+from app.service import service_desk
 from app.storage.db import Database, in_list, q
 
 SOURCE = "NocoDB"
@@ -341,9 +342,7 @@ def _tz(db: Database) -> zoneinfo.ZoneInfo:
 
 
 def _mask(db: Database, actor: Actor) -> bool:
-    from app.settings import value
-
-    allowed = (value(db, PERSONAL_SETTING) or "否").strip() in ("是", "true", "1", "yes")
+    allowed = (settings.value(db, PERSONAL_SETTING) or "否").strip() in ("是", "true", "1", "yes")
     return not (allowed and sees_personal_data(actor))
 
 
@@ -728,8 +727,6 @@ class IntakeReport:
 
 def pull_intake(db: Database, actor: Actor, link: Link, register: str) -> IntakeReport:
     """Each new form submission becomes a work order / complaint (channel 网络) with its number."""
-    from app.service import service_desk
-
     intake = INTAKES[register]
     report = IntakeReport(register)
     state = _state(db, intake.key)
@@ -797,10 +794,8 @@ def job_actor() -> Actor:
 
 
 def pull_seconds(db: Database) -> int:
-    from app.settings import value
-
     try:
-        return max(10, int(value(db, PULL_SETTING) or 60))
+        return max(10, int(settings.value(db, PULL_SETTING) or 60))
     except ValueError:
         return 60
 

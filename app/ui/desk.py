@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import registers
 from app.access.permissions import Actor, PermissionDenied
-from app.reading.queries import community_filter_sql
+from app.access.scope import community_filter_sql
 from app.saving.changes import SaveRejected
 from app.storage.db import Database, q
 from app.ui.text import md
@@ -41,16 +41,6 @@ def pick_community(choices: dict[int, str], key: str, allow_all: bool = False) -
         st.stop()
     return st.selectbox("小区", options, key=key,
                         format_func=lambda c: "全部小区" if c is None else choices[c], placeholder="请选择")
-
-
-def percent(value: Any) -> str:
-    """A rate as a percentage with one decimal; — when there is none (denominator 0)."""
-    try:
-        if value is None or value != value:
-            return "—"
-    except TypeError:
-        return "—"
-    return f"{float(value):.1%}"
 
 
 def follow_link(db: Database, actor: Actor, register: str, community_key: str, row_key: str) -> None:

@@ -9,41 +9,17 @@ hides behind Streamlit's "View N more" and the sidebar stays short; the page fin
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
 
 from app import registers
 from app.access.permissions import ADMIN, Actor
+from app.reading.page_table import PageEntry, record_url, table
+from app.reading.page_table import href as href  # the pages' and tests' name for the link format
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
-TABLE = Path(__file__).resolve().parents[1] / "navigation.toml"
 _pages: dict[str, st.Page] = {}
-
-
-@dataclass(frozen=True)
-class PageEntry:
-    file: str
-    title: str
-    url: str
-    icon: str
-    section: str
-    roles: tuple[str, ...] = ()  # empty: every role
-
-    def shown_to(self, role: str) -> bool:
-        return not self.roles or role in self.roles
-
-
-@lru_cache(maxsize=1)
-def table() -> dict:
-    """The page table as read from navigation.toml."""
-    with open(TABLE, "rb") as f:
-        data = tomllib.load(f)
-    data["pages"] = [PageEntry(**{**p, "roles": tuple(p.get("roles", ()))}) for p in data["pages"]]
-    return data
 
 
 def entries(role: str) -> list[PageEntry]:
@@ -104,21 +80,6 @@ def page_for(url_path: str) -> st.Page:
     if url_path not in _pages:
         build()
     return _pages[table()["register_pages"].get(url_path, url_path)]
-
-
-def record_url(register: str, area: str | None = None) -> str:
-    """The url path of the page that opens one row of a register (it reads `?id=`)."""
-    data = table()
-    by_area = data.get("record_pages_by_area", {}).get(area or "", {})
-    target = by_area.get(register) or data.get("record_pages", {}).get(register) or register
-    return data["register_pages"].get(target, target)
-
-
-def href(register: str, row_id: int | None, area: str | None = None) -> str:
-    """A link (for a LinkColumn) that opens the row on its page, selected (no row: the register)."""
-    if row_id is None:
-        return "/" + table()["register_pages"].get(register, register)
-    return f"/{record_url(register, area)}?id={int(row_id)}"
 
 
 def record_page(register: str, area: str | None = None) -> st.Page:

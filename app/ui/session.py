@@ -16,6 +16,7 @@ import streamlit as st
 
 from app.access.permissions import Actor
 from app.accounts import auth
+from app.admin.backup import attach_to_app
 from app.storage.db import Database, DatabaseBusy, database_url, open_database
 from app.ui import handoff
 
@@ -29,8 +30,6 @@ RECHECK_SECONDS = 5.0
 
 @st.cache_resource(show_spinner=False)
 def _database(url: str) -> Database:
-    from app.admin.backup import attach_to_app
-
     database = open_database(url)
     attach_to_app(database)  # daily backup; backups before imports and bill runs
     return database

@@ -44,7 +44,7 @@ CREATE OR REPLACE MACRO bill_late_fees_of(as_of, household) AS TABLE
 -- Day counts are INTEGER in the products: a BIGINT makes DuckDB multiply DECIMALs at 128 bits.
 WITH params AS (
     SELECT id AS community_id,
-           CAST(coalesce(setting_num('fee.late_fee_rate_per_day', id), 0) AS DECIMAL(10,6)) AS rate,
+           CAST(coalesce(setting_num('fee.late_fee_rate_per_day', id), 0.0005) AS DECIMAL(10,6)) AS rate,
            coalesce(setting_int('fee.grace_days', id), 0) AS grace_days,
            CAST(coalesce(setting_num('fee.late_fee_cap_ratio', id), 0) AS DECIMAL(10,6)) AS cap
     FROM communities

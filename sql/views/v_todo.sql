@@ -75,20 +75,6 @@ WITH items AS (
 
     UNION ALL
     SELECT community_id,
-           '采购与库存',
-           '库存 ' || code || ' ' || name || ' 结存 '
-               || rtrim(rtrim(CAST(on_hand AS VARCHAR), '0'), '.') || coalesce(unit, '')
-               || '，低于安全库存 '
-               || rtrim(rtrim(CAST(safety_stock AS VARCHAR), '0'), '.') || coalesce(unit, ''),
-           'stock_items',
-           stock_item_id,
-           as_of,
-           CASE WHEN on_hand <= 0 THEN '中' ELSE '低' END
-    FROM stock_balance_as_of(as_of)
-    WHERE below_safety
-
-    UNION ALL
-    SELECT community_id,
            '档案与公文',
            '档案 ' || archive_no || '《' || title || '》借阅人 ' || borrower || ' 逾期未还',
            'archive_loans',
@@ -97,24 +83,28 @@ WITH items AS (
            '中'
     FROM archive_loans_overdue_as_of(as_of)
 )
+SELECT unnest(todo_row(as_of, items)) FROM items
+UNION ALL  -- stock is counted on as_of itself: no due words, 0 days overdue
 SELECT community_id,
-       area,
-       what || CASE WHEN ref_table = 'stock_items' THEN '' ELSE due_text(as_of, due_on) END AS item,
-       ref_table,
-       ref_id,
-       due_on,
-       as_of - due_on AS days_overdue,
-       severity
-FROM items
-UNION ALL
-SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity
-FROM todo_service_as_of(as_of)
-UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_quality_as_of(as_of)
-UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_checks_as_of(as_of)
-UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_estate_as_of(as_of)
-UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_fees_as_of(as_of)
-UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_repair_fund_as_of(as_of)
-UNION ALL SELECT community_id, area, item, ref_table, ref_id, due_on, days_overdue, severity FROM todo_projects_as_of(as_of);
+       '采购与库存',
+       '库存 ' || code || ' ' || name || ' 结存 '
+           || rtrim(rtrim(CAST(on_hand AS VARCHAR), '0'), '.') || coalesce(unit, '')
+           || '，低于安全库存 '
+           || rtrim(rtrim(CAST(safety_stock AS VARCHAR), '0'), '.') || coalesce(unit, ''),
+       'stock_items',
+       stock_item_id,
+       as_of,
+       0,
+       CASE WHEN on_hand <= 0 THEN '中' ELSE '低' END
+FROM stock_balance_as_of(as_of)
+WHERE below_safety
+UNION ALL SELECT * FROM todo_service_as_of(as_of)
+UNION ALL SELECT * FROM todo_quality_as_of(as_of)
+UNION ALL SELECT * FROM todo_checks_as_of(as_of)
+UNION ALL SELECT * FROM todo_estate_as_of(as_of)
+UNION ALL SELECT * FROM todo_fees_as_of(as_of)
+UNION ALL SELECT * FROM todo_repair_fund_as_of(as_of)
+UNION ALL SELECT * FROM todo_projects_as_of(as_of);
 
 CREATE OR REPLACE VIEW v_todo AS
 SELECT * FROM todo_as_of(current_date);

@@ -125,15 +125,7 @@ WITH items AS (
     WHERE w.deleted_at IS NULL AND w.valid_until < CAST(as_of AS DATE)
       AND (w.returned_on IS NULL OR w.returned_on > CAST(as_of AS DATE))
 )
-SELECT community_id,
-       area,
-       what || due_text(as_of, due_on) AS item,
-       ref_table,
-       ref_id,
-       due_on,
-       CAST(as_of AS DATE) - due_on AS days_overdue,
-       severity
-FROM items;
+SELECT unnest(todo_row(as_of, items)) FROM items;
 
 CREATE OR REPLACE VIEW v_todo_estate AS
 SELECT * FROM todo_estate_as_of(current_date);

@@ -40,15 +40,7 @@ WITH items AS (
            '低'
     FROM vendor_rating_due_as_of(as_of)
 )
-SELECT community_id,
-       area,
-       what || due_text(as_of, due_on) AS item,
-       ref_table,
-       ref_id,
-       due_on,
-       CAST(as_of AS DATE) - due_on AS days_overdue,
-       severity
-FROM items;
+SELECT unnest(todo_row(as_of, items)) FROM items;
 
 CREATE OR REPLACE VIEW v_todo_projects AS
 SELECT * FROM todo_projects_as_of(current_date);

@@ -59,15 +59,7 @@ WITH items AS (
     WHERE ms.deleted_at IS NULL AND ms.due_on < CAST(as_of AS DATE)
       AND (ms.done_on IS NULL OR ms.done_on > CAST(as_of AS DATE))
 )
-SELECT community_id,
-       area,
-       what || due_text(as_of, due_on) AS item,
-       ref_table,
-       ref_id,
-       due_on,
-       CAST(as_of AS DATE) - due_on AS days_overdue,
-       severity
-FROM items;
+SELECT unnest(todo_row(as_of, items)) FROM items;
 
 CREATE OR REPLACE VIEW v_todo_quality AS
 SELECT * FROM todo_quality_as_of(current_date);

@@ -41,15 +41,7 @@ WITH items AS (
     FROM repair_fund_applications
     WHERE deleted_at IS NULL AND status = '已审批' AND approved_on <= CAST(as_of AS DATE)
 )
-SELECT community_id,
-       area,
-       what || due_text(as_of, due_on) AS item,
-       ref_table,
-       ref_id,
-       due_on,
-       CAST(as_of AS DATE) - due_on AS days_overdue,
-       severity
-FROM items;
+SELECT unnest(todo_row(as_of, items)) FROM items;
 
 CREATE OR REPLACE VIEW v_todo_repair_fund AS
 SELECT * FROM todo_repair_fund_as_of(current_date);
