@@ -206,6 +206,6 @@ def test_wizard_single_register_offers_to_create_missing_departments(office_app)
     db = open_database(office_app)
     assert db.rows("SELECT s.name, d.name FROM staff s JOIN departments d ON d.id = s.department_id "
                    "ORDER BY s.id") == [("周华", "安保"), ("吴静", "保洁"), ("郑强", "保洁")]
-    assert db.rows("SELECT id, name FROM departments ORDER BY id") == [
-        (1, "保洁部"), (2, "工程部"), (3, "安保"), (4, "保洁")]
+    # by name: on PostgreSQL the check's rolled-back dry run has used up sequence values
+    assert db.rows("SELECT name FROM departments ORDER BY id") == [("保洁部",), ("工程部",), ("安保",), ("保洁",)]
     db.close()
