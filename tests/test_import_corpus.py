@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from app import import_mapping, importer
-from app.changes import RowChange, apply_changes
+from app.exchange import import_mapping, importer
+from app.saving.changes import RowChange, apply_changes
 
 CORPUS = Path(__file__).parent / "data" / "import_corpus"
 D = Decimal
@@ -181,7 +181,7 @@ def test_file_is_refused_plainly_and_nothing_changes(office, actor, name):
 def test_owners_without_a_room_are_kept_then_linked_in_the_grid(office, actor, who_links):
     """Issue 18 item 4: an owner list without rooms imports with the people unlinked and says so;
     a room given later through the save path (the grid's Save) links them, and the rules see them."""
-    from app.permissions import Actor
+    from app.access.permissions import Actor
 
     result = importer.import_file(office, actor, "owners", CORPUS / "25_业主_无房号.xlsx")
     assert "2 行没有「房屋」：导入后暂不属于任何房屋，可以之后在「业主与住户」中补填「房屋」" in result.notes

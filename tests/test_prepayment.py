@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing, cashier, prepayment
+from app.fees import billing, cashier, prepayment
 
 D = Decimal
 AT = datetime(2026, 7, 10, 9, 0)
@@ -80,7 +80,7 @@ def test_arrears_are_collected_first_then_the_months_ahead(db, actor, home):
 
 
 def test_bad_month_counts_are_refused_and_change_nothing(db, actor, home):
-    from app.changes import ValidationFailed
+    from app.saving.changes import ValidationFailed
 
     for months in (0, 37):
         with pytest.raises(ValidationFailed, match="预缴月数应为 1 到 36"):
@@ -93,7 +93,7 @@ def test_the_cashier_page_prepays_a_year_with_a_free_month(copy_demo, monkeypatc
     """The page on a copy of the demo: 预缴 12 months under 「预缴一年赠一个月」 of the demo."""
     from apptest import app_test
 
-    from app.db import open_database
+    from app.storage.db import open_database
 
     path = copy_demo("prepay-page")
     monkeypatch.setenv("WUYE_DB", str(path))
@@ -128,7 +128,7 @@ def test_the_bill_run_uses_credit_of_households_marked_for_it(db, actor, home):
     300.00 and owes 210.02."""
     c = home["community"]
     db_ids = {"1-1-101": home["household"]}
-    from app.changes import RowChange, apply_changes
+    from app.saving.changes import RowChange, apply_changes
 
     apply_changes(db, actor, "households", [RowChange("update", home["household"], {"credit_auto": True}, 1)])
     db_ids["1-1-102"] = add(db, actor, "households", community_id=c, code="1-1-102", area="105.01",

@@ -59,7 +59,7 @@ def load_custom(rows) -> bool:
         return False
     _stored = stored
     catalog.cache_clear()
-    from app.permissions import default_grants
+    from app.access.permissions import default_grants
 
     default_grants.cache_clear()
     return True

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 
 from app import registers
-from app.changes import SaveContext, row_json, save_rule, write_audit
-from app.db import in_list
-from app.permissions import require
+from app.access.permissions import require
+from app.saving.changes import SaveContext, row_json, save_rule, write_audit
+from app.storage.db import in_list
 
 # Which register date a check of each kind moves forward (DOMAIN.md, fire_checks).
 CHECK_MOVES = {

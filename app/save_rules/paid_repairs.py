@@ -9,8 +9,8 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from app import registers
-from app.changes import SaveContext, row_json, save_rule, write_audit
-from app.db import in_list, q
+from app.saving.changes import SaveContext, row_json, save_rule, write_audit
+from app.storage.db import in_list, q
 
 CENT = Decimal("0.01")
 FEE_ITEM = "有偿维修"

@@ -6,9 +6,9 @@ becomes the vendor's current rating."""
 from __future__ import annotations
 
 from app import registers
-from app.changes import SaveContext, row_json, save_rule, write_audit
-from app.db import in_list, q
-from app.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
+from app.checks.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
+from app.saving.changes import SaveContext, row_json, save_rule, write_audit
+from app.storage.db import in_list, q
 
 
 def _live(ctx: SaveContext):

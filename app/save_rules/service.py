@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from app import registers
-from app.changes import RowChange, SaveContext, row_json, save_rule, write_audit
-from app.db import in_list, q
-from app.permissions import require
+from app.access.permissions import require
+from app.saving.changes import RowChange, SaveContext, row_json, save_rule, write_audit
+from app.storage.db import in_list, q
 
 WORK_ORDER_FLOW: dict[str, tuple[str, ...]] = {
     "待派工": ("已派工",),

@@ -10,9 +10,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 from app import registers
-from app.changes import SaveContext, row_json, save_rule, write_audit
-from app.db import in_list, q
-from app.permissions import require
+from app.access.permissions import require
+from app.saving.changes import SaveContext, row_json, save_rule, write_audit
+from app.storage.db import in_list, q
 
 ZERO = Decimal(0)
 
