@@ -251,8 +251,8 @@ def cmd_import(args) -> int:
 def _import_creating(db, actor, args) -> int:
     """`wuye import --create-missing`: the file as a workbook of one sheet (app/exchange/import_workbook.py)."""
     from app.exchange.import_mapping import load_mapping
+    from app.exchange.import_workbook import import_workbook, one_sheet
     from app.exchange.importer import ImportRefused, ImportRejected
-    from app.import_workbook import import_workbook, one_sheet
 
     if args.update or args.history:
         print("--create-missing 只用于新增行，不能与 --update 或 --history 同时使用", file=sys.stderr)
@@ -285,8 +285,8 @@ def _import_refused(err: Exception, nothing: str) -> int:
 def cmd_import_workbook(args) -> int:
     from app.admin.backup import enable_auto
     from app.exchange.import_mapping import load_mapping
+    from app.exchange.import_workbook import import_workbook
     from app.exchange.importer import ImportRefused, ImportRejected
-    from app.import_workbook import import_workbook
 
     db = _open(args)
     enable_auto(db)  # a backup before the import writes (not for --dry-run)

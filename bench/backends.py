@@ -172,8 +172,7 @@ def main() -> int:
     smoke.flag(parser, rows=2_000, rules_scale=0.01, runs=1, writers=1, seconds=1.0)
     args = smoke.parse(parser)
 
-    from app.migrate_to import migrate_to
-
+    from app.admin.migrate_to import migrate_to
     from app.storage.db import open_database
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="wuye-bench-backends-"))

@@ -212,11 +212,27 @@ if plan.updates:
     st.dataframe(changing, hide_index=True, width="stretch", placeholder="")
 st.dataframe(plan.preview(), hide_index=True, width="stretch", placeholder="")
 
-signature = (importer.plan_signature(plan, upload.file_id), import_mapping.mapping_toml(mapping_now))
+# departments or buildings the file names that nobody has made: made on import only when asked
+missing = {} if plan.blocking or update_existing or history else import_workbook.missing_references(db, plan)
+create = bool(missing) and st.checkbox(
+    "；".join(import_workbook.missing_text(missing, True)), key="import-create",
+    help="文件中引用了系统里还没有的部门、楼栋；勾选后导入时一并新建（与命令行 --create-missing 相同），不勾选时这些行会被拒绝")
+creating = {"header_row": header_row, "mapping": mapping_now, "community": community}
+
+signature = (importer.plan_signature(plan, upload.file_id), import_mapping.mapping_toml(mapping_now), create)
 if st.session_state.get("import-checked", (None,))[0] != signature:
     bar = st.progress(0.0, text="正在校验…")
-    st.session_state["import-checked"] = (signature, importer.check_import(
-        db, actor, plan, progress=lambda f, text: bar.progress(f, text=text)))
+    if create:
+        try:
+            import_workbook.import_creating(db, actor, name, table, dry_run=True, **creating)
+            checked = []
+        except importer.ImportRejected as err:
+            checked = err.problems
+        except importer.ImportRefused as err:
+            checked = [importer.Problem(upload.name, "", str(err))]
+    else:
+        checked = importer.check_import(db, actor, plan, progress=lambda f, text: bar.progress(f, text=text))
+    st.session_state["import-checked"] = (signature, checked)
     bar.empty()
 problems = st.session_state["import-checked"][1]
 
@@ -234,10 +250,17 @@ else:
 if st.button(f"导入 {plan.row_count:,} 行", type="primary", disabled=bool(problems), key="import-run"):
     bar = st.progress(0.0, text="正在导入…")
     try:
-        result = importer.run_import(db, actor, plan, progress=lambda f, text: bar.progress(f, text=text))
+        if create:
+            result = import_workbook.import_creating(db, actor, name, table, **creating)
+        else:
+            result = importer.run_import(db, actor, plan, progress=lambda f, text: bar.progress(f, text=text))
     except importer.ImportRejected as err:  # someone changed the data since the check
         st.session_state.pop("import-checked", None)
         st.error("导入未完成，未写入任何数据：" + "；".join(md(p) for p in err.problems[:5]))
+        st.stop()
+    except importer.ImportRefused as err:
+        st.session_state.pop("import-checked", None)
+        st.error("导入未完成，未写入任何数据：" + md(err))
         st.stop()
     st.session_state["import-done"] = result.summary
     st.session_state["import-round"] = round_ + 1

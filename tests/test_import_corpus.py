@@ -83,6 +83,10 @@ AS_IS = {
     # three record blocks side by side on one row: unpivoted, a block a row
     "19_业主_并排.xlsx": ("owners", "阳光花园", "SELECT household_id, name, phone FROM owners ORDER BY id",
                        [(1, "王建国", "13900001111"), (2, "陈立", "13700003333"), (3, "周敏", "13600004444")]),
+    # an owner list without a room column: the people are kept, not yet linked to a room
+    "25_业主_无房号.xlsx": ("owners", None, "SELECT household_id, name, phone, id_number, role FROM owners ORDER BY id",
+                         [(None, "冯志刚", "13800008888", "330102197503030030", "业主"),
+                          (None, "蒋丽华", "13800009999", None, "业主")]),
 }
 MAPPED = {
     "02_房屋_高层别墅.xlsx": ("households", None,
@@ -171,3 +175,22 @@ def test_file_is_refused_plainly_and_nothing_changes(office, actor, name):
     for word in words:
         assert word in text
     assert _tables(office) == before
+
+
+@pytest.mark.parametrize("who_links", ["admin", "scoped"])
+def test_owners_without_a_room_are_kept_then_linked_in_the_grid(office, actor, who_links):
+    """Issue 18 item 4: an owner list without rooms imports with the people unlinked and says so;
+    a room given later through the save path (the grid's Save) links them, and the rules see them."""
+    from app.access.permissions import Actor
+
+    result = importer.import_file(office, actor, "owners", CORPUS / "25_业主_无房号.xlsx")
+    assert "2 行没有「房屋」：导入后暂不属于任何房屋，可以之后在「业主与住户」中补填「房屋」" in result.notes
+    # unlinked owners are in no 小区: not counted by the rules that count people per 小区
+    assert office.scalar("SELECT owners FROM v_population_composition WHERE community_id = 1") == 0
+    who = actor if who_links == "admin" else Actor("客服一", role="客服", communities=(1,))
+    version = office.scalar("SELECT row_version FROM owners WHERE name = '冯志刚'")
+    owner_id = office.scalar("SELECT id FROM owners WHERE name = '冯志刚'")
+    apply_changes(office, who, "owners", [RowChange("update", owner_id, {"household_id": 2}, version=version)])
+    assert office.rows("SELECT name, household_id FROM owners ORDER BY id") == [("冯志刚", 2), ("蒋丽华", None)]
+    assert office.scalar("SELECT owners FROM v_population_composition WHERE community_id = 1") == 1
+    assert office.scalar("SELECT owners FROM v_community_overview WHERE community_id = 1") == 1

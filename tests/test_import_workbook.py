@@ -178,3 +178,34 @@ def test_wizard_workbook_mode_previews_asks_then_imports(office_app):
     db = open_database(office_app)
     assert db.rows("SELECT name FROM staff ORDER BY id") == [("赵丽",), ("钱军",), ("孙丽",)]
     db.close()
+
+
+def test_wizard_single_register_offers_to_create_missing_departments(office_app):
+    """The 单个台账 mode's checkbox runs the path of `wuye import --create-missing`."""
+    from apptest import app_test
+
+    from app.storage.db import open_database
+    from app.ui import session
+
+    at = app_test("pages/import.py").run()
+    at.selectbox(key="import-register").set_value("staff").run()
+    staff = "姓名,部门,岗位\n周华,安保,门岗\n吴静,保洁,保洁员\n郑强,保洁,领班\n".encode()
+    at.file_uploader[0].set_value(("员工.csv", staff, "text/csv")).run()
+    assert not at.exception
+    box = at.checkbox(key="import-create")
+    assert box.label == "将新建部门 2 个：安保、保洁"
+    assert at.button(key="import-run").disabled  # unticked: the rows naming them are refused
+    assert "安保" in " ".join(at.dataframe[-1].value["问题"])
+    box.check().run()
+    assert not at.exception
+    assert at.success[-1].value == "校验通过：3 行都可以导入。"
+    at.button(key="import-run").click().run()
+    assert not at.exception
+    assert at.success[0].value == "已导入：工作簿 员工.csv 的 1 个工作表，共 3 行"
+    session._database.clear()
+    db = open_database(office_app)
+    assert db.rows("SELECT s.name, d.name FROM staff s JOIN departments d ON d.id = s.department_id "
+                   "ORDER BY s.id") == [("周华", "安保"), ("吴静", "保洁"), ("郑强", "保洁")]
+    # by name: on PostgreSQL the check's rolled-back dry run has used up sequence values
+    assert db.rows("SELECT name FROM departments ORDER BY id") == [("保洁部",), ("工程部",), ("安保",), ("保洁",)]
+    db.close()

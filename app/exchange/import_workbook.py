@@ -385,13 +385,19 @@ def plan_workbook(source: str | Path | bytes, file_name: str | None = None, mapp
     return [*placed, *(s for s in sheets if s.register is None)]
 
 
-def one_sheet(db: Database, register: str, source: str | Path | bytes, *, file_name: str | None = None,
-              sheet: str | None = None, header_row: int | None = None, mapping: Mapping | None = None) -> Sheet:
-    """A single file's sheet taken for a register given by the caller (`wuye import --create-missing`)."""
+def one_sheet(db: Database, register: str, source: str | Path | bytes | SourceTable, *,
+              file_name: str | None = None, sheet: str | None = None, header_row: int | None = None,
+              mapping: Mapping | None = None) -> Sheet:
+    """A single file's sheet taken for a register given by the caller (`wuye import --create-missing`,
+    the wizard's 单个台账 mode with its 新建 checkbox: a table it has already read)."""
     from app.exchange.importer import detect_header_row, read_source
 
     reg = registers.get(register)
-    table = read_source(source, file_name, sheet or (mapping.sheet if mapping else None), reg.name, read_limits(db))
+    if isinstance(source, SourceTable):
+        table = source
+    else:
+        table = read_source(source, file_name, sheet or (mapping.sheet if mapping else None), reg.name,
+                            read_limits(db))
     if not table.rows:
         raise ImportRefused(f"工作表「{table.sheet}」没有任何内容")
     found = Sheet(table, reg, mapping=mapping)
@@ -399,6 +405,16 @@ def one_sheet(db: Database, register: str, source: str | Path | bytes, *, file_n
         or detect_header_row(table, reg)
     found.headers = header_texts(table, found.header_row, reg)
     return found
+
+
+def import_creating(db: Database, actor: Actor, register: str, table: SourceTable, *, header_row: int | None = None,
+                    mapping: Mapping | None = None, community: int | str | None = None,
+                    dry_run: bool = False) -> WorkbookResult:
+    """One register's sheet with the departments and buildings it names made first: the wizard's
+    「将新建…」 checkbox, the same path as `wuye import --create-missing` (a workbook of one sheet)."""
+    sheet = one_sheet(db, register, table, header_row=header_row, mapping=mapping)
+    return import_workbook(db, actor, table.file_name, file_name=table.file_name, community=community,
+                           create_missing=True, dry_run=dry_run, sheets=[sheet])
 
 
 def import_workbook(db: Database, actor: Actor, source: str | Path | bytes, *, file_name: str | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -34,9 +35,17 @@ def money(value: Any, scale: int = 2) -> Decimal:
     return Decimal(value).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
 
 
+_FILLED_TYPES = frozenset({int, bool, date, datetime})  # never blank: answered without pandas
+
+
 def is_blank(value: Any) -> bool:
     if value is None:
         return True
+    kind = type(value)
+    if kind is str:  # the common cases first: an import calls this for every cell
+        return not value.strip()
+    if kind in _FILLED_TYPES:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
     if value is pd.NaT or (not isinstance(value, (str, bytes)) and pd.api.types.is_scalar(value)
@@ -117,6 +126,8 @@ def parse_decimal(value: Any, scale: int, precision: int | None = None) -> Decim
 
 
 def parse_integer(value: Any) -> int:
+    if type(value) is int and abs(value) < 2**63:  # already one (references, counts): no Decimal round trip
+        return value
     if isinstance(value, bool):
         raise CellError("应为整数")
     try:
@@ -167,6 +178,42 @@ def convert(field: Field, value: Any) -> Any:
     return text
 
 
+def converter(field: Field) -> Callable[[Any], Any]:
+    """`convert` for one field, chosen once: a value already of the field's type (what an import's
+    cell readers give) is taken without the general path; anything else goes through `convert`."""
+    t = field.type
+
+    def general(value: Any) -> Any:
+        return convert(field, value)
+
+    if t == "date":
+        def conv(value: Any) -> Any:
+            kind = type(value)
+            if kind is date:
+                return value
+            return value.date() if kind is datetime else convert(field, value)
+    elif t in ("integer", "ref"):
+        def conv(value: Any) -> Any:
+            return value if type(value) is int and -2**63 < value < 2**63 else convert(field, value)
+    elif t == "boolean":
+        def conv(value: Any) -> Any:
+            return value if type(value) is bool else convert(field, value)
+    elif t in ("text", "enum") and field.scale is None:
+        def conv(value: Any) -> Any:
+            if type(value) is str:
+                return value.strip() or None
+            return convert(field, value)
+    else:
+        return general
+    return conv
+
+
+def can_fail(field: Field) -> bool:
+    """Whether `check` can find anything wrong with this field's values (a save skips the others)."""
+    return (field.required or field.type in ("enum", "phone", "id_number") or bool(field.pattern)
+            or field.min is not None or field.max is not None)
+
+
 def check(field: Field, value: Any) -> str | None:
     """The message for a canonical value that breaks a field rule, else None."""
     if value is None:
@@ -201,6 +248,8 @@ def check_dates(reg: Register, row: dict, changed: set[str] | None, today: date)
     """
     out = []
     for f in reg.fields:
+        if not (f.not_future or f.not_before):
+            continue
         value = row.get(f.name)
         if not isinstance(value, date):
             continue

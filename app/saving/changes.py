@@ -23,8 +23,8 @@ from app import registers
 from app.access.permissions import ADMIN, Actor, require, require_admin
 from app.access.scope import ATTACHMENTS, owner_columns
 from app.reading.queries import label_sql, resolve_labels
-from app.registers.model import Register
-from app.registers.validation import CellError, check, check_dates, convert
+from app.registers.model import Field, Register
+from app.registers.validation import CellError, can_fail, check, check_dates, converter
 from app.saving import derived
 from app.storage.db import Database, StorageFailed, in_list, q, rows_in
 
@@ -182,16 +182,19 @@ def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list
     if not changes:
         return result
     problems: list[Problem] = []
-    converted = [_convert(reg, i, c, problems) for i, c in enumerate(changes)]
+    # each field's converter chosen once per save, not per cell (an import sends 10⁵ rows)
+    by_name = {f.name: (f, _cell_converter(f)) for f in reg.fields}
+    converted = [_convert(reg, i, c, problems, by_name) for i, c in enumerate(changes)]
     with db.transaction() as cur:
         _resolve_refs(db, cur, reg, changes, converted, problems)
         old = _load_current(cur, reg, changes)
         _check_conflicts(cur, reg, changes, old)
         rows = []
+        defaults = {f.name: f.default for f in reg.fields if f.default is not None}
         for i, (c, values) in enumerate(zip(changes, converted)):
             before = old.get(c.row_id) if c.action != "insert" else None
             if c.action == "insert":  # a blank cell takes the field's default
-                new = {f.name: f.default for f in reg.fields if f.default is not None}
+                new = dict(defaults)
                 new.update({k: v for k, v in values.items() if v is not None or k not in new})
             elif c.action == "update":
                 new = {**before, **values}
@@ -216,23 +219,37 @@ def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list
 
 
 # -- steps ------------------------------------------------------------------------------
-def _convert(reg: Register, index: int, change: RowChange, problems: list[Problem]) -> dict:
+def _cell_converter(f: Field) -> Callable[[Any], Any]:
+    """The field's converter; a reference given by its label is kept for _resolve_refs."""
+    conv = converter(f)
+    if f.type != "ref":
+        return conv
+
+    def ref(value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().isdigit():
+            return _LabelRef(value.strip())
+        return conv(value)
+
+    return ref
+
+
+def _convert(reg: Register, index: int, change: RowChange, problems: list[Problem],
+             by_name: dict[str, tuple[Field, Callable[[Any], Any]]] | None = None) -> dict:
+    by_name = by_name if by_name is not None else {f.name: (f, _cell_converter(f)) for f in reg.fields}
+    updating = change.action == "update"
     out = {}
     for col, value in change.values.items():
-        if col == "id":
+        found = by_name.get(col)
+        if found is None:
+            if col != "id":
+                problems.append(Problem(change.place(index), col, "不是此台账的列"))
             continue
-        if not reg.has_field(col):
-            problems.append(Problem(change.place(index), col, "不是此台账的列"))
-            continue
-        f = reg.field(col)
-        if not f.editable and change.action == "update":
+        f, conv = found
+        if updating and not f.editable:
             problems.append(Problem(change.place(index), f.label, "此列不可修改"))
             continue
-        if f.type == "ref" and isinstance(value, str) and not value.strip().isdigit():
-            out[col] = _LabelRef(value.strip())
-            continue
         try:
-            out[col] = convert(f, value)
+            out[col] = conv(value)
         except CellError as err:
             problems.append(Problem(change.place(index), f.label, f"{value!s:.40} {err}"))
     if change.action == "insert" and change.values.get("id") not in (None, ""):
@@ -322,15 +339,20 @@ def _check_conflicts(cur, reg: Register, changes: list[RowChange], old: dict[int
 
 def _check_fields(ctx: SaveContext) -> None:
     today = ctx.db.now().date()
+    fields = [f for f in ctx.register.fields if can_fail(f)]
     for i, c, new, _ in ctx.rows:
         if c.action == "delete":
             continue
-        for f in ctx.register.fields:
-            if c.action == "update" and f.name not in c.values:
-                continue
-            if f.name in c.values and f.name not in new:  # conversion already failed
+        given, updating = c.values, c.action == "update"
+        for f in fields:
+            if f.name in given:
+                if f.name not in new:  # conversion already failed
+                    continue
+            elif updating:
                 continue
             value = new.get(f.name)
+            if value is None and not f.required:  # check() has nothing to say: skip the call
+                continue
             if isinstance(value, _LabelRef):
                 continue
             message = check(f, value)
@@ -378,6 +400,7 @@ def _check_unique(ctx: SaveContext) -> None:
     for cols in reg.unique:
         seen: dict[tuple, int] = {}
         keys = []
+        label = "、".join(reg.label_of(col) for col in cols)
         for i, c, new, _ in ctx.rows:
             if c.action == "delete":
                 continue
@@ -386,7 +409,6 @@ def _check_unique(ctx: SaveContext) -> None:
             key = tuple(_normal(new.get(col)) for col in cols)
             if any(k is None for k in key) and len(cols) == 1:
                 continue
-            label = "、".join(reg.label_of(col) for col in cols)
             if key in seen:
                 ctx.problem(i, c, cols[-1], f"与本次提交的另一行重复（{label}须唯一）")
                 continue
@@ -573,11 +595,20 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_JSON_PLAIN = frozenset({str, int, bool, float, type(None)})  # written by json as they are
+_AUDIT_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_AUDITED: dict[tuple[str, ...], frozenset[str]] = {}  # a register's columns -> those a row's JSON keeps
+
+
 def row_json(reg: Register, row: dict | None) -> str | None:
     if row is None:
         return None
-    keep = {k: _jsonable(v) for k, v in row.items() if k in reg.columns and k not in ("row_version",)}
-    return json.dumps(keep, ensure_ascii=False, sort_keys=True)
+    keep_columns = _AUDITED.get(reg.columns)
+    if keep_columns is None:
+        keep_columns = _AUDITED[reg.columns] = frozenset(reg.columns) - {"row_version"}
+    # an import audits every row: plain values skip the call to _jsonable
+    keep = {k: v if type(v) in _JSON_PLAIN else _jsonable(v) for k, v in row.items() if k in keep_columns}
+    return _AUDIT_JSON.encode(keep)
 
 
 def _write(db: Database, cur, actor: Actor, reg: Register, rows, result: SaveResult) -> None:

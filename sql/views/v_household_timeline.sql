@@ -36,11 +36,11 @@ WITH events AS (
     SELECT household_id, CAST(move_in_date AS TIMESTAMP), '小区与房屋',
            role || ' ' || name || ' 迁入' || CASE WHEN is_primary THEN '（主联系人）' ELSE '' END,
            'owners', id
-    FROM owners WHERE deleted_at IS NULL AND move_in_date IS NOT NULL
+    FROM owners WHERE deleted_at IS NULL AND household_id IS NOT NULL AND move_in_date IS NOT NULL
     UNION ALL
     SELECT household_id, CAST(moved_out_on AS TIMESTAMP), '小区与房屋', role || ' ' || name || ' 迁出',
            'owners', id
-    FROM owners WHERE deleted_at IS NULL AND moved_out_on IS NOT NULL
+    FROM owners WHERE deleted_at IS NULL AND household_id IS NOT NULL AND moved_out_on IS NOT NULL
     UNION ALL
     SELECT b.household_id, CAST(CAST(b.period || '-01' AS DATE) AS TIMESTAMP), '收费管理',
            '账单 ' || b.period || ' ' || coalesce(f.name, '') || ' 应收 ' || CAST(b.amount AS VARCHAR) || ' 元'

@@ -279,6 +279,13 @@ register = "meter_readings"
         ["小区", "房号", "套内"],
         ["阳光花园", "9-9-901", 80],
     ])
+    # 25 an owner list without any room column (the rooms are in another system): the people
+    # are kept unlinked and linked to their rooms later in 业主与住户
+    xlsx("25_业主_无房号.xlsx", [
+        ["业主姓名", "手机号码", "身份证号码"],
+        ["冯志刚", "13800008888", "330102197503030030"],
+        ["蒋丽华", "13800009999", None],
+    ], title="业主名单（2016年）")
 
     workbooks()
 
