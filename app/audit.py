@@ -18,7 +18,7 @@ import pandas as pd
 from app import registers
 from app.changes import ConflictError, Problem, RowChange, SaveResult, apply_changes
 from app.db import Database, in_list, q
-from app.permissions import Actor, mask_value, require, sees_personal_data
+from app.permissions import Actor, can, mask_value, require, sees_personal_data
 from app.queries import community_filter_sql, labels_for
 
 COLUMNS = {"changed_at": "时间", "actor": "操作人", "source": "来源", "action": "操作",
@@ -179,8 +179,6 @@ def change_set(db: Database, actor: Actor, change_id: str) -> list[AuditEntry]:
 
 
 def _may_view(actor: Actor, register: str) -> bool:
-    from app.permissions import can
-
     return can(actor, register, "view")
 
 

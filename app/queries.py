@@ -14,6 +14,7 @@ import pandas as pd
 
 from app import registers
 from app.db import Database, in_list, q
+from app.expressions import select_sql
 from app.permissions import Actor, can, mask_value, require, sees_personal_data
 from app.registers.model import TEXT_TYPES, Register, money_text
 
@@ -264,8 +265,6 @@ def calculated_sql(reg: Register, alias: str = "t") -> tuple[list[str], list]:
     """SELECT items of the register's calculated columns (issue 12, app/expressions.py)."""
     if not reg.extra.get("calculated"):
         return [], []
-    from app.expressions import select_sql
-
     return select_sql(reg, alias)
 
 

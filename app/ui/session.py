@@ -15,7 +15,8 @@ import time
 import streamlit as st
 
 from app import auth
-from app.db import Database, DatabaseBusy, database_url, open_database
+from app.db import Database, DatabaseBusy, database_url
+from app.derived import open_for_app
 from app.permissions import Actor
 from app.ui import handoff
 
@@ -31,7 +32,7 @@ RECHECK_SECONDS = 5.0
 def _database(url: str) -> Database:
     from app.backup import attach_to_app
 
-    database = open_database(url)
+    database = open_for_app(url)
     attach_to_app(database)  # daily backup; backups before imports and bill runs
     return database
 
