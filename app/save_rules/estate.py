@@ -261,7 +261,7 @@ def _close_refunded_decorations(ctx: SaveContext, ids: list[int], decorations: d
     if not closing:
         return
     ctx.update("decorations", {d: {"status": "已退保证金"} for d in closing}, "保证金退还后自动更新",
-               where="status = '已验收'")
+               where="status = ?", params=["已验收"])
 
 
 # -- decoration checks and workers --------------------------------------------------------------

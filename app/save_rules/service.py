@@ -256,7 +256,7 @@ def visit_after_completion(ctx: SaveContext) -> None:
     now = ctx.db.now()
     ctx.update("work_orders", {order_id: {"status": "已回访", "status_changed_at": at or now}
                                for order_id, at in sorted(to_visited.items())},
-               "登记回访自动转为已回访", where="status = '已完成'")
+               "登记回访自动转为已回访", where="status = ?", params=["已完成"])
 
 
 # -- complaints -----------------------------------------------------------------------------
