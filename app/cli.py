@@ -10,22 +10,22 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from app.db import ROOT, DatabaseBusy, database_url
-from app.permissions import cli_actor
-from app.postgres import redacted
+from app.access.permissions import cli_actor
+from app.storage.db import ROOT, DatabaseBusy, database_url
+from app.storage.postgres import redacted
 
 STREAMLIT_CONFIG = ROOT / "streamlit_config" / "config.toml"
 ENTRY = ROOT / "app" / "server.py"  # Streamlit's app and the session-cookie route
 
 
 def _open(args, migrate: bool = True, read_only: bool = False):
-    from app.derived import open_for_app
+    from app.saving.derived import open_for_app
 
     return open_for_app(args.db, migrate=migrate, read_only=read_only)
 
 
 def cmd_init(args) -> int:
-    from app import derived
+    from app.saving import derived
     from app.settings import ensure_defaults
 
     db = _open(args, migrate=False)
@@ -38,8 +38,8 @@ def cmd_init(args) -> int:
 
 def _first_admin(db) -> None:
     """With no user yet: create `admin` and print its one-time password, once."""
-    from app.auth import FIRST_ADMIN, first_admin
-    from app.permissions import ensure_matrix
+    from app.access.permissions import ensure_matrix
+    from app.accounts.auth import FIRST_ADMIN, first_admin
 
     ensure_matrix(db)
     password = first_admin(db, cli_actor())
@@ -52,7 +52,7 @@ def cmd_user(args) -> int:
     """Users: add, list, passwd (reset), unlock, disable. The CLI acts as the system actor."""
     import getpass as gp
 
-    from app import auth
+    from app.accounts import auth
 
     db = _open(args)
     actor = cli_actor()
@@ -126,8 +126,8 @@ def _seed_demo(db, as_of: date | None = None) -> dict[str, int] | None:
     import time
 
     from app import registers
-    from app.auth import FIRST_ADMIN, first_admin
-    from app.permissions import ensure_matrix
+    from app.access.permissions import ensure_matrix
+    from app.accounts.auth import FIRST_ADMIN, first_admin
     from app.settings import ensure_defaults
     from seed.demo import seed_demo
     from seed.users import add_demo_users, password_table
@@ -198,7 +198,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from app import excel
+    from app.exchange import excel
 
     db = _open(args)
     out = Path(args.out)
@@ -208,8 +208,14 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from app.backup import enable_auto
-    from app.importer import ImportRefused, ImportRejected, error_workbook, plan_import, run_import
+    from app.admin.backup import enable_auto
+    from app.exchange.importer import (
+        ImportRefused,
+        ImportRejected,
+        error_workbook,
+        plan_import,
+        run_import,
+    )
 
     db = _open(args)
     enable_auto(db)  # a backup before the import writes (not for --dry-run)
@@ -220,7 +226,7 @@ def cmd_import(args) -> int:
         options = {"sheet": args.sheet, "header_row": args.header_row, "community": args.community,
                    "update_existing": args.update, "history": args.history}
         if args.map:
-            from app.import_mapping import load_mapping, plan_mapped
+            from app.exchange.import_mapping import load_mapping, plan_mapped
 
             plan = plan_mapped(db, actor, args.register, Path(args.file),
                                load_mapping(db, args.map, args.register), **options)
@@ -246,10 +252,10 @@ def cmd_import(args) -> int:
 
 
 def _import_creating(db, actor, args) -> int:
-    """`wuye import --create-missing`: the file as a workbook of one sheet (app/import_workbook.py)."""
-    from app.import_mapping import load_mapping
-    from app.import_workbook import import_workbook, one_sheet
-    from app.importer import ImportRefused, ImportRejected
+    """`wuye import --create-missing`: the file as a workbook of one sheet (app/exchange/import_workbook.py)."""
+    from app.exchange.import_mapping import load_mapping
+    from app.exchange.import_workbook import import_workbook, one_sheet
+    from app.exchange.importer import ImportRefused, ImportRejected
 
     if args.update or args.history:
         print("--create-missing 只用于新增行，不能与 --update 或 --history 同时使用", file=sys.stderr)
@@ -280,10 +286,10 @@ def _import_refused(err: Exception, nothing: str) -> int:
 
 
 def cmd_import_workbook(args) -> int:
-    from app.backup import enable_auto
-    from app.import_mapping import load_mapping
-    from app.import_workbook import import_workbook
-    from app.importer import ImportRefused, ImportRejected
+    from app.admin.backup import enable_auto
+    from app.exchange.import_mapping import load_mapping
+    from app.exchange.import_workbook import import_workbook
+    from app.exchange.importer import ImportRefused, ImportRejected
 
     db = _open(args)
     enable_auto(db)  # a backup before the import writes (not for --dry-run)
@@ -299,7 +305,7 @@ def cmd_import_workbook(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    from app.sql_console import ReadOnlyViolation, run_read_only
+    from app.analysis.sql_console import ReadOnlyViolation, run_read_only
 
     url = database_url(args.db)
     db = _open(args, migrate=False, read_only=Path(url).exists())
@@ -308,7 +314,7 @@ def cmd_sql(args) -> int:
     except ReadOnlyViolation as err:
         print(str(err), file=sys.stderr)
         return 2
-    from app.excel import defuse
+    from app.exchange.excel import defuse
 
     # text a spreadsheet would run as a formula gets a leading ' (the output is often opened in Excel)
     writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -318,7 +324,7 @@ def cmd_sql(args) -> int:
 
 
 def cmd_migrate_to(args) -> int:
-    from app.migrate_to import MigrationRefused, migrate_to, report_text
+    from app.admin.migrate_to import MigrationRefused, migrate_to, report_text
 
     source = database_url(args.db)
     print(f"正在把 {source} 复制到 PostgreSQL……", flush=True)
@@ -332,7 +338,7 @@ def cmd_migrate_to(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    from app.backup import BUSY_HINT, BackupError, write_backup
+    from app.admin.backup import BUSY_HINT, BackupError, write_backup
 
     url = database_url(args.db)
     try:
@@ -354,7 +360,7 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from app.backup import BackupError, restore, restore_text
+    from app.admin.backup import BackupError, restore, restore_text
 
     target = database_url(args.db)
     try:
@@ -368,8 +374,8 @@ def cmd_restore(args) -> int:
 
 
 def cmd_bills(args) -> int:
-    from app import billing
-    from app.changes import SaveRejected
+    from app.fees import billing
+    from app.saving.changes import SaveRejected
 
     if args.period is None:
         print("出账需要 --period 年-月，例如 2026-07", file=sys.stderr)
@@ -403,7 +409,7 @@ def cmd_bills(args) -> int:
     if args.dry_run:
         print("只是预览（--dry-run），没有写入。")
         return 0
-    from app.backup import BackupError
+    from app.admin.backup import BackupError
 
     names = "、".join(name for _, name in communities)
     try:  # every community in one transaction: all billed, or none
@@ -418,7 +424,7 @@ def cmd_bills(args) -> int:
 
 
 def cmd_derived(args) -> int:
-    from app import derived
+    from app.saving import derived
 
     db = _open(args)
     if args.action == "rebuild":
@@ -434,7 +440,7 @@ def cmd_derived(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from app.reports import BadPeriod, monthly_report
+    from app.analysis.reports import BadPeriod, monthly_report
 
     db = _open(args)
     try:
@@ -448,7 +454,7 @@ def cmd_report(args) -> int:
 
 def cmd_nocodb(args) -> int:
     """NocoDB sync (README «NocoDB»): push/pull a register, publish/pull the intake forms."""
-    from app import nocodb
+    from app.sync import nocodb
 
     try:
         link = nocodb.link_from_env(args.url, args.token, args.base)

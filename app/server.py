@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.db import checkpoint_open_files
+from app.storage.db import checkpoint_open_files
 from app.ui import handoff
 
 SESSION_MAX_AGE = 30 * 24 * 3600  # the cookie's life; the database ends idle sessions far sooner

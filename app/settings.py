@@ -5,9 +5,9 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from app.changes import RowChange, apply_changes
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import Database
 
 DEFAULTS_FILE = Path(__file__).parent / "settings_defaults.toml"
 

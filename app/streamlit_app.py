@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.nocodb import schedule_in_app
+from app.sync.nocodb import schedule_in_app
 from app.ui import nav, session, uploader_text
 from app.ui.search_box import search_box
 

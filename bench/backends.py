@@ -36,9 +36,9 @@ from tests.conftest import PostgresCluster  # noqa: E402
 
 WRITER = r"""
 import json, random, sys, time
-from app.changes import ConflictError, RowChange, apply_changes
-from app.db import open_database
-from app.permissions import Actor
+from app.saving.changes import ConflictError, RowChange, apply_changes
+from app.storage.db import open_database
+from app.access.permissions import Actor
 
 url, seconds, top, seed = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 db = open_database(url)
@@ -77,8 +77,8 @@ def ms(seconds: float) -> str:
 
 def first_pages(db, runs: int) -> dict[str, float]:
     from app import registers
-    from app.permissions import Actor
-    from app.queries import PageRequest, count_rows, fetch_page
+    from app.access.permissions import Actor
+    from app.reading.queries import PageRequest, count_rows, fetch_page
 
     actor = Actor("bench", role="管理员")
     reg = registers.get("households")
@@ -99,8 +99,8 @@ def first_pages(db, runs: int) -> dict[str, float]:
 
 
 def save_hundred(db, runs: int) -> float:
-    from app.changes import RowChange, apply_changes
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.saving.changes import RowChange, apply_changes
 
     actor = Actor("bench", source="任务")
     top = db.scalar("SELECT max(id) FROM households")
@@ -116,7 +116,7 @@ def save_hundred(db, runs: int) -> float:
 
 
 def view_body(name: str) -> str:
-    from app.views import view_path
+    from app.reading.views import view_path
 
     text = view_path(name).read_text(encoding="utf-8")
     body = re.split(r"CREATE\s+OR\s+REPLACE\s+VIEW\s+\w+\s+AS", text, maxsplit=1, flags=re.IGNORECASE)[1]
@@ -124,8 +124,8 @@ def view_body(name: str) -> str:
 
 
 def views_in_full(db, runs: int, native: bool) -> dict[str, tuple[int, float, float | str | None]]:
-    from app import postgres
-    from app.views import view_names
+    from app.reading.views import view_names
+    from app.storage import postgres
 
     out = {}
     cur = db.cursor()
@@ -172,8 +172,8 @@ def main() -> int:
     smoke.flag(parser, rows=2_000, rules_scale=0.01, runs=1, writers=1, seconds=1.0)
     args = smoke.parse(parser)
 
-    from app.db import open_database
-    from app.migrate_to import migrate_to
+    from app.admin.migrate_to import migrate_to
+    from app.storage.db import open_database
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="wuye-bench-backends-"))
     work.mkdir(parents=True, exist_ok=True)

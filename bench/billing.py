@@ -7,10 +7,10 @@ The data set: `build_dataset(path, ...)` writes N communities, H households, `mo
 3 fee items (物业费 按面积, 垃圾清运费 固定, 电梯费 按面积 for buildings with lifts) — at full size
 12 M bills (电梯费 in half the buildings) — and payments for most of them (11 M; one receipt per household and month paid),
 straight into a DuckDB file in bulk (set-based SQL, not the save path), then every bill's kept
-totals (app/bill_totals.py) rebuilt once. bench/reports.py reuses it.
+totals (app/fees/bill_totals.py) rebuilt once. bench/reports.py reuses it.
 
 Figures:
-1. one month's bill run for all households: the bill run's SQL (app.billing.bill_lines_sql, one
+1. one month's bill run for all households: the bill run's SQL (app.fees.billing.bill_lines_sql, one
    statement for all communities) inserting into a scratch table, against the same computation in
    vectorised pandas followed by a bulk insert; results read back outside the timing and checked
    equal (goal ≥ 3×). The timed month also bills a formula fee (FORMULA, compiled to SQL) and a
@@ -45,9 +45,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import bill_totals, billing  # noqa: E402
-from app.db import Database, open_database  # noqa: E402
-from app.permissions import Actor  # noqa: E402
+from app.access.permissions import Actor  # noqa: E402
+from app.fees import bill_totals, billing  # noqa: E402
+from app.storage.db import Database, open_database  # noqa: E402
 from bench import smoke  # noqa: E402
 
 AS_OF = date(2026, 11, 25)
@@ -165,7 +165,7 @@ def build_dataset(path: str | Path, communities: int = 100, households: int = 20
 
 # -- 1. the bill run ------------------------------------------------------------------------------
 def bill_run_sql(db: Database, period: str) -> None:
-    """The bill run's own statement (app.billing.bill_lines_sql: formula items compiled in, shared
+    """The bill run's own statement (app.fees.billing.bill_lines_sql: formula items compiled in, shared
     meters split) for every community at once."""
     sql, params = billing.bill_lines_sql(db, None)
     with db.transaction() as cur:

@@ -41,10 +41,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import importer, registers  # noqa: E402
-from app.changes import RowChange, apply_changes  # noqa: E402
-from app.db import open_database  # noqa: E402
-from app.permissions import Actor  # noqa: E402
+from app import registers  # noqa: E402
+from app.access.permissions import Actor  # noqa: E402
+from app.exchange import importer  # noqa: E402
+from app.saving.changes import RowChange, apply_changes  # noqa: E402
+from app.storage.db import open_database  # noqa: E402
 from bench import smoke  # noqa: E402
 
 REGISTER = "fire_equipment"
@@ -154,7 +155,7 @@ def export_child(way: str, db_path: str, out: str) -> None:
 
     t0 = time.perf_counter()
     if way == "wuye":
-        from app import excel
+        from app.exchange import excel
 
         db = open_database(db_path, migrate=False)  # the export is audited
         rows = excel.export_register(db, ACTOR, "households", out)
@@ -180,7 +181,7 @@ def export_child(way: str, db_path: str, out: str) -> None:
     else:  # raw COPY
         import duckdb
 
-        from app.db import load_extension
+        from app.storage.db import load_extension
 
         con = duckdb.connect(db_path, read_only=True)
         load_extension(con, "excel")

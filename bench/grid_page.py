@@ -39,9 +39,9 @@ BUILDINGS_PER_COMMUNITY = 50
 
 def build_database(path: Path, rows: int) -> None:
     """Schema through the app (migrations, default settings); bulk rows straight in SQL."""
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
 
     db = open_database(str(path))
     ensure_defaults(db, Actor("bench", source="任务"))
@@ -82,9 +82,9 @@ def build_database(path: Path, rows: int) -> None:
 def bench_server(path: Path, runs: int) -> dict[str, float]:
     """(a) first page with a filter and a sort, as the grid asks for it."""
     from app import registers
-    from app.db import open_database
-    from app.permissions import Actor
-    from app.queries import PageRequest, count_rows, fetch_page
+    from app.access.permissions import Actor
+    from app.reading.queries import PageRequest, count_rows, fetch_page
+    from app.storage.db import open_database
 
     db = open_database(str(path))
     actor = Actor("bench", role="管理员")

@@ -32,12 +32,12 @@ from bench import smoke  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from app import nocodb  # noqa: E402
-from app.changes import RowChange, apply_changes  # noqa: E402
-from app.db import open_database  # noqa: E402
-from app.nocodb_server import LocalNocoDB  # noqa: E402
-from app.permissions import Actor  # noqa: E402
+from app.access.permissions import Actor  # noqa: E402
+from app.saving.changes import RowChange, apply_changes  # noqa: E402
 from app.settings import ensure_defaults  # noqa: E402
+from app.storage.db import open_database  # noqa: E402
+from app.sync import nocodb  # noqa: E402
+from app.sync.nocodb_server import LocalNocoDB  # noqa: E402
 
 
 def database(backend: str, folder: Path):

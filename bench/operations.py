@@ -16,7 +16,7 @@ way the app reads it (Database.query: Arrow, then a pandas DataFrame); pandas ti
 vectorised pandas over DataFrames already in memory; results checked equal. v_todo: all of
 todo_as_of in DuckDB against the 维修与投诉 items alone in pandas (the data set has no other area's
 data, except one drill reminder per community), those items checked equal. Then peak RSS.
-The rules read the tables the save path keeps (app/work_order_facts.py, app/complaint_facts.py),
+The rules read the tables the save path keeps (app/service/work_order_facts.py, app/service/complaint_facts.py),
 rebuilt once after the bulk load; pandas works from the registers themselves.
 """
 
@@ -50,10 +50,10 @@ HOTSPOT_COUNT, HOTSPOT_DAYS = 3, 30
 
 
 def build_database(path: Path, scale: float) -> dict[str, int]:
-    from app import complaint_facts, work_order_facts
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.service import complaint_facts, work_order_facts
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
 
     n = {"work_orders": int(1_000_000 * scale), "complaints": int(300_000 * scale)}
     db = open_database(str(path))
@@ -303,7 +303,7 @@ def main() -> None:
     ap.add_argument("--keep", type=Path)
     smoke.flag(ap, scale=0.01, runs=1)
     args = smoke.parse(ap)
-    from app.db import open_database
+    from app.storage.db import open_database
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="wuye-bench-operations-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -43,9 +43,9 @@ def build_company(path: Path, communities: int, households: int, months: int) ->
 
 
 def build_demo(path: Path) -> None:
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
     from seed.demo import seed_demo
 
     db = open_database(str(path))
@@ -66,9 +66,9 @@ def in_child(target, *args) -> None:
 
 def add_users(path: Path) -> None:
     """The two users who sign in (the 客服 sees the first 小区 only, as a clerk of one office)."""
-    from app import auth
-    from app.db import open_database
-    from app.permissions import cli_actor
+    from app.access.permissions import cli_actor
+    from app.accounts import auth
+    from app.storage.db import open_database
 
     db = open_database(str(path))
     try:

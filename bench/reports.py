@@ -74,9 +74,10 @@ def main() -> None:
             raise SystemExit(f"building the data set failed ({child.exitcode})")
         print(f"data set built in {time.perf_counter() - t0:.1f} s: {path}")
 
-    from app import household_file, reports
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.analysis import reports
+    from app.estate import household_file
+    from app.storage.db import open_database
 
     actor = Actor("bench", source="任务")
     db = open_database(path)

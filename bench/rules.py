@@ -50,9 +50,9 @@ TABLES = (
 # -- data ---------------------------------------------------------------------------------------
 def build_database(path: Path, scale: float) -> dict[str, int]:
     """Schema through the app (migrations, default settings); bulk rows straight in SQL."""
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
 
     n = {
         "fire_equipment": 50_000,
@@ -544,7 +544,7 @@ def main() -> None:
             f"  generated in {time.perf_counter() - started:.1f} s, file {path.stat().st_size / 1e6:.0f} MB"
         )
 
-        from app.db import open_database
+        from app.storage.db import open_database
 
         db = open_database(str(path))
         cur = db.cursor()

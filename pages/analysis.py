@@ -1,14 +1,29 @@
-"""查询与图表: a read-only SQL console, the chart builder and saved queries (services: app.analysis)."""
+"""查询与图表: a read-only SQL console, the chart builder and saved queries (services: app.analysis.builder)."""
 
 import hashlib
 
 import streamlit as st
 
-from app import analysis, sql_console
-from app.analysis import AGGREGATES, FILTER_OPS, MARKS, SOURCE_KINDS, TIME_UNITS, ChartError, Source
-from app.changes import SaveRejected
-from app.permissions import PermissionDenied
-from app.sql_console import ROW_LIMIT, QueryFailed, QueryResult, ReadOnlyViolation, console_tables
+from app.access.permissions import PermissionDenied
+from app.analysis import builder as analysis
+from app.analysis import sql_console
+from app.analysis.builder import (
+    AGGREGATES,
+    FILTER_OPS,
+    MARKS,
+    SOURCE_KINDS,
+    TIME_UNITS,
+    ChartError,
+    Source,
+)
+from app.analysis.sql_console import (
+    ROW_LIMIT,
+    QueryFailed,
+    QueryResult,
+    ReadOnlyViolation,
+    console_tables,
+)
+from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md
 

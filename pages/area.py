@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app import registers
-from app.queries import register_counts
+from app.reading.queries import register_counts
 from app.ui import nav, session
 
 slug = session.current_page()

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from app import audit, registers
-from app.changes import SaveRejected
-from app.permissions import PermissionDenied, can
+from app import registers
+from app.access.permissions import PermissionDenied, can
+from app.saving import audit
+from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md
 

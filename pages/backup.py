@@ -1,10 +1,10 @@
-"""数据备份: back up now, see the kept backups, and how to restore (app/backup.py does the work)."""
+"""数据备份: back up now, see the kept backups, and how to restore (app/admin/backup.py does the work)."""
 
 import pandas as pd
 import streamlit as st
 
-from app import backup
-from app.permissions import PermissionDenied, require_admin
+from app.access.permissions import PermissionDenied, require_admin
+from app.admin import backup
 from app.ui import session
 from app.ui.text import md
 

@@ -5,8 +5,9 @@ from decimal import Decimal, InvalidOperation
 
 import streamlit as st
 
-from app import billing, cashier, household_file, prepayment, printing
-from app.changes import SaveRejected
+from app.estate import household_file
+from app.fees import billing, cashier, prepayment, printing
+from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
 

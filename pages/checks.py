@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from app import registers
-from app.changes import SaveRejected
-from app.checks import area_of_page, area_overview, mark_done, record_inspection, verify
-from app.permissions import PermissionDenied
-from app.queries import options
+from app.access.permissions import PermissionDenied
+from app.checks.inspection import area_of_page, area_overview, mark_done, record_inspection, verify
+from app.reading.queries import options
+from app.saving.changes import SaveRejected
 from app.ui import nav, session
 from app.ui.text import md
 

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from app import decoration, estate
-from app.changes import SaveRejected
+from app.estate import decoration
+from app.estate import occupancy as estate
+from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
 

@@ -1,14 +1,15 @@
 """台账设计: administrators add registers, fields, enum values and calculated columns (issue 12).
 
-Layout only; every check and change is app/designer.py (which also refuses non-administrators).
+Layout only; every check and change is app/admin/designer.py (which also refuses non-administrators).
 """
 
 import pandas as pd
 import streamlit as st
 
-from app import designer, registers
-from app.expressions import FUNCTIONS, ExpressionError
-from app.permissions import ADMIN, PermissionDenied
+from app import registers
+from app.access.permissions import ADMIN, PermissionDenied
+from app.admin import designer
+from app.registers.expressions import FUNCTIONS, ExpressionError
 from app.registers.model import DefinitionError
 from app.ui import session
 from app.ui.text import md

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import service_desk as desk
+from app.service import service_desk as desk
 from app.ui import session
 from app.ui.desk import pick_community
 

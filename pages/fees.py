@@ -3,9 +3,9 @@ household statements, collection charts, budget against actual, and the period c
 
 import streamlit as st
 
-from app import billing, cashier, dunning, fee_documents, printing
-from app.changes import SaveRejected
-from app.permissions import PermissionDenied
+from app.access.permissions import PermissionDenied
+from app.fees import billing, cashier, dunning, fee_documents, printing
+from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.text import problems_markdown
 

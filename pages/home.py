@@ -4,10 +4,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import dashboard
+from app.analysis import dashboard
+from app.reading.views import read_view
 from app.ui import nav, session
 from app.ui.text import md
-from app.views import read_view
 
 db, actor = session.db(), session.actor()
 today = db.now().date()

@@ -5,7 +5,9 @@ import io
 import pandas as pd
 import streamlit as st
 
-from app import dashboard, household_file, registers
+from app import registers
+from app.analysis import dashboard
+from app.estate import household_file
 from app.ui import session
 from app.ui.attachments import attachments_panel
 from app.ui.text import md

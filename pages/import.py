@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from app import import_mapping, import_workbook, importer, registers, templates
-from app.changes import SaveRejected
-from app.permissions import PermissionDenied
+from app import registers
+from app.access.permissions import PermissionDenied
+from app.exchange import import_mapping, import_workbook, importer, templates
+from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, show_text
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.auth import LoginFailed, sign_in
+from app.accounts.auth import LoginFailed, sign_in
 from app.ui import session
 
 PENDING = "_wuye_pending_sign_in"  # signed in, but failed attempts to tell about first

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import nocodb
+from app.sync import nocodb
 from app.ui import session
 from app.ui.text import md
 

@@ -4,8 +4,9 @@ from datetime import datetime, time
 
 import streamlit as st
 
-from app import estate, parking
-from app.changes import SaveRejected
+from app.estate import occupancy as estate
+from app.estate import parking
+from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.text import md, problems_markdown
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.auth import MIN_PASSWORD_LENGTH, PasswordRejected, change_password
+from app.accounts.auth import MIN_PASSWORD_LENGTH, PasswordRejected, change_password
 from app.ui import nav, session
 
 DONE = "password-changed"  # the message the home page shows once, after the change

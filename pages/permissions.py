@@ -1,9 +1,9 @@
-"""The role × register × action matrix (administrators only), enforced by app.permissions.can."""
+"""The role × register × action matrix (administrators only), enforced by app.access.permissions.can."""
 
 import pandas as pd
 import streamlit as st
 
-from app.permissions import (
+from app.access.permissions import (
     ACTION_LABELS,
     ACTIONS,
     ADMIN_ONLY_WRITES,

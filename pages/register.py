@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app import registers
-from app.audit import history
+from app.saving.audit import history
 from app.ui import session
 from app.ui.grid import register_grid
 from app.ui.record import record_panel

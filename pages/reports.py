@@ -4,7 +4,7 @@ import io
 
 import streamlit as st
 
-from app import dashboard, reports
+from app.analysis import dashboard, reports
 from app.ui import session
 
 db, actor = session.db(), session.actor()

@@ -4,10 +4,10 @@ import io
 
 import streamlit as st
 
-from app.excel import export_view
+from app.exchange.excel import export_view
+from app.reading.views import label_of, read_view, view_info, view_names
 from app.ui import session
 from app.ui.text import md
-from app.views import label_of, read_view, view_info, view_names
 
 db, actor = session.db(), session.actor()
 st.title("规则视图")

@@ -5,8 +5,8 @@ from datetime import timedelta
 import streamlit as st
 
 from app import registers
-from app.queries import options
-from app.security import WEEKDAYS, control_room_gaps, week_grid, week_of, week_shifts
+from app.estate.security import WEEKDAYS, control_room_gaps, week_grid, week_of, week_shifts
+from app.reading.queries import options
 from app.ui import session
 from app.ui.grid import register_grid
 

@@ -5,9 +5,9 @@ from datetime import datetime
 import streamlit as st
 
 from app import registers
-from app.changes import SaveRejected
-from app.queries import options
-from app.security import sign_out, visitors_inside
+from app.estate.security import sign_out, visitors_inside
+from app.reading.queries import options
+from app.saving.changes import SaveRejected
 from app.ui import session
 from app.ui.grid import register_grid, show_problems
 

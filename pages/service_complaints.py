@@ -5,7 +5,7 @@ from datetime import date
 import streamlit as st
 
 from app import registers
-from app import service_desk as desk
+from app.service import service_desk as desk
 from app.ui import session
 from app.ui.desk import act, flash, follow_link, pick_community
 from app.ui.text import md

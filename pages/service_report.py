@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import service_desk as desk
+from app.service import service_desk as desk
 from app.ui import session
 from app.ui.desk import percent, pick_community
 

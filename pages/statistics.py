@@ -1,15 +1,17 @@
 """统计分析: staff composition, population and owners per 小区, 投诉率 per household and building,
-and survey sampling (services: app.statistics)."""
+and survey sampling (services: app.analysis.statistics)."""
 
 from datetime import date
 from decimal import Decimal
 
 import streamlit as st
 
-from app import cashier, statistics, surveys
-from app import service_desk as desk
-from app.changes import SaveRejected
-from app.permissions import PermissionDenied
+from app.access.permissions import PermissionDenied
+from app.analysis import statistics
+from app.fees import cashier
+from app.saving.changes import SaveRejected
+from app.service import service_desk as desk
+from app.surveys import survey as surveys
 from app.ui import session
 from app.ui.desk import percent, pick_community
 

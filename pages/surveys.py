@@ -6,8 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import surveys
-from app.changes import SaveRejected
+from app.saving.changes import SaveRejected
+from app.surveys import survey as surveys
 from app.ui import session
 from app.ui.text import md
 

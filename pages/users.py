@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from app import auth
-from app.permissions import ROLES, PermissionDenied, require_admin
+from app.access.permissions import ROLES, PermissionDenied, require_admin
+from app.accounts import auth
 from app.ui import session
 from app.ui.text import md
 

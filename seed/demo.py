@@ -17,9 +17,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from app.changes import RowChange, apply_changes
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import Database
 from seed.names import People, Person
 
 SEED = 20260101

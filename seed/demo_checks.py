@@ -15,9 +15,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from app.changes import RowChange, apply_changes
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import Database
 from seed.names import birth_date, given_name, id_number, mobile, surname
 
 SEED = 20261107

@@ -14,9 +14,9 @@ import string
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from app.changes import RowChange, apply_changes
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import Database
 
 SEED = 20260707
 PARKING_DAYS = 60

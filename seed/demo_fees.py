@@ -1,7 +1,7 @@
 """Demo data for 收费管理: 24 months of fee standards, bills, receipts and payments.
 
 Runs after the core demo and reads households and staff from the database. Bills come from the
-real bill run (`app.billing.generate_bills`); receipts carry their numbers the way migrated
+real bill run (`app.fees.billing.generate_bills`); receipts carry their numbers the way migrated
 history does (one per household and day paid, numbered per community and year in time order),
 and their payments are written through the save path in bulk. Patterns: most households pay
 on time, some late, a few pay every few months, a few stop paying (long-term arrears); some
@@ -18,11 +18,11 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from app import billing, fee_documents
-from app import cashier as cashier_desk
-from app.changes import RowChange, apply_changes
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.fees import billing, fee_documents
+from app.fees import cashier as cashier_desk
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import Database
 
 SEED = 20260505
 MONTHS = 24  # of bills, ending with the month of as_of

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from app.changes import RowChange, apply_changes
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import Database
 
 DEPOSIT_PER_M2 = Decimal("80.00")  # 首期 per ㎡ of the flat, paid at 交房
 INTEREST_RATE = Decimal("0.015")  # a year, on the balance at the end of each year

@@ -2,7 +2,7 @@
 for the dimensions below target, activities, 业委会 meetings, trainings, assessments, ISO9001
 documents, facilities, committee members and 经营用房 — up to the demo's today (`as_of`).
 
-Paper forms go through `app.surveys.enter_forms` (the page's entry path); everything else
+Paper forms go through `app.surveys.survey.enter_forms` (the page's entry path); everything else
 through the save path. Deterministic (seeded random); reads ids from the database.
 """
 
@@ -12,10 +12,11 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from app import statistics, surveys
-from app.changes import RowChange, apply_changes
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.analysis import statistics
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import Database
+from app.surveys import survey as surveys
 
 SEED = 20260707
 QUESTIONS = [

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from app.db import Database, in_list
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.storage.db import Database, in_list
 from seed.demo_checks import Crew, _insert, _update, load_crews
 
 CHECKLIST = [  # (category, item, failed: index into DEFECTS or None)
@@ -137,8 +137,8 @@ PAID_ORDERS = 2  # per 小区
 
 
 def seed_paid_repairs(db: Database, actor: Actor, crews: list[Crew], as_of: date, counts: dict[str, int]) -> None:
-    from app import billing
-    from app import service_desk as desk
+    from app.fees import billing
+    from app.service import service_desk as desk
 
     for crew in crews:
         boss = crew.first("管理处主任")

@@ -15,9 +15,9 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from app.changes import RowChange, apply_changes
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import Database
 from seed.demo_checks import Crew, load_crews
 
 SEED = 20261123

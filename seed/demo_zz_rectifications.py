@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.storage.db import Database
 from seed.demo_checks import close_rectifications, load_crews
 
 SEED = 20261108

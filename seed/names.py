@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from app.validation import ID_CHECK, ID_WEIGHTS
+from app.registers.validation import ID_CHECK, ID_WEIGHTS
 
 # Common surnames, roughly by frequency (the first ones are drawn more often).
 SURNAMES = (

@@ -2,14 +2,14 @@
 
 Not a `demo_*` module: `wuye seed --demo` calls it after the data, so it can print the
 passwords at the end. The passwords come from the same generator as the administrator's
-(app/auth.py), are never stored in clear, and must be changed at the first sign-in.
+(app/accounts/auth.py), are never stored in clear, and must be changed at the first sign-in.
 """
 
 from __future__ import annotations
 
-from app import auth
-from app.db import Database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.accounts import auth
+from app.storage.db import Database
 
 # (user name, role): one sign-in per role, named so the office sees who is who
 DEMO_USERS = (

@@ -2,7 +2,7 @@
 
 Every AppTest in the suite goes through `app_test`, so the sign-in a test needs lives here
 and nowhere else: the user is created in the page's database (WUYE_DB) if absent, signed in
-with their password through `app.auth.sign_in`, and the session's token put where the
+with their password through `app.accounts.auth.sign_in`, and the session's token put where the
 browser's cookie would bring it (`st.session_state`).
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app import auth
-from app.permissions import cli_actor
+from app.access.permissions import cli_actor
+from app.accounts import auth
 from app.ui import session
 from app.ui.session import CURRENT_PAGE
 
@@ -24,7 +24,7 @@ _sessions: dict[tuple[str, str], str] = {}  # (database, user) -> session token
 
 def sign_in_as(user: str, role: str, communities: tuple[int, ...] | None = None) -> auth.SignedIn:
     """A real session of `user` (created with `role` if absent) in the database pages open."""
-    from app.db import database_url
+    from app.storage.db import database_url
 
     db = session._database(database_url())
     cached = _sessions.get((db.url, user))

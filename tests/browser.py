@@ -123,9 +123,9 @@ BROWSER_PASSWORD = "browser-pass-2026"
 
 def ensure_browser_user(db_path: Path) -> None:
     """The browser tests' administrator in the file (the server must not be running)."""
-    from app import auth
-    from app.db import open_database
-    from app.permissions import cli_actor
+    from app.access.permissions import cli_actor
+    from app.accounts import auth
+    from app.storage.db import open_database
 
     db = open_database(str(db_path))
     try:
@@ -532,9 +532,9 @@ _SHOWN_TEXT = """() => {
 def ensure_user(db_path: Path, name: str, role: str, password: str) -> None:
     """A user of `role` who may sign in with `password` at once (no forced change), unaudited;
     an existing user of that name gets the role and password. The server must not be running."""
-    from app import auth
-    from app.db import open_database
-    from app.permissions import cli_actor
+    from app.access.permissions import cli_actor
+    from app.accounts import auth
+    from app.storage.db import open_database
 
     db = open_database(str(db_path))
     try:
@@ -621,7 +621,7 @@ def walk_urls(role: str) -> list[str] | None:
     what it may see differs most). WUYE_WALK=menu walks each role's menu but the generic register
     grids (the same page for every role: about 250 pages), WUYE_WALK=all every role's whole menu
     (about 800 pages) — both longer than CI allows."""
-    from app.permissions import ADMIN
+    from app.access.permissions import ADMIN
     from app.ui import nav
 
     scope = os.environ.get("WUYE_WALK", "")

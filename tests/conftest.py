@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 from browser import chromium, page  # noqa: F401  (fixtures of the browser tests)
 
-from app.db import Database
-from app.derived import open_for_app
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.derived import open_for_app
+from app.storage.db import Database
 
-# No daily backups or backups before imports and bill runs in tests (app/backup.py); the
+# No daily backups or backups before imports and bill runs in tests (app/admin/backup.py); the
 # backup tests turn them on where they test them.
 os.environ.setdefault("WUYE_AUTO_BACKUP", "0")
 

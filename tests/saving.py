@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.changes import RowChange, apply_changes
+from app.saving.changes import RowChange, apply_changes
 
 
 def add(db, actor, register: str, **values) -> int:

@@ -14,11 +14,12 @@ import pytest
 from apptest import app_test
 from streamlit.testing.v1 import AppTest
 
-from app import analysis, sql_console
-from app.analysis import ChartError, ChartSpec, Filter, Source
-from app.changes import RowChange, apply_changes
-from app.permissions import Actor, PermissionDenied
-from app.sql_console import ReadOnlyViolation
+from app.access.permissions import Actor, PermissionDenied
+from app.analysis import builder as analysis
+from app.analysis import sql_console
+from app.analysis.builder import ChartError, ChartSpec, Filter, Source
+from app.analysis.sql_console import ReadOnlyViolation
+from app.saving.changes import RowChange, apply_changes
 
 ROOT = Path(__file__).resolve().parents[1]
 HOUSEHOLDS = Source("table", "households", "房屋档案")
@@ -235,7 +236,7 @@ def test_every_shipped_query_runs_and_charts(estate, actor):
 
 
 def test_shipped_queries_find_rows_in_the_demo_data(copy_demo, actor):
-    from app.db import open_database
+    from app.storage.db import open_database
 
     db = open_database(str(copy_demo("analysis")))
     try:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from saving import add
 
-from app.attachments import (
+from app.access.permissions import Actor
+from app.analysis.search import global_search
+from app.saving.attachments import (
     MAX_BYTES,
     AttachmentRejected,
     data_dir,
@@ -17,9 +19,7 @@ from app.attachments import (
     remove_attachment,
     save_attachment,
 )
-from app.changes import RowChange, ValidationFailed, apply_changes
-from app.permissions import Actor
-from app.search import global_search
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + b"photo of a leaking valve"
 PDF = b"%PDF-1.7\n" + b"scan of a contract" * 10

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app import audit
-from app.changes import ConflictError, RowChange, SaveRejected, apply_changes
-from app.permissions import Actor, PermissionDenied
+from app.access.permissions import Actor, PermissionDenied
+from app.saving import audit
+from app.saving.changes import ConflictError, RowChange, SaveRejected, apply_changes
 
 CLERK = Actor("王会计", "管理员")
 OTHER = Actor("赵经理", "经理")

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from app import auth
-from app.permissions import Actor, PermissionDenied
+from app.access.permissions import Actor, PermissionDenied
+from app.accounts import auth
 
 ADMIN = Actor("系统", "管理员", source="命令行")
 PASSWORD = "sunny-2026a"

@@ -17,8 +17,8 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing, cashier
-from app.changes import ValidationFailed
+from app.fees import billing, cashier
+from app.saving.changes import ValidationFailed
 
 D = Decimal
 AS_OF = date(2026, 7, 10)

@@ -13,9 +13,11 @@ import duckdb
 import pytest
 from saving import add
 
-from app import backup, billing, importer
-from app.changes import RowChange, apply_changes
-from app.db import open_database
+from app.admin import backup
+from app.exchange import importer
+from app.fees import billing
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -248,7 +250,7 @@ def plant_admin(folder: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from app.migrate_to import checksum_sql
+    from app.admin.migrate_to import checksum_sql
 
     users = pq.read_table(folder / "users.parquet")
     row = {c: users.column(c).to_pylist()[:1] for c in users.column_names}  # a copy of admin
@@ -271,8 +273,8 @@ def plant_admin(folder: Path) -> None:
 @pytest.fixture
 def office(tmp_path, actor):
     """A DuckDB office file with its administrator, made by `wuye init`."""
-    from app.auth import first_admin
-    from app.permissions import cli_actor
+    from app.access.permissions import cli_actor
+    from app.accounts.auth import first_admin
 
     path = tmp_path / "office.duckdb"
     db = open_database(str(path))

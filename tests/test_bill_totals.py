@@ -1,4 +1,4 @@
-"""The totals kept per bill (app/bill_totals.py): every write through the save path keeps them
+"""The totals kept per bill (app/fees/bill_totals.py): every write through the save path keeps them
 equal to a recomputation from the ledger rows, and the rules give the same figures at any date.
 
 Expected figures are worked out by hand in comments. Both backends (the `db` fixture).
@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from app import bill_totals, billing
-from app.changes import RowChange, apply_changes
+from app.fees import bill_totals, billing
+from app.saving.changes import RowChange, apply_changes
 
 D = Decimal
 
@@ -126,8 +126,8 @@ def test_rules_at_a_past_date_take_out_what_happened_since(db, actor, estate):
 
 
 def test_a_database_from_before_the_totals_gets_them_on_opening(db_url, actor):
-    from app.db import open_database
-    from app.derived import open_for_app
+    from app.saving.derived import open_for_app
+    from app.storage.db import open_database
 
     db = open_database(db_url)
     try:

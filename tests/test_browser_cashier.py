@@ -47,8 +47,8 @@ class Target:
 
 @pytest.fixture(scope="module")
 def seeded(copy_demo):
-    from app import billing
-    from app.db import open_database
+    from app.fees import billing
+    from app.storage.db import open_database
 
     path = copy_demo("browser-cashier")
     db = open_database(str(path))

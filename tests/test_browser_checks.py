@@ -44,10 +44,10 @@ PLAN_ITEM = "检查计划 清洁消杀·楼道保洁（每 7 天，抽查）从�
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory):
-    from app.changes import RowChange, apply_changes
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.saving.changes import RowChange, apply_changes
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
 
     path = tmp_path_factory.mktemp("browser-checks") / "wuye.duckdb"
     db = open_database(str(path))

@@ -18,7 +18,7 @@ SHOWN = """el => { const s = getComputedStyle(el), after = getComputedStyle(el, 
 def test_the_file_uploader_says_choose_file_in_chinese(tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from app.db import open_database
+    from app.storage.db import open_database
 
     db_path = tmp_path / "wuye.duckdb"
     open_database(str(db_path)).close()

@@ -40,9 +40,9 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
 
     path = tmp_path_factory.mktemp("browser-designer") / "wuye.duckdb"
     db = open_database(str(path))

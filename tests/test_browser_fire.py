@@ -70,8 +70,8 @@ class Target:
 def seeded(copy_demo):
     """The demo file, and the 待检查 fire equipment picked from it before the server opens it."""
     from app import registers
-    from app.db import open_database
-    from app.queries import labels_for
+    from app.reading.queries import labels_for
+    from app.storage.db import open_database
     path = copy_demo("browser-fire")
     db = open_database(str(path))
     try:

@@ -27,9 +27,9 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 @pytest.fixture(scope="module")
 def seeded(copy_demo):
-    from app import household_file
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.estate import household_file
+    from app.storage.db import open_database
 
     path = copy_demo("browser-household")
     db = open_database(str(path))

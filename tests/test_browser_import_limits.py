@@ -36,9 +36,9 @@ def write_xlsx(path: Path, cells: dict[tuple[int, int], object]) -> Path:
 def test_corner_cell_upload_shows_a_message_and_the_server_goes_on(tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from app.changes import RowChange, apply_changes
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.saving.changes import RowChange, apply_changes
+    from app.storage.db import open_database
 
     db_path = tmp_path / "wuye.duckdb"
     db = open_database(str(db_path))

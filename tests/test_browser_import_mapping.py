@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.changes import RowChange, apply_changes
-from app.db import open_database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import open_database
 
 CORPUS = Path(__file__).parent / "data" / "import_corpus"
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -30,7 +30,7 @@ D = Decimal
 
 @pytest.fixture(scope="module")
 def seeded(copy_demo):
-    from app.db import open_database
+    from app.storage.db import open_database
 
     path = copy_demo("browser-receipt")
     db = open_database(str(path))

@@ -35,9 +35,9 @@ PLACE = "浏览器测试：2幢电梯"
 @pytest.fixture(scope="module")
 def seeded(copy_demo):
     """The demo file and its open orders in community 1 (the desk's first community), before the server opens it."""
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
 
     path = copy_demo("browser-service")
     db = open_database(str(path))

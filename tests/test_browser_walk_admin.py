@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from browser import BROWSER_PASSWORD, BROWSER_USER, needs_chromium, walk_app, walk_menu
 
-from app.permissions import ADMIN
+from app.access.permissions import ADMIN
 from app.ui import nav
 
 pytestmark = [pytest.mark.browser, needs_chromium]

@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 from saving import add
 
-from app import billing, dunning, printing
-from app import service_desk as desk
-from app.changes import ValidationFailed
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.fees import billing, dunning, printing
+from app.saving.changes import ValidationFailed
+from app.service import service_desk as desk
 
 D = Decimal
 
@@ -120,8 +120,8 @@ def test_a_days_receipts_print_as_one_document(db, actor, fee_estate):
 @pytest.fixture
 def office(tmp_path, monkeypatch):
     """A DuckDB file the pages open through WUYE_DB: (database, actor, open again); close it before a run."""
-    from app.db import open_database
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
     from app.ui import session
 
     path = tmp_path / "wuye.duckdb"

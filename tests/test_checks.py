@@ -15,9 +15,9 @@ from datetime import date, datetime
 import pytest
 from saving import add
 
-from app.changes import RowChange, SaveRejected, apply_changes
-from app.permissions import Actor
+from app.access.permissions import Actor
 from app.save_rules.checks import SAME_PERSON
+from app.saving.changes import RowChange, SaveRejected, apply_changes
 
 
 def update(db, actor, register: str, row_id: int, **values) -> None:

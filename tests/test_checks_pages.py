@@ -10,7 +10,7 @@ import pytest
 from apptest import app_test
 from saving import add
 
-from app.checks import AREAS, PAGE_PREFIX
+from app.checks.inspection import AREAS, PAGE_PREFIX
 from app.save_rules.checks import SAME_PERSON
 
 

@@ -11,11 +11,11 @@ import pytest
 from apptest import app_test
 from saving import add
 
-from app import service_desk as desk
-from app.changes import RowChange, apply_changes
-from app.db import open_database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.changes import RowChange, apply_changes
+from app.service import service_desk as desk
 from app.settings import ensure_defaults
+from app.storage.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 UI_SOURCES = sorted([*(ROOT / "pages").rglob("*.py"), *(ROOT / "app" / "ui").rglob("*.py")])
@@ -111,7 +111,7 @@ def test_an_empty_week_gives_one_warning_listing_the_shifts(estate):
 @pytest.fixture
 def homes(db, actor):
     """Two communities, each with a house 10-3-402 (ids 1 and 2), and an owner of the first house."""
-    from app.changes import RowChange, apply_changes
+    from app.saving.changes import RowChange, apply_changes
 
     def insert(register, *rows):
         return apply_changes(db, actor, register, [RowChange("insert", values=r) for r in rows]).inserted
@@ -124,7 +124,7 @@ def homes(db, actor):
 
 
 def test_history_names_referenced_rows_by_label(db, actor, homes):
-    from app import audit
+    from app.saving import audit
 
     version = db.scalar("SELECT row_version FROM owners WHERE id = ?", [homes["owner"]])
     apply_changes(db, actor, "owners", [RowChange("update", homes["owner"], {"household_id": homes["second"]},
@@ -139,7 +139,7 @@ def test_history_names_referenced_rows_by_label(db, actor, homes):
 
 
 def test_history_of_a_deleted_reference_still_reads_its_label(db, actor, homes):
-    from app import audit
+    from app.saving import audit
 
     version = db.scalar("SELECT row_version FROM owners WHERE id = ?", [homes["owner"]])
     apply_changes(db, actor, "owners", [RowChange("delete", homes["owner"], version=version)])
@@ -148,7 +148,7 @@ def test_history_of_a_deleted_reference_still_reads_its_label(db, actor, homes):
 
 
 def test_duplicate_key_message_names_the_community_not_its_id(db, actor, homes):
-    from app.changes import ValidationFailed
+    from app.saving.changes import ValidationFailed
 
     with pytest.raises(ValidationFailed) as err:
         apply_changes(db, actor, "households", [RowChange("insert", values={
@@ -158,7 +158,7 @@ def test_duplicate_key_message_names_the_community_not_its_id(db, actor, homes):
 
 # -- rule texts in Chinese ------------------------------------------------------------------------------
 def test_every_rule_view_has_a_chinese_rule_and_parameters():
-    from app.views import view_info, view_names
+    from app.reading.views import view_info, view_names
 
     names = view_names()
     assert len(names) >= 30
@@ -174,7 +174,7 @@ def test_every_rule_view_has_a_chinese_rule_and_parameters():
 
 
 def test_the_chinese_lines_do_not_run_into_the_english_ones():
-    from app.views import parse_header
+    from app.reading.views import parse_header
 
     info = parse_header("v_x", "\n".join([
         "-- v_x: 示例", "-- rule: one row per thing", "--       and more", "-- parameters: fee.grace_days [0],",

@@ -128,9 +128,9 @@ def test_serve_starts_the_app(db_file):
 
 
 def test_bills_generate_then_check_and_rebuild_the_derived_tables(db_file):
-    from app.changes import RowChange, apply_changes
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.saving.changes import RowChange, apply_changes
+    from app.storage.db import open_database
 
     db = open_database(str(db_file))
     actor = Actor("王会计", role="管理员")

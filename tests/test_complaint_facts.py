@@ -1,4 +1,4 @@
-"""The facts and counts kept per complaint and group (app/complaint_facts.py): every write through the
+"""The facts and counts kept per complaint and group (app/service/complaint_facts.py): every write through the
 save path keeps them equal to a recomputation, a holiday or a setting written later moves deadlines,
 and the statistics at a past date take out what was recorded after it.
 
@@ -13,9 +13,9 @@ from datetime import date, datetime
 import pytest
 from saving import add
 
-from app import complaint_facts
-from app import service_desk as desk
-from app.changes import RowChange, apply_changes
+from app.saving.changes import RowChange, apply_changes
+from app.service import complaint_facts
+from app.service import service_desk as desk
 
 T = datetime.fromisoformat
 STATS = "SELECT received, valid, handled, on_time, fed_back FROM complaint_stats_as_of(?) WHERE month = ? AND category = ?"

@@ -8,17 +8,17 @@ from decimal import Decimal
 
 import pytest
 
-from app.changes import RowChange, apply_changes
-from app.db import ROOT, open_database
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import ROOT, open_database
 
 # One worker process: wait for the start signal, then save, as a clerk would, rows it has
 # just read (with the version it saw), and insert rows of its own; print what happened.
 WORKER = r"""
 import json, sys, time
 from pathlib import Path
-from app.changes import ConflictError, RowChange, apply_changes
-from app.db import open_database
-from app.permissions import Actor
+from app.saving.changes import ConflictError, RowChange, apply_changes
+from app.storage.db import open_database
+from app.access.permissions import Actor
 
 url, name, rounds, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
 ids, prefix = json.loads(sys.argv[5]), sys.argv[6]
@@ -124,7 +124,7 @@ def test_processes_starting_at_once_on_an_empty_database_migrate_it_once(pg_clus
     name = f"fresh_{time.monotonic_ns()}"
     url = pg_cluster.createdb(name)
     try:
-        code = "import sys; from app.db import open_database; open_database(sys.argv[1]).close()"
+        code = "import sys; from app.storage.db import open_database; open_database(sys.argv[1]).close()"
         procs = [subprocess.Popen([sys.executable, "-c", code, url], cwd=ROOT,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(3)]

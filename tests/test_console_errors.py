@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from app import sql_console
-from app.changes import RowChange, apply_changes
-from app.sql_console import ConsoleError, QueryFailed, ReadOnlyViolation, run_query
+from app.analysis import sql_console
+from app.analysis.sql_console import ConsoleError, QueryFailed, ReadOnlyViolation, run_query
+from app.saving.changes import RowChange, apply_changes
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Home dashboard figures (app.dashboard) on the estate of test_reports: September 2026, by hand."""
+"""Home dashboard figures (app.analysis.dashboard) on the estate of test_reports: September 2026, by hand."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from test_reports import estate  # noqa: F401  (fixture)
 
-from app import dashboard
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.analysis import dashboard
 
 
 def test_kpis_of_a_month_are_the_as_of_views_at_its_end(db, actor, estate):  # noqa: F811

@@ -12,8 +12,8 @@ from apptest import app_test
 from saving import add
 
 from app import registers
-from app.changes import RowChange, ValidationFailed, apply_changes
 from app.registers.model import DefinitionError, register_from_dict
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 
 def refused(db, actor, register: str, change: RowChange) -> list[str]:

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from app import auth, registers
+from app import registers
+from app.access.permissions import ADMIN, ROLES, cli_actor
+from app.accounts import auth
 from app.cli import main
-from app.db import ROOT, open_database
-from app.permissions import ADMIN, ROLES, cli_actor
+from app.storage.db import ROOT, open_database
 from seed.demo import extension_modules
 from seed.users import DEMO_USERS
 

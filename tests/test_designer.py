@@ -1,6 +1,6 @@
 """Registers, fields and calculated columns the office defines itself (issue 12), on both backends.
 
-Everything goes through the service layer (app/designer.py): a register with every field type is
+Everything goes through the service layer (app/admin/designer.py): a register with every field type is
 created, then edited through apply_changes, imported, exported and audited like a built-in one;
 fields are added, renamed and retired keeping their data; changes that would invalidate rows are
 refused with those rows; hostile and broken calculated expressions are refused.
@@ -16,16 +16,17 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from app import designer, registers
-from app.changes import RowChange, ValidationFailed, apply_changes
-from app.db import open_database
-from app.excel import export_register
-from app.expressions import ExpressionError
-from app.importer import import_file
-from app.permissions import Actor, PermissionDenied, can
-from app.queries import PageRequest, fetch_page
+from app import registers
+from app.access.permissions import Actor, PermissionDenied, can
+from app.admin import designer
+from app.exchange.excel import export_register
+from app.exchange.importer import import_file
+from app.exchange.templates import template_xlsx
+from app.reading.queries import PageRequest, fetch_page
+from app.registers.expressions import ExpressionError
 from app.registers.model import SQL_TYPES, DefinitionError
-from app.templates import template_xlsx
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
+from app.storage.db import open_database
 
 EVERY_TYPE = [
     {"name": "key_no", "label": "钥匙编号", "type": "text", "required": True, "pattern": "K[0-9]+",

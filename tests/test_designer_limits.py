@@ -14,12 +14,13 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from app import designer, registers
-from app.changes import RowChange, apply_changes
-from app.excel import export_register
-from app.expressions import ExpressionError, shown_for_row
-from app.queries import PageRequest, fetch_page
+from app import registers
+from app.admin import designer
+from app.exchange.excel import export_register
+from app.reading.queries import PageRequest, fetch_page
+from app.registers.expressions import ExpressionError, shown_for_row
 from app.registers.model import NAME_MAX, DefinitionError
+from app.saving.changes import RowChange, apply_changes
 
 FIELDS = [
     {"name": "tag", "label": "标签", "type": "text", "required": True},

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from test_nocodb import link, nocodb_server, records  # noqa: F401  (fixtures)
 
-from app import designer, nocodb
-from app.changes import RowChange, apply_changes
+from app.admin import designer
+from app.saving.changes import RowChange, apply_changes
+from app.sync import nocodb
 
 pytestmark = pytest.mark.nocodb
 

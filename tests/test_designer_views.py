@@ -9,11 +9,13 @@ from datetime import date
 import openpyxl
 import pytest
 
-from app import designer, registers, saved_views
-from app.changes import RowChange, apply_changes
-from app.excel import export_register
-from app.permissions import Actor, PermissionDenied
-from app.queries import fetch_page
+from app import registers
+from app.access.permissions import Actor, PermissionDenied
+from app.admin import designer
+from app.analysis import saved_views
+from app.exchange.excel import export_register
+from app.reading.queries import fetch_page
+from app.saving.changes import RowChange, apply_changes
 
 CLERK = Actor("小张", "客服")
 

@@ -20,8 +20,8 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing, cashier, prepayment
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.fees import billing, cashier, prepayment
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 D = Decimal
 AT = datetime(2026, 7, 10, 9, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from apptest import app_test
 
-from app.changes import RowChange, apply_changes
+from app.saving.changes import RowChange, apply_changes
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.db import open_database
+from app.storage.db import open_database
 
 DEMO_TODAY = date(2026, 9, 30)
 

@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import decoration, estate, parking
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.estate import decoration, parking
+from app.estate import occupancy as estate
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 AS_OF = date(2026, 11, 25)
 

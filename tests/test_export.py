@@ -11,11 +11,13 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from app import excel, permissions, registers
-from app.changes import RowChange, apply_changes
-from app.permissions import Actor
-from app.queries import PageRequest
+from app import registers
+from app.access import permissions
+from app.access.permissions import Actor
+from app.exchange import excel
+from app.reading.queries import PageRequest
 from app.registers.model import register_from_dict
+from app.saving.changes import RowChange, apply_changes
 
 HEADERS = ["编号", "小区", "楼栋", "房号", "建筑面积(㎡)", "用途", "状态", "交房日期", "入住日期", "备注",
            "预存款自动抵扣", "套内面积(㎡)", "楼层"]

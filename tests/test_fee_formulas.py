@@ -19,8 +19,8 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.fees import billing
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 D = Decimal
 TIERED_LIFT = "如果(楼层 <= 2, 0, 如果(楼层 <= 11, 建筑面积 × 0.30, 建筑面积 × 0.45))"
@@ -138,7 +138,7 @@ def test_a_bad_formula_is_refused_when_saved_and_an_approved_one_is_frozen(db, a
 
 def test_the_cli_dry_run_stops_with_the_reason(tmp_path, actor, capsys):
     from app import cli
-    from app.db import open_database
+    from app.storage.db import open_database
 
     path = tmp_path / "office.duckdb"
     db = open_database(str(path))

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.fees import billing
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 D = Decimal
 

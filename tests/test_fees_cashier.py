@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 from saving import add
 
-from app import billing, cashier, fee_documents
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.fees import billing, cashier, fee_documents
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 D = Decimal
 

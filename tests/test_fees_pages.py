@@ -20,7 +20,7 @@ def monkeypatch_module():
 
 
 def test_cashier_page_finds_a_household_and_takes_its_outstanding(demo_env):
-    from app.db import open_database
+    from app.storage.db import open_database
 
     db = open_database(str(demo_env))
     try:

@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing
-from app.changes import ValidationFailed
+from app.fees import billing
+from app.saving.changes import ValidationFailed
 
 D = Decimal
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app.changes import RowChange, apply_changes
+from app.saving.changes import RowChange, apply_changes
 
 D = Decimal
 
@@ -232,7 +232,7 @@ def test_arrears_recovery_rate_well_below_one(db, actor, estate):
 
 
 def test_payments_of_a_voided_receipt_do_not_count(db, actor, estate):
-    from app import billing
+    from app.fees import billing
 
     home = estate["homes"][0]
     b = bill(db, actor, estate, home, "2026-06", "300.00", "2026-06-25")
@@ -250,7 +250,7 @@ def test_late_fee_leaves_out_a_voided_receipt_among_kept_payments(db, actor, est
     """A bill that keeps one payment and loses another to a void: the late fee is taken over
     stretches of the bill's balance (v_arrears' moved path), and the voided receipt's payment must
     not shorten any stretch. Days are counted from today (T): a void is stamped with the clock."""
-    from app import billing
+    from app.fees import billing
 
     home = estate["homes"][0]
     other_item = add(db, actor, "fee_items", community_id=estate["community"], name="垃圾清运费",

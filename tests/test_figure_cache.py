@@ -1,4 +1,4 @@
-"""The home page's figures are kept between visits (app/figure_cache.py) only while the data is
+"""The home page's figures are kept between visits (app/analysis/figure_cache.py) only while the data is
 unchanged: a save shows at once, on both backends (PostgreSQL is never cached).
 
 Estate of test_reports: September 2026, bills of 300.00 due 09-15; 1-1-102 paid 100.00 and
@@ -13,10 +13,11 @@ import pytest
 from saving import add
 from test_reports import estate  # noqa: F401  (fixture)
 
-from app import dashboard, excel
-from app.changes import SaveRejected
-from app.db import data_version, open_database
-from app.todo import todo_list
+from app.analysis import dashboard
+from app.analysis.todo import todo_list
+from app.exchange import excel
+from app.saving.changes import SaveRejected
+from app.storage.db import data_version, open_database
 
 
 def test_a_payment_shows_at_once_in_the_kept_figures(db, actor, estate):  # noqa: F811

@@ -24,11 +24,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import importer, registers
-from app.changes import RowChange, SaveRejected, apply_changes
-from app.db import open_database
-from app.permissions import Actor
-from app.validation import check
+from app import registers
+from app.access.permissions import Actor
+from app.exchange import importer
+from app.registers.validation import check
+from app.saving.changes import RowChange, SaveRejected, apply_changes
+from app.storage.db import open_database
 
 EDIT_CASES = 600
 IMPORT_CASES = 400

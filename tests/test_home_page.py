@@ -12,11 +12,13 @@ from apptest import app_test
 from test_links_land import add, build_estate
 from test_reports import estate  # noqa: F401  (fixture)
 
-from app import auth, dashboard, registers
-from app import service_desk as desk
-from app.db import open_database
-from app.permissions import Actor, cli_actor
+from app import registers
+from app.access.permissions import Actor, cli_actor
+from app.accounts import auth
+from app.analysis import dashboard
+from app.service import service_desk as desk
 from app.settings import ensure_defaults
+from app.storage.db import open_database
 from app.ui import session
 
 
@@ -54,7 +56,7 @@ def test_work_areas_follow_the_roles_register_rights():
     assert dashboard.work_areas(Actor("经理", role="经理")) == every
     assert dashboard.work_areas(Actor("业委会", role="业委会")) == every  # changes nothing: oversees all
     # rights, not names: a 保安 granted to edit bills works in 收费管理 too
-    from app.permissions import default_grants
+    from app.access.permissions import default_grants
 
     granted = Actor("周", role="保安", grants=default_grants("保安") | {("bills", "edit")})
     assert "收费管理" in dashboard.work_areas(granted) and "收费管理" not in dashboard.work_areas(Actor("周", role="保安"))
@@ -134,7 +136,7 @@ def test_the_manager_sees_everything_and_charts_keep_their_size(home_file):
 
 
 def test_a_forced_password_change_ends_on_the_home_page_with_a_message(home_file):
-    from app.db import database_url
+    from app.storage.db import database_url
 
     db = session._database(database_url())
     auth.add_user(db, cli_actor(), "sun", "first-pass-2026", "客服", must_change_password=True)

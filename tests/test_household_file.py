@@ -1,4 +1,4 @@
-"""一户一档 (app.household_file): balance, timeline, sections and masking, and the workbook."""
+"""一户一档 (app.estate.household_file): balance, timeline, sections and masking, and the workbook."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from decimal import Decimal
 import openpyxl
 from test_reports import add, estate  # noqa: F401  (fixture)
 
-from app import household_file
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.estate import household_file
 
 
 def test_file_of_a_household_balance_timeline_and_sections(db, actor, estate):  # noqa: F811

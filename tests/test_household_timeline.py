@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import household_file
-from app.changes import RowChange, apply_changes
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.estate import household_file
+from app.saving.changes import RowChange, apply_changes
 
 AS_OF = date(2026, 9, 30)
 

@@ -17,10 +17,11 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from app import excel, importer, registers, templates
-from app.changes import RowChange, apply_changes
-from app.db import open_database
-from app.permissions import Actor
+from app import registers
+from app.access.permissions import Actor
+from app.exchange import excel, importer, templates
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from app import import_mapping, importer
-from app.changes import RowChange, apply_changes
+from app.exchange import import_mapping, importer
+from app.saving.changes import RowChange, apply_changes
 
 CORPUS = Path(__file__).parent / "data" / "import_corpus"
 D = Decimal

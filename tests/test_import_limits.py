@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from app import importer
-from app.changes import RowChange, apply_changes
+from app.exchange import importer
+from app.exchange.workbook_reader import ReadLimits, WorkbookUnreadable, read_workbook
+from app.saving.changes import RowChange, apply_changes
 from app.ui.text import ZWSP
-from app.workbook_reader import ReadLimits, WorkbookUnreadable, read_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,7 +179,7 @@ def test_cli_dry_run_on_the_corner_cell_file_exits_2_with_a_message(tmp_path):
 
 # -- the survey upload --------------------------------------------------------------------------
 def test_survey_forms_upload_goes_through_the_same_reader():
-    from app import surveys
+    from app.surveys import survey as surveys
 
     good = io.BytesIO(rows_book([["问卷编号", "房号", "1", "备注"], ["Q1", "1-1-101", "5", ""]]))
     good.name = "问卷.xlsx"

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from test_import import xlsx
 
-from app import import_mapping, importer, registers
-from app.changes import RowChange, apply_changes
+from app import registers
+from app.exchange import import_mapping, importer
+from app.exchange.workbook_reader import norm_header
 from app.registers.model import DefinitionError, register_from_dict
-from app.workbook_reader import norm_header
+from app.saving.changes import RowChange, apply_changes
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "data" / "import_corpus"
@@ -287,7 +288,7 @@ def test_wizard_saves_a_mapping_that_comes_back_and_the_cli_uses(app_db):
     assert next(s for s in again.selectbox if s.key.startswith("import-saved-")).value == "高层清单"
     assert any("校验通过：4 行都可以导入" in s.value for s in again.success)
 
-    from app.db import database_url
+    from app.storage.db import database_url
     from app.ui import session
 
     session._database(database_url()).close()  # the CLI is another process: DuckDB allows one
@@ -297,7 +298,7 @@ def test_wizard_saves_a_mapping_that_comes_back_and_the_cli_uses(app_db):
     assert done.returncode == 0, done.stderr
     assert "已导入「房屋档案」：新增 4 行" in done.stdout
     assert "工作表「Sheet1」，表头在第 2 行" in done.stdout
-    from app.db import open_database
+    from app.storage.db import open_database
 
     db = open_database(app_db)
     try:

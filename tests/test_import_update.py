@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_import_corpus import make_office
 
-from app import importer
+from app.exchange import importer
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from test_import_corpus import CORPUS, _tables, make_office
 
-from app import import_workbook, importer
+from app.exchange import import_workbook, importer
 
 D = Decimal
 BOOK = CORPUS / "21_工作簿_小区资料.xlsx"
@@ -92,7 +92,7 @@ def test_missing_departments_and_buildings_only_when_asked(office, actor):
 def test_a_mapping_applies_to_the_sheet_of_its_register(office, actor):
     from test_import_corpus import MAPPED
 
-    from app import import_mapping
+    from app.exchange import import_mapping
 
     name = "02_房屋_高层别墅.xlsx"
     mapping = import_mapping.load_mapping(office, str(CORPUS / "02_房屋_高层别墅.toml"))
@@ -118,7 +118,7 @@ def test_side_by_side_blocks_are_told_by_row_and_block(office, actor):
 
 def test_cli_imports_a_workbook_and_says_what_is_missing(office, tmp_path, capsys):
     from app.cli import main
-    from app.db import open_database
+    from app.storage.db import open_database
 
     if office.is_postgres:
         pytest.skip("the CLI test opens the DuckDB file")
@@ -158,7 +158,7 @@ def office_app(office, monkeypatch):
 def test_wizard_workbook_mode_previews_asks_then_imports(office_app):
     from apptest import app_test
 
-    from app.db import open_database
+    from app.storage.db import open_database
     from app.ui import session
 
     at = app_test("pages/import.py").run()

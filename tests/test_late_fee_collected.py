@@ -16,8 +16,8 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing, cashier
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.fees import billing, cashier
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 D = Decimal
 PAID_AT = datetime(2026, 7, 10, 10, 0)

@@ -12,11 +12,13 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from app import designer, excel, registers
-from app.changes import RowChange, apply_changes
-from app.postgres import index_sql
-from app.queries import PageRequest, fetch_page
+from app import registers
+from app.admin import designer
+from app.exchange import excel
+from app.reading.queries import PageRequest, fetch_page
 from app.registers.model import DATE_TYPES, DefinitionError, register_from_dict
+from app.saving.changes import RowChange, apply_changes
+from app.storage.postgres import index_sql
 
 NEWEST_FIRST = ("bills", "receipts", "payments", "work_orders", "complaints", "parking_events",
                 "visitors", "monitor_logs", "patrols", "fire_checks", "meter_readings",

@@ -17,14 +17,14 @@ from apptest import app_test
 from saving import add
 
 from app import registers
-from app import service_desk as desk
-from app.changes import RowChange, apply_changes
-from app.db import open_database
-from app.household_file import find_households
-from app.permissions import ADMIN, Actor
-from app.search import global_search, search_hits
+from app.access.permissions import ADMIN, Actor
+from app.analysis.search import global_search, search_hits
+from app.analysis.todo import todo_list
+from app.estate.household_file import find_households
+from app.saving.changes import RowChange, apply_changes
+from app.service import service_desk as desk
 from app.settings import ensure_defaults
-from app.todo import todo_list
+from app.storage.db import open_database
 from app.ui import nav
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,7 +194,7 @@ def test_every_todo_link_opens_its_page_with_the_row_selected(estate_file):
 
 
 def test_a_complaint_link_opens_the_complaint_desk_with_it_selected(estate_file):
-    from app.db import database_url
+    from app.storage.db import database_url
     from app.ui import session
 
     db = session._database(database_url())

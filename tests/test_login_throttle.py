@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from app import auth, login_throttle, password_policy
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.accounts import auth, login_throttle, password_policy
 
 ADMIN = Actor("系统", "管理员", source="命令行")
 PASSWORD = "sunny-2026a"
@@ -106,7 +106,7 @@ def test_unlock_clears_the_throttle_of_the_name_and_of_the_clients_that_tried_it
 
 def test_cli_user_unlock_and_list(tmp_path, capsys):
     from app.cli import main
-    from app.db import open_database
+    from app.storage.db import open_database
 
     path = str(tmp_path / "w.duckdb")
     assert main(["--db", path, "user", "add", "li", "--role", "维修", "--password", "fix-it-2026"]) == 0

@@ -16,11 +16,11 @@ import pytest
 from apptest import app_test
 
 from app import registers
-from app.changes import RowChange, apply_changes
-from app.db import open_database
-from app.permissions import Actor
+from app.access.permissions import Actor
 from app.registers.model import MONEY_FORMAT, money_text
+from app.saving.changes import RowChange, apply_changes
 from app.settings import ensure_defaults
+from app.storage.db import open_database
 from app.ui.grid import Snapshot, changes_from_editor, display_frame
 
 ROOT = Path(__file__).resolve().parents[1]

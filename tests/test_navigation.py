@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from app import registers
-from app.permissions import ROLES
+from app.access.permissions import ROLES
 from app.ui import nav
 
 ROOT = Path(__file__).resolve().parents[1]

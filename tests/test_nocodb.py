@@ -18,9 +18,9 @@ import pytest
 import requests
 from saving import add
 
-from app import nocodb
-from app.changes import RowChange, apply_changes
-from app.nocodb_server import LocalNocoDB, NocoDBUnavailable, installed
+from app.saving.changes import RowChange, apply_changes
+from app.sync import nocodb
+from app.sync.nocodb_server import LocalNocoDB, NocoDBUnavailable, installed
 
 pytestmark = pytest.mark.nocodb
 
@@ -180,7 +180,7 @@ def test_a_conflicting_local_edit_is_reported_not_overwritten(db, actor, estate,
 
 
 def test_a_form_submission_becomes_a_numbered_work_order_with_a_running_clock(db, actor, estate, link):
-    from app import service_desk
+    from app.service import service_desk
 
     forms = nocodb.publish_forms(db, actor, link)
     assert set(forms) == {"work_orders", "complaints"} and "/nc/form/" in forms["work_orders"]
@@ -240,10 +240,10 @@ def test_scheduled_pull_applies_submissions(db, actor, estate, link):
 
 
 def test_cli_push_forms_and_pull(tmp_path, nocodb_server, capsys, monkeypatch):
+    from app.access.permissions import Actor
     from app.cli import main
-    from app.db import open_database
-    from app.permissions import Actor
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
 
     path = str(tmp_path / "cli.duckdb")
     database = open_database(path)
@@ -299,7 +299,7 @@ def test_page_publishes_forms_and_pushes(db, actor, backend, estate, link, monke
 
 
 def test_field_staff_move_an_order_in_nocodb_and_the_workflow_holds(db, actor, estate, link):
-    from app import service_desk
+    from app.service import service_desk
 
     department = add(db, actor, "departments", name="工程部")
     add(db, actor, "staff", name="李工", department_id=department, community_id=estate["community"])

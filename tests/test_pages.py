@@ -7,7 +7,7 @@ from apptest import app_test
 from streamlit.testing.v1 import AppTest
 
 from app import registers
-from app.changes import RowChange, apply_changes
+from app.saving.changes import RowChange, apply_changes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,7 +89,7 @@ def test_grid_save_writes_and_audits(app_db):
     at = save_edits(at, "grid-households", {"edited_rows": {0: {"area": 95.25, "note": "东边套"}}})
     assert not at.exception
     assert "已保存：修改 1 行" in at.success[0].value
-    from app.db import open_database
+    from app.storage.db import open_database
     from app.ui import session
 
     session._database.clear()  # release the file
@@ -111,7 +111,7 @@ def test_grid_invalid_edit_shows_errors_and_writes_nothing(app_db):
     problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
     assert list(problems["行"]) == ["第 2 行（编号 2）", "新增第 1 行"]
     assert list(problems["列"]) == ["房号", "建筑面积(㎡)"]
-    from app.db import open_database
+    from app.storage.db import open_database
     from app.ui import session
 
     session._database.clear()
@@ -141,9 +141,9 @@ def test_global_search_links_to_the_row(app_db):
 
 
 def test_attachments_are_listed_on_the_record(app_db):
-    from app.attachments import save_attachment
-    from app.db import open_database
-    from app.permissions import cli_actor
+    from app.access.permissions import cli_actor
+    from app.saving.attachments import save_attachment
+    from app.storage.db import open_database
     from app.ui import session
 
     session._database.clear()
@@ -167,7 +167,7 @@ def test_rule_views_page_shows_rule_source_and_rows(app_db):
 
 
 def test_every_rule_view_renders(app_db):
-    from app.views import view_names
+    from app.reading.views import view_names
 
     at = page("pages/rules.py")
     for name in view_names():

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing, cashier
-from app import service_desk as desk
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.fees import billing, cashier
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
+from app.service import service_desk as desk
 
 
 def problems(err) -> str:
@@ -150,9 +150,9 @@ def test_the_desk_charges_by_the_list_and_bills(tmp_path, monkeypatch):
     """The desk's 有偿维修收费 section: pick an item, charge it, bill it (one DuckDB file, AppTest)."""
     from apptest import app_test
 
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
     from app.ui import session
 
     path = tmp_path / "wuye.duckdb"

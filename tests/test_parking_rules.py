@@ -20,8 +20,8 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import parking
-from app.changes import ValidationFailed
+from app.estate import parking
+from app.saving.changes import ValidationFailed
 
 D = Decimal
 

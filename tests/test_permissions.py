@@ -11,10 +11,8 @@ import io
 
 import pytest
 
-from app import auth, excel, registers, sql_console, views
-from app.changes import RowChange, apply_changes
-from app.importer import plan_import
-from app.permissions import (
+from app import registers
+from app.access.permissions import (
     ACTIONS,
     ADMIN,
     ROLES,
@@ -26,7 +24,13 @@ from app.permissions import (
     matrix_registers,
     save_role_rights,
 )
-from app.queries import PageRequest, fetch_page
+from app.accounts import auth
+from app.analysis import sql_console
+from app.exchange import excel
+from app.exchange.importer import plan_import
+from app.reading import views
+from app.reading.queries import PageRequest, fetch_page
+from app.saving.changes import RowChange, apply_changes
 
 ADMIN_ACTOR = Actor("王主任", ADMIN)
 
@@ -109,7 +113,7 @@ def _attempt(db, actor: Actor, register: str, action: str) -> bool:
             if action == "view":
                 sql_console.run_query(db, actor, "SELECT 1 AS x")
             elif action == "export":
-                from app import analysis
+                from app.analysis import builder as analysis
 
                 result = analysis.run_query(db, actor, "SELECT 1 AS x")
                 analysis.result_xlsx(db, actor, result, "SELECT 1 AS x")

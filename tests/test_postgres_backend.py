@@ -9,10 +9,11 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from app import postgres, registers
-from app.changes import RowChange, apply_changes
-from app.db import ROOT, DatabaseUnavailable, StatementFailedInTransaction, open_database
-from app.migrate_to import MigrationRefused, checksum_sql, migrate_to
+from app import registers
+from app.admin.migrate_to import MigrationRefused, checksum_sql, migrate_to
+from app.saving.changes import RowChange, apply_changes
+from app.storage import postgres
+from app.storage.db import ROOT, DatabaseUnavailable, StatementFailedInTransaction, open_database
 
 
 @pytest.fixture
@@ -216,7 +217,7 @@ def test_migrate_to_command_prints_a_report_per_table(office_file, empty_pg_url)
 
 
 def test_migrate_to_refuses_a_source_held_by_a_running_app(office_file, empty_pg_url):
-    from app.db import DatabaseBusy
+    from app.storage.db import DatabaseBusy
 
     hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(60)"
     holder = subprocess.Popen(

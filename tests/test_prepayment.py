@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing, cashier, prepayment
+from app.fees import billing, cashier, prepayment
 
 D = Decimal
 AT = datetime(2026, 7, 10, 9, 0)
@@ -80,7 +80,7 @@ def test_arrears_are_collected_first_then_the_months_ahead(db, actor, home):
 
 
 def test_bad_month_counts_are_refused_and_change_nothing(db, actor, home):
-    from app.changes import ValidationFailed
+    from app.saving.changes import ValidationFailed
 
     for months in (0, 37):
         with pytest.raises(ValidationFailed, match="预缴月数应为 1 到 36"):
@@ -93,8 +93,8 @@ def test_a_refused_receipt_leaves_no_bill(db, actor, home):
     """The bills and the receipt are one transaction (#19): a receipt refused inside it (a cashier
     not on the staff list, found after the bills were written) or before it (no right to issue
     receipts) leaves no bill, payment or receipt, and nothing in the audit log."""
-    from app.changes import ValidationFailed
-    from app.permissions import Actor, PermissionDenied, default_grants
+    from app.access.permissions import Actor, PermissionDenied, default_grants
+    from app.saving.changes import ValidationFailed
 
     with pytest.raises(ValidationFailed, match="编号 999 不存在"):
         prepayment.prepay(db, actor, home["household"], 3, "现金", paid_at=AT, cashier_id=999)
@@ -114,7 +114,7 @@ def test_the_cashier_page_prepays_a_year_with_a_free_month(copy_demo, monkeypatc
     """The page on a copy of the demo: 预缴 12 months under 「预缴一年赠一个月」 of the demo."""
     from apptest import app_test
 
-    from app.db import open_database
+    from app.storage.db import open_database
 
     path = copy_demo("prepay-page")
     monkeypatch.setenv("WUYE_DB", str(path))
@@ -149,7 +149,7 @@ def test_the_bill_run_uses_credit_of_households_marked_for_it(db, actor, home):
     300.00 and owes 210.02."""
     c = home["community"]
     db_ids = {"1-1-101": home["household"]}
-    from app.changes import RowChange, apply_changes
+    from app.saving.changes import RowChange, apply_changes
 
     apply_changes(db, actor, "households", [RowChange("update", home["household"], {"credit_auto": True}, 1)])
     db_ids["1-1-102"] = add(db, actor, "households", community_id=c, code="1-1-102", area="105.01",

@@ -9,8 +9,8 @@ from datetime import date, datetime
 import pytest
 from saving import add
 
-from app import billing, printing
-from app.permissions import Actor, PermissionDenied
+from app.access.permissions import Actor, PermissionDenied
+from app.fees import billing, printing
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_chromium_prints_a_batch_of_two_receipts_on_two_a4_pages_without_the_but
 
     import pandas as pd
 
-    from app.cashier import Receipt
+    from app.fees.cashier import Receipt
 
     def made(no: str, amount: str) -> Receipt:
         lines = pd.DataFrame([{"fee_item": "物业费", "period": "2026-07", "amount": Decimal(amount)}])

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from saving import add
 
-from app import vendor_file
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.estate import vendor_file
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 
 def problems(err) -> str:
@@ -116,9 +116,9 @@ def test_the_vendor_file_page_renders(tmp_path, monkeypatch):
     """分包方档案 under AppTest on one DuckDB file: the vendor's rating, contract and project."""
     from apptest import app_test
 
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
     from app.ui import session
 
     path = tmp_path / "wuye.duckdb"

@@ -13,7 +13,7 @@ import pytest
 from apptest import app_test
 from saving import add
 
-from app import billing
+from app.fees import billing
 
 D = Decimal
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import billing
+from app.fees import billing
 
 D = Decimal
 COLUMNS = ["community_id", "month", "arrears_bills", "arrears_at_start", "recovered", "remaining"]

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app import registers
-from app.changes import RowChange, apply_changes
-from app.db import create_table_sql, open_database
 from app.registers.model import DefinitionError, register_from_dict
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import create_table_sql, open_database
 
 CONTRACT = {
     "communities": ["name"],
@@ -81,7 +81,7 @@ def test_migrations_are_recorded_and_not_repeated(db):
 def test_a_new_field_in_a_definition_adds_its_column(tmp_path, monkeypatch):
     path = tmp_path / "w.duckdb"
     db = open_database(str(path))
-    apply_changes(db, __import__("app.permissions").permissions.cli_actor(), "departments",
+    apply_changes(db, __import__("app.access.permissions").permissions.cli_actor(), "departments",
                   [RowChange("insert", values={"name": "工程部"})])
     db.close()
     defs = tmp_path / "defs"
@@ -114,7 +114,7 @@ def test_the_office_date_follows_the_timezone_setting(db, actor):
 
 
 def test_labels_expand_references(db, actor):
-    from app.queries import labels_for
+    from app.reading.queries import labels_for
 
     apply_changes(db, actor, "communities", [RowChange("insert", values={"name": "阳光花园"})])
     apply_changes(db, actor, "households", [RowChange("insert", values={"community_id": 1, "code": "3-2-1201", "area": 88})])

@@ -36,10 +36,10 @@ STATUSES = ("已入住", "空置", "装修中", "出租")
 
 # -- the child: saves and imports until it is killed ----------------------------------------
 def work(db_path: str, log_path: str, seed: int) -> None:
-    from app import importer
-    from app.changes import RowChange, apply_changes
-    from app.db import Database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.exchange import importer
+    from app.saving.changes import RowChange, apply_changes
+    from app.storage.db import Database
 
     rnd = random.Random(seed)
     db = Database(db_path)  # migrated by the test already
@@ -89,9 +89,9 @@ def work(db_path: str, log_path: str, seed: int) -> None:
 
 def zygote() -> None:
     """Import the app once, then fork a worker per `go SEED DB LOG` line; `reap PID` waits for it."""
-    import app.changes  # noqa: F401
-    import app.importer  # noqa: F401
+    import app.exchange.importer  # noqa: F401
     import app.save_rules  # noqa: F401
+    import app.saving.changes  # noqa: F401
 
     for line in sys.stdin:
         cmd, *args = line.split()
@@ -119,7 +119,7 @@ def zygote() -> None:
 def audit_replay_mismatches(db) -> list[str]:
     """Rows whose current field values differ from their audit entries replayed in order."""
     from app import registers
-    from app.changes import row_json
+    from app.saving.changes import row_json
 
     reg = registers.get("households")
     fields = [f.name for f in reg.fields]
@@ -198,10 +198,10 @@ def zygote_process(tmp_path_factory):
 
 
 def test_kill_minus_nine_while_saving_and_importing(zygote_process, tmp_path):
-    from app import backup
-    from app.changes import RowChange, apply_changes
-    from app.db import Database, open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.admin import backup
+    from app.saving.changes import RowChange, apply_changes
+    from app.storage.db import Database, open_database
 
     path = tmp_path / "crash.duckdb"
     log = tmp_path / "committed.log"
@@ -261,9 +261,9 @@ def test_kill_minus_nine_while_saving_and_importing(zygote_process, tmp_path):
 
 # -- two sessions, one row --------------------------------------------------------------------
 def test_two_sessions_saving_the_same_row_conflict_and_nothing_is_overwritten(db, db_url, actor):
-    from app.changes import ConflictError, RowChange, apply_changes
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.saving.changes import ConflictError, RowChange, apply_changes
+    from app.storage.db import open_database
 
     c = apply_changes(db, actor, "communities", [RowChange("insert", values={"name": "甲苑"})]).inserted[0]
     h = apply_changes(db, actor, "households", [RowChange("insert", values={
@@ -330,9 +330,9 @@ PERIOD = "2026-07"
 def bill_estate(url: str) -> dict[int, int]:
     """Two communities of BILL_HOMES households and two approved monthly fee items each; returns
     the bills a run for PERIOD adds per community (worked out by hand: one per household and item)."""
-    from app.changes import RowChange, apply_changes
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.saving.changes import RowChange, apply_changes
+    from app.storage.db import open_database
 
     actor = Actor("测试", role="管理员")
     db = open_database(url)
@@ -357,7 +357,7 @@ def bill_estate(url: str) -> dict[int, int]:
 
 
 def billed(url: str) -> dict[int, int]:
-    from app.db import open_database
+    from app.storage.db import open_database
 
     db = open_database(url)
     try:
@@ -455,10 +455,10 @@ def test_sigterm_of_wuye_serve_leaves_the_edits_in_the_duckdb_file_alone(tmp_pat
     )
     from playwright.sync_api import sync_playwright
 
-    from app.changes import RowChange, apply_changes
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.saving.changes import RowChange, apply_changes
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
 
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no chromium at {CHROMIUM}")
@@ -545,9 +545,9 @@ def test_sigterm_of_wuye_serve_leaves_the_edits_in_the_duckdb_file_alone(tmp_pat
 def test_every_close_and_a_commit_long_after_the_last_checkpoint_empty_the_log(tmp_path, monkeypatch, actor):
     """The checkpoint policy: a commit more than CHECKPOINT_SECONDS after the last checkpoint
     writes the log into the file; closing does too."""
-    from app import db as dbmod
-    from app.changes import RowChange, apply_changes
-    from app.db import open_database
+    from app.saving.changes import RowChange, apply_changes
+    from app.storage import db as dbmod
+    from app.storage.db import open_database
 
     path = tmp_path / "wuye.duckdb"
     wal = Path(str(path) + ".wal")
@@ -571,9 +571,9 @@ def test_every_close_and_a_commit_long_after_the_last_checkpoint_empty_the_log(t
 # DuckDB only: with PostgreSQL a full disk is the server's, which rolls the transaction back.
 DISK_FULL_CHILD = """
 import json, os, resource, signal, sys
-from app.changes import RowChange, SaveRejected, apply_changes
-from app.db import StorageFailed, open_database
-from app.permissions import Actor
+from app.saving.changes import RowChange, SaveRejected, apply_changes
+from app.storage.db import StorageFailed, open_database
+from app.access.permissions import Actor
 
 path, limit = sys.argv[1], int(sys.argv[2])
 db = open_database(path, migrate=False)
@@ -599,9 +599,9 @@ except StorageFailed as err:  # a refused save to every page too (they show Save
 
 
 def test_a_save_that_does_not_fit_on_the_disk_says_so_and_loses_nothing(tmp_path):
-    from app.changes import RowChange, apply_changes
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.saving.changes import RowChange, apply_changes
+    from app.storage.db import open_database
 
     path = tmp_path / "wuye.duckdb"
     db = open_database(str(path))

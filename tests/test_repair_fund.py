@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 AS_OF = date(2026, 11, 25)
 

@@ -11,10 +11,10 @@ from datetime import date, datetime
 import pytest
 from apptest import app_test
 
-from app import surveys
-from app.changes import RowChange, apply_changes
-from app.db import open_database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.saving.changes import RowChange, apply_changes
+from app.storage.db import open_database
+from app.surveys import survey as surveys
 
 
 def add(db, actor, register, **values):

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from saving import add
 
-from app import reports
+from app.analysis import reports
 from app.cli import main
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app.changes import RowChange, apply_changes
+from app.saving.changes import RowChange, apply_changes
 
 AS_OF = date(2026, 10, 31)
 DEMO_DAY = date(2026, 11, 25)  # the facilities demo's today in these tests
@@ -763,9 +763,9 @@ DEMO_REGISTERS = (
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     """The core demo plus this area's demo, on a DuckDB file, seeded once for the module."""
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
     from seed import demo_facilities
     from seed.demo import seed_core
 
@@ -815,7 +815,7 @@ def test_the_whole_demo_has_stock_below_safety_on_its_day(demo_file):
     # module's core-and-facilities one, whose staff lacks who requests and approves purchases
     from conftest import DEMO_AS_OF
 
-    from app.db import open_database
+    from app.storage.db import open_database
 
     db = open_database(str(demo_file), read_only=True)
     try:
@@ -872,8 +872,8 @@ def test_demo_obeys_the_save_rules(demo_db):
 
 
 def test_demo_is_deterministic(tmp_path, actor):
-    from app.db import open_database
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
     from seed import demo_facilities
 
     snapshots = []

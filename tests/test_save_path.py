@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from app import registers
-from app.changes import ConflictError, RowChange, ValidationFailed, apply_changes
-from app.queries import PageRequest, fetch_page
+from app.reading.queries import PageRequest, fetch_page
+from app.saving.changes import ConflictError, RowChange, ValidationFailed, apply_changes
 
 VALID_ID = "11010519491231002X"
 
@@ -214,7 +214,7 @@ def test_setting_value_must_match_its_type(db, actor):
 
 
 def test_scope_limits_what_an_actor_may_write(db, actor, estate):
-    from app.permissions import Actor
+    from app.access.permissions import Actor
 
     limited = Actor("小李", "客服", communities=(estate["lake"],))
     with pytest.raises(ValidationFailed, match="不在您可管理的小区范围内"):
@@ -224,7 +224,7 @@ def test_scope_limits_what_an_actor_may_write(db, actor, estate):
 
 
 def test_scope_reaches_rows_through_their_parent(db, actor, estate):
-    from app.permissions import Actor
+    from app.access.permissions import Actor
 
     limited = Actor("小李", "客服", communities=(estate["lake"],))
     with pytest.raises(ValidationFailed, match="不在您可管理的小区范围内"):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 
 def insert(db, actor, register: str, *rows: dict):

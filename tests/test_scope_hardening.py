@@ -15,17 +15,21 @@ import io
 
 import pytest
 
-from app import analysis, audit, excel, registers, saved_views, sql_console
-from app.attachments import (
+from app import registers
+from app.access.permissions import ADMIN, Actor, PermissionDenied, actor_for_role, ensure_matrix
+from app.analysis import builder as analysis
+from app.analysis import saved_views, sql_console
+from app.exchange import excel
+from app.reading.queries import PageRequest, UnknownColumn, count_rows, fetch_page, fetch_row
+from app.saving import audit
+from app.saving.attachments import (
     data_dir,
     list_attachments,
     read_attachment,
     remove_attachment,
     save_attachment,
 )
-from app.changes import RowChange, ValidationFailed, apply_changes
-from app.permissions import ADMIN, Actor, PermissionDenied, actor_for_role, ensure_matrix
-from app.queries import PageRequest, UnknownColumn, count_rows, fetch_page, fetch_row
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 ADMIN_ACTOR = Actor("王主任", ADMIN)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + b"photo of a leaking valve"

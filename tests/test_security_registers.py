@@ -12,10 +12,10 @@ from datetime import date, datetime
 
 import pytest
 
-from app.changes import RowChange, SaveRejected, apply_changes
-from app.permissions import Actor
-from app.security import control_room_gaps, sign_out, visitors_inside, week_grid, week_shifts
-from app.views import read_view
+from app.access.permissions import Actor
+from app.estate.security import control_room_gaps, sign_out, visitors_inside, week_grid, week_shifts
+from app.reading.views import read_view
+from app.saving.changes import RowChange, SaveRejected, apply_changes
 
 
 def add_many(db, actor, register: str, rows: list[dict]) -> list[int]:

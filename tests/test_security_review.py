@@ -3,7 +3,7 @@ export, upload limits, and the server's address.
 
 SQL. Values always go as parameters (`?`); identifiers (table and column names from register
 definitions) always through the one quoting function `app.registers.model.q` (re-exported by
-app.db). The scan below reads every module of app/, pages/ and seed/ with `ast` and looks at
+app.storage.db). The scan below reads every module of app/, pages/ and seed/ with `ast` and looks at
 every string expression that contains SQL (an upper-case keyword) and is assembled: `+`
 chains, f-strings, `%` and `.format`. Each dynamic piece must be one of
   * q(...), or a DDL literal function (sql_literal / postgres.literal: defaults, bookkeeping);
@@ -44,10 +44,10 @@ FRAGMENT_BUILDERS = {
 }
 # Modules whose f-strings are messages that name SQL words, never SQL: the console's errors
 # explained in Chinese ("列 x 既不在 GROUP BY 中…").
-MESSAGES_ABOUT_SQL = {"app/console_errors.py"}
+MESSAGES_ABOUT_SQL = {"app/analysis/console_errors.py"}
 RAW_NAMES = {"table", "column", "col", "columns", "name", "register", "value", "values", "text",
              "field", "tz", "timezone", "path", "url", "user", "label"}
-# fragments held by objects: app/expressions.py Sql.sql, search Target.snippet, excel RegisterRows
+# fragments held by objects: app/registers/expressions.py Sql.sql, search Target.snippet, excel RegisterRows
 FRAGMENT_ATTRIBUTES = {"sql", "snippet", "select", "source", "order"}
 
 
@@ -234,7 +234,7 @@ def test_one_quoting_function():
             if str(path.relative_to(ROOT)) not in NOT_SQL_QUOTING:
                 offenders += homemade_quoting(path)
     assert not offenders, "\n".join(offenders)
-    from app import db, postgres
+    from app.storage import db, postgres
 
     assert db.q is q
     assert not hasattr(postgres, "ident")
@@ -258,9 +258,9 @@ def xlsx_strings(data: bytes) -> str:
 
 @pytest.fixture
 def evil_db(tmp_path):
-    from app.changes import RowChange, apply_changes
-    from app.db import open_database
-    from app.permissions import Actor
+    from app.access.permissions import Actor
+    from app.saving.changes import RowChange, apply_changes
+    from app.storage.db import open_database
 
     db = open_database(str(tmp_path / "evil.duckdb"))
     actor = Actor("审计", source="任务")
@@ -274,7 +274,7 @@ def evil_db(tmp_path):
 
 
 def test_register_export_xlsx_and_csv_keep_formulas_as_text(evil_db, tmp_path):
-    from app import excel
+    from app.exchange import excel
 
     db, actor = evil_db
     xlsx = excel.register_xlsx_bytes(db, actor, "households")
@@ -287,7 +287,7 @@ def test_register_export_xlsx_and_csv_keep_formulas_as_text(evil_db, tmp_path):
 
 
 def test_view_console_and_chart_exports_keep_formulas_as_text(evil_db):
-    from app import analysis
+    from app.analysis import builder as analysis
 
     data = analysis.rows_xlsx("结果", ["note"], ["VARCHAR"], [(e,) for e in EVIL])
     assert xlsx_formulas(data) == []
@@ -295,7 +295,7 @@ def test_view_console_and_chart_exports_keep_formulas_as_text(evil_db):
 
 
 def test_import_error_workbook_keeps_formulas_as_text(evil_db):
-    from app import importer
+    from app.exchange import importer
 
     db, actor = evil_db
     content = "小区,房号,建筑面积(㎡),用途,状态,备注\n" + "".join(
@@ -309,7 +309,7 @@ def test_import_error_workbook_keeps_formulas_as_text(evil_db):
 
 
 def test_import_template_has_no_cell_formulas(evil_db):
-    from app import templates
+    from app.exchange import templates
 
     db, actor = evil_db
     assert xlsx_formulas(templates.template_xlsx("households", db, actor)) == []
@@ -332,7 +332,7 @@ def test_cli_sql_csv_defuses_formulas(evil_db, tmp_path):
 
 # -- uploads --------------------------------------------------------------------------------
 def test_attachment_uploads_are_limited_in_size_and_type():
-    from app.attachments import MAX_BYTES, AttachmentRejected, check_upload
+    from app.saving.attachments import MAX_BYTES, AttachmentRejected, check_upload
 
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
     assert check_upload("照片.png", png)[1] == "image/png"
@@ -347,7 +347,7 @@ def test_attachment_uploads_are_limited_in_size_and_type():
 
 
 def test_import_uploads_are_limited_in_size_and_type():
-    from app import importer
+    from app.exchange import importer
 
     with pytest.raises(importer.ImportRefused, match="超过上限"):
         importer.read_source(b"a,b\n" + b"1,2\n" * (importer.MAX_IMPORT_BYTES // 4), "大.csv")

@@ -19,10 +19,10 @@ import pytest
 from conftest import DEMO_AS_OF, demo_counts_file
 
 import seed
-from app.db import open_database
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.registers.validation import id_number_valid
 from app.settings import ensure_defaults
-from app.validation import id_number_valid
+from app.storage.db import open_database
 from seed.demo import extension_modules, generate_households, seed_demo
 from seed.names import LOCAL_AREAS, OTHER_AREAS, id_check_char
 
@@ -259,7 +259,7 @@ def test_generated_households_for_benchmarks_are_valid_rows(n):
     import random
 
     from app import registers
-    from app.validation import check
+    from app.registers.validation import check
 
     rows = generate_households(random.Random(7), n, [1, 2, 3], {1: [10, 11], 2: [20], 3: [30]}, AS_OF)
     assert len(rows) == n

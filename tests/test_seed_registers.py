@@ -11,7 +11,7 @@ import pytest
 from saving import add
 
 from app import registers
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 
 def rows(db, sql: str, params=()) -> list[dict]:

@@ -10,9 +10,10 @@ import pytest
 from openpyxl import load_workbook
 from saving import add
 
-from app import postgres, registers
-from app import service_desk as desk
-from app.changes import ValidationFailed
+from app import registers
+from app.saving.changes import ValidationFailed
+from app.service import service_desk as desk
+from app.storage import postgres
 
 
 @pytest.fixture
@@ -160,7 +161,7 @@ def test_breakdowns_regroup_the_same_judgement_by_worker_category_and_month(db, 
     view = db.query("SELECT * FROM repair_stats_as_of(?)", [as_of]).iloc[0]
     assert [month[k] for k in ("orders", "on_time", "visited")] == [view[k] for k in ("orders", "on_time", "visited")]
     # another community's actor sees none of it
-    from app.permissions import Actor
+    from app.access.permissions import Actor
 
     outsider = Actor("王五", communities=(estate["moon"],))
     assert desk.repair_breakdown(db, outsider, "month", as_of).empty

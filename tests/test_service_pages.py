@@ -8,9 +8,9 @@ import pytest
 from apptest import app_test
 from saving import add
 
-from app.db import open_database
-from app.permissions import Actor
+from app.access.permissions import Actor
 from app.settings import ensure_defaults
+from app.storage.db import open_database
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import pytest
 from saving import add
 
-from app import service_desk as desk
+from app.service import service_desk as desk
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from datetime import date, datetime
 import pytest
 from saving import add
 
-from app import service_desk as desk
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
+from app.service import service_desk as desk
 
 
 @pytest.fixture

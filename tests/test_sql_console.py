@@ -5,10 +5,10 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from app import sql_console
-from app.changes import RowChange, apply_changes
-from app.permissions import Actor, mask_value
-from app.sql_console import QueryFailed, ReadOnlyViolation, run_query
+from app.access.permissions import Actor, mask_value
+from app.analysis import sql_console
+from app.analysis.sql_console import QueryFailed, ReadOnlyViolation, run_query
+from app.saving.changes import RowChange, apply_changes
 
 REPAIRER_IN_SUNNY = Actor("李师傅", role="维修", communities=(1,))
 REPAIRER = Actor("李师傅", role="维修")

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from saving import add
 
-from app import statistics
-from app.changes import ValidationFailed
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.analysis import statistics
+from app.saving.changes import ValidationFailed
 
 
 @pytest.fixture
@@ -151,8 +151,8 @@ def test_a_survey_sample_by_scope_draws_only_the_chosen_buildings(db, actor, est
 @pytest.fixture
 def page_estate(tmp_path, monkeypatch):
     """A DuckDB file the page opens through WUYE_DB: two staff, two homes, one survey."""
-    from app.db import open_database
     from app.settings import ensure_defaults
+    from app.storage.db import open_database
     from app.ui import session
 
     path = tmp_path / "wuye.duckdb"

@@ -1,4 +1,4 @@
-"""Surveys: paper forms entered through app.surveys, v_survey_stats on hand-built answers,
+"""Surveys: paper forms entered through app.surveys.survey, v_survey_stats on hand-built answers,
 the survey workbook and the published notice. Runs on both backends.
 
 The estate: one 小区, three households; survey 「2026 年业主满意度调查」 handed out 4 forms from
@@ -19,8 +19,9 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from app import registers, surveys
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app import registers
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
+from app.surveys import survey as surveys
 
 
 def insert(db, actor, register, rows):

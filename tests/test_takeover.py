@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from saving import add
 
-from app.changes import RowChange, ValidationFailed, apply_changes
+from app.saving.changes import RowChange, ValidationFailed, apply_changes
 
 
 def rows(db, sql: str, params=()) -> list[dict]:

@@ -23,9 +23,9 @@ from browser import (  # noqa: F401  (chromium and page are fixtures)
 )
 from saving import add
 
-from app.db import open_database
-from app.permissions import Actor
+from app.access.permissions import Actor
 from app.settings import ensure_defaults
+from app.storage.db import open_database
 from app.ui.text import md
 
 LINK = "[点此领奖](http://evil.example/x)"

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from app.registers.model import Field
-from app.validation import CellError, check, convert, id_number_valid, money
+from app.registers.validation import CellError, check, convert, id_number_valid, money
 
 MONEY = Field("amount", "金额", "money")
 AREA = Field("area", "建筑面积", "area", min=0.01)

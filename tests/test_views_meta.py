@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from app import excel, views
-from app.changes import RowChange, apply_changes
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.exchange import excel
+from app.reading import views
+from app.saving.changes import RowChange, apply_changes
 
 
 def test_view_names_lists_the_v_files():

@@ -1,4 +1,4 @@
-"""The facts kept per work order (app/work_order_facts.py): every write through the save path keeps
+"""The facts kept per work order (app/service/work_order_facts.py): every write through the save path keeps
 them equal to a recomputation, and the repair statistics judge them at any date and setting.
 
 Expected figures are worked out by hand in comments; defaults: 一般 1440 min, completion 72 h,
@@ -12,9 +12,9 @@ from datetime import date, datetime
 import pytest
 from saving import add
 
-from app import service_desk as desk
-from app import work_order_facts
-from app.changes import RowChange, apply_changes
+from app.saving.changes import RowChange, apply_changes
+from app.service import service_desk as desk
+from app.service import work_order_facts
 
 T = datetime.fromisoformat
 

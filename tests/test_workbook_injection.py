@@ -5,7 +5,7 @@ reasons, adjustment reasons, work orders, survey answers, an imported sheet), th
 workbook-producing function (PRODUCERS, listed by name) writes its file. Each file is opened
 twice: with openpyxl (no cell is a formula, every hostile text is there verbatim as text) and as
 raw sheet XML (no `<f>` element, no hyperlink: the real proof, whatever a reader makes of it).
-A guard fails when a module opens a workbook other than through app/workbook.py, or when a new
+A guard fails when a module opens a workbook other than through app/exchange/workbook.py, or when a new
 module starts making workbooks without being listed here. Both backends.
 """
 
@@ -26,21 +26,15 @@ import xlsxwriter
 from openpyxl.utils.escape import unescape
 from saving import add
 
-from app import (
-    analysis,
-    billing,
-    cashier,
-    excel,
-    fee_documents,
-    household_file,
-    importer,
-    reports,
-    surveys,
-    templates,
-)
-from app import service_desk as desk
-from app.analysis import ChartSpec, Source
-from app.workbook import NoFormulas, new_workbook
+from app.analysis import builder as analysis
+from app.analysis import reports
+from app.analysis.builder import ChartSpec, Source
+from app.estate import household_file
+from app.exchange import excel, importer, templates
+from app.exchange.workbook import NoFormulas, new_workbook
+from app.fees import billing, cashier, fee_documents
+from app.service import service_desk as desk
+from app.surveys import survey as surveys
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -177,8 +171,8 @@ PRODUCERS: dict[str, tuple[Callable[[object, object, dict], bytes], tuple[str, .
 
 # Modules that make workbooks, each covered by PRODUCERS above (report_book through reports,
 # surveys and household_file; excel through the register, view and console exports).
-MAKERS = {"app/excel.py", "app/fee_documents.py", "app/cashier.py", "app/report_book.py", "app/templates.py",
-          "app/importer.py", "app/service_desk.py"}
+MAKERS = {"app/exchange/excel.py", "app/fees/fee_documents.py", "app/fees/cashier.py", "app/exchange/report_book.py", "app/exchange/templates.py",
+          "app/exchange/importer.py", "app/service/service_desk.py"}
 
 
 def assert_values_only(data: bytes, hostile: tuple[str, ...], name: str) -> None:
@@ -252,7 +246,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_no_module_opens_a_workbook_but_the_one_writer():
-    """Only app/workbook.py imports xlsxwriter (its utility helpers aside); no pandas to_excel,
+    """Only app/exchange/workbook.py imports xlsxwriter (its utility helpers aside); no pandas to_excel,
     no openpyxl writing; and every module that makes workbooks is one PRODUCERS walks."""
     sources = sorted([*(ROOT / "app").rglob("*.py"), *(ROOT / "pages").rglob("*.py")])
     assert len(sources) > 50
@@ -261,13 +255,13 @@ def test_no_module_opens_a_workbook_but_the_one_writer():
         rel = path.relative_to(ROOT).as_posix()
         text = path.read_text(encoding="utf-8")
         imports = _imports(path)
-        if rel != "app/workbook.py" and any(
+        if rel != "app/exchange/workbook.py" and any(
                 m == "xlsxwriter" or (m.startswith("xlsxwriter.") and m != "xlsxwriter.utility") for m in imports):
             bypass.append(rel + ": imports xlsxwriter")
         if re.search(r"\.to_excel\(|ExcelWriter|openpyxl\.Workbook\(|\.save\(.*\.xlsx", text) or (
                 "openpyxl" in imports and re.search(r"\bWorkbook\(\)", text)):
-            bypass.append(rel + ": writes a workbook without app/workbook.py")
-        if re.search(r"\bnew_workbook\(|\bBook\(", text) and rel != "app/workbook.py":
+            bypass.append(rel + ": writes a workbook without app/exchange/workbook.py")
+        if re.search(r"\bnew_workbook\(|\bBook\(", text) and rel != "app/exchange/workbook.py":
             makers.add(rel)
     assert bypass == []
     assert makers == MAKERS, "a module makes workbooks: add its producers to PRODUCERS and MAKERS"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from saving import add
 
-from app import changes
-from app.changes import RowChange, apply_changes
+from app.saving import changes
+from app.saving.changes import RowChange, apply_changes
 
 APP = Path(__file__).resolve().parents[1] / "app"
 

@@ -305,7 +305,7 @@ def register_from_dict(data: dict) -> Register:
 
 def _check_aliases(register: str, fields: tuple[Field, ...]) -> None:
     """An alias names its own field only: not another field's label or alias (as headers compare)."""
-    from app.workbook_reader import norm_header
+    from app.exchange.workbook_reader import norm_header
 
     owner: dict[str, str] = {}
     for f in fields:

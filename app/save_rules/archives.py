@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from app import registers
-from app.changes import SaveContext, save_rule
-from app.db import in_list, q
+from app.saving.changes import SaveContext, save_rule
+from app.storage.db import in_list, q
 
 OPEN_END = date.max
 

@@ -3,7 +3,7 @@
 A rectification moves 待整改 → 已整改 → 已验证 (a failed verification sends it back to 待整改),
 and is verified by someone other than the person responsible for it. A failed inspection, a bad
 repair visit, a complaint that makes its spot a hotspot, a failed fire check and a decoration
-violation each open one (app/rectifications.py) in the same transaction. Security registers:
+violation each open one (app/checks/rectifications.py) in the same transaction. Security registers:
 a patrol ends after it starts, a visitor leaves after arriving, a shift has a post unless off.
 """
 
@@ -12,16 +12,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from app import registers
-from app.changes import RowChange, SaveContext, save_rule
-from app.db import in_list
-from app.queries import label_sql
-from app.rectifications import (
+from app.checks.rectifications import (
     Opening,
     deadline_days,
     default_deadline,
     ensure_ids,
     open_rectifications,
 )
+from app.reading.queries import label_sql
+from app.saving.changes import RowChange, SaveContext, save_rule
+from app.storage.db import in_list
 
 RECTIFICATION_FLOW: dict[str, tuple[str, ...]] = {
     "待整改": ("已整改",),

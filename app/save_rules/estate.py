@@ -23,10 +23,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from app import registers
-from app.changes import RowChange, SaveContext, save_rule
-from app.db import in_list
-from app.decoration import ACTIVE, STATUSES, STEP_BACK, is_violation, missing_documents
-from app.estate import MOVE_IN_ITEMS
+from app.estate.decoration import ACTIVE, STATUSES, STEP_BACK, is_violation, missing_documents
+from app.estate.occupancy import MOVE_IN_ITEMS
+from app.saving.changes import RowChange, SaveContext, save_rule
+from app.storage.db import in_list
 
 
 def _live(ctx: SaveContext):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.changes import SaveContext, save_rule
-from app.db import in_list
+from app.saving.changes import SaveContext, save_rule
+from app.storage.db import in_list
 
 # Which register date a check of each kind moves forward (DOMAIN.md, fire_checks).
 CHECK_MOVES = {

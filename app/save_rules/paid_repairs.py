@@ -9,8 +9,8 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from app import registers
-from app.changes import SaveContext, save_rule
-from app.db import in_list
+from app.saving.changes import SaveContext, save_rule
+from app.storage.db import in_list
 
 CENT = Decimal("0.01")
 FEE_ITEM = "有偿维修"

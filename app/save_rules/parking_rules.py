@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.changes import SaveContext, save_rule
+from app.saving.changes import SaveContext, save_rule
 
 NIGHT = ("night_from", "night_to", "night_per_hour")
 

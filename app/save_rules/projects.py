@@ -5,9 +5,9 @@ becomes the vendor's current rating."""
 
 from __future__ import annotations
 
-from app.changes import SaveContext, save_rule
-from app.db import in_list, q
-from app.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
+from app.checks.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
+from app.saving.changes import SaveContext, save_rule
+from app.storage.db import in_list, q
 
 
 def _live(ctx: SaveContext):

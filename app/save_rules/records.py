@@ -3,9 +3,9 @@ vehicle's owner lives in its household."""
 
 from __future__ import annotations
 
-from app.changes import SaveContext, save_rule
-from app.db import in_list
-from app.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
+from app.checks.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
+from app.saving.changes import SaveContext, save_rule
+from app.storage.db import in_list
 
 RECTIFIED_SEVERITIES = ("严重不符合", "一般不符合")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from app.changes import SaveContext, save_rule
+from app.saving.changes import SaveContext, save_rule
 
 
 def _live(ctx: SaveContext):

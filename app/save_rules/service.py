@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.changes import RowChange, SaveContext, save_rule
-from app.db import in_list, q
+from app.saving.changes import RowChange, SaveContext, save_rule
+from app.storage.db import in_list, q
 
 WORK_ORDER_FLOW: dict[str, tuple[str, ...]] = {
     "待派工": ("已派工",),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 
-from app.changes import SaveContext, save_rule
+from app.saving.changes import SaveContext, save_rule
 
 
 @save_rule("settings")

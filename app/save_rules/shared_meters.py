@@ -4,7 +4,7 @@ reading it is given)."""
 
 from __future__ import annotations
 
-from app.changes import SaveContext, save_rule
+from app.saving.changes import SaveContext, save_rule
 
 
 @save_rule("shared_meter_readings")

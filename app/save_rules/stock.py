@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from app.changes import SaveContext, save_rule
-from app.db import in_list
+from app.saving.changes import SaveContext, save_rule
+from app.storage.db import in_list
 
 ZERO = Decimal(0)
 

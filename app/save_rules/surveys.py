@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.changes import SaveContext, save_rule
+from app.saving.changes import SaveContext, save_rule
 
 # Survey dimension -> the rectification's inspection area.
 AREA_OF_DIMENSION = {"保洁": "清洁消杀", "保安": "保安", "维修": "维修", "绿化": "绿化",
@@ -13,7 +13,7 @@ AREA_OF_DIMENSION = {"保洁": "清洁消杀", "保安": "保安", "维修": "�
 def corrective_measure_opens_rectification(ctx: SaveContext) -> None:
     """A new 纠正措施 without a rectification gets one (responsible, deadline), linked back."""
     from app import registers
-    from app.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
+    from app.checks.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
 
     if "rectifications" not in registers.catalog():
         return

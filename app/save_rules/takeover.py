@@ -3,9 +3,9 @@ and the take-over cannot be accepted while any of its defects is not rectified a
 
 from __future__ import annotations
 
-from app.changes import SaveContext, save_rule
-from app.db import in_list
-from app.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
+from app.checks.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
+from app.saving.changes import SaveContext, save_rule
+from app.storage.db import in_list
 
 # Defect kind -> the inspection area of its rectification.
 AREA_OF_KIND = {"给排水": "设备", "电气": "设备", "电梯": "设备", "智能化": "设备", "消防": "消防", "绿化": "绿化"}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.attachments import (
+from app.access.permissions import Actor, PermissionDenied
+from app.registers.model import Register
+from app.saving.attachments import (
     ALLOWED,
     ALLOWED_TEXT,
     MAX_BYTES,
@@ -14,9 +16,7 @@ from app.attachments import (
     remove_attachment,
     save_attachment,
 )
-from app.db import Database
-from app.permissions import Actor, PermissionDenied
-from app.registers.model import Register
+from app.storage.db import Database
 
 
 def attachments_panel(db: Database, actor: Actor, reg: Register, row_id: int) -> None:

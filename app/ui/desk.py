@@ -8,10 +8,10 @@ from typing import Any
 import streamlit as st
 
 from app import registers
-from app.changes import SaveRejected
-from app.db import Database, q
-from app.permissions import Actor, PermissionDenied
-from app.queries import community_filter_sql
+from app.access.permissions import Actor, PermissionDenied
+from app.reading.queries import community_filter_sql
+from app.saving.changes import SaveRejected
+from app.storage.db import Database, q
 from app.ui.text import md
 
 FLASH = "_desk_flash"

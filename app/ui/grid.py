@@ -18,12 +18,12 @@ import pandas as pd
 import streamlit as st
 
 from app import registers
-from app.changes import RowChange, SaveRejected, apply_changes
-from app.db import Database
-from app.expressions import columns_of
-from app.permissions import Actor, PermissionDenied, can, sees_personal_data
-from app.queries import PageRequest, count_rows, fetch_page, labels_for, options
+from app.access.permissions import Actor, PermissionDenied, can, sees_personal_data
+from app.reading.queries import PageRequest, count_rows, fetch_page, labels_for, options
+from app.registers.expressions import columns_of
 from app.registers.model import MONEY_FORMAT, Register
+from app.saving.changes import RowChange, SaveRejected, apply_changes
+from app.storage.db import Database
 from app.ui.text import md
 
 PAGE_SIZES = (20, 50, 100, 200)
@@ -292,7 +292,7 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
         st.session_state[version_key] += 1
         st.rerun()
     if can(actor, reg.name, "export"):
-        from app.excel import register_xlsx_bytes
+        from app.exchange.excel import register_xlsx_bytes
 
         actions[2].download_button(
             "导出 Excel", data=lambda: register_xlsx_bytes(db, actor, reg.name, req),

@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import registers
-from app.permissions import ADMIN, Actor
+from app.access.permissions import ADMIN, Actor
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 TABLE = Path(__file__).resolve().parents[1] / "navigation.toml"

@@ -6,12 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from app import registers
-from app.audit import history
-from app.db import Database
-from app.expressions import shown_for_row
-from app.permissions import Actor
-from app.queries import fetch_row
+from app.access.permissions import Actor
+from app.reading.queries import fetch_row
+from app.registers.expressions import shown_for_row
 from app.registers.model import Register
+from app.saving.audit import history
+from app.storage.db import Database
 
 
 def record_panel(db: Database, actor: Actor, reg: Register, row_id: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import registers
-from app.search import search_hits
+from app.analysis.search import search_hits
 from app.ui import nav, session
 
 SHOWN = 12

@@ -3,7 +3,7 @@
 The session token lives in `st.session_state` and in the browser's cookie `wuye_session` (so a
 reload or a new tab stays signed in), which the server sets HttpOnly (app/server.py: no script on
 the page can read it); the database decides whether it is still valid
-(`app.auth.session_user`). A page run without a valid session shows nothing but a pointer to
+(`app.accounts.auth.session_user`). A page run without a valid session shows nothing but a pointer to
 the login page: `actor()` stops it.
 """
 
@@ -14,10 +14,10 @@ import time
 
 import streamlit as st
 
-from app import auth
-from app.db import Database, DatabaseBusy, database_url
-from app.derived import open_for_app
-from app.permissions import Actor
+from app.access.permissions import Actor
+from app.accounts import auth
+from app.saving.derived import open_for_app
+from app.storage.db import Database, DatabaseBusy, database_url
 from app.ui import handoff
 
 CURRENT_PAGE = "_wuye_page"
@@ -30,7 +30,7 @@ RECHECK_SECONDS = 5.0
 
 @st.cache_resource(show_spinner=False)
 def _database(url: str) -> Database:
-    from app.backup import attach_to_app
+    from app.admin.backup import attach_to_app
 
     database = open_for_app(url)
     attach_to_app(database)  # daily backup; backups before imports and bill runs
@@ -58,7 +58,7 @@ def _trusted_proxies() -> set[str]:
 
 
 def client_address() -> str:
-    """The address a sign-in comes from, for the throttle (app.login_throttle).
+    """The address a sign-in comes from, for the throttle (app.accounts.login_throttle).
 
     The peer of the WebSocket, as Streamlit sees it (it reports a local peer as None). Only
     when that peer is a configured trusted proxy (WUYE_TRUSTED_PROXIES, e.g. 127.0.0.1 for the

@@ -1,5 +1,5 @@
 """Saved views in the register grid (issue 12): pick a view, choose columns, save the current
-view, chart it. The logic is app/saved_views.py; this module only lays out widgets."""
+view, chart it. The logic is app/analysis/saved_views.py; this module only lays out widgets."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import date
 import altair as alt
 import streamlit as st
 
-from app import saved_views
-from app.db import Database
-from app.permissions import ADMIN, Actor, PermissionDenied
-from app.queries import PageRequest
+from app.access.permissions import ADMIN, Actor, PermissionDenied
+from app.analysis import saved_views
+from app.reading.queries import PageRequest
 from app.registers.model import DECIMALS, Register
+from app.storage.db import Database
 from app.ui.text import md
 
 NONE = 0  # the select box's "all rows, every column"

@@ -1,0 +1,1 @@
+"""wuye (物业台账): the data platform of a residential-community property office."""

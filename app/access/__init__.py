@@ -1,0 +1,1 @@
+"""Who may do what: the actor, its permissions, and which 小区 it sees."""

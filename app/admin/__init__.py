@@ -1,0 +1,1 @@
+"""Running the office's installation: backups, moving to PostgreSQL, designing registers."""

@@ -1,0 +1,1 @@
+"""What the office reads: the home dashboard and its to-do list, search, the chart builder, the SQL console, statistics and reports."""

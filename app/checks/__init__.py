@@ -1,0 +1,1 @@
+"""检查与整改: inspection areas, plans, inspections and rectifications."""

@@ -1,0 +1,1 @@
+"""Data in and out: Excel and CSV import (mappings, layouts, workbooks), export, templates, NocoDB."""

@@ -1,0 +1,1 @@
+"""收费管理: the bill run, the cashier, prepayment, dunning, fee documents and printing."""

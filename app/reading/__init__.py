@@ -1,0 +1,1 @@
+"""Reading registers and rule views: labels, pages of rows, references, rule metadata."""

@@ -1,0 +1,1 @@
+"""The save path and what follows each write: audit, derived tables, attachments."""

@@ -1,0 +1,44 @@
+"""Tables derived from register rows and kept by the save path, one module each.
+
+They exist for the speed of the rules that read them; each can be rebuilt from the registers at any
+time, so backups leave them out and a restore, `migrate-to` or a new migration rebuilds them. Each
+module keeps its table in step by subscribing to the save path's writes (app.saving.changes.after_write);
+whoever opens the database for the app opens it here, so a derived table a migration has just
+created is filled from the registers before anyone reads it.
+"""
+
+from __future__ import annotations
+
+from app.fees import bill_totals
+from app.service import complaint_facts, work_order_facts
+from app.storage.db import Database, open_database
+
+KEPT = (bill_totals, work_order_facts, complaint_facts)
+TABLES = {t for m in KEPT for t in m.TABLES}
+LABELS = {m.TABLE: m.LABEL for m in KEPT}  # what `wuye derived` calls each (by its main table)
+
+
+def open_for_app(url: str | None = None, migrate: bool = True, read_only: bool = False) -> Database:
+    """The database as the app uses it (app.storage.db.open_database), its derived tables filled."""
+    db = open_database(url, migrate=migrate, read_only=read_only)
+    rebuild(db, db.migrated)
+    return db
+
+
+def migrate(db: Database, views: bool = True) -> list[str]:
+    """Database.migrate, then fill the derived tables a migration has just created."""
+    applied = db.migrate(views)
+    rebuild(db, applied)
+    return applied
+
+
+def rebuild(db: Database, migrations: list[str] | None = None) -> None:
+    """Rebuild every derived table, or those whose migration is among `migrations` (just created)."""
+    for kept in KEPT:
+        if migrations is None or kept.MIGRATION in migrations:
+            kept.rebuild(db)
+
+
+def differences(db: Database) -> dict[str, int]:
+    """Rows of each derived table that differ from a recomputation (all 0 when the save path kept them)."""
+    return {kept.TABLE: kept.differences(db) for kept in KEPT}

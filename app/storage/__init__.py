@@ -1,0 +1,1 @@
+"""Storage: the one place that opens the database (DuckDB or PostgreSQL), migrates it and runs SQL."""

@@ -1,0 +1,1 @@
+"""Owner surveys: paper forms entered, statistics, the report and its notice."""
