@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from app.access.permissions import cli_actor
-from app.storage.db import ROOT, DatabaseBusy, database_url, open_database
+from app.storage.db import ROOT, DatabaseBusy, database_url
 from app.storage.postgres import redacted
 
 STREAMLIT_CONFIG = ROOT / "streamlit_config" / "config.toml"
@@ -19,14 +19,17 @@ ENTRY = ROOT / "app" / "server.py"  # Streamlit's app and the session-cookie rou
 
 
 def _open(args, migrate: bool = True, read_only: bool = False):
-    return open_database(args.db, migrate=migrate, read_only=read_only)
+    from app.saving.derived import open_for_app
+
+    return open_for_app(args.db, migrate=migrate, read_only=read_only)
 
 
 def cmd_init(args) -> int:
+    from app.saving import derived
     from app.settings import ensure_defaults
 
     db = _open(args, migrate=False)
-    applied = db.migrate()
+    applied = derived.migrate(db)
     added = ensure_defaults(db, cli_actor())
     print(f"数据库 {redacted(db.url)} 已就绪：应用迁移 {len(applied)} 项，补充参数 {added} 项。")
     _first_admin(db)

@@ -24,7 +24,8 @@ import pytest
 from browser import chromium, page  # noqa: F401  (fixtures of the browser tests)
 
 from app.access.permissions import Actor
-from app.storage.db import Database, open_database
+from app.saving.derived import open_for_app
+from app.storage.db import Database
 
 # No daily backups or backups before imports and bill runs in tests (app/admin/backup.py); the
 # backup tests turn them on where they test them.
@@ -163,7 +164,7 @@ def _free_port() -> int:
 def _with_defaults(url: str) -> Database:
     from app.settings import ensure_defaults
 
-    database = open_database(url)
+    database = open_for_app(url)
     ensure_defaults(database, Actor("测试", source="任务"))
     return database
 
@@ -244,7 +245,7 @@ def demo_file(tmp_path_factory) -> Path:
         if not path.exists():
             partial = path.with_name("seeding.duckdb")
             partial.unlink(missing_ok=True)
-            database = open_database(str(partial))
+            database = open_for_app(str(partial))
             seeder = Actor("演示数据", source="任务")
             ensure_defaults(database, seeder)
             counts = seed_demo(database, seeder, as_of=DEMO_AS_OF)

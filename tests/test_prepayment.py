@@ -89,6 +89,27 @@ def test_bad_month_counts_are_refused_and_change_nothing(db, actor, home):
     assert db.scalar("SELECT count(*) FROM receipts") == 0
 
 
+def test_a_refused_receipt_leaves_no_bill(db, actor, home):
+    """The bills and the receipt are one transaction (#19): a receipt refused inside it (a cashier
+    not on the staff list, found after the bills were written) or before it (no right to issue
+    receipts) leaves no bill, payment or receipt, and nothing in the audit log."""
+    from app.access.permissions import Actor, PermissionDenied, default_grants
+    from app.saving.changes import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="编号 999 不存在"):
+        prepayment.prepay(db, actor, home["household"], 3, "现金", paid_at=AT, cashier_id=999)
+    clerk = Actor("李收费", grants=default_grants("管理员") - {("receipts", "add")})
+    with pytest.raises(PermissionDenied, match="无权新增「收据」"):
+        prepayment.prepay(db, clerk, home["household"], 3, "现金", paid_at=AT)
+    for table in ("bills", "payments", "receipts"):
+        assert db.scalar("SELECT count(*) FROM " + table) == 0, table
+    assert db.scalar("SELECT count(*) FROM audit_log WHERE register IN ('bills', 'payments', 'receipts')") == 0
+    # the same prepayment, entered correctly, goes through whole
+    rid = prepayment.prepay(db, actor, home["household"], 3, "现金", paid_at=AT)
+    assert [left for _, _, left in settled(db, home["household"])] == [0, 0, 0]
+    assert cashier.receipt(db, rid).total == D("630.06")
+
+
 def test_the_cashier_page_prepays_a_year_with_a_free_month(copy_demo, monkeypatch):
     """The page on a copy of the demo: 预缴 12 months under 「预缴一年赠一个月」 of the demo."""
     from apptest import app_test

@@ -15,10 +15,10 @@ import json
 import uuid
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from app.storage.db import Database
+from app import registers
+from app.storage.audit_log import write_audit
+from app.storage.db import Database
 
 ACTIONS = ("view", "add", "edit", "delete", "export", "import")
 WRITE_ACTIONS = ("add", "edit", "delete", "import")
@@ -106,15 +106,11 @@ def cli_actor() -> Actor:
 
 def matrix_registers() -> dict[str, str]:
     """Every row of the matrix: register name -> label (registers in area order, then the others)."""
-    from app import registers
-
     rows = {r.name: f"{area} / {r.label}" for area, regs in registers.by_area().items() for r in regs}
     return rows | {name: f"其他 / {label}" for name, label in PSEUDO_REGISTERS.items()}
 
 
 def _area_of(register: str) -> str | None:
-    from app import registers
-
     reg = registers.catalog().get(register)
     return reg.area if reg else None
 
@@ -145,10 +141,11 @@ def default_grants(role: str) -> frozenset[tuple[str, str]]:
                      if default_allowed(role, reg, action))
 
 
+registers.on_change(default_grants.cache_clear)  # the defaults follow the office's own registers
+
+
 def matrix_row(name: str) -> str:
     """The matrix row deciding about `name`: a register, or the row of every rule view."""
-    from app import registers
-
     if name in registers.catalog() or name in PSEUDO_REGISTERS:
         return name
     if name.startswith("v_"):
@@ -264,8 +261,6 @@ def ensure_matrix(db: Database) -> int:
 def save_role_rights(db: Database, actor: Actor, role: str, cells: dict[tuple[str, str], bool],
                      personal_data: bool | None = None) -> int:
     """An administrator changes a role's matrix cells (and its personal-data right); audited. Cells changed."""
-    from app.saving.changes import write_audit
-
     require_admin(actor, "修改权限")
     if role not in ROLES:
         raise KeyError(f"没有名为 {role} 的角色")

@@ -35,6 +35,7 @@ from app.accounts import login_throttle
 from app.accounts.password_policy import MIN_LENGTH as MIN_PASSWORD_LENGTH  # noqa: F401  (pages show it)
 from app.accounts.password_policy import PasswordRejected as PasswordRejected
 from app.accounts.password_policy import check as check_password_rules
+from app.storage.audit_log import write_audit
 from app.storage.db import Database
 
 USERS = "users"
@@ -100,7 +101,6 @@ def _communities_text(communities) -> str | None:
 
 def _audit(db: Database, cur, actor: Actor, user_id: int, action: str, old: dict | None,
            new: dict | None, note: str | None = None) -> None:
-    from app.saving.changes import write_audit
 
     def dumped(d):
         return json.dumps(d, ensure_ascii=False, sort_keys=True) if d is not None else None

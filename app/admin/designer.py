@@ -36,7 +36,8 @@ from app.registers.model import (
     label_problem,
     name_problem,
 )
-from app.saving.changes import RowChange, apply_changes, write_audit
+from app.saving.changes import RowChange, apply_changes
+from app.storage.audit_log import write_audit
 from app.storage.db import Database, q
 
 AUDIT_REGISTER = "custom_definitions"

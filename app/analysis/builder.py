@@ -36,7 +36,8 @@ from app.analysis.sql_console import (
 from app.exchange import excel
 from app.reading import views
 from app.reading.queries import label_sql
-from app.saving.changes import RowChange, SaveRejected, apply_changes, write_audit
+from app.saving.changes import RowChange, SaveRejected, apply_changes
+from app.storage.audit_log import write_audit
 from app.storage.db import Database, q
 
 SAVED = "saved_queries"

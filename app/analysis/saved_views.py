@@ -22,7 +22,7 @@ from app.access.permissions import ADMIN, Actor, PermissionDenied, require
 from app.reading.queries import PageRequest, UnknownColumn, field_of, where_clause
 from app.registers.expressions import columns_of
 from app.registers.model import DECIMALS, Register
-from app.saving.changes import write_audit
+from app.storage.audit_log import write_audit
 from app.storage.db import Database, q
 
 AUDIT_REGISTER = "saved_views"

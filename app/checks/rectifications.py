@@ -18,9 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from app import registers
-from app.saving.changes import SaveContext, row_json, write_audit
-from app.storage.db import in_list, q
+from app.saving.changes import SaveContext
+from app.storage.db import in_list
 
 # The register a rectification comes from -> its `source` (DOMAIN.md 检查与整改).
 SOURCE_OF_TABLE = {
@@ -107,12 +106,9 @@ def open_rectifications(ctx: SaveContext, openings: list[Opening]) -> list[int]:
         return []
     # No permission check of its own: the rectification follows from a save the actor may make
     # (a 客服 recording a bad visit opens one without rights on 检查与整改), like the audit rows.
-    reg = registers.get("rectifications")
-    now = ctx.db.now()
-    ids = ctx.db.allocate_ids(ctx.cur, reg.name, len(fresh))
+    today = ctx.db.now().date()
     rows = [
         {
-            "id": rid,
             "source": SOURCE_OF_TABLE.get(o.source_table, "内审"),
             "source_table": o.source_table,
             "source_id": o.source_id,
@@ -121,27 +117,13 @@ def open_rectifications(ctx: SaveContext, openings: list[Opening]) -> list[int]:
             "location": o.location,
             "issue": o.issue,
             "responsible_id": o.responsible_id,
-            "opened_on": o.opened_on or now.date(),
+            "opened_on": o.opened_on or today,
             "deadline": o.deadline,  # the source's own deadline, even when already past
             "status": "待整改",
-            "created_at": now,
-            "updated_at": now,
-            "row_version": 1,
         }
-        for rid, o in zip(ids, fresh)
+        for o in fresh
     ]
-    columns = list(rows[0])
-    ctx.cur.executemany(
-        "INSERT INTO rectifications (" + ", ".join(q(c) for c in columns) + ") VALUES ("
-        + ", ".join("?" for _ in columns) + ")",
-        [[row[col] for col in columns] for row in rows],
-    )
-    write_audit(
-        ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
-        [(row["id"], "新增", None, row_json(reg, row)) for row in rows],
-        now, AUTO_NOTE.format(label=ctx.register.label),
-    )
-    return ids
+    return ctx.insert("rectifications", rows, AUTO_NOTE.format(label=ctx.register.label), check_right=False)
 
 
 def open_rectification(ctx: SaveContext, *, source_table: str, source_id: int, community_id: int,

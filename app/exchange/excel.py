@@ -34,7 +34,7 @@ from app.reading import views
 from app.reading.formats import percent
 from app.reading.queries import PageRequest, label_sql, labels_for, order_clause, where_clause
 from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Register
-from app.saving.changes import write_audit
+from app.storage.audit_log import write_audit
 from app.storage.db import Database, q, sql_literal
 
 BATCH_ROWS = 5000

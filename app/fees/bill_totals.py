@@ -1,8 +1,7 @@
 """Running totals of every bill (table `bill_totals`), kept in step with the fee ledger.
 
 The fee rules would otherwise sum every payment and adjustment on each reading (12 M payments
-for a large group). The save path calls `follow` for every audited write (app.saving.changes.write_audit),
-so a new bill, a payment, an adjustment, a voided receipt or a household moved to another
+for a large group). `follow` subscribes to the save path's writes of the ledger's registers, so a new bill, a payment, an adjustment, a voided receipt or a household moved to another
 community refreshes the bills it touches, in the same transaction. Bills are refreshed a household's
 period at a time, because `first_of_period` is decided among them. The rules take back out of these
 totals what is dated after their as-of day (bill_totals_of in sql/views/v_bill_balance.sql), so a
@@ -14,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from app.saving.changes import after_write
 from app.storage import postgres
 from app.storage.db import Database, column_in, in_list, q, rows_in
 
@@ -59,10 +59,9 @@ _EVERY_BILL = _ROWS.format(households="TRUE", adjusted_bills="TRUE", receipts="T
                            bills="TRUE")
 
 
+@after_write("bills", "payments", "bill_adjustments", "receipts", "households")
 def follow(cur, register: str, entries: list[tuple]) -> None:
     """Refresh the bills rows written touched (entries: row_id, action, old JSON, new JSON)."""
-    if register not in ("bills", "payments", "bill_adjustments", "receipts", "households"):
-        return
     ids = [e[0] for e in entries]
     if register == "households":  # only a move to another community changes a bill's totals row
         ids = [e[0] for e in entries if e[1] == "修改" and "community_id" in json.loads(e[3] or "{}")]

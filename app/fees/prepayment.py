@@ -22,7 +22,14 @@ import pandas as pd
 from app.access.permissions import Actor
 from app.fees import billing
 from app.registers.validation import money
-from app.saving.changes import Problem, RowChange, ValidationFailed, apply_changes
+from app.saving.changes import (
+    ChangeSet,
+    Problem,
+    RowChange,
+    ValidationFailed,
+    apply_change_sets,
+    apply_changes,
+)
 from app.storage.db import Database
 
 ZERO = Decimal("0.00")
@@ -224,9 +231,9 @@ def prepay(db: Database, actor: Actor, household_id: int, months: int, method: s
            cashier_id: int | None = None, note: str | None = None, start: str | None = None) -> int:
     """Make the bills of the next `months` months and take their payment; returns the receipt id.
 
-    The bills are made first (one save; they are the bills the run would make, so nothing is
-    billed twice if the receipt is then refused); the receipt — with the discount adjustments
-    its save rule writes — is one transaction: a rule that cannot be used refuses it whole.
+    One transaction, all or nothing: the bills (the ones the run would make), then the receipt —
+    with the discount adjustments and payments its save rule writes — as two saves that see each
+    other. A refused receipt (a rule that cannot be used, a wrong entry, no right) leaves no bill.
     """
     paid_at = paid_at or db.now()
     q = quote(db, household_id, months, discount_id, paid_at.date(), start)
@@ -234,17 +241,18 @@ def prepay(db: Database, actor: Actor, household_id: int, months: int, method: s
         raise ValidationFailed([Problem("预缴", "优惠规则", q.refused)])
     if q.lines.empty:
         raise ValidationFailed([Problem("预缴", "月数", "这些月份没有可预缴的收费项目")])
+    saves = []
     if not q.new_bills.empty:
         issued_at = db.now()
-        apply_changes(db, actor.via("预缴"), "bills",
-                      [billing.bill_change(row, row.period, issued_at)
-                       for row in q.new_bills.itertuples(index=False)])
+        saves.append(ChangeSet(actor.via("预缴"), "bills", [billing.bill_change(row, row.period, issued_at)
+                                                           for row in q.new_bills.itertuples(index=False)]))
     values = {"community_id": q.community_id, "household_id": household_id, "paid_at": paid_at,
               "total": q.total, "method": method, "cashier_id": cashier_id,
               "prepaid_from": q.periods[0], "prepaid_to": q.periods[-1], "discount_id": discount_id,
               "note": note or f"预缴 {q.periods[0]} 至 {q.periods[-1]}，共 {months} 个月"}
-    return apply_changes(db, actor.via("收银台"), "receipts", [
-        RowChange("insert", values={k: v for k, v in values.items() if v is not None})]).inserted[0]
+    saves.append(ChangeSet(actor.via("收银台"), "receipts", [
+        RowChange("insert", values={k: v for k, v in values.items() if v is not None})]))
+    return apply_change_sets(db, saves)[-1].inserted[0]
 
 
 def usable_rules(db: Database, community_id: int, on: date | None = None) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +49,12 @@ def area_slug(area: str) -> str:
 
 # Definitions of the open database (issue 12, app/registers/custom.py): name -> (kind, TOML text).
 _stored: dict[str, tuple[str, str]] = {}
+_on_change: list[Callable[[], None]] = []  # caches worked out from the catalog (role defaults)
+
+
+def on_change(forget: Callable[[], None]) -> None:
+    """Have `forget` called whenever the catalog changes (a cache worked out from it)."""
+    _on_change.append(forget)
 
 
 def load_custom(rows) -> bool:
@@ -59,9 +66,8 @@ def load_custom(rows) -> bool:
         return False
     _stored = stored
     catalog.cache_clear()
-    from app.access.permissions import default_grants
-
-    default_grants.cache_clear()
+    for forget in _on_change:
+        forget()
     return True
 
 

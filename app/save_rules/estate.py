@@ -23,11 +23,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from app import registers
-from app.access.permissions import require
 from app.estate.decoration import ACTIVE, STATUSES, is_violation, missing_documents
 from app.estate.occupancy import MOVE_IN_ITEMS
 from app.save_rules.workflow import refused
-from app.saving.changes import RowChange, SaveContext, row_json, save_rule, write_audit
+from app.saving.changes import RowChange, SaveContext, save_rule
 from app.storage.db import in_list
 
 
@@ -143,17 +142,11 @@ def household_under_works(ctx: SaveContext) -> None:
               for h in ending if current.get(h, (None,))[0] == "装修中"}
     if not moves:
         return
-    reg = registers.get("households")
-    require(ctx.actor, reg.name, "edit", reg.label)
-    now = ctx.db.now()
-    audit: dict[str, list[tuple]] = defaultdict(list)
+    by_note: dict[str, dict[int, dict]] = defaultdict(dict)
     for h, status in moves.items():
-        ctx.cur.execute("UPDATE households SET status = ?, updated_at = ?, row_version = row_version + 1 "
-                        "WHERE id = ?", [status, now, h])
-        audit[WORKS_STARTED if status == "装修中" else WORKS_ACCEPTED].append(
-            (h, "修改", row_json(reg, {"status": current[h][0]}), row_json(reg, {"status": status})))
-    for note, entries in audit.items():
-        write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id, entries, now, note)
+        by_note[WORKS_STARTED if status == "装修中" else WORKS_ACCEPTED][h] = {"status": status}
+    for note, values in by_note.items():
+        ctx.update("households", values, note)
 
 
 def _status_before_works(ctx: SaveContext, household_id: int) -> str | None:
@@ -267,17 +260,8 @@ def _close_refunded_decorations(ctx: SaveContext, ids: list[int], decorations: d
     closing = [d for d in ids if d not in still_open and decorations[d][1] == "已验收"]
     if not closing:
         return
-    reg = registers.get("decorations")
-    require(ctx.actor, reg.name, "edit", reg.label)
-    now = ctx.db.now()
-    placeholders, params = in_list(closing)
-    ctx.cur.execute(
-        "UPDATE decorations SET status = '已退保证金', updated_at = ?, row_version = row_version + 1 "
-        "WHERE status = '已验收' AND id IN " + placeholders, [now, *params],
-    )
-    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
-                [(d, "修改", row_json(reg, {"status": "已验收"}), row_json(reg, {"status": "已退保证金"}))
-                 for d in closing], now, "保证金退还后自动更新")
+    ctx.update("decorations", {d: {"status": "已退保证金"} for d in closing}, "保证金退还后自动更新",
+               where="status = ?", params=["已验收"])
 
 
 # -- decoration checks and workers --------------------------------------------------------------
@@ -412,12 +396,11 @@ def move_in_completion(ctx: SaveContext) -> None:
             completing.append((new["household_id"], done))
     if ctx.problems or not completing:
         return
-    reg = registers.get("households")
     ids = sorted({h for h, _ in completing})
     placeholders, params = in_list(ids)
     current = {r[0]: r[1:] for r in ctx.cur.execute(
         "SELECT id, status, move_in_date FROM households WHERE id IN " + placeholders, params).fetchall()}
-    now, audit = ctx.db.now(), []
+    changes: dict[int, dict] = {}
     for hid, done in completing:
         status, moved_in = current.get(hid, (None, None))
         change = {}
@@ -425,15 +408,9 @@ def move_in_completion(ctx: SaveContext) -> None:
             change["move_in_date"] = done
         if status == "空置":
             change["status"] = "已入住"
-        if not change:
-            continue
-        require(ctx.actor, reg.name, "edit", reg.label)
-        ctx.cur.execute(
-            "UPDATE households SET move_in_date = ?, status = ?, updated_at = ?, row_version = row_version + 1 "
-            "WHERE id = ?", [change.get("move_in_date", moved_in), change.get("status", status), now, hid])
-        before = {"move_in_date": moved_in, "status": status}
-        audit.append((hid, "修改", row_json(reg, {k: before[k] for k in change}), row_json(reg, change)))
-    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id, audit, now, "入住手续办结自动更新")
+        if change:
+            changes[hid] = change
+    ctx.update("households", changes, "入住手续办结自动更新")
 
 
 @save_rule("keys")

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app import registers
-from app.access.permissions import require
-from app.saving.changes import SaveContext, row_json, save_rule, write_audit
+from app.saving.changes import SaveContext, save_rule
 from app.storage.db import in_list
 
 # Which register date a check of each kind moves forward (DOMAIN.md, fire_checks).
@@ -21,11 +19,6 @@ CHECK_MOVES = {
     "更换": "last_serviced_on",
 }
 SIDE_EFFECT_NOTE = "由消防检测记录自动更新"
-
-
-def change_id_of(ctx: SaveContext) -> str:
-    """The change set's id, so side-effect audit rows share it."""
-    return ctx.change_id
 
 
 @save_rule("fire_checks")
@@ -71,9 +64,7 @@ def fire_check_moves_equipment_forward(ctx: SaveContext) -> None:
     if ctx.problems:
         return  # nothing will be written
 
-    reg = registers.get("fire_equipment")
-    now = ctx.db.now()
-    updates, audit = [], []
+    moves = {}
     for equipment_id, row in current.items():
         moved = {
             column: latest[(equipment_id, column)]
@@ -81,24 +72,9 @@ def fire_check_moves_equipment_forward(ctx: SaveContext) -> None:
             if (equipment_id, column) in latest
             and (row[column] is None or latest[(equipment_id, column)] > row[column])
         }
-        if not moved:
-            continue
-        after = {**row, **moved}
-        updates.append([after["last_checked_on"], after["last_serviced_on"], now, equipment_id])
-        audit.append(
-            (equipment_id, "修改", row_json(reg, {k: row[k] for k in moved}), row_json(reg, moved))
-        )
-    if not updates:
-        return
-    require(ctx.actor, reg.name, "edit", reg.label)
-    ctx.cur.executemany(
-        "UPDATE fire_equipment SET last_checked_on = ?, last_serviced_on = ?, updated_at = ?, "
-        "row_version = row_version + 1 WHERE id = ? AND deleted_at IS NULL",
-        updates,
-    )
-    write_audit(
-        ctx.db, ctx.cur, ctx.actor, reg.name, change_id_of(ctx), audit, now, SIDE_EFFECT_NOTE
-    )
+        if moved:
+            moves[equipment_id] = moved
+    ctx.update("fire_equipment", moves, SIDE_EFFECT_NOTE)
 
 
 @save_rule("asset_assignments")

@@ -13,10 +13,8 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
-from app import registers
-from app.access.permissions import require
-from app.saving.changes import SaveContext, row_json, save_rule, write_audit
-from app.storage.db import in_list, q
+from app.saving.changes import SaveContext, save_rule
+from app.storage.db import in_list
 
 ZERO = Decimal("0.00")
 FROZEN_WHEN_APPROVED = ("method", "unit_price", "cycle", "usage_scope", "meter", "vacant_ratio",
@@ -404,9 +402,9 @@ def _issue(ctx: SaveContext, issuing: list[tuple]) -> None:
         _allocate(ctx, i, c, receipt_id, new, payments, credits, late_fees)
     if ctx.problems:
         return
-    _insert_rows(ctx, "bills", late_fees, "收款时开出滞纳金账单")  # before the payments that settle them
-    _insert_rows(ctx, "payments", payments, "收据分配到账单")
-    _insert_rows(ctx, "household_credits", credits, "收据多缴转预存款 / 预存款抵扣")
+    ctx.insert("bills", late_fees, "收款时开出滞纳金账单")  # before the payments that settle them
+    ctx.insert("payments", payments, "收据分配到账单")
+    ctx.insert("household_credits", credits, "收据多缴转预存款 / 预存款抵扣")
 
 
 def _prepaid_discount(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict) -> None:
@@ -441,7 +439,7 @@ def _prepaid_discount(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dic
     if not given:
         ctx.problem(i, c, "discount_id", f"预缴的账单中没有优惠规则「{rule['name']}」适用的收费项目")
         return
-    _insert_rows(ctx, "bill_adjustments", [
+    ctx.insert("bill_adjustments", [
         {"bill_id": b.key, "kind": "折扣", "amount": part, "adjusted_at": at,
          "approved_by_id": rule.get("approved_by_id"), "discount_id": rule["id"], "receipt_id": receipt_id,
          "reason": f"优惠规则「{rule['name']}」（{rule['kind']}），预缴 {first} 至 {last} 共 {months} 个月，"
@@ -483,7 +481,7 @@ def _late_fee_bill(ctx: SaveContext, principal: int, amount: Decimal, days: int,
         fee_item = found[0]
     else:
         fee_item = ctx.db.allocate_ids(cur, "fee_items", 1)[0]
-        _insert_rows(ctx, "fee_items", [{
+        ctx.insert("fee_items", [{
             "id": fee_item, "community_id": community, "name": name, "method": "滞纳金",
             "unit_price": ZERO, "cycle": "月", "status": "已审批", "effective_from": date(2000, 1, 1),
             "note": "收款时按应计滞纳金开出账单（不参加出账）"}], "滞纳金收费项目")
@@ -594,28 +592,6 @@ def _pay_late_fees(posted: list[tuple[int, Decimal]], left: Decimal, pay) -> Dec
         pay(bill, part)
         left -= part
     return left
-
-
-def _insert_rows(ctx: SaveContext, register: str, rows: list[dict], note: str) -> None:
-    """Write rows of another register in this transaction, with their audit rows."""
-    if not rows:
-        return
-    reg = registers.get(register)
-    require(ctx.actor, reg.name, "add", reg.label)
-    now = ctx.db.now()
-    missing = [row for row in rows if "id" not in row]  # rows given an id were referred to already
-    for row_id, row in zip(ctx.db.allocate_ids(ctx.cur, reg.name, len(missing)), missing):
-        row["id"] = row_id
-    for row in rows:
-        row.update(created_at=now, updated_at=now, row_version=1)
-    columns = list(dict.fromkeys(col for row in rows for col in row))
-    ctx.cur.executemany(
-        "INSERT INTO " + q(reg.name) + " (" + ", ".join(q(c) for c in columns) + ") VALUES ("
-        + ", ".join("?" for _ in columns) + ")",
-        [[row.get(col) for col in columns] for row in rows],
-    )
-    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
-                [(row["id"], "新增", None, row_json(reg, row)) for row in rows], now, note)
 
 
 # -- day close and period close -----------------------------------------------------------------

@@ -5,9 +5,8 @@ becomes the vendor's current rating."""
 
 from __future__ import annotations
 
-from app import registers
 from app.checks.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
-from app.saving.changes import SaveContext, row_json, save_rule, write_audit
+from app.saving.changes import SaveContext, save_rule
 from app.storage.db import in_list, q
 
 
@@ -22,19 +21,7 @@ def _ids(ctx: SaveContext, column: str) -> list[int]:
 
 def _set(ctx: SaveContext, table: str, row_id: int, values: dict, note: str) -> None:
     """Write derived columns of another register's row, audited under this change set."""
-    reg = registers.get(table)
-    cols = list(values)
-    cur = ctx.cur.execute("SELECT " + ", ".join(q(c) for c in cols) + " FROM " + q(table) + " WHERE id = ?",
-                          [row_id])
-    before = dict(zip(cols, cur.fetchone()))
-    if before == values:
-        return
-    now = ctx.db.now()
-    ctx.cur.execute("UPDATE " + q(table) + " SET " + ", ".join(q(c) + " = ?" for c in cols)
-                    + ", updated_at = ?, row_version = row_version + 1 WHERE id = ?",
-                    [*values.values(), now, row_id])
-    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
-                [(row_id, "修改", row_json(reg, before), row_json(reg, values))], now, note)
+    ctx.update(table, {row_id: values}, note, check_right=False)
 
 
 def open_project_rectifications(cur, project_ids: list[int]) -> dict[int, int]:

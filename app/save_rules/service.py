@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app import registers
-from app.access.permissions import require
 from app.save_rules.workflow import refused
-from app.saving.changes import RowChange, SaveContext, row_json, save_rule, write_audit
+from app.saving.changes import RowChange, SaveContext, save_rule
 from app.storage.db import in_list, q
 
 FINISHED = ("已完成", "已回访", "已关闭")
@@ -131,46 +129,23 @@ def _check_rework_links(ctx: SaveContext) -> None:
 def _open_pauses(ctx: SaveContext, pauses: list[tuple[int, datetime, str | None]]) -> None:
     if not pauses:
         return
-    reg = registers.get("work_order_pauses")
-    require(ctx.actor, reg.name, "add", reg.label)
-    now = ctx.db.now()
-    ids = ctx.db.allocate_ids(ctx.cur, reg.name, len(pauses))
-    rows = [
-        {"id": pid, "work_order_id": order_id, "paused_at": at, "resumed_at": None, "reason": reason,
-         "created_at": now, "updated_at": now, "row_version": 1}
-        for pid, (order_id, at, reason) in zip(ids, pauses)
-    ]
-    columns = list(rows[0])
-    ctx.cur.executemany(
-        "INSERT INTO work_order_pauses (" + ", ".join(q(c) for c in columns) + ") VALUES ("
-        + ", ".join("?" for _ in columns) + ")",
-        [[row[col] for col in columns] for row in rows],
-    )
-    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id,
-                [(row["id"], "新增", None, row_json(reg, row)) for row in rows], now, "报修单暂停自动生成")
+    ctx.insert("work_order_pauses", [
+        {"work_order_id": order_id, "paused_at": at, "resumed_at": None, "reason": reason}
+        for order_id, at, reason in pauses], "报修单暂停自动生成")
 
 
 def _close_pauses(ctx: SaveContext, resumes: list[tuple[int, datetime]]) -> None:
     if not resumes:
         return
-    reg = registers.get("work_order_pauses")
-    now = ctx.db.now()
-    audit = []
+    resumed = {}
     for order_id, at in resumes:
         for pause_id, paused_at in ctx.cur.execute(
             "SELECT id, paused_at FROM work_order_pauses WHERE work_order_id = ? AND resumed_at IS NULL "
             "AND deleted_at IS NULL",
             [order_id],
         ).fetchall():
-            resumed = max(at, paused_at)
-            ctx.cur.execute(
-                "UPDATE work_order_pauses SET resumed_at = ?, updated_at = ?, row_version = row_version + 1 "
-                "WHERE id = ?",
-                [resumed, now, pause_id],
-            )
-            audit.append((pause_id, "修改", row_json(reg, {"resumed_at": None}),
-                          row_json(reg, {"resumed_at": resumed})))
-    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id, audit, now, "报修单恢复处理自动填写")
+            resumed[pause_id] = {"resumed_at": max(at, paused_at)}
+    ctx.update("work_order_pauses", resumed, "报修单恢复处理自动填写", check_right=False)
 
 
 @save_rule("work_order_pauses")
@@ -215,20 +190,10 @@ def visit_after_completion(ctx: SaveContext) -> None:
             to_visited[new["work_order_id"]] = min(first, visited) if first and visited else (visited or first)
     if ctx.problems or not to_visited:
         return
-    reg = registers.get("work_orders")
-    require(ctx.actor, reg.name, "edit", reg.label)
     now = ctx.db.now()
-    audit = []
-    for order_id, at in sorted(to_visited.items()):
-        at = at or now
-        ctx.cur.execute(
-            "UPDATE work_orders SET status = '已回访', status_changed_at = ?, updated_at = ?, "
-            "row_version = row_version + 1 WHERE id = ? AND status = '已完成'",
-            [at, now, order_id],
-        )
-        audit.append((order_id, "修改", row_json(reg, {"status": "已完成"}),
-                      row_json(reg, {"status": "已回访", "status_changed_at": at})))
-    write_audit(ctx.db, ctx.cur, ctx.actor, reg.name, ctx.change_id, audit, now, "登记回访自动转为已回访")
+    ctx.update("work_orders", {order_id: {"status": "已回访", "status_changed_at": at or now}
+                               for order_id, at in sorted(to_visited.items())},
+               "登记回访自动转为已回访", where="status = ?", params=["已完成"])
 
 
 # -- complaints -----------------------------------------------------------------------------

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from app import registers
-from app.access.permissions import require
-from app.saving.changes import SaveContext, row_json, save_rule, write_audit
-from app.storage.db import in_list, q
+from app.saving.changes import SaveContext, save_rule
+from app.storage.db import in_list
 
 ZERO = Decimal(0)
 
@@ -157,44 +155,16 @@ def purchase_request_workflow(ctx: SaveContext) -> None:
 
 def _receive(ctx: SaveContext, receiving: list[tuple[int, dict, Decimal]]) -> None:
     """Write the 入库 movement of each request turned 已入库, with its audit rows."""
-    reg = registers.get("stock_movements")
-    require(ctx.actor, reg.name, "add", reg.label)
     now = ctx.db.now()
-    ids = ctx.db.allocate_ids(ctx.cur, reg.name, len(receiving))
-    rows = []
-    for movement_id, (request_id, request, price) in zip(ids, receiving):
-        rows.append(
-            {
-                "id": movement_id,
-                "stock_item_id": request["stock_item_id"],
-                "moved_at": request.get("received_at") or now,
-                "direction": "入库",
-                "qty": request["qty"],
-                "unit_price": price,
-                "purchase_request_id": request_id,
-                "note": f"采购申请 {request_id} 入库",
-                "created_at": now,
-                "updated_at": now,
-                "row_version": 1,
-            }
-        )
-    columns = list(rows[0])
-    ctx.cur.executemany(
-        "INSERT INTO stock_movements ("
-        + ", ".join(q(c) for c in columns)
-        + ") VALUES ("
-        + ", ".join("?" for _ in columns)
-        + ")",
-        [[row[col] for col in columns] for row in rows],
-    )
-    change_id = ctx.change_id
-    write_audit(
-        ctx.db,
-        ctx.cur,
-        ctx.actor,
-        reg.name,
-        change_id,
-        [(row["id"], "新增", None, row_json(reg, row)) for row in rows],
-        now,
-        "采购申请入库自动生成",
-    )
+    ctx.insert("stock_movements", [
+        {
+            "stock_item_id": request["stock_item_id"],
+            "moved_at": request.get("received_at") or now,
+            "direction": "入库",
+            "qty": request["qty"],
+            "unit_price": price,
+            "purchase_request_id": request_id,
+            "note": f"采购申请 {request_id} 入库",
+        }
+        for request_id, request, price in receiving
+    ], "采购申请入库自动生成")

@@ -11,7 +11,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,7 +25,7 @@ from app.access.scope import ATTACHMENTS, owner_columns
 from app.reading.queries import label_sql, resolve_labels
 from app.registers.model import Field, Register
 from app.registers.validation import CellError, can_fail, check, check_dates, converter
-from app.saving import derived
+from app.storage.audit_log import WRITES, write_audit
 from app.storage.db import Database, StorageFailed, in_list, q, rows_in
 
 Action = Literal["insert", "update", "delete", "restore"]  # restore: undo a delete (audit revert)
@@ -121,6 +121,67 @@ class SaveContext:
         label = self.register.label_of(column) if column else ""
         self.problems.append(Problem(change.place(index), label, message))
 
+    # A rule's side effects on other registers: written now, in this transaction, by the same code
+    # as the save's own rows (timestamps, versions), audited under this change set with `note`.
+    def insert(self, register: str, rows: list[dict], note: str, *, check_right: bool = True) -> list[int]:
+        """Add rows (dicts of columns) to a register; a row without an id gets one (in place).
+
+        `check_right=False` where the row follows from a save the actor may make without the right
+        to add to that register (a repair's bill, a rectification). Returns the rows' ids.
+        """
+        if not rows:
+            return []
+        reg = registers.get(register)
+        if check_right:
+            require(self.actor, reg.name, "add", reg.label)
+        now = self.db.now()
+        missing = [row for row in rows if row.get("id") is None]  # a given id was referred to already
+        for row_id, row in zip(self.db.allocate_ids(self.cur, reg.name, len(missing)), missing):
+            row["id"] = row_id
+        for row in rows:
+            row.update(created_at=now, updated_at=now, row_version=1)
+        _insert(self.cur, reg, rows, list(dict.fromkeys(col for row in rows for col in row)))
+        _written(self.db, self.cur, self.actor, reg.name, self.change_id,
+                 [(row["id"], "新增", None, row_json(reg, row)) for row in rows], now, note)
+        return [row["id"] for row in rows]
+
+    def update(self, register: str, values: dict[int, dict], note: str, *, where: str = "",
+               params: Sequence = (), check_right: bool = True) -> list[int]:
+        """Set columns of live rows of a register ({row id: {column: value}}), only where a value
+        differs, and only in rows `where` (SQL with `params`) also selects. Returns the ids changed."""
+        if not values:
+            return []
+        reg = registers.get(register)
+        placeholders, id_params = in_list(sorted(values))
+        found = self.cur.execute(
+            "SELECT * FROM " + q(reg.name) + " WHERE deleted_at IS NULL AND id IN " + placeholders
+            + (" AND (" + where + ")" if where else ""), [*id_params, *params])
+        names = [d[0] for d in found.description]
+        current = {row[0]: dict(zip(names, row)) for row in found.fetchall()}
+        rows = []  # (index, change, new row, old row) as the save's own updates
+        for row_id, given in values.items():
+            old = current.get(row_id)
+            if old is None:
+                continue
+            changed = {col: v for col, v in given.items() if v != old.get(col)}
+            if changed:
+                change = RowChange("update", row_id, changed, old["row_version"], f"{reg.label}编号 {row_id}")
+                rows.append((len(rows), change, {**old, **changed}, old))
+        if not rows:
+            return []
+        if check_right:
+            require(self.actor, reg.name, "edit", reg.label)
+        now = self.db.now()
+        by_columns: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+        for row in rows:
+            by_columns[tuple(row[1].values)].append(row)
+        for changed, group in by_columns.items():
+            _update(self.cur, reg, changed, group, now)
+        _written(self.db, self.cur, self.actor, reg.name, self.change_id,
+                 [(c.row_id, "修改", row_json(reg, {k: old[k] for k in c.values}), row_json(reg, c.values))
+                  for _, c, _, old in rows], now, note)
+        return [c.row_id for _, c, _, _ in rows]
+
 
 SaveRule = Callable[[SaveContext], None]
 _RULES: dict[str, list[SaveRule]] = defaultdict(list)
@@ -137,7 +198,43 @@ def save_rule(register: str) -> Callable[[SaveRule], SaveRule]:
     return add
 
 
+# fn(cursor, register, entries): entries as audited (row_id, action, old JSON, new JSON)
+WriteSubscriber = Callable[[Any, str, list[tuple]], None]
+_SUBSCRIBERS: dict[str, list[WriteSubscriber]] = defaultdict(list)
+
+
+def after_write(*register_names: str) -> Callable[[WriteSubscriber], WriteSubscriber]:
+    """Subscribe to writes of these registers' rows: called by the save path right after each write
+    (the save's own rows and its rules' side effects), in the same transaction."""
+
+    def add(fn: WriteSubscriber) -> WriteSubscriber:
+        for name in register_names:
+            _SUBSCRIBERS[name].append(fn)
+        return fn
+
+    return add
+
+
+def _written(db: Database, cur, actor: Actor, register: str, change_id: str, entries: list[tuple],
+             at: datetime, note: str | None = None) -> None:
+    """Rows were written: their audit rows, then whoever subscribed to the register."""
+    write_audit(db, cur, actor, register, change_id, entries, at, note)
+    rows = [e for e in entries if e[0] is not None and e[1] in WRITES]
+    if rows:
+        for subscriber in _SUBSCRIBERS.get(register, ()):
+            subscriber(cur, register, rows)
+
+
 SAVE_ATTEMPTS = 5
+
+
+@dataclass
+class ChangeSet:
+    """The changes one actor makes to one register: a save of its own (its own change id)."""
+
+    actor: Actor
+    register: str
+    changes: list[RowChange]
 
 
 def apply_changes(db: Database, actor: Actor, register: str, changes: list[RowChange],
@@ -152,70 +249,90 @@ def apply_changes(db: Database, actor: Actor, register: str, changes: list[RowCh
         require_admin(actor, "按历史记录导入")
         if any(c.action != "insert" for c in changes):
             raise ValidationFailed([Problem(registers.get(register).label, "", "按历史记录导入只能新增行")])
-    given_ids = [c.row_id for c in changes]  # a failed attempt assigned ids to inserts
+    return _apply_with_retries(db, [ChangeSet(actor, register, changes)], history)[0]
+
+
+def apply_change_sets(db: Database, sets: list[ChangeSet]) -> list[SaveResult]:
+    """Several saves (of one register or several) in one transaction, all or nothing: each is
+    checked, validated and audited as apply_changes does it, in turn, and sees the ones before it."""
+    return _apply_with_retries(db, sets, False)
+
+
+def _apply_with_retries(db: Database, sets: list[ChangeSet], history: bool) -> list[SaveResult]:
+    label = registers.get(sets[0].register).label if sets else ""
+    given_ids = [[c.row_id for c in s.changes] for s in sets]  # a failed attempt assigned ids to inserts
     for attempt in range(SAVE_ATTEMPTS):
         try:
-            return _apply_changes_once(db, actor, register, changes, history)
+            return _apply_once(db, sets, history)
         except StorageFailed as err:
-            raise StorageFull([Problem(registers.get(register).label, "", str(err))]) from err
+            raise StorageFull([Problem(label, "", str(err))]) from err
         except Exception as err:
             if not db.is_retryable(err):
                 raise
-            for c, row_id in zip(changes, given_ids):
-                c.row_id = row_id
+            for s, ids in zip(sets, given_ids):
+                for c, row_id in zip(s.changes, ids):
+                    c.row_id = row_id
             time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
-    label = registers.get(register).label
     raise ConflictError([Problem(label, "", "多人正在同时修改这些数据，多次重试仍未保存，请稍后再保存")])
 
 
-def _apply_changes_once(db: Database, actor: Actor, register: str, changes: list[RowChange],
-                        history: bool = False) -> SaveResult:
-    import app.save_rules  # noqa: F401  (registers the domain rules)
+def _apply_once(db: Database, sets: list[ChangeSet], history: bool) -> list[SaveResult]:
+    import app.save_rules  # noqa: F401  (registers the domain rules and the write subscribers)
 
-    reg = registers.get(register)
-    for action in {c.action for c in changes}:
-        require(actor, reg.name, {"insert": "add", "update": "edit", "delete": "delete", "restore": "add"}[action],
-                reg.label)
-    if reg.immutable and any(c.action != "insert" for c in changes):
-        raise ValidationFailed([Problem(reg.label, "", "此台账只能追加，更正请新增调整记录")])
-    result = SaveResult(change_id=uuid.uuid4().hex)
-    if not changes:
-        return result
-    problems: list[Problem] = []
-    # each field's converter chosen once per save, not per cell (an import sends 10⁵ rows)
-    by_name = {f.name: (f, _cell_converter(f)) for f in reg.fields}
-    converted = [_convert(reg, i, c, problems, by_name) for i, c in enumerate(changes)]
+    prepared = []
+    for s in sets:
+        reg = registers.get(s.register)
+        for action in {c.action for c in s.changes}:
+            require(s.actor, reg.name,
+                    {"insert": "add", "update": "edit", "delete": "delete", "restore": "add"}[action], reg.label)
+        if reg.immutable and any(c.action != "insert" for c in s.changes):
+            raise ValidationFailed([Problem(reg.label, "", "此台账只能追加，更正请新增调整记录")])
+        problems: list[Problem] = []
+        # each field's converter chosen once per save, not per cell (an import sends 10⁵ rows)
+        by_name = {f.name: (f, _cell_converter(f)) for f in reg.fields}
+        converted = [_convert(reg, i, c, problems, by_name) for i, c in enumerate(s.changes)]
+        prepared.append((s, reg, SaveResult(change_id=uuid.uuid4().hex), converted, problems))
+    if not any(s.changes for s in sets):
+        return [result for _, _, result, _, _ in prepared]
     with db.transaction() as cur:
-        _resolve_refs(db, cur, reg, changes, converted, problems)
-        old = _load_current(cur, reg, changes)
-        _check_conflicts(cur, reg, changes, old)
-        rows = []
-        defaults = {f.name: f.default for f in reg.fields if f.default is not None}
-        for i, (c, values) in enumerate(zip(changes, converted)):
-            before = old.get(c.row_id) if c.action != "insert" else None
-            if c.action == "insert":  # a blank cell takes the field's default
-                new = dict(defaults)
-                new.update({k: v for k, v in values.items() if v is not None or k not in new})
-            elif c.action == "update":
-                new = {**before, **values}
-            elif c.action == "restore":
-                new = {**before, "deleted_at": None}
-            else:
-                new = dict(before)
-            rows.append((i, c, new, before))
-        ctx = SaveContext(db, cur, actor, reg, rows, problems, result.change_id, history)
-        _check_owner(ctx)
-        _check_fields(ctx)
-        _check_refs_exist(ctx)
-        _check_unique(ctx)
-        _check_scope(ctx)
-        _check_not_referenced(ctx)
-        for rule in (*_RULES.get("*", []), *_RULES.get(reg.name, [])):  # "*": every register's
-            rule(ctx)
-        if problems:
-            raise ValidationFailed(problems)
-        _write(db, cur, actor, reg, rows, result)
-    return result
+        for s, reg, result, converted, problems in prepared:
+            if s.changes:
+                _save(db, cur, s.actor, reg, s.changes, converted, problems, result, history)
+    return [result for _, _, result, _, _ in prepared]
+
+
+def _save(db: Database, cur, actor: Actor, reg: Register, changes: list[RowChange], converted: list[dict],
+          problems: list[Problem], result: SaveResult, history: bool) -> None:
+    """One change set inside the transaction: checks, the register's rules, the write."""
+    _resolve_refs(db, cur, reg, changes, converted, problems)
+    old = _load_current(cur, reg, changes)
+    _check_conflicts(cur, reg, changes, old)
+    rows = []
+    defaults = {f.name: f.default for f in reg.fields if f.default is not None}
+    for i, (c, values) in enumerate(zip(changes, converted)):
+        before = old.get(c.row_id) if c.action != "insert" else None
+        if c.action == "insert":  # a blank cell takes the field's default
+            new = dict(defaults)
+            new.update({k: v for k, v in values.items() if v is not None or k not in new})
+        elif c.action == "update":
+            new = {**before, **values}
+        elif c.action == "restore":
+            new = {**before, "deleted_at": None}
+        else:
+            new = dict(before)
+        rows.append((i, c, new, before))
+    ctx = SaveContext(db, cur, actor, reg, rows, problems, result.change_id, history)
+    _check_owner(ctx)
+    _check_fields(ctx)
+    _check_refs_exist(ctx)
+    _check_unique(ctx)
+    _check_scope(ctx)
+    _check_not_referenced(ctx)
+    for rule in (*_RULES.get("*", []), *_RULES.get(reg.name, [])):  # "*": every register's
+        rule(ctx)
+    if problems:
+        raise ValidationFailed(problems)
+    _write(db, cur, actor, reg, rows, result)
 
 
 # -- steps ------------------------------------------------------------------------------
@@ -539,8 +656,6 @@ def _check_owner(ctx: SaveContext) -> None:
 
 def referrers(db_cur, reg: Register, ids: list[int]) -> list[tuple[Register, str, int, int, str]]:
     """(register, column, referred id, referring row id, its label) of live rows referring to ids."""
-    from app.reading.queries import label_sql
-
     out = []
     for other in registers.catalog().values():
         for f in other.refs():
@@ -634,20 +749,7 @@ def _write(db: Database, cur, actor: Actor, reg: Register, rows, result: SaveRes
                 c.row_id = next(fresh)
             new.update(id=c.row_id, created_at=now, updated_at=now, row_version=1, deleted_at=None)
         columns = ["id", *(f.name for f in reg.fields), "created_at", "updated_at", "row_version"]
-        schema = pa.schema(
-            [("id", pa.int64()), *((f.name, _arrow_type(f)) for f in reg.fields),
-             ("created_at", pa.timestamp("us")), ("updated_at", pa.timestamp("us")),
-             ("row_version", pa.int32())]
-        )
-        table = pa.Table.from_pylist([{k: new.get(k) for k in columns} for _, _, new in inserts], schema)
-        cur.register("incoming_rows", table)
-        try:
-            cur.execute(
-                "INSERT INTO " + q(reg.name) + " (" + ", ".join(q(c) for c in columns) + ") "
-                "SELECT " + ", ".join(q(c) for c in columns) + " FROM incoming_rows"
-            )
-        finally:
-            cur.unregister("incoming_rows")
+        _insert(cur, reg, [new for _, _, new in inserts], columns)
         for _, c, new in inserts:
             result.inserted.append(c.row_id)
             audit.append((c.row_id, "新增", None, row_json(reg, {k: new.get(k) for k in columns})))
@@ -691,7 +793,25 @@ def _write(db: Database, cur, actor: Actor, reg: Register, rows, result: SaveRes
             audit.append((c.row_id, "删除", row_json(reg, old), None))
         if count != 1:
             raise _conflict(c, i)
-    write_audit(db, cur, actor, reg.name, result.change_id, audit, now)
+    _written(db, cur, actor, reg.name, result.change_id, audit, now)
+
+
+_SYSTEM_TYPES = {"id": pa.int64(), "created_at": pa.timestamp("us"), "updated_at": pa.timestamp("us"),
+                 "row_version": pa.int32()}
+
+
+def _insert(cur, reg: Register, rows: list[dict], columns: list[str]) -> None:
+    """Insert rows (given `columns`; the others take their defaults) in one statement."""
+    fields = {f.name: f for f in reg.fields}
+    schema = pa.schema([(col, _SYSTEM_TYPES.get(col) or _arrow_type(fields[col])) for col in columns])
+    cur.register("incoming_rows", pa.Table.from_pylist([{k: row.get(k) for k in columns} for row in rows], schema))
+    try:
+        cur.execute(
+            "INSERT INTO " + q(reg.name) + " (" + ", ".join(q(c) for c in columns) + ") "
+            "SELECT " + ", ".join(q(c) for c in columns) + " FROM incoming_rows"
+        )
+    finally:
+        cur.unregister("incoming_rows")
 
 
 BATCH_UPDATE = 20  # rows from which one joined UPDATE beats one UPDATE per row
@@ -740,41 +860,3 @@ def _update(cur, reg: Register, changed: tuple[str, ...], group: list[tuple],
 
 def _conflict(c: RowChange, i: int) -> ConflictError:
     return ConflictError([Problem(c.place(i), "", "此行刚被他人修改，您的修改未保存，请刷新后再改")])
-
-
-def write_audit(db: Database, cur, actor: Actor, register: str, change_id: str,
-                entries: list[tuple], at: datetime | None = None, note: str | None = None) -> None:
-    """Append audit rows (row_id, action, old JSON, new JSON) inside the caller's transaction.
-
-    Every write of a register row passes here, so the derived tables (app/saving/derived.py) follow here too.
-    """
-    if not entries:
-        return
-    at = at or db.now()
-    ids = db.allocate_ids(cur, "audit_log", len(entries))
-    table = pa.table({
-        "id": pa.array(ids, pa.int64()),
-        "change_id": [change_id] * len(entries),
-        "changed_at": pa.array([at] * len(entries), pa.timestamp("us")),
-        "actor": [actor.user] * len(entries),
-        "actor_role": [actor.role] * len(entries),
-        "source": [actor.source] * len(entries),
-        "register": [register] * len(entries),
-        "row_id": pa.array([e[0] for e in entries], pa.int64()),
-        "action": [e[1] for e in entries],
-        "old_values": pa.array([e[2] for e in entries], pa.string()),
-        "new_values": pa.array([e[3] for e in entries], pa.string()),
-        "note": pa.array([note] * len(entries), pa.string()),
-    })
-    cur.register("incoming_audit", table)
-    try:
-        cur.execute(
-            "INSERT INTO audit_log (id, change_id, changed_at, actor, actor_role, source, register, row_id, "
-            "action, old_values, new_values, note) SELECT id, change_id, changed_at, actor, actor_role, source, "
-            "register, row_id, action, old_values, new_values, note FROM incoming_audit"
-        )
-    finally:
-        cur.unregister("incoming_audit")
-    derived.follow(cur, register, entries)  # kept totals and facts move with the rows they come from
-    if hasattr(cur, "changed_rows") and any(e[1] in derived.WRITES for e in entries):
-        cur.changed_rows = True  # the commit gives the data a new version (app.storage.db.data_version)

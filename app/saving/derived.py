@@ -1,32 +1,35 @@
 """Tables derived from register rows and kept by the save path, one module each.
 
 They exist for the speed of the rules that read them; each can be rebuilt from the registers at any
-time, so backups leave them out and a restore, `migrate-to` or a new migration rebuilds them.
+time, so backups leave them out and a restore, `migrate-to` or a new migration rebuilds them. Each
+module keeps its table in step by subscribing to the save path's writes (app.saving.changes.after_write);
+whoever opens the database for the app opens it here, so a derived table a migration has just
+created is filled from the registers before anyone reads it.
 """
 
 from __future__ import annotations
 
 from app.fees import bill_totals
 from app.service import complaint_facts, work_order_facts
-from app.storage.db import Database
+from app.storage.db import Database, open_database
 
 KEPT = (bill_totals, work_order_facts, complaint_facts)
 TABLES = {t for m in KEPT for t in m.TABLES}
 LABELS = {m.TABLE: m.LABEL for m in KEPT}  # what `wuye derived` calls each (by its main table)
 
 
-WRITES = ("新增", "修改", "删除", "恢复")  # audit actions that change rows (not 导出)
+def open_for_app(url: str | None = None, migrate: bool = True, read_only: bool = False) -> Database:
+    """The database as the app uses it (app.storage.db.open_database), its derived tables filled."""
+    db = open_database(url, migrate=migrate, read_only=read_only)
+    rebuild(db, db.migrated)
+    return db
 
 
-def follow(cur, register: str, entries: list[tuple]) -> None:
-    """Refresh what an audited write of `register` rows changes (called by app.saving.changes.write_audit).
-
-    Each module gets the entries that wrote a row: (row_id, action, old JSON, new JSON).
-    """
-    written = [e for e in entries if e[0] is not None and e[1] in WRITES]
-    if written:
-        for kept in KEPT:
-            kept.follow(cur, register, written)
+def migrate(db: Database, views: bool = True) -> list[str]:
+    """Database.migrate, then fill the derived tables a migration has just created."""
+    applied = db.migrate(views)
+    rebuild(db, applied)
+    return applied
 
 
 def rebuild(db: Database, migrations: list[str] | None = None) -> None:

@@ -2,8 +2,8 @@
 
 A complaint's deadlines are working days after its receipt and its handling (holidays, 调休 working
 weekends, per-community settings): four calendar joins per complaint, which every rule would
-otherwise pay for each complaint on each reading (300 k in a large group). The save path calls
-`follow` for every audited write (app.saving.changes.write_audit): a complaint refreshes its facts (its
+otherwise pay for each complaint on each reading (300 k in a large group). `follow` subscribes to
+the save path's writes (app.saving.changes.after_write): a complaint refreshes its facts (its
 fields, moments and both deadlines) and the counts of its groups (community × month × category,
 before and after the write); a write of `holidays` or of a complaint.*_workdays setting moves
 deadlines, so it refreshes every complaint. v_complaint_sla reads the facts; complaint_stats_as_of
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from app.saving.changes import after_write
 from app.storage.db import Database, column_in, in_list, rows_in
 
 TABLE = "complaint_facts"
@@ -55,6 +56,7 @@ _COUNT_MONTH = _COUNTS.format(groups=_GROUP)
 _COUNT_ALL = _COUNTS.format(groups="TRUE")
 
 
+@after_write("complaints", "holidays", "settings")
 def follow(cur, register: str, entries: list[tuple]) -> None:
     """Refresh what rows written change (entries: row_id, action, old JSON, new JSON)."""
     if register == "complaints":

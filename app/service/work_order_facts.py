@@ -2,8 +2,8 @@
 
 Repeat repairs need, for every order, the other orders of the same household and category (a
 self-join of every order), and satisfaction needs every visit; the statistics would otherwise pay for
-both on each reading (1 M orders in a large group). The save path calls `follow` for every audited
-write (app.saving.changes.write_audit): a work order refreshes itself, the orders of its household and
+both on each reading (1 M orders in a large group). `follow` subscribes to the save path's writes
+(app.saving.changes.after_write): a work order refreshes itself, the orders of its household and
 category (their previous and next reports) and the order it reworks; a visit or a pause refreshes its
 order. The facts hold moments, not judgements: the rules compare them with their cut-off and today's
 settings (sql/views/v_repair_stats.sql), so a past date and a changed time limit need no refresh.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from app.saving.changes import after_write
 from app.storage.db import Database, column_in, in_list, q, rows_in
 
 TABLE = "work_order_facts"
@@ -93,6 +94,7 @@ _INSERT = "INSERT INTO " + TABLE + " (" + _COLUMNS + ") "
 _EVERY_ORDER = _ROWS.format(orders="TRUE", peers="TRUE", reworks="TRUE", visits="TRUE", pauses="TRUE")
 
 
+@after_write("work_orders", "work_order_visits", "work_order_pauses")
 def follow(cur, register: str, entries: list[tuple]) -> None:
     """Refresh the orders rows written touched (entries: row_id, action, old JSON, new JSON)."""
     ids = [e[0] for e in entries]

@@ -29,6 +29,7 @@ import pandas as pd
 from app import registers
 from app.registers.model import Register, q  # q: the one identifier quoting (re-exported)
 from app.storage import postgres
+from app.storage.postgres import load_extension  # noqa: F401  (re-exported: the excel extension too)
 
 ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = ROOT / "sql"
@@ -95,15 +96,6 @@ def database_url(cli_value: str | None = None) -> str:
     return cli_value or os.environ.get("WUYE_DB") or DEFAULT_DB
 
 
-def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Load a DuckDB extension from its pip package (no download is possible here)."""
-    module = __import__(f"duckdb_extension_{name}")
-    base = Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}"
-    path = base / f"{name}.duckdb_extension"
-    con.execute("INSTALL " + sql_literal(str(path)))
-    con.execute("LOAD " + q(name))
-
-
 def _busy_message(path: str, err: Exception) -> str:
     pid = re.search(r"PID (\d+)", str(err))
     holder = f"（进程号 {pid.group(1)}）" if pid else ""
@@ -134,6 +126,7 @@ class Database:
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._native: list = []  # psycopg connections of query_page, closed with the database
+        self.migrated: list[str] = []  # migrations this process applied to it (Database.migrate)
         if not self.is_postgres and url != ":memory:":
             _opened(url)
         if self.is_postgres:
@@ -383,10 +376,8 @@ class Database:
             applied = self._migrate_postgres()
         else:
             applied = self._migrate_duckdb()
-        from app.saving import derived
-
+        self.migrated += applied  # a derived table created now is filled by its opener (app.saving.derived)
         self.create_functions()  # the SQL functions the derived tables and the views use
-        derived.rebuild(self, applied)  # a derived table created just now is filled from the registers
         self._apply_timezone()
         if views:
             self._create_rule_views(applied)

@@ -61,10 +61,17 @@ def hide_password(text: str, url: str) -> str:
     return text.replace(password, "***") if password else text
 
 
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Load a DuckDB extension from its pip package (no download is possible here)."""
+    module = __import__(f"duckdb_extension_{name}")
+    base = Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    path = base / f"{name}.duckdb_extension"
+    con.execute("INSTALL " + literal(str(path)))
+    con.execute("LOAD " + q(name))
+
+
 def attach(con: duckdb.DuckDBPyConnection, url: str, read_only: bool = False) -> None:
     """Attach the database as `pg` (and `pg_admin` for migrations) and point the search path at it."""
-    from app.storage.db import load_extension
-
     load_extension(con, "postgres")
     target = literal(url)
     mode = ", READ_ONLY" if read_only else ""

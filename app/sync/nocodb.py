@@ -37,8 +37,9 @@ from app.access.permissions import ADMIN, Actor, mask_value, require, sees_perso
 from app.reading.queries import label_sql
 from app.registers.model import Field, Register
 from app.registers.validation import money
-from app.saving.changes import RowChange, SaveRejected, apply_changes, write_audit
+from app.saving.changes import RowChange, SaveRejected, apply_changes
 from app.service import service_desk
+from app.storage.audit_log import write_audit
 from app.storage.db import Database, in_list, q
 
 SOURCE = "NocoDB"

@@ -17,7 +17,8 @@ import streamlit as st
 from app.access.permissions import Actor
 from app.accounts import auth
 from app.admin.backup import attach_to_app
-from app.storage.db import Database, DatabaseBusy, database_url, open_database
+from app.saving.derived import open_for_app
+from app.storage.db import Database, DatabaseBusy, database_url
 from app.ui import handoff
 
 CURRENT_PAGE = "_wuye_page"
@@ -30,7 +31,7 @@ RECHECK_SECONDS = 5.0
 
 @st.cache_resource(show_spinner=False)
 def _database(url: str) -> Database:
-    database = open_database(url)
+    database = open_for_app(url)
     attach_to_app(database)  # daily backup; backups before imports and bill runs
     return database
 
