@@ -429,13 +429,13 @@ def cmd_derived(args) -> int:
     db = _open(args)
     if args.action == "rebuild":
         derived.rebuild(db)
-        print("已从台账重算：" + "、".join(derived.LABELS.values()) + "。")
+        print("已从台账重算：" + "、".join(derived.labels().values()) + "。")
     differing = {t: n for t, n in derived.differences(db).items() if n}
     if differing:
-        print("与台账不一致：" + "；".join(f"{derived.LABELS[t]} {n:,} 行" for t, n in differing.items())
+        print("与台账不一致：" + "；".join(f"{derived.labels()[t]} {n:,} 行" for t, n in differing.items())
               + "。请运行 wuye derived rebuild", file=sys.stderr)
         return 1
-    print("、".join(derived.LABELS.values()) + "与台账一致。")
+    print("、".join(derived.labels().values()) + "与台账一致。")
     return 0
 
 

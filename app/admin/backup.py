@@ -68,7 +68,6 @@ SUMS = "SHA256SUMS"
 SIGNATURE = "SIGNATURE"
 KEY_ENV = "WUYE_BACKUP_KEY"  # signs backups, and makes restore refuse unsigned or altered ones
 NOT_RESTORED = {"schema_migrations"}  # the target keeps its own record of its migrations
-DERIVED = derived.TABLES  # recomputed from the restored rows, not backed up
 NOT_DATA = {"schema_migrations", "settings", "audit_log"}  # alone, not a target "in use"
 KINDS = {"manual": "手动", "daily": "每日自动", "import": "导入前", "billing": "出账前"}
 PRUNED_KINDS = {"daily", "import", "billing"}  # manual backups are kept until deleted by hand
@@ -114,7 +113,7 @@ def _tables(db: Database, cur) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for table, column in db.pg_columns(cur):
             found.setdefault(table, []).append(column)
-        return {t: cols for t, cols in found.items() if t not in DERIVED}
+        return {t: cols for t, cols in found.items() if t not in derived.tables()}
     found = {}
     for table, column in cur.execute(
         "SELECT c.table_name, c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t "
@@ -122,7 +121,7 @@ def _tables(db: Database, cur) -> dict[str, list[str]]:
         "AND c.schema_name = 'main' ORDER BY c.table_name, c.column_index"
     ).fetchall():
         found.setdefault(table, []).append(column)
-    return {t: cols for t, cols in found.items() if t not in DERIVED}
+    return {t: cols for t, cols in found.items() if t not in derived.tables()}
 
 
 def _checksum(cur, table: str, columns: list[str]) -> TableSum:

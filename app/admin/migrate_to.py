@@ -18,7 +18,6 @@ from app.saving import derived
 from app.storage import postgres
 from app.storage.db import Database, DatabaseBusy, open_database, q
 
-SKIPPED = {"schema_migrations", *derived.TABLES}  # the target keeps its own migrations; derived tables are rebuilt
 SOURCE = "src"
 
 
@@ -63,7 +62,7 @@ def _source_tables(cur: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         [SOURCE],
     ).fetchall():
         found.setdefault(table, []).append(column)
-    return {t: cols for t, cols in found.items() if t not in SKIPPED}
+    return {t: cols for t, cols in found.items() if t != "schema_migrations" and t not in derived.tables()}
 
 
 def migrate_to(source: str, target_url: str, replace: bool = False) -> list[TableReport]:

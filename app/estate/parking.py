@@ -9,6 +9,7 @@ as the view does.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,12 +17,18 @@ from typing import Any
 import pandas as pd
 
 from app.access.permissions import Actor
-from app.save_rules.estate import normal_plate
 from app.saving.changes import RowChange, apply_changes
 from app.storage.db import Database
 
 PAYMENT_METHODS = ("现金", "微信", "支付宝", "免费放行")
 VEHICLE_TYPES = ("小型汽车", "新能源汽车", "摩托车", "其他")  # parking_rules.vehicle_type
+
+
+def normal_plate(plate: str | None) -> str | None:
+    """浙a 12345 -> 浙A12345."""
+    if plate is None:
+        return None
+    return re.sub(r"[\s·\-]", "", str(plate)).upper() or None
 
 
 def temp_fee(db: Database, community_id: int, entered_at: datetime, exited_at: datetime,

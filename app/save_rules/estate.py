@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,6 +24,7 @@ from decimal import Decimal
 from app import registers
 from app.estate.decoration import ACTIVE, STATUSES, is_violation, missing_documents
 from app.estate.occupancy import MOVE_IN_ITEMS
+from app.estate.parking import normal_plate
 from app.save_rules.workflow import refused
 from app.saving.changes import RowChange, SaveContext, save_rule
 from app.storage.db import in_list
@@ -317,13 +317,6 @@ def worker_pass(ctx: SaveContext) -> None:
 
 
 # -- parking ------------------------------------------------------------------------------------
-def normal_plate(plate: str | None) -> str | None:
-    """浙a 12345 -> 浙A12345."""
-    if plate is None:
-        return None
-    return re.sub(r"[\s·\-]", "", str(plate)).upper() or None
-
-
 @save_rule("parking_spaces")
 def parking_space_lease(ctx: SaveContext) -> None:
     for i, c, new, _ in _live(ctx):

@@ -6,6 +6,8 @@ row-version checks -> one audit row per changed row. Any problem: nothing is wri
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import random
 import time
@@ -25,6 +27,7 @@ from app.access.scope import ATTACHMENTS, owner_columns
 from app.reading.queries import label_sql, resolve_labels
 from app.registers.model import Field, Register
 from app.registers.validation import CellError, can_fail, check, check_dates, converter
+from app.saving import derived
 from app.storage.audit_log import WRITES, write_audit
 from app.storage.db import Database, StorageFailed, in_list, q, rows_in
 
@@ -225,6 +228,18 @@ def _written(db: Database, cur, actor: Actor, register: str, change_id: str, ent
             subscriber(cur, register, rows)
 
 
+# The register-specific rules (app/save_rules) and the derived tables' subscribers live above the
+# save path, in the domain: named here and loaded by name on the first save, as plugins are, so the
+# save path never runs without them and imports nothing above itself.
+PLUGINS = ("app.save_rules", *derived.MODULES)
+
+
+@functools.cache
+def _load_plugins() -> None:
+    for name in PLUGINS:
+        importlib.import_module(name)
+
+
 SAVE_ATTEMPTS = 5
 
 
@@ -277,8 +292,7 @@ def _apply_with_retries(db: Database, sets: list[ChangeSet], history: bool) -> l
 
 
 def _apply_once(db: Database, sets: list[ChangeSet], history: bool) -> list[SaveResult]:
-    import app.save_rules  # noqa: F401  (registers the domain rules and the write subscribers)
-
+    _load_plugins()
     prepared = []
     for s in sets:
         reg = registers.get(s.register)

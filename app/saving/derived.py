@@ -9,13 +9,30 @@ created is filled from the registers before anyone reads it.
 
 from __future__ import annotations
 
-from app.fees import bill_totals
-from app.service import complaint_facts, work_order_facts
+import functools
+import importlib
+from types import ModuleType
+
 from app.storage.db import Database, open_database
 
-KEPT = (bill_totals, work_order_facts, complaint_facts)
-TABLES = {t for m in KEPT for t in m.TABLES}
-LABELS = {m.TABLE: m.LABEL for m in KEPT}  # what `wuye derived` calls each (by its main table)
+# Each keeps one derived table (TABLE, TABLES, LABEL, MIGRATION, rebuild, differences, and an
+# after_write subscriber). They live in their areas, above the save path: named here and loaded by
+# name, as plugins are, on the first save and whenever the tables are rebuilt.
+MODULES = ("app.fees.bill_totals", "app.service.work_order_facts", "app.service.complaint_facts")
+
+
+@functools.cache
+def kept() -> tuple[ModuleType, ...]:
+    return tuple(importlib.import_module(name) for name in MODULES)
+
+
+def tables() -> set[str]:
+    return {t for m in kept() for t in m.TABLES}
+
+
+def labels() -> dict[str, str]:
+    """What `wuye derived` calls each table (by its main table)."""
+    return {m.TABLE: m.LABEL for m in kept()}
 
 
 def open_for_app(url: str | None = None, migrate: bool = True, read_only: bool = False) -> Database:
@@ -34,11 +51,11 @@ def migrate(db: Database, views: bool = True) -> list[str]:
 
 def rebuild(db: Database, migrations: list[str] | None = None) -> None:
     """Rebuild every derived table, or those whose migration is among `migrations` (just created)."""
-    for kept in KEPT:
-        if migrations is None or kept.MIGRATION in migrations:
-            kept.rebuild(db)
+    for module in kept():
+        if migrations is None or module.MIGRATION in migrations:
+            module.rebuild(db)
 
 
 def differences(db: Database) -> dict[str, int]:
     """Rows of each derived table that differ from a recomputation (all 0 when the save path kept them)."""
-    return {kept.TABLE: kept.differences(db) for kept in KEPT}
+    return {module.TABLE: module.differences(db) for module in kept()}
