@@ -7,7 +7,7 @@ from app.access import scope
 from app.access.permissions import PermissionDenied
 from app.fees import billing, cashier, dunning, fee_documents, printing
 from app.saving.changes import SaveRejected
-from app.ui import session
+from app.ui import charts, session
 from app.ui.text import problems_markdown
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -185,15 +185,15 @@ with reports:
     if by_month.empty:
         st.info("还没有账单。")
     else:
-        st.altair_chart(fee_documents.collection_month_chart(by_month), width="stretch")
+        st.altair_chart(charts.collection_by_month(by_month), width="stretch")
         by_building = fee_documents.collection_by_building(db, community, today, period)
         if not by_building.empty:
-            st.altair_chart(fee_documents.collection_building_chart(by_building), width="stretch")
+            st.altair_chart(charts.collection_by_building(by_building), width="stretch")
         else:
             st.caption(f"{period} 没有账单，楼栋收费率从略。")
         ageing = fee_documents.arrears_ageing(db, community, today)
         if not ageing.empty:
-            st.altair_chart(fee_documents.ageing_chart(ageing), width="stretch")
+            st.altair_chart(charts.arrears_ageing(ageing), width="stretch")
     year = st.number_input("年度", min_value=2000, max_value=2100, value=today.year, key="fees-year")
     st.subheader(f"{int(year)} 年预算执行")
     budget = fee_documents.budget_vs_actual(db, community, int(year))

@@ -1,13 +1,12 @@
 """Home: the state of the 小区 at a glance — KPI tiles, small charts, today's to-do list."""
 
-import altair as alt
 import streamlit as st
 
 from app.access import scope
 from app.analysis import dashboard
 from app.reading.formats import percent
 from app.reading.views import read_view
-from app.ui import nav, session
+from app.ui import charts, nav, session
 from app.ui.text import md
 
 db, actor = session.db(), session.actor()
@@ -63,45 +62,17 @@ shown_todo = 0 if todo is None else len(todo)
 high = 0 if todo is None else int((todo["severity"] == "高").sum())
 tiles[3].metric("今日待办", f"{shown_todo:,}", help=f"其中紧急 {high} 项；只计您负责的业务范围")
 
-# Charts: fixed heights in px (a discrete height with fit-y collapses a chart to ~10 px), every
-# month on the axis, labels turned so twelve months fit a third of a 1366 px screen.
-HEIGHT = 320  # the whole chart: title, legend and turned month labels take ~120 px of it
-MONTH_AXIS = alt.Axis(labelAngle=-45, labelOverlap=False, title=None)
-charts = st.columns(3)
+spots = st.columns(3)
 if money_role:
     trend = dashboard.collection_trend(db, actor, month, community, today,
                                        combined=community is None and len(choices) > 6)
-    charts[0].altair_chart(
-        alt.Chart(trend).mark_line(point=True).encode(
-            x=alt.X("period:O", axis=MONTH_AXIS),
-            y=alt.Y("rate:Q", title="收费率", scale=alt.Scale(domain=[0, 1]),
-                    axis=alt.Axis(format="%", tickCount=5)),
-            color=alt.Color("community:N", title=None, legend=alt.Legend(orient="top", direction="horizontal")),
-            tooltip=[alt.Tooltip("community:N", title="小区"), alt.Tooltip("period:N", title="账期"),
-                     alt.Tooltip("rate:Q", title="收费率", format=".1%"),
-                     alt.Tooltip("billed:Q", title="应收(元)", format=",.2f")],
-        ).properties(height=HEIGHT, title="收费率（近 12 个账期）"), width="stretch")
+    spots[0].altair_chart(charts.collection_trend(trend), width="stretch")
 if repair_role:
     repairs = dashboard.repairs_by_month(db, actor, month, community, today)
-    charts[1].altair_chart(
-        alt.Chart(repairs).mark_bar().encode(
-            x=alt.X("month:O", axis=MONTH_AXIS),
-            y=alt.Y("orders:Q", title="报修单数", axis=alt.Axis(tickMinStep=1, format="d")),
-            tooltip=[alt.Tooltip("month:N", title="月份"), alt.Tooltip("orders:Q", title="报修单数"),
-                     alt.Tooltip("timely_rate:Q", title="及时率", format=".1%")],
-        ).properties(height=HEIGHT, title="每月报修（近 12 个月）"), width="stretch")
+    spots[1].altair_chart(charts.repairs_by_month(repairs), width="stretch")
 by_area = dashboard.todo_by_area(todo)
 if not by_area.empty:
-    charts[2].altair_chart(
-        alt.Chart(by_area).mark_bar().encode(
-            y=alt.Y("area:N", title=None, axis=alt.Axis(labelLimit=160, labelOverlap=False)),
-            x=alt.X("items:Q", title="事项数", stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.Color("severity:N", title="紧急", sort=["高", "中", "低"],
-                            scale=alt.Scale(domain=["高", "中", "低"], range=["#d62728", "#ff7f0e", "#9ecae1"]),
-                            legend=alt.Legend(orient="top", direction="horizontal")),
-            tooltip=[alt.Tooltip("area:N", title="业务范围"), alt.Tooltip("severity:N", title="紧急"),
-                     alt.Tooltip("items:Q", title="事项数")],
-        ).properties(height=max(HEIGHT, 120 + 30 * by_area["area"].nunique()), title="待办事项"), width="stretch")
+    spots[2].altair_chart(charts.todo_by_area(by_area), width="stretch")
 
 if todo is not None:
     st.subheader("今日待办")
@@ -135,17 +106,7 @@ for row in shown.itertuples():
         c[3].metric("空置", f"{row.vacant:,}")
         c[4].metric("在册业主", f"{row.owners:,}")
 
-status = shown.melt(id_vars=["community"], value_vars=["occupied", "rented", "decorating", "vacant"],
-                    var_name="status", value_name="count")
-status["status"] = status["status"].map({"occupied": "已入住", "rented": "出租", "decorating": "装修中", "vacant": "空置"})
-st.altair_chart(
-    alt.Chart(status).mark_bar().encode(
-        y=alt.Y("community:N", title=None, axis=alt.Axis(labelLimit=160, labelOverlap=False)),
-        x=alt.X("count:Q", title="户数", stack="zero"),
-        color=alt.Color("status:N", title="房屋状态", sort=["已入住", "出租", "装修中", "空置"]),
-        tooltip=[alt.Tooltip("community:N", title="小区"), alt.Tooltip("status:N", title="状态"),
-                 alt.Tooltip("count:Q", title="户数")],
-    ).properties(height=60 + 36 * max(1, len(shown)), title="房屋状态"), width="stretch")
+st.altair_chart(charts.household_status(shown), width="stretch")
 
 st.subheader("常用")
 links = st.columns(4)

@@ -2,14 +2,13 @@
 
 from datetime import date
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app.access import scope
 from app.reading.formats import percent
 from app.service import service_desk as desk
-from app.ui import session
+from app.ui import charts, session
 from app.ui.desk import pick_community
 
 RATES = {"timely_rate": "及时率", "rework_rate": "返修率", "visit_rate": "回访率"}
@@ -28,17 +27,6 @@ first = date(today.year, today.month, 1)
 since = (pd.Timestamp(first) - pd.DateOffset(months=months - 1)).strftime("%Y-%m")
 
 
-def rate_lines(frame: pd.DataFrame, rates: dict[str, str], x: str, title: str) -> alt.Chart:
-    long = frame.melt(id_vars=[x], value_vars=list(rates), var_name="rate", value_name="value")
-    long["rate"] = long["rate"].map(rates)
-    return (alt.Chart(long.dropna(subset=["value"])).mark_line(point=True)
-            .encode(x=alt.X(f"{x}:N", title=None), y=alt.Y("value:Q", title=None, axis=alt.Axis(format="%")),
-                    color=alt.Color("rate:N", title=None),
-                    tooltip=[alt.Tooltip(f"{x}:N", title="月份"), alt.Tooltip("rate:N", title="指标"),
-                             alt.Tooltip("value:Q", title="数值", format=".1%")])
-            .properties(title=title, height=260))
-
-
 # -- repairs ---------------------------------------------------------------------------------
 st.header("维修")
 by_month = desk.repair_breakdown(db, actor, "month", community_id=community, since_month=since)
@@ -53,27 +41,14 @@ c[4].metric("本月满意度", "—" if this is None or pd.isna(this["satisfacti
 if by_month.empty:
     st.info("所选期间没有报修单。")
 else:
-    st.altair_chart(rate_lines(by_month, RATES, "group", "按月：及时率、返修率、回访率"), width="stretch")
-    st.altair_chart(
-        alt.Chart(by_month.dropna(subset=["satisfaction"])).mark_bar()
-        .encode(x=alt.X("group:N", title=None), y=alt.Y("satisfaction:Q", title="平均满意度",
-                                                          scale=alt.Scale(domain=[0, 5])),
-                tooltip=[alt.Tooltip("group:N", title="月份"), alt.Tooltip("satisfaction:Q", format=".2f")])
-        .properties(title="按月：回访满意度", height=200), width="stretch")
+    st.altair_chart(charts.rate_lines(by_month, RATES, "group", "按月：及时率、返修率、回访率"), width="stretch")
+    st.altair_chart(charts.satisfaction_by_month(by_month), width="stretch")
 
 group = st.radio("分组", ["category", "building_id", "assignee_id"], horizontal=True, key="report-group",
                  format_func=desk.REPAIR_GROUPS.get)
 grouped = desk.repair_breakdown(db, actor, group, community_id=community, since_month=since)
 if not grouped.empty:
-    long = grouped.melt(id_vars=["group"], value_vars=list(RATES), var_name="rate", value_name="value")
-    long["rate"] = long["rate"].map(RATES)
-    st.altair_chart(
-        alt.Chart(long.dropna(subset=["value"])).mark_bar()
-        .encode(y=alt.Y("group:N", title=None, sort="-x"), x=alt.X("value:Q", title=None, axis=alt.Axis(format="%")),
-                color=alt.Color("rate:N", title=None), yOffset="rate:N",
-                tooltip=[alt.Tooltip("group:N", title=desk.REPAIR_GROUPS[group]), alt.Tooltip("rate:N", title="指标"),
-                         alt.Tooltip("value:Q", format=".1%")])
-        .properties(title=f"按{desk.REPAIR_GROUPS[group]}", height=alt.Step(14)), width="stretch")
+    st.altair_chart(charts.rates_by_group(grouped, RATES, desk.REPAIR_GROUPS[group]), width="stretch")
     st.dataframe(grouped.drop(columns="group_key").set_index("group"), width="stretch", column_config={
         "orders": "报修单", "arrived": "已到场", "on_time": "按时到场",
         "timely_rate": st.column_config.NumberColumn("及时率", format="percent"),
@@ -91,14 +66,8 @@ if trend.empty:
     st.info("所选期间没有投诉。")
 else:
     c = st.columns(2)
-    c[0].altair_chart(
-        alt.Chart(counts).mark_bar()
-        .encode(x=alt.X("month:N", title=None), y=alt.Y("valid:Q", title="有效投诉"),
-                color=alt.Color("category:N", title="类别"),
-                tooltip=[alt.Tooltip("month:N", title="月份"), alt.Tooltip("category:N", title="类别"),
-                         alt.Tooltip("valid:Q", title="有效投诉")])
-        .properties(title="按月、按类别：有效投诉", height=280), width="stretch")
-    c[1].altair_chart(rate_lines(trend, COMPLAINT_RATES, "group", "按月：投诉及时率、处理率"), width="stretch")
+    c[0].altair_chart(charts.complaints_by_category(counts), width="stretch")
+    c[1].altair_chart(charts.rate_lines(trend, COMPLAINT_RATES, "group", "按月：投诉及时率、处理率"), width="stretch")
 
 st.subheader("投诉热点（同一位置同类投诉反复出现）")
 hot = desk.complaint_hotspots(db, actor, community)
@@ -113,16 +82,7 @@ else:
 st.subheader("报修、投诉最多的位置")
 places = desk.top_locations(db, actor, community, since=pd.Timestamp(since + "-01").date())
 if not places.empty:
-    long = places.melt(id_vars=["place", "total"], value_vars=["repairs", "complaints"], var_name="kind",
-                       value_name="count")
-    long["kind"] = long["kind"].map({"repairs": "报修", "complaints": "投诉"})
-    st.altair_chart(
-        alt.Chart(long).mark_bar()
-        .encode(y=alt.Y("place:N", title=None, sort=alt.EncodingSortField("total", order="descending")),
-                x=alt.X("count:Q", title="次数", stack="zero"), color=alt.Color("kind:N", title=None),
-                tooltip=[alt.Tooltip("place:N", title="位置"), alt.Tooltip("kind:N", title="类型"),
-                         alt.Tooltip("count:Q", title="次数")])
-        .properties(height=alt.Step(24)), width="stretch")
+    st.altair_chart(charts.top_locations(places), width="stretch")
 
 by_person = desk.complaint_breakdown(db, actor, "responsible_id", community_id=community, since_month=since)
 if not by_person.empty:

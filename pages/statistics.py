@@ -13,7 +13,7 @@ from app.fees import cashier
 from app.reading.formats import percent
 from app.saving.changes import SaveRejected
 from app.surveys import survey as surveys
-from app.ui import session
+from app.ui import charts, session
 from app.ui.desk import pick_community
 
 db, actor = session.db(), session.actor()
@@ -34,7 +34,7 @@ with staff_tab:
         c[1].metric("管理人员", totals["managers"])
         c[2].metric("管理人员占比", percent(totals["manager_share"]))
         for dimension in ("部门", "学历"):
-            st.altair_chart(statistics.staff_chart(staff, dimension), width="stretch")
+            st.altair_chart(charts.staff_composition(staff, dimension), width="stretch")
         st.dataframe(staff.drop(columns="community_id"), hide_index=True, width="stretch", placeholder="",
                      column_config={"dimension": "分组方式", "grp": "分组", "staff": "人数", "managers": "管理人员",
                                     "staff_share": st.column_config.NumberColumn("占员工比例", format="percent"),
@@ -46,7 +46,7 @@ with people_tab:
     if people.empty:
         st.info("没有小区数据。")
     else:
-        st.altair_chart(statistics.population_chart(people), width="stretch")
+        st.altair_chart(charts.population(people), width="stretch")
         st.dataframe(people.drop(columns="community_id"), hide_index=True, width="stretch", placeholder="",
                      column_config={"community": "小区", "households": "户数", "occupied": "自住", "rented": "出租",
                                     "vacant": "空置", "decorating": "装修中", "owners": "业主人数",
@@ -72,7 +72,7 @@ with complaint_tab:
                         else f"{whole.iloc[0]['complaint_rate']:.3f}")
             c[2].metric("投诉户比例", percent(whole.iloc[0]["household_rate"]))
         if community is not None and (rates["level"] == "楼栋").any():
-            st.altair_chart(statistics.complaint_rate_chart(rates), width="stretch")
+            st.altair_chart(charts.complaint_rate(rates), width="stretch")
         st.dataframe(rates.drop(columns=["community_id", "building_id"]), hide_index=True, width="stretch",
                      placeholder="", column_config={
                          "level": "范围", "building": "楼栋", "households": "户数", "complaints": "投诉次数",

@@ -2,14 +2,13 @@
 
 import io
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app.reading.formats import percent
 from app.saving.changes import SaveRejected
 from app.surveys import survey as surveys
-from app.ui import session
+from app.ui import charts, session
 from app.ui.text import md
 
 db, actor = session.db(), session.actor()
@@ -32,30 +31,13 @@ c[3].metric("总体满意率", percent(head["satisfaction_rate"]),
 c[4].metric("平均分", "—" if head["avg_score"] is None else f"{head['avg_score']:.2f} / 5")
 
 stats = surveys.stats(db, survey_id)
-charts = st.columns(3)
+spots = st.columns(3)
 if not stats.empty:
-    bars = alt.Chart(stats).mark_bar().encode(
-        x=alt.X("dimension:N", title=None, sort=list(surveys.DIMENSIONS)),
-        y=alt.Y("satisfaction_rate:Q", title="满意率", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        color=alt.condition("datum.meets_target", alt.value("#4c78a8"), alt.value("#e45756")),
-        tooltip=[alt.Tooltip("dimension:N", title="维度"), alt.Tooltip("satisfaction_rate:Q", title="满意率", format=".1%"),
-                 alt.Tooltip("avg_score:Q", title="平均分", format=".2f"), alt.Tooltip("scores:Q", title="评分数")])
-    target = alt.Chart(stats).mark_rule(color="#f58518", strokeDash=[4, 3]).encode(y="mean(target):Q")
-    charts[0].altair_chart((bars + target).properties(height=240, title="各维度满意率（虚线为目标）"), width="stretch")
-    dist = surveys.score_distribution(db, survey_id).melt(
-        id_vars=["score", "score_label"], var_name="dimension", value_name="count")
-    charts[1].altair_chart(alt.Chart(dist).mark_bar().encode(
-        x=alt.X("score_label:N", title=None), y=alt.Y("count:Q", title="份数", stack="zero"),
-        color=alt.Color("dimension:N", title="维度", legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("dimension:N", title="维度"), alt.Tooltip("score_label:N", title="分数"),
-                 alt.Tooltip("count:Q", title="份数")],
-    ).properties(height=240, title="分数分布"), width="stretch")
+    spots[0].altair_chart(charts.survey_dimensions(stats, list(surveys.DIMENSIONS)), width="stretch")
+    spots[1].altair_chart(charts.survey_scores(surveys.score_distribution(db, survey_id)), width="stretch")
 history = surveys.trend(db, int(survey["community_id"]))
 if len(history) > 0:
-    charts[2].altair_chart(alt.Chart(history).mark_line(point=True).encode(
-        x=alt.X("title:N", title=None, sort=None), y=alt.Y("satisfaction_rate:Q", title="满意率", axis=alt.Axis(format="%")),
-        tooltip=[alt.Tooltip("title:N", title="调查"), alt.Tooltip("satisfaction_rate:Q", title="满意率", format=".1%")],
-    ).properties(height=240, title="历次调查满意率"), width="stretch")
+    spots[2].altair_chart(charts.survey_history(history), width="stretch")
 
 tabs = st.tabs(["录入问卷", "导入问卷", "得分最低的题目", "业主意见", "预防与纠正措施"])
 with tabs[0]:

@@ -16,6 +16,7 @@ from saving import add
 
 from app.fees import billing, cashier, fee_documents
 from app.saving.changes import RowChange, ValidationFailed, apply_changes
+from app.ui import charts
 
 D = Decimal
 
@@ -235,9 +236,9 @@ def test_ageing_buckets_and_collection_by_building(db, actor, estate):
     # all periods: building 1 billed 3 × 360 = 1080, collected 100; building 2 billed 300, collected 300
     assert [(r.building, r.billed, r.collected) for r in frame.itertuples(index=False)] == [
         ("1", D("1080.00"), D("100.00")), ("2", D("300.00"), D("300.00"))]
-    for chart in (fee_documents.collection_building_chart(frame),
-                  fee_documents.ageing_chart(fee_documents.arrears_ageing(db, c, as_of)),
-                  fee_documents.collection_month_chart(fee_documents.collection_by_month(db, c, as_of))):
+    for chart in (charts.collection_by_building(frame),
+                  charts.arrears_ageing(fee_documents.arrears_ageing(db, c, as_of)),
+                  charts.collection_by_month(fee_documents.collection_by_month(db, c, as_of))):
         assert chart.to_dict()["data"]
 
 

@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from app.access.permissions import Actor, require
@@ -132,40 +131,3 @@ def survey_sampling(db: Database, actor: Actor, survey_id: int) -> pd.DataFrame:
 
 
 # -- charts --------------------------------------------------------------------------------------
-def staff_chart(frame: pd.DataFrame, dimension: str) -> alt.Chart:
-    data = frame[frame["dimension"] == dimension]
-    data = data.groupby("grp", as_index=False)[["staff", "managers"]].sum()
-    data = data.assign(others=data["staff"] - data["managers"]).melt(
-        id_vars=["grp"], value_vars=["managers", "others"], var_name="kind", value_name="people")
-    data["kind"] = data["kind"].map({"managers": "管理人员", "others": "其他员工"})
-    return (alt.Chart(data).mark_bar()
-            .encode(x=alt.X("grp:N", title=dimension, sort="-y"), y=alt.Y("people:Q", title="人数"),
-                    color=alt.Color("kind:N", title="", sort=["管理人员", "其他员工"]),
-                    tooltip=[alt.Tooltip("grp:N", title=dimension), alt.Tooltip("kind:N", title="类别"),
-                             alt.Tooltip("people:Q", title="人数")])
-            .properties(title=f"员工构成（按{dimension}）", height=260))
-
-
-def population_chart(frame: pd.DataFrame) -> alt.Chart:
-    homes = frame.melt(id_vars=["community"], value_vars=["occupied", "rented", "vacant", "decorating"],
-                       var_name="status", value_name="count")
-    homes["status"] = homes["status"].map({"occupied": "自住", "rented": "出租", "vacant": "空置",
-                                           "decorating": "装修中"})
-    return (alt.Chart(homes).mark_bar()
-            .encode(x=alt.X("community:N", title="小区"), y=alt.Y("count:Q", title="户数", stack="zero"),
-                    color=alt.Color("status:N", title="房屋状态", sort=["自住", "出租", "空置", "装修中"]),
-                    tooltip=[alt.Tooltip("community:N", title="小区"), alt.Tooltip("status:N", title="状态"),
-                             alt.Tooltip("count:Q", title="户数")])
-            .properties(title="房屋使用状况", height=260))
-
-
-def complaint_rate_chart(frame: pd.DataFrame) -> alt.Chart:
-    data = frame[frame["level"] == "楼栋"].assign(rate=lambda f: f["complaint_rate"].astype(float))
-    return (alt.Chart(data).mark_bar()
-            .encode(x=alt.X("building:N", title="楼栋", sort=list(data["building"])),
-                    y=alt.Y("rate:Q", title="投诉率（次/户）"),
-                    tooltip=[alt.Tooltip("building:N", title="楼栋"),
-                             alt.Tooltip("complaints:Q", title="投诉次数"),
-                             alt.Tooltip("households:Q", title="户数"),
-                             alt.Tooltip("rate:Q", title="投诉率", format=".3f")])
-            .properties(title="投诉率（按楼栋）", height=260))

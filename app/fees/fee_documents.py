@@ -11,7 +11,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from app.access.permissions import Actor
@@ -316,40 +315,3 @@ def finance_disclosure(db: Database, community_id: int, year: int) -> pd.DataFra
         "ORDER BY span, direction, category", [community_id, year])
 
 
-def _percent_axis(title: str) -> alt.Y:
-    return alt.Y("rate:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
-
-
-def collection_month_chart(frame: pd.DataFrame) -> alt.Chart:
-    data = frame.assign(rate=frame["rate"].astype(float))
-    return (alt.Chart(data).mark_line(point=True)
-            .encode(x=alt.X("period:O", title="账期"), y=_percent_axis("收费率"),
-                    tooltip=[alt.Tooltip("period:O", title="账期"),
-                             alt.Tooltip("rate:Q", title="收费率", format=".1%"),
-                             alt.Tooltip("billed:Q", title="应收(元)", format=",.2f"),
-                             alt.Tooltip("collected:Q", title="实收(元)", format=",.2f")])
-            .properties(title="收费率（按账期）", height=260))
-
-
-def collection_building_chart(frame: pd.DataFrame) -> alt.Chart:
-    data = frame.assign(rate=frame["rate"].astype(float), building=frame["building"].astype(str))
-    return (alt.Chart(data).mark_bar()
-            .encode(x=alt.X("building:N", title="楼栋", sort=list(data["building"])),
-                    y=_percent_axis("收费率"),
-                    tooltip=[alt.Tooltip("building:N", title="楼栋"),
-                             alt.Tooltip("rate:Q", title="收费率", format=".1%"),
-                             alt.Tooltip("billed:Q", title="应收(元)", format=",.2f"),
-                             alt.Tooltip("collected:Q", title="实收(元)", format=",.2f")])
-            .properties(title="收费率（按楼栋）", height=260))
-
-
-def ageing_chart(frame: pd.DataFrame) -> alt.Chart:
-    data = frame.assign(outstanding=frame["outstanding"].astype(float))
-    return (alt.Chart(data).mark_bar()
-            .encode(x=alt.X("bucket:N", title="账龄（天）", sort=AGEING_ORDER),
-                    y=alt.Y("outstanding:Q", title="欠费(元)"),
-                    tooltip=[alt.Tooltip("bucket:N", title="账龄"),
-                             alt.Tooltip("outstanding:Q", title="欠费(元)", format=",.2f"),
-                             alt.Tooltip("bills:Q", title="账单数"),
-                             alt.Tooltip("households:Q", title="户数")])
-            .properties(title="欠费账龄", height=260))

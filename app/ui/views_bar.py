@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import altair as alt
 import streamlit as st
 
 from app.access.permissions import ADMIN, Actor, PermissionDenied
@@ -13,6 +12,7 @@ from app.analysis import saved_views
 from app.reading.queries import PageRequest
 from app.registers.model import DECIMALS, Register
 from app.storage.db import Database
+from app.ui import charts
 from app.ui.text import md
 
 NONE = 0  # the select box's "all rows, every column"
@@ -97,9 +97,5 @@ def save_and_chart(db: Database, actor: Actor, reg: Register, key: str, req: Pag
         measure = st.selectbox("统计", list(numbers), format_func=lambda n: numbers[n] if n == "" else
                                f"{numbers[n]}合计", key=f"{key}-chart-measure", placeholder="请选择")
         data = saved_views.chart_data(db, actor, reg.name, req, by, measure or None)
-        value = "合计" if measure else "行数"
-        st.altair_chart(alt.Chart(data).mark_bar().encode(
-            x=alt.X(value + ":Q", title=numbers[measure] + ("合计" if measure else "")),
-            y=alt.Y("分组:N", sort="-x", title=groups[by]),
-            tooltip=["分组", "行数", *(["合计"] if measure else [])],
-        ), width="stretch")
+        st.altair_chart(charts.grouped_rows(data, numbers[measure] + ("合计" if measure else ""), groups[by],
+                                            bool(measure)), width="stretch")
