@@ -695,9 +695,8 @@ def preview_bill_run(db: Database, community_id: int, period: str) -> BillRunPre
                           changes.reset_index(drop=True), int(buildings["already_billed"].sum()))
 
 
-def _prorated_changes(db: Database, community_id: int, lines: pd.DataFrame) -> pd.DataFrame:
-    """One finding per pro-rated bill of the run: which household, which item, and why."""
-    part = lines[lines["prorated"].map(lambda p: isinstance(p, str))] if not lines.empty else lines
+def _line_findings(db: Database, community_id: int, part: pd.DataFrame, kind: str, detail) -> pd.DataFrame:
+    """One finding per bill line of `part`: its household, `kind`, and `detail(line, fee item name)`."""
     columns = ["building_id", "code", "kind", "detail"]
     if part.empty:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "building_id" else "object") for c in columns})
@@ -705,25 +704,23 @@ def _prorated_changes(db: Database, community_id: int, lines: pd.DataFrame) -> p
         "SELECT id, coalesce(building_id, 0), code FROM households WHERE community_id = ?", [community_id])}
     items = dict(db.rows("SELECT id, name FROM fee_items WHERE community_id = ?", [community_id]))
     return pd.DataFrame([
-        {"building_id": homes[r.household_id][0], "code": homes[r.household_id][1], "kind": "按天折算",
-         "detail": f"{items[r.fee_item_id]}：{r.prorated}，{money(r.amount)} 元"}
-        for r in part.itertuples(index=False)], columns=columns)
+        {"building_id": homes[r.household_id][0], "code": homes[r.household_id][1], "kind": kind,
+         "detail": detail(r, items[r.fee_item_id])} for r in part.itertuples(index=False)], columns=columns)
+
+
+def _prorated_changes(db: Database, community_id: int, lines: pd.DataFrame) -> pd.DataFrame:
+    """Which household and item the run pro-rates, and why."""
+    part = lines[lines["prorated"].map(lambda p: isinstance(p, str))] if not lines.empty else lines
+    return _line_findings(db, community_id, part, "按天折算",
+                          lambda r, item: f"{item}：{r.prorated}，{money(r.amount)} 元")
 
 
 def _discount_changes(db: Database, community_id: int, lines: pd.DataFrame) -> pd.DataFrame:
-    """One finding per bill the run discounts: which household, which item, which rule, how much."""
+    """Which household and item the run discounts, by which rule, how much."""
     part = lines[lines["discount_id"].notna()] if not lines.empty else lines
-    columns = ["building_id", "code", "kind", "detail"]
-    if part.empty:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "building_id" else "object") for c in columns})
-    homes = {h: (b, code) for h, b, code in db.rows(
-        "SELECT id, coalesce(building_id, 0), code FROM households WHERE community_id = ?", [community_id])}
-    items = dict(db.rows("SELECT id, name FROM fee_items WHERE community_id = ?", [community_id]))
-    return pd.DataFrame([
-        {"building_id": homes[r.household_id][0], "code": homes[r.household_id][1], "kind": "优惠",
-         "detail": f"{items[r.fee_item_id]}：优惠规则「{r.discount_rule}」（{r.discount_kind}），"
-                   f"账单 {money(r.amount)} 元，优惠 {money(r.discount)} 元"}
-        for r in part.itertuples(index=False)], columns=columns)
+    return _line_findings(db, community_id, part, "优惠",
+                          lambda r, item: f"{item}：优惠规则「{r.discount_rule}」（{r.discount_kind}），"
+                                          f"账单 {money(r.amount)} 元，优惠 {money(r.discount)} 元")
 
 
 # One finding per shared meter of the period: its amount, basis, households, and who takes the
