@@ -35,6 +35,7 @@ from app.accounts import login_throttle
 from app.accounts.password_policy import MIN_LENGTH as MIN_PASSWORD_LENGTH  # noqa: F401  (pages show it)
 from app.accounts.password_policy import PasswordRejected as PasswordRejected
 from app.accounts.password_policy import check as check_password_rules
+from app.settings import value
 from app.storage.audit_log import write_audit
 from app.storage.db import Database
 
@@ -76,8 +77,6 @@ def _token_hash(token: str) -> str:
 
 
 def _setting(db: Database, key: str, default: int) -> int:
-    from app.settings import value
-
     try:
         found = value(db, key)
         return int(found) if found not in (None, "") else default

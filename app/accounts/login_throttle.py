@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from app.settings import value
 from app.storage.db import Database
 
 BASE_SECONDS = 30
@@ -37,8 +38,6 @@ def key(name: str | None) -> str:
 
 
 def _setting(db: Database, name: str, default: int) -> int:
-    from app.settings import value
-
     try:
         found = value(db, name)
         return int(found) if found not in (None, "") else default

@@ -58,7 +58,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from app.access.permissions import require_admin
+from app.admin.migrate_to import checksum_sql
 from app.saving import derived
+from app.saving.attachments import AttachmentRejected, data_dir
+from app.settings import value
 from app.storage import postgres
 from app.storage.db import Database, DatabaseBusy, open_database, q
 
@@ -125,8 +129,6 @@ def _tables(db: Database, cur) -> dict[str, list[str]]:
 
 
 def _checksum(cur, table: str, columns: list[str]) -> TableSum:
-    from app.admin.migrate_to import checksum_sql
-
     rows, digest = cur.execute(checksum_sql(table, columns, None)).fetchone()
     return TableSum(int(rows), digest)
 
@@ -467,8 +469,6 @@ def backup_root(db: Database) -> Path | None:
     configured = getattr(db, "backup_root", None)
     if configured:
         return Path(configured)
-    from app.saving.attachments import AttachmentRejected, data_dir
-
     try:
         return data_dir(db) / "backups"
     except AttachmentRejected:
@@ -503,8 +503,6 @@ def backup_now(db: Database, kind: str = "manual", note: str = "") -> BackupInfo
 
 def manual_backup(db: Database, actor) -> BackupInfo:
     """The backup button: administrators only (a backup holds every owner's personal data)."""
-    from app.access.permissions import require_admin
-
     require_admin(actor, "备份数据库")
     return backup_now(db, "manual", f"{actor.user} 手动备份")
 
@@ -520,8 +518,6 @@ def before_change(db: Database, kind: str, note: str = "") -> BackupInfo | None:
 
 
 def keep_days(db: Database) -> int:
-    from app.settings import value
-
     try:
         days = int(value(db, KEEP_DAYS_KEY) or DEFAULT_KEEP_DAYS)
     except (ValueError, TypeError):

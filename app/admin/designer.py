@@ -22,9 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app import registers
-from app.access.permissions import ADMIN, Actor, PermissionDenied
+from app.access.permissions import ADMIN, Actor, PermissionDenied, ensure_matrix
+from app.reading.queries import label_sql
 from app.registers import custom
-from app.registers.expressions import ExpressionError, check_calculated
+from app.registers.expressions import (
+    ExpressionError,
+    check_calculated,
+    compile_expression,
+    select_sql,
+)
 from app.registers.model import (
     IDENTIFIER,
     SQL_TYPES,
@@ -38,7 +44,7 @@ from app.registers.model import (
 )
 from app.saving.changes import RowChange, apply_changes
 from app.storage.audit_log import write_audit
-from app.storage.db import Database, q
+from app.storage.db import Database, in_list, q
 
 AUDIT_REGISTER = "custom_definitions"
 SHOWN_ROWS = 50  # offending rows listed in a refusal
@@ -204,8 +210,6 @@ def _save(db: Database, actor: Actor, name: str, kind: str, doc: dict, summary: 
 
 def _rows_where(db: Database, reg: Register, condition: str, params: list) -> tuple[list[tuple[int, str]], int]:
     """(id, label) of live rows matching a condition over alias t, and their number."""
-    from app.reading.queries import label_sql
-
     base = " FROM " + q(reg.name) + " t WHERE t.deleted_at IS NULL AND (" + condition + ")"
     total = int(db.scalar("SELECT count(*)" + base, params))
     rows = db.rows("SELECT t.id, " + label_sql(reg, "t") + base + " ORDER BY t.id LIMIT ?", [*params, SHOWN_ROWS])
@@ -261,8 +265,6 @@ def create_register(db: Database, actor: Actor, definition: dict) -> Change:
                                        "order_by", "unique", "community") if k in doc}
     doc = ordered | doc
     change = _save(db, actor, name, custom.REGISTER, doc, f"新建台账「{doc['label']}」")
-    from app.access.permissions import ensure_matrix
-
     ensure_matrix(db)
     return change
 
@@ -388,8 +390,6 @@ def change_field(db: Database, actor: Actor, register: str, name: str, *, label:
 
 
 def _in(values: list) -> tuple[str, list]:
-    from app.storage.db import in_list
-
     return in_list(values)
 
 
@@ -452,8 +452,6 @@ def restore_field(db: Database, actor: Actor, register: str, name: str) -> Chang
 
 
 def _fields_of(reg: Register, expression: str) -> tuple[str, ...]:
-    from app.registers.expressions import compile_expression
-
     try:
         return compile_expression(reg, expression).fields
     except ExpressionError:
@@ -495,8 +493,6 @@ def remove_calculated(db: Database, actor: Actor, register: str, name: str) -> C
 
 
 def _try_on_database(db: Database, reg: Register, name: str) -> None:
-    from app.registers.expressions import select_sql
-
     parts, params = select_sql(reg, "t", only=[name])
     sql = "SELECT " + ", ".join(parts) + " FROM " + q(reg.name) + " t WHERE t.deleted_at IS NULL"
     try:

@@ -186,8 +186,6 @@ def _todo_counts(db: Database, actor: Actor, community_id: int | None, today: da
     from the list the page shows (app.analysis.todo, kept per day), so the home page runs the to-do rules
     once, not twice (seconds each at company scale); any other day, or a reader of the figures
     without the list's right, counts in SQL."""
-    from app.analysis.todo import todo_list
-
     if today == db.now().date() and can(actor, "v_todo", "view"):
         todo = todo_list(db, actor)  # v_todo: todo_as_of(current_date), the actor's 小区 only
         if todo is not None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import ADMIN, Actor, PermissionDenied, require
-from app.reading.queries import PageRequest, UnknownColumn, field_of, where_clause
+from app.reading.queries import PageRequest, UnknownColumn, field_of, label_sql, where_clause
 from app.registers.expressions import columns_of
 from app.registers.model import DECIMALS, Register
 from app.storage.audit_log import write_audit
@@ -191,8 +191,6 @@ def delete_view(db: Database, actor: Actor, view_id: int) -> None:
 def chart_data(db: Database, actor: Actor, register: str, request: PageRequest, group_by: str,
                measure: str | None = None) -> pd.DataFrame:
     """Rows of a view grouped by one column: 分组, 行数 and (with a number column) 合计."""
-    from app.reading.queries import label_sql
-
     reg = registers.get(register)
     require(actor, reg.name, "view", reg.label)
     f = field_of(reg, group_by, "分组")

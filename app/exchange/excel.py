@@ -33,6 +33,7 @@ from app.exchange.workbook import Book, new_workbook
 from app.reading import views
 from app.reading.formats import percent
 from app.reading.queries import PageRequest, label_sql, labels_for, order_clause, where_clause
+from app.registers.expressions import columns_of, select_sql
 from app.registers.model import SYSTEM_LABELS, TEXT_TYPES, Register
 from app.storage.audit_log import write_audit
 from app.storage.db import Database, q, sql_literal
@@ -184,8 +185,6 @@ def register_columns(reg: Register, actor: Actor, include_deleted: bool = False
 def _with_view_columns(reg: Register, request: PageRequest, columns: list[ExportColumn], select: list[str]
                        ) -> tuple[list[ExportColumn], list[str], list]:
     """Calculated columns added, and a saved view's columns and order kept (id stays first)."""
-    from app.registers.expressions import columns_of, select_sql
-
     calc = columns_of(reg)
     calc_sql, calc_params = select_sql(reg, "t")
     columns = [*columns, *(ExportColumn(c.name, c.label, c.field_type, None, NUMBER_FORMATS.get(c.field_type))
@@ -207,8 +206,6 @@ def _with_view_columns(reg: Register, request: PageRequest, columns: list[Export
 
 
 def _params_in_order(reg: Register, order: list[str]) -> list:
-    from app.registers.expressions import select_sql
-
     params: list = []
     for name in order:
         if any(c.get("name") == name for c in reg.extra.get("calculated", [])):

@@ -42,12 +42,14 @@ from app.exchange.importer import (
     _DryRunDone,
     _shown,
     community_id_of,
+    detect_header_row,
     first_data_row,
     header_keys,
     header_texts,
     importable_registers,
     map_columns,
     plan_import,
+    read_source,
     read_sources,
     save_plan,
 )
@@ -390,8 +392,6 @@ def one_sheet(db: Database, register: str, source: str | Path | bytes | SourceTa
               mapping: Mapping | None = None) -> Sheet:
     """A single file's sheet taken for a register given by the caller (`wuye import --create-missing`,
     the wizard's 单个台账 mode with its 新建 checkbox: a table it has already read)."""
-    from app.exchange.importer import detect_header_row, read_source
-
     reg = registers.get(register)
     if isinstance(source, SourceTable):
         table = source

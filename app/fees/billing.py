@@ -19,6 +19,7 @@ import pandas as pd
 
 from app import registers
 from app.access.permissions import Actor
+from app.admin.backup import before_change
 from app.registers import expressions
 from app.registers.validation import money
 from app.saving.changes import Problem, RowChange, ValidationFailed, apply_changes
@@ -464,8 +465,6 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
     lines = bill_lines(db, community_id, period)
     if lines.empty:
         return 0
-    from app.admin.backup import before_change
-
     before_change(db, "billing", f"出账前：小区 {community_id} {period}，{len(lines):,} 张账单")
     issued_at = db.now()
 
@@ -477,7 +476,7 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
         changes = [change(row) for row in lines.itertuples(index=False)]
         inserted = apply_changes(db, actor, "bills", changes).inserted
         give_discounts(db, actor, lines, inserted, period, issued_at)
-        _use_credit(db, actor, community_id, period)
+        use_credit(db, actor, community_id, period)
         return len(inserted)
     building_of = dict(db.rows(
         "SELECT id, coalesce(building_id, 0) FROM households WHERE community_id = ?", [community_id]))
@@ -490,15 +489,55 @@ def generate_bills(db: Database, actor: Actor, community_id: int, period: str,
         give_discounts(db, actor, part, inserted, period, issued_at)
         done += len(inserted)
         progress(done, total)
-    _use_credit(db, actor, community_id, period)
+    use_credit(db, actor, community_id, period)
     return done
 
 
-def _use_credit(db: Database, actor: Actor, community_id: int, period: str) -> None:
-    """预存款自动抵扣 of the households marked so (app/fees/prepayment.py)."""
-    from app.fees.prepayment import use_credit
+# -- 预存款自动抵扣 after a run ----------------------------------------------------------
+# -- 预存款 used at the bill run ---------------------------------------------------------------
+# Per household with credit_auto: min(credit balance, what it owes on bills up to the period),
+# one statement for the community (credit as billing.credit_balance: a voided receipt's credit
+# does not count).
+_CREDIT_TO_USE = """
+WITH credit AS (
+    SELECT c.household_id, sum(c.amount) AS balance
+    FROM household_credits c
+    JOIN households h ON h.id = c.household_id
+    LEFT JOIN receipts r ON r.id = c.receipt_id AND c.amount > 0
+    WHERE c.deleted_at IS NULL AND NOT coalesce(r.voided, false)
+      AND h.community_id = ? AND h.credit_auto AND h.deleted_at IS NULL
+    GROUP BY c.household_id
+    HAVING sum(c.amount) > 0
+),
+owed AS (
+    SELECT b.household_id, sum(b.outstanding) AS owed
+    FROM bill_balance_as_of(DATE '9999-12-30') b
+    JOIN credit ON credit.household_id = b.household_id
+    WHERE b.outstanding > 0 AND b.period <= ?
+    GROUP BY b.household_id
+)
+SELECT credit.household_id, CAST(least(credit.balance, owed.owed) AS DECIMAL(12,2)) AS amount
+FROM credit JOIN owed ON owed.household_id = credit.household_id
+ORDER BY credit.household_id
+"""
 
-    use_credit(db, actor, community_id, period)
+
+def use_credit(db: Database, actor: Actor, community_id: int, period: str) -> int:
+    """After a bill run: each household marked 预存款自动抵扣 pays what it owes (up to this
+    period) from its credit, as a 预存款 receipt (the receipts save rule allocates it, oldest due
+    first, and writes the credit taken). The amounts are one statement; each receipt is its own
+    save (numbered receipts are issued one per change set), so a run stopped halfway is finished
+    by running it again (what was used is no longer owed). Returns the receipts issued."""
+    if not db.scalar("SELECT count(*) FROM households WHERE community_id = ? AND credit_auto "
+                     "AND deleted_at IS NULL", [community_id]):
+        return 0  # most communities: no household marked, no balance worked out
+    found = db.query(_CREDIT_TO_USE, [community_id, check_period(period)])
+    at, actor = db.now(), actor.via("出账")
+    for r in found.itertuples(index=False):
+        apply_changes(db, actor, "receipts", [RowChange("insert", values={
+            "community_id": community_id, "household_id": int(r.household_id), "paid_at": at,
+            "total": money(r.amount), "method": "预存款", "note": f"{period} 出账后预存款自动抵扣"})])
+    return len(found)
 
 
 def give_discounts(db: Database, actor: Actor, lines: pd.DataFrame, bill_ids: list[int], period: str,
@@ -545,8 +584,6 @@ def generate_bills_for(db: Database, actor: Actor, community_ids: list[int], per
     total = sum(len(lines) for lines in parts.values())
     if not total:
         return {c: 0 for c in community_ids}
-    from app.admin.backup import before_change
-
     before_change(db, "billing", f"出账前：小区 {'、'.join(map(str, community_ids))} {period}，"
                                  f"{total:,} 张账单")
     issued_at = db.now()
@@ -561,7 +598,7 @@ def generate_bills_for(db: Database, actor: Actor, community_ids: list[int], per
     for community_id in owner[:len(inserted)]:
         added[community_id] += 1
     for community_id in community_ids:
-        _use_credit(db, actor, community_id, period)
+        use_credit(db, actor, community_id, period)
     return added
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from app.access.permissions import Actor
-from app.fees import billing
+from app.fees import billing, cashier
 from app.registers.validation import money
 from app.saving.changes import (
     ChangeSet,
@@ -28,7 +28,6 @@ from app.saving.changes import (
     RowChange,
     ValidationFailed,
     apply_change_sets,
-    apply_changes,
 )
 from app.storage.db import Database
 
@@ -181,8 +180,6 @@ def first_period(db: Database, household_id: int, on: date) -> str:
 def quote(db: Database, household_id: int, months: int, discount_id: int | None = None,
           on: date | None = None, start: str | None = None) -> Quote:
     """What prepaying `months` months from `start` costs, with the rule's discount (if usable)."""
-    from app.fees import cashier
-
     on = on or db.now().date()
     if not isinstance(months, int) or months < 1 or months > 36:
         raise ValidationFailed([Problem("预缴", "月数", "预缴月数应为 1 到 36 的整数")])
@@ -265,49 +262,3 @@ def usable_rules(db: Database, community_id: int, on: date | None = None) -> pd.
         "AND d.status = '已审批' AND d.valid_from <= CAST(? AS DATE) "
         "AND (d.valid_to IS NULL OR d.valid_to >= CAST(? AS DATE)) ORDER BY d.name",
         [community_id, on, on])
-
-
-# -- 预存款 used at the bill run ---------------------------------------------------------------
-# Per household with credit_auto: min(credit balance, what it owes on bills up to the period),
-# one statement for the community (credit as billing.credit_balance: a voided receipt's credit
-# does not count).
-_CREDIT_TO_USE = """
-WITH credit AS (
-    SELECT c.household_id, sum(c.amount) AS balance
-    FROM household_credits c
-    JOIN households h ON h.id = c.household_id
-    LEFT JOIN receipts r ON r.id = c.receipt_id AND c.amount > 0
-    WHERE c.deleted_at IS NULL AND NOT coalesce(r.voided, false)
-      AND h.community_id = ? AND h.credit_auto AND h.deleted_at IS NULL
-    GROUP BY c.household_id
-    HAVING sum(c.amount) > 0
-),
-owed AS (
-    SELECT b.household_id, sum(b.outstanding) AS owed
-    FROM bill_balance_as_of(DATE '9999-12-30') b
-    JOIN credit ON credit.household_id = b.household_id
-    WHERE b.outstanding > 0 AND b.period <= ?
-    GROUP BY b.household_id
-)
-SELECT credit.household_id, CAST(least(credit.balance, owed.owed) AS DECIMAL(12,2)) AS amount
-FROM credit JOIN owed ON owed.household_id = credit.household_id
-ORDER BY credit.household_id
-"""
-
-
-def use_credit(db: Database, actor: Actor, community_id: int, period: str) -> int:
-    """After a bill run: each household marked 预存款自动抵扣 pays what it owes (up to this
-    period) from its credit, as a 预存款 receipt (the receipts save rule allocates it, oldest due
-    first, and writes the credit taken). The amounts are one statement; each receipt is its own
-    save (numbered receipts are issued one per change set), so a run stopped halfway is finished
-    by running it again (what was used is no longer owed). Returns the receipts issued."""
-    if not db.scalar("SELECT count(*) FROM households WHERE community_id = ? AND credit_auto "
-                     "AND deleted_at IS NULL", [community_id]):
-        return 0  # most communities: no household marked, no balance worked out
-    found = db.query(_CREDIT_TO_USE, [community_id, billing.check_period(period)])
-    at, actor = db.now(), actor.via("出账")
-    for r in found.itertuples(index=False):
-        apply_changes(db, actor, "receipts", [RowChange("insert", values={
-            "community_id": community_id, "household_id": int(r.household_id), "paid_at": at,
-            "total": money(r.amount), "method": "预存款", "note": f"{period} 出账后预存款自动抵扣"})])
-    return len(found)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from app.registers.custom import build
 from app.registers.model import Field, Register, load_definition  # noqa: F401  (kept for callers)
 
 DEFINITIONS = Path(__file__).parent / "definitions"
@@ -73,8 +74,6 @@ def load_custom(rows) -> bool:
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, Register]:
-    from app.registers.custom import build
-
     regs = list(build(DEFINITIONS, _stored).values())
     found = {r.name: r for r in regs}
     for r in regs:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from app.registers.model import Field, Register, q
+from app.registers.model import IDENTIFIER, SYSTEM_LABELS, Field, Register, q
 
 MAX_LENGTH = 500
 MAX_NODES = 200
@@ -435,8 +435,6 @@ class Column:
 
 def check_calculated(reg: Register, items: list[dict]) -> list[Column]:
     """Check a register's calculated columns (names, labels, expressions); ExpressionError if not."""
-    from app.registers.model import IDENTIFIER, SYSTEM_LABELS
-
     out: list[Column] = []
     names = {f.name for f in reg.fields} | {f["name"] for f in reg.extra.get("retired_fields", [])}
     labels = {f.label for f in reg.fields}

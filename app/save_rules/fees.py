@@ -13,6 +13,9 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
+from app.fees import prepayment
+from app.fees.cashier import day_totals
+from app.registers.expressions import ExpressionError, compile_fee_formula
 from app.saving.changes import SaveContext, save_rule
 from app.storage.db import in_list
 
@@ -120,8 +123,6 @@ def fee_discount_rules(ctx: SaveContext) -> None:
 
 def _check_formula(ctx: SaveContext, i: int, c, new: dict) -> None:
     """A 公式 item's formula is checked when saved (the bill run then only meets failing rows)."""
-    from app.registers.expressions import ExpressionError, compile_fee_formula
-
     formula = new.get("formula")
     if new.get("method") == "公式" and not formula:
         ctx.problem(i, c, "formula", "计费方式为公式时须填写计费公式")
@@ -410,8 +411,6 @@ def _issue(ctx: SaveContext, issuing: list[tuple]) -> None:
 def _prepaid_discount(ctx: SaveContext, i: int, c, receipt_id: int, receipt: dict) -> None:
     """A prepayment's receipt: check its rule and write the discount as 折扣 adjustments citing
     the rule and the receipt, before the money is allocated (so the receipt pays what is left)."""
-    from app.fees import prepayment
-
     first, last = receipt.get("prepaid_from"), receipt.get("prepaid_to")
     try:
         months = prepayment.months_between(first, last)
@@ -598,8 +597,6 @@ def _pay_late_fees(posted: list[tuple[int, Decimal]], left: Decimal, pay) -> Dec
 @save_rule("cash_closings")
 def cash_closing_rules(ctx: SaveContext) -> None:
     """Totals come from the receipts, not from the form; a difference needs an explanation."""
-    from app.fees.cashier import day_totals
-
     for i, c, new, old in ctx.rows:
         if c.action == "delete":
             continue

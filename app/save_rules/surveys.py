@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app import registers
+from app.checks.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
 from app.saving.changes import SaveContext, save_rule
 
 # Survey dimension -> the rectification's inspection area.
@@ -12,9 +14,6 @@ AREA_OF_DIMENSION = {"保洁": "清洁消杀", "保安": "保安", "维修": "�
 @save_rule("survey_measures")
 def corrective_measure_opens_rectification(ctx: SaveContext) -> None:
     """A new 纠正措施 without a rectification gets one (responsible, deadline), linked back."""
-    from app import registers
-    from app.checks.rectifications import Opening, default_deadline, ensure_ids, open_rectifications
-
     if "rectifications" not in registers.catalog():
         return
     new_rows = [(c, new) for _, c, new, _ in ctx.rows

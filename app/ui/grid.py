@@ -24,6 +24,7 @@ from app.registers.expressions import columns_of
 from app.registers.model import MONEY_FORMAT, Register
 from app.saving.changes import RowChange, SaveRejected, apply_changes
 from app.storage.db import Database
+from app.ui import views_bar
 from app.ui.text import md
 
 PAGE_SIZES = (20, 50, 100, 200)
@@ -226,8 +227,6 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
     version_key = f"{key}-version"
     st.session_state.setdefault(version_key, 0)
     ref_options = {f.name: options(db, registers.get(f.ref), actor) for f in reg.refs()}
-    from app.ui import views_bar
-
     shown_columns = views_bar.choose_view(db, actor, reg, key)
 
     top = st.columns([4, 2, 1, 1.4])
