@@ -56,20 +56,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-# Modules that take minutes (a server and chromium, seeding the demo, every page, the benchmarks).
-# pytest-xdist hands out whole files in collection order: these go first, so the run does not end
-# with one worker on a long file while the other waits.
-# Seconds each long module took in a full CI run (2 workers, 2026-12-08). pytest-xdist hands whole files to
-# the worker that frees up (`--dist loadfile --no-loadscope-reorder` in .ci/run), in collection
-# order: the longest go first, so that no long file starts when the rest is done. Other browser
-# modules follow them, then the rest in file order.
+# Seconds each long module took in a full CI run (2 workers, 2026-12-08). pytest-xdist hands whole
+# files to the worker that frees up (`--dist loadfile --no-loadscope-reorder` in .ci/run), in
+# collection order: the longest go first, so that no long file starts when the rest is done. Other
+# browser modules follow them, then the rest in file order.
 MODULE_SECONDS = {
-    "test_browser_walk_admin": 255, "test_import": 160, "test_readme_company": 150, "test_seed": 150,
-    "test_demo_today": 140, "test_reliability": 140, "test_bench_smoke": 120, "test_pages": 120,
-    "test_browser_fire": 100, "test_browser_walk_office": 90, "test_browser_walk_field": 85,
-    "test_browser": 70, "test_postgres_backend": 60, "test_browser_designer": 45, "test_fuzz": 45,
-    "test_browser_service": 30, "test_browser_checks": 35, "test_browser_import_limits": 25,
-    "test_nocodb": 40, "test_permissions": 40, "test_browser_import_mapping": 25, "test_proxy_headers": 30,
+    "test_pages": 345, "test_import": 340, "test_browser_walk_admin": 245, "test_reliability": 235,
+    "test_demo_today": 230, "test_bench_smoke": 200, "test_sql_console": 120, "test_browser_fire": 110,
+    "test_browser": 100, "test_readme_company": 100, "test_seed": 95, "test_analysis": 85,
+    "test_postgres_backend": 80, "test_backup": 75, "test_cli": 70, "test_permissions": 70,
+    "test_scope_hardening": 60, "test_console_errors": 60, "test_estate_rules": 60,
+    "test_browser_walk_field": 50, "test_browser_walk_office": 50, "test_rules_facilities": 50,
+    "test_auth": 50, "test_import_corpus": 50, "test_export": 50, "test_browser_menu": 45,
+    "test_save_rules_facilities": 45, "test_login_throttle": 45, "test_nocodb": 45,
+    "test_browser_service": 40, "test_checks_pages": 40,
 }
 
 
