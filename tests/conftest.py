@@ -62,7 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # browser modules follow them, then the rest in file order.
 MODULE_SECONDS = {
     "test_pages": 345, "test_import": 340, "test_browser_walk_admin": 245, "test_reliability": 235,
-    "test_demo_today": 230, "test_bench_smoke": 200, "test_sql_console": 120, "test_browser_fire": 110,
+    "test_demo_today": 230, "test_bench_smoke": 200, "test_sql_console": 120, "test_browser_fire": 60,
     "test_browser": 100, "test_readme_company": 100, "test_seed": 95, "test_analysis": 85,
     "test_postgres_backend": 80, "test_backup": 75, "test_cli": 70, "test_permissions": 70,
     "test_scope_hardening": 60, "test_console_errors": 60, "test_estate_rules": 60,
