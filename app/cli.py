@@ -14,6 +14,10 @@ from app.access.permissions import cli_actor
 from app.storage.db import ROOT, DatabaseBusy, database_url
 from app.storage.postgres import redacted
 
+# Each command imports the services it uses when it runs (the CLI is the top layer: nothing here
+# dodges a circle): `wuye --help` or `wuye sql` need not load the bill run, pandas-heavy reports
+# and NocoDB, 0.4-0.5 s more per call, and the tests start the CLI hundreds of times.
+
 STREAMLIT_CONFIG = ROOT / "streamlit_config" / "config.toml"
 ENTRY = ROOT / "app" / "server.py"  # Streamlit's app and the session-cookie route
 

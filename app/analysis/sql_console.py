@@ -40,6 +40,7 @@ from app.access.scope import row_filter_sql
 from app.analysis import console_errors
 from app.reading import views
 from app.registers.model import SYSTEM_LABELS, Register
+from app.storage import postgres
 from app.storage.db import Database, q, sql_literal
 
 ROW_LIMIT = 10_000
@@ -396,8 +397,6 @@ def data_version(db: Database) -> tuple:
     sql = "SELECT max(id) FROM audit_log"
     try:
         if db.is_postgres:
-            from app.storage import postgres
-
             top = postgres.rows(db.cursor(), sql)[0][0]  # natively: DuckDB would scan the log
         else:
             top = db.scalar(sql)

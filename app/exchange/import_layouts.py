@@ -8,7 +8,7 @@ row becomes a row of its own, and problems are told by the Excel row and the blo
 
 from __future__ import annotations
 
-from app.exchange.importer import SourceTable, first_data_row
+from app.exchange.source_table import SourceTable, first_data_row
 from app.exchange.workbook_reader import norm_header
 
 

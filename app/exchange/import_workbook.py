@@ -29,6 +29,7 @@ from typing import Any
 
 from app import registers
 from app.access.permissions import Actor
+from app.admin.backup import before_change
 from app.exchange.import_mapping import Mapping, apply_mapping, plan_mapped
 from app.exchange.importer import (
     HEADER_SCAN_ROWS,
@@ -434,8 +435,6 @@ def import_workbook(db: Database, actor: Actor, source: str | Path | bytes, *, f
     community_id = community_id_of(db, community) if community not in (None, "") else None
     result = WorkbookResult(name, sheets, dry_run, notes=mark_zone_sheets(placed))
     if not dry_run:
-        from app.admin.backup import before_change
-
         before_change(db, "import", f"导入前：工作簿 {name}，{len(placed)} 个工作表")
     try:
         with db.transaction() as cur, _bulk_work():

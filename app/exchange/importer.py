@@ -37,7 +37,10 @@ from xlsxwriter.utility import xl_col_to_name
 
 from app import registers
 from app.access.permissions import ADMIN, Actor, require
+from app.admin.backup import before_change
 from app.exchange.excel import display_width
+from app.exchange.import_layouts import repeated_group, unpivot
+from app.exchange.source_table import SourceTable, first_data_row
 from app.exchange.templates import sample_texts
 from app.exchange.workbook import new_workbook
 from app.exchange.workbook_reader import (
@@ -84,31 +87,6 @@ class ImportRefused(ValueError):
 
 
 # -- reading ------------------------------------------------------------------------------
-@dataclass
-class SourceTable:
-    """One sheet of a file as read: every row from row 1, cells as Python values (None = blank)."""
-
-    file_name: str
-    kind: str  # "excel" or "csv"
-    sheet: str
-    sheets: list[str]
-    rows: list[list[Any]]
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2 (0-based)
-    encoding: str | None = None  # CSV only
-    filled: set[tuple[int, int]] = field(default_factory=set)  # cells given their merge's value
-
-    @property
-    def width(self) -> int:
-        return max((len(r) for r in self.rows), default=0)
-
-    @property
-    def row_word(self) -> str:
-        return "Excel" if self.kind == "excel" else "CSV"
-
-    def where(self, excel_row: int) -> str:
-        return f"{self.row_word} 第 {excel_row} 行"
-
-
 def read_source(source: str | Path | bytes | IO[bytes], file_name: str | None = None,
                 sheet: str | None = None, register: str | None = None,
                 limits: ReadLimits | None = None) -> SourceTable:
@@ -377,16 +355,6 @@ def header_texts(table: SourceTable, header_row: int, reg: Register | None = Non
                         texts[c] = str(v).strip()
                     break
     return [t or "" for t in texts]
-
-
-def first_data_row(table: SourceTable, header_row: int) -> int:
-    """The Excel row number after the header, or after header cells merged downward."""
-    index = header_row - 1
-    last = index
-    for r1, _, r2, _ in table.merged:
-        if r1 <= index <= r2:
-            last = max(last, r2)
-    return last + 2
 
 
 def map_columns(headers: list[str], reg: Register) -> dict[int, str]:
@@ -772,8 +740,6 @@ def _plan(db: Database, reg: Register, source, file_name, sheet, header_row, map
     headers = header_texts(table, header_row, reg)
     origin: dict[int, tuple[int, int]] = {}
     if mapping is None:
-        from app.exchange.import_layouts import repeated_group, unpivot
-
         size = repeated_group(headers)
         if size is not None and len(set(map_columns(headers, reg).values())) < len(map_columns(headers, reg)):
             blocks = -(-len([h for h in headers if h]) // len([h for h in headers[:size] if h]))
@@ -1262,8 +1228,6 @@ def run_import(db: Database, actor: Actor, plan: ImportPlan, dry_run: bool = Fal
     report(0.5, f"正在{verb} {plan.row_count:,} 行…")
     target = _RolledBack(db) if dry_run or plan.problems else db
     if target is db:
-        from app.admin.backup import before_change
-
         before_change(db, "import", f"导入前：{reg.label} {plan.table.file_name}，{plan.row_count:,} 行")
     try:
         saved = save_plan(db, target, actor, plan)

@@ -19,6 +19,7 @@ import streamlit as st
 
 from app import registers
 from app.access.permissions import Actor, PermissionDenied, can, sees_personal_data
+from app.exchange.excel import register_xlsx_bytes
 from app.reading.queries import PageRequest, count_rows, fetch_page, labels_for, options
 from app.registers.expressions import columns_of
 from app.registers.model import MONEY_FORMAT, Register
@@ -291,8 +292,6 @@ def register_grid(db: Database, actor: Actor, reg: Register, *, base_filters: di
         st.session_state[version_key] += 1
         st.rerun()
     if can(actor, reg.name, "export"):
-        from app.exchange.excel import register_xlsx_bytes
-
         actions[2].download_button(
             "导出 Excel", data=lambda: register_xlsx_bytes(db, actor, reg.name, req),
             file_name=f"{reg.label}-{db.now():%Y%m%d}.xlsx", key=f"{key}-export",

@@ -12,6 +12,7 @@ from app.registers.expressions import shown_for_row
 from app.registers.model import Register
 from app.saving.audit import history
 from app.storage.db import Database
+from app.ui.attachments import attachments_panel
 
 
 def record_panel(db: Database, actor: Actor, reg: Register, row_id: int) -> None:
@@ -19,7 +20,7 @@ def record_panel(db: Database, actor: Actor, reg: Register, row_id: int) -> None
     if row is None:
         st.warning(f"{reg.label}中没有编号为 {row_id} 的记录（可能已删除或不在您的小区范围内）。")
         return
-    has_files = "attachments" in registers.catalog() and reg.name != "attachments" and _attachments_ui()
+    has_files = "attachments" in registers.catalog() and reg.name != "attachments"
     tabs = st.tabs(["详情", "修改记录", "附件"] if has_files
                    else ["详情", "修改记录"])
     row.update(shown_for_row(db, reg, row_id))  # calculated columns: a value, or why it is empty
@@ -32,14 +33,4 @@ def record_panel(db: Database, actor: Actor, reg: Register, row_id: int) -> None
         st.dataframe(history(db, actor, reg.name, row_id), hide_index=True, width="stretch", placeholder="")
     if len(tabs) > 2:
         with tabs[2]:
-            from app.ui.attachments import attachments_panel
-
             attachments_panel(db, actor, reg, row_id)
-
-
-def _attachments_ui() -> bool:
-    try:
-        import app.ui.attachments  # noqa: F401
-    except ImportError:
-        return False
-    return True
