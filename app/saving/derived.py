@@ -26,8 +26,9 @@ def kept() -> tuple[ModuleType, ...]:
     return tuple(importlib.import_module(name) for name in MODULES)
 
 
-def tables() -> set[str]:
-    return {t for m in kept() for t in m.TABLES}
+@functools.cache
+def tables() -> frozenset[str]:
+    return frozenset(t for m in kept() for t in m.TABLES)
 
 
 def labels() -> dict[str, str]:
